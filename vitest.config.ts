@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'src/**/*.test.ts', 'firmware-protocol/**/*.test.ts', 'electron/**/*.test.ts'],
+    environment: 'node',
+    setupFiles: ['test/setup/no-console.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    pool: 'forks',
+  },
+});
