@@ -14,7 +14,6 @@ import {
   REQUESTS,
   type DeviceToHost,
   type ErrorCode,
-  type EventName,
   type HostToDevice,
   type Message,
   type RequestVerb,
@@ -29,8 +28,9 @@ export interface DecodeError {
   /** What was wrong and where, e.g. `SET: amp: 120000 uA is above the maximum 100000 uA`. */
   readonly message: string;
   /**
-   * The frame's sequence number when the CRC was good and the seq readable, so that a device can
-   * answer `<seq> ERR code=...`; undefined when the seq cannot be trusted.
+   * The frame's sequence number, present only for UNKNOWN_VERB and BAD_ARG (a good CRC, a numeric
+   * seq and a well-formed frame), so that a device answers `<seq> ERR code=...`; undefined for
+   * BAD_CRC, BAD_FRAME and TOO_LONG, whose seq is not trusted (the device answers `! ERR ...`).
    */
   readonly seq?: number;
 }
@@ -89,12 +89,12 @@ export function decode(input: string): Decoded<Message> {
   if (word === 'OK') {
     if (seq === null) return fail('BAD_FRAME', "an OK reply needs the request's seq, not '!'");
     const [verb, ...args] = rest;
-    if (verb === undefined) return fail('BAD_FRAME', 'OK must be followed by the verb it answers', at);
+    if (verb === undefined) return fail('BAD_FRAME', 'OK must be followed by the verb it answers');
     if (!has(REPLIES, verb)) return fail('UNKNOWN_VERB', `OK answers unknown verb '${verb}'`, at);
-    return withArgs(args, REPLIES[verb], `OK ${verb}`, at, (a) => ({ type: 'ok', seq, verb, args: a }) as Message);
+    return withArgs(args, REPLIES[verb], `OK ${verb}`, at, (a) => ({ type: 'ok', seq, verb, args: a }));
   }
   if (word === 'ERR') {
-    return withArgs(rest, ERR_ARGS, 'ERR', at, (a) => ({ type: 'err', seq, args: a }) as Message);
+    return withArgs(rest, ERR_ARGS, 'ERR', at, (a) => ({ type: 'err', seq, args: a }));
   }
   if (seq === null) {
     if (!has(EVENTS, word)) {
@@ -102,14 +102,14 @@ export function decode(input: string): Decoded<Message> {
         ? fail('BAD_FRAME', `'${word}' is a request and needs a numeric seq, not '!'`)
         : fail('UNKNOWN_VERB', `unknown event '${word}'`);
     }
-    return withArgs(rest, EVENTS[word], word, undefined, (a) => ({ type: 'event', event: word, args: a }) as Message);
+    return withArgs(rest, EVENTS[word], word, undefined, (a) => ({ type: 'event', event: word, args: a }));
   }
   if (!has(REQUESTS, word)) {
     return has(EVENTS, word)
-      ? fail('BAD_FRAME', `'${word}' is an event and takes the seq '!'`, seq)
+      ? fail('BAD_FRAME', `'${word}' is an event and takes the seq '!'`)
       : fail('UNKNOWN_VERB', `unknown verb '${word}'`, seq);
   }
-  return withArgs(rest, REQUESTS[word], word, seq, (a) => ({ type: 'request', seq, verb: word, args: a }) as Message);
+  return withArgs(rest, REQUESTS[word], word, seq, (a) => ({ type: 'request', seq, verb: word, args: a }));
 }
 
 /** Decode a line arriving at a device: only requests are valid. */
@@ -117,7 +117,7 @@ export function decodeRequest(line: string): Decoded<HostToDevice> {
   const result = decode(line);
   if (!result.ok || result.message.type === 'request') return result as Decoded<HostToDevice>;
   const m = result.message;
-  return fail('BAD_FRAME', `a device accepts requests only, not ${describe(m)}`, m.type === 'event' ? undefined : (m.seq ?? undefined));
+  return fail('BAD_FRAME', `a device accepts requests only, not ${describe(m)}`);
 }
 
 /** Decode a line arriving at a host: only replies and events are valid. */
@@ -150,11 +150,11 @@ function withArgs(
   const raw: Record<string, string> = {};
   for (const t of tokens) {
     const eq = t.indexOf('=');
-    if (eq <= 0) return fail('BAD_FRAME', `${what}: '${t}' is not key=value`, seq);
+    if (eq <= 0) return fail('BAD_FRAME', `${what}: '${t}' is not key=value`);
     const key = t.slice(0, eq);
     const value = t.slice(eq + 1);
-    if (!KEY_TEXT.test(key)) return fail('BAD_FRAME', `${what}: '${key}' is not a key (a-z then a-z0-9, at most ${MAX_KEY_CHARS})`, seq);
-    if (!VALUE_TEXT.test(value)) return fail('BAD_FRAME', `${what}: ${key}: value must be 1-${MAX_VALUE_CHARS} printable characters without '=' or '*'`, seq);
+    if (!KEY_TEXT.test(key)) return fail('BAD_FRAME', `${what}: '${key}' is not a key (a-z then a-z0-9, at most ${MAX_KEY_CHARS})`);
+    if (!VALUE_TEXT.test(value)) return fail('BAD_FRAME', `${what}: ${key}: value must be 1-${MAX_VALUE_CHARS} printable characters without '=' or '*'`);
     if (has(raw, key)) return fail('BAD_ARG', `${what}: duplicate argument '${key}'`, seq);
     raw[key] = value;
   }
@@ -185,12 +185,21 @@ export class EncodeError extends Error {
 
 /** The canonical `k=v k=v` text of a message's arguments (KEY_ORDER, absent keys omitted). */
 export function encodeArgs(schema: z.ZodType, args: unknown, what: string): string {
-  const wire = schema.safeEncode(args as never);
+  const wire = schema.safeEncode(args);
   if (!wire.success) throw new EncodeError(`cannot encode ${what}: ${explain(wire.error)}`);
   const record = wire.data as Record<string, string | undefined>;
   const keys = Object.keys(record).filter((k) => record[k] !== undefined);
   const unknown = keys.filter((k) => !KEY_ORDER.includes(k));
   if (unknown.length > 0) throw new EncodeError(`cannot encode ${what}: keys ${unknown.join(', ')} have no canonical order`);
+  // A value the decoder would refuse must never reach the wire (e.g. a msg whose percent-encoding
+  // grows past MAX_VALUE_CHARS): encode and decode accept exactly the same frames.
+  for (const k of keys) {
+    const value = record[k] as string;
+    if (!KEY_TEXT.test(k)) throw new EncodeError(`cannot encode ${what}: '${k}' is not a key`);
+    if (!VALUE_TEXT.test(value)) {
+      throw new EncodeError(`cannot encode ${what}: ${k}: wire value '${value}' is not 1-${MAX_VALUE_CHARS} printable characters without space, '=' or '*'`);
+    }
+  }
   keys.sort((a, b) => KEY_ORDER.indexOf(a) - KEY_ORDER.indexOf(b));
   return keys.map((k) => `${k}=${record[k]}`).join(' ');
 }
@@ -210,11 +219,13 @@ export function encode(message: Message): string {
   switch (message.type) {
     case 'request':
       checkSeq(message.seq);
+      if (!has(REQUESTS, message.verb)) throw new EncodeError(`cannot encode unknown verb '${String(message.verb)}'`);
       head = `${message.seq} ${message.verb}`;
       args = encodeArgs(REQUESTS[message.verb], message.args, message.verb);
       break;
     case 'ok':
       checkSeq(message.seq);
+      if (!has(REPLIES, message.verb)) throw new EncodeError(`cannot encode OK for unknown verb '${String(message.verb)}'`);
       head = `${message.seq} OK ${message.verb}`;
       args = encodeArgs(REPLIES[message.verb], message.args, `OK ${message.verb}`);
       break;
@@ -224,8 +235,9 @@ export function encode(message: Message): string {
       args = encodeArgs(ERR_ARGS, message.args, 'ERR');
       break;
     case 'event':
+      if (!has(EVENTS, message.event)) throw new EncodeError(`cannot encode unknown event '${String(message.event)}'`);
       head = `! ${message.event}`;
-      args = encodeArgs(EVENTS[message.event as EventName], message.args, message.event);
+      args = encodeArgs(EVENTS[message.event], message.args, message.event);
       break;
   }
   const line = frame(args ? `${head} ${args}` : head);

@@ -6,10 +6,11 @@
 export const PROTOCOL_VERSION = 1;
 
 /**
- * Maximum line length in bytes, excluding the terminating `\n` (and a tolerated `\r`). The longest
- * legal frame (a HELLO reply with every field at its widest) is under 240 bytes; 256 leaves room
- * and keeps a firmware receive buffer small. A longer line is TOO_LONG and is discarded up to the
- * next newline.
+ * Maximum line length in bytes, excluding the terminating `\n` (and a tolerated `\r`). Every
+ * request, event and ERR reply fits with room to spare; the only frame that can reach it is a
+ * HELLO reply, whose numeric fields at their widest take 182 bytes, leaving 74 for model, fw and sn
+ * together (a device keeps its identity tokens that short; PROTOCOL.md §13). A longer line is
+ * TOO_LONG and is discarded up to the next newline; 256 keeps a firmware receive buffer small.
  */
 export const MAX_LINE_BYTES = 256;
 

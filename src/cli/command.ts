@@ -2,6 +2,7 @@
 // src/cli/main.ts. Commands write only to the streams they are given (tests inject them) and
 // return the process exit code.
 import type { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
 
 export interface CliIO {
   readonly stdout: Writable;
@@ -35,3 +36,16 @@ export const EXIT = {
 export function write(stream: Writable, text: string): void {
   stream.write(text.endsWith('\n') ? text : `${text}\n`);
 }
+
+type Options = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
+
+/** A strict parseArgs for subcommands: unknown flags are usage errors (exit 2 with the usage). */
+export function parse<T extends Options>(argv: readonly string[], options: T) {
+  return parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+}
+
+/** A usage error raised by a command's own argument checks (same handling as parseArgs'). */
+export class UsageError extends Error {
+  readonly code = 'ERR_PARSE_ARGS_EDN';
+}
+

@@ -1,9 +1,23 @@
 // `edn`: the command line. Dispatches to one subcommand; every subcommand accepts --help.
-import { parseArgs } from 'node:util';
 import { type CliIO, type Command, EXIT, write } from './command.js';
+import { portsCommand } from './commands/ports.js';
+import { protocolsCommand } from './commands/protocols.js';
+import { reportCommand } from './commands/report.js';
+import { schemaCommand } from './commands/schema.js';
+import { screeningTemplateCommand } from './commands/screening-template.js';
+import { simulateCommand } from './commands/simulate.js';
+import { validateCommand } from './commands/validate.js';
 
 /** Every subcommand, in the order `edn --help` lists them. */
-export const COMMANDS: readonly Command[] = [];
+export const COMMANDS: readonly Command[] = [
+  portsCommand(),
+  simulateCommand(),
+  validateCommand,
+  protocolsCommand,
+  schemaCommand,
+  screeningTemplateCommand,
+  reportCommand,
+];
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length), 8);
@@ -56,17 +70,7 @@ function isUsageError(err: unknown): err is Error {
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }
 
-type Options = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
-
-/** A strict parseArgs for subcommands: unknown flags are usage errors (exit 2 with the usage). */
-export function parse<T extends Options>(argv: readonly string[], options: T) {
-  return parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
-}
-
-/** A usage error raised by a command's own argument checks (same handling as parseArgs'). */
-export class UsageError extends Error {
-  readonly code = 'ERR_PARSE_ARGS_EDN';
-}
+export { UsageError, parse } from './command.js';
 
 function processIO(): CliIO {
   const controller = new AbortController();

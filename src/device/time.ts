@@ -13,5 +13,5 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
  */
 export const monotonicScheduler: SchedulerLike = {
   now: () => performance.now(),
-  schedule: (work, delay, state) => asyncScheduler.schedule(work, delay, state),
+  schedule: asyncScheduler.schedule.bind(asyncScheduler) as SchedulerLike['schedule'],
 };

@@ -29,3 +29,8 @@ export class ManualScheduler extends VirtualTimeScheduler {
     return this.actions.length;
   }
 }
+
+/** Let every already-settled promise chain run (no time passes; no timers involved). */
+export async function settle(rounds = 50): Promise<void> {
+  for (let i = 0; i < rounds; i++) await Promise.resolve();
+}

@@ -1,0 +1,40 @@
+/** The protocol file format, its validation, and the built-in library. */
+export {
+  PROTOCOL_FORMAT,
+  REGIONS,
+  SIDES,
+  FORBIDDEN_REGIONS,
+  FORBIDDEN_REGION_SOURCE,
+  ProtocolSchema,
+  protocolJsonSchema,
+  type Region,
+  type Side,
+  type ProtocolFile,
+  type ProtocolFilePhase,
+  type ProtocolChannel,
+  type ProtocolSource,
+} from './schema.js';
+export {
+  validateProtocol,
+  parseProtocolText,
+  hashProtocolFile,
+  formatProtocolError,
+  type ProtocolError,
+  type ProtocolValidation,
+} from './validate.js';
+export {
+  normalizeProtocol,
+  phasePattern,
+  phaseLimits,
+  phaseStimulation,
+  phaseDurationS,
+  totalDurationMin,
+  treatedSites,
+  type Protocol,
+  type ProtocolPhase,
+  type TreatedSite,
+} from './derive.js';
+export { parseJsonText, type JsonTextResult, type JsonTextError } from './json-text.js';
+export { phaseFigures, type Figure, type FigureStatus, type PhaseFigures } from './figures.js';
+export { formatPath, parsePath, pathExists } from './paths.js';
+export { BUILT_INS, BUILT_IN_FILES, BUILT_IN_IDS, builtInProtocol, type BuiltInProtocol } from './library/index.js';

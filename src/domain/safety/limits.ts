@@ -1,0 +1,244 @@
+/**
+ * THE table of hard safety limits. Every safety number of the project lives here, with its unit,
+ * the CLINICAL.md key it comes from, and the reasoning.
+ *
+ * Nothing can raise these at run time: the table is deep-frozen, and every check (guard.ts) applies
+ * it before and regardless of anything a protocol file, a setting or a device reports. Those can
+ * only narrow what is allowed, never widen it.
+ */
+import type { UnitName } from '../units.js';
+
+export interface Limit {
+  readonly key: string;
+  readonly value: number;
+  readonly unit: UnitName;
+  /** The section of ../shared/domain/CLINICAL.md it comes from, as cited in messages. */
+  readonly source: string;
+  /** The literature and standards keys behind it (CLINICAL.md "Sources"). */
+  readonly refs: readonly string[];
+  readonly reasoning: string;
+}
+
+/** Recursively freezes an object graph (arrays included) and returns it. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Reflect.ownKeys(value)) deepFreeze((value as Record<PropertyKey, unknown>)[key]);
+  }
+  return value;
+}
+
+export const HARD_LIMITS = deepFreeze({
+  frequencyMinHz: {
+    key: 'frequencyMinHz',
+    value: 1,
+    unit: 'Hz',
+    source: 'CLINICAL.md: frequency',
+    refs: ['HAN'],
+    reasoning: 'Absolute range 1-150 Hz (TENS/EA practice); low-frequency EDN protocols use 1-10 Hz.',
+  },
+  frequencyMaxHz: {
+    key: 'frequencyMaxHz',
+    value: 150,
+    unit: 'Hz',
+    source: 'CLINICAL.md: frequency',
+    refs: ['HAN'],
+    reasoning: 'Absolute range 1-150 Hz; covers the 2/100 Hz dense-disperse pattern with margin.',
+  },
+  pulseWidthMinUs: {
+    key: 'pulseWidthMinUs',
+    value: 50,
+    unit: 'us',
+    source: 'CLINICAL.md: pulse width (per phase)',
+    refs: ['HAN'],
+    reasoning: 'Per-phase width 50-600 µs absolute; 250-260 µs in EDN devices, 300-600 µs common in EA.',
+  },
+  pulseWidthMaxUs: {
+    key: 'pulseWidthMaxUs',
+    value: 600,
+    unit: 'us',
+    source: 'CLINICAL.md: pulse width (per phase)',
+    refs: ['HAN'],
+    reasoning: 'Per-phase width 50-600 µs absolute; 300-600 µs is the widest common EA setting.',
+  },
+  amplitudeMinMa: {
+    key: 'amplitudeMinMa',
+    value: 0,
+    unit: 'mA',
+    source: 'CLINICAL.md: amplitude',
+    refs: [],
+    reasoning: 'Amplitude is a peak current magnitude; the polarity is the waveform, never a sign.',
+  },
+  amplitudeMaxMa: {
+    key: 'amplitudeMaxMa',
+    value: 20,
+    unit: 'mA',
+    source: 'CLINICAL.md: amplitude',
+    refs: ['HAN', 'IEC 60601-2-10'],
+    reasoning:
+      'Absolute ceiling for needle electrodes; needle EA is typically 2-10 mA, and a protocol sets its own lower maximum.',
+  },
+  shannonKBlock: {
+    key: 'shannonKBlock',
+    value: 1.85,
+    unit: 'k',
+    source: 'CLINICAL.md: charge density (Shannon)',
+    refs: ['SHANNON1992'],
+    reasoning:
+      'k = log10(Q) + log10(Q/A) must stay below 1.85, the lowest k at which damage was seen (platinum, neural tissue; used as a conservative bound).',
+  },
+  shannonKWarn: {
+    key: 'shannonKWarn',
+    value: 1.5,
+    unit: 'k',
+    source: 'CLINICAL.md: charge density (Shannon)',
+    refs: ['SHANNON1992'],
+    reasoning: 'Above k 1.5 the charge density is shown as a visible warning.',
+  },
+  rmsDensityWarnMaPerCm2: {
+    key: 'rmsDensityWarnMaPerCm2',
+    value: 2,
+    unit: 'mA/cm2',
+    source: 'CLINICAL.md: RMS current density',
+    refs: ['IEC 60601-2-10 201.7.9.2.101'],
+    reasoning: 'Current densities above 2 mA/cm² need the operator’s special attention (needles usually are above).',
+  },
+  energyPerPulseMaxMj: {
+    key: 'energyPerPulseMaxMj',
+    value: 300,
+    unit: 'mJ',
+    source: 'CLINICAL.md: energy per pulse',
+    refs: ['IEC 60601-2-10'],
+    reasoning: 'Hard ceiling of 300 mJ per pulse into the 500 Ω reference load (1987 edition output limit).',
+  },
+  energyReferenceLoadKOhm: {
+    key: 'energyReferenceLoadKOhm',
+    value: 0.5,
+    unit: 'kOhm',
+    source: 'CLINICAL.md: energy per pulse',
+    refs: ['IEC 60601-2-10'],
+    reasoning: 'The energy ceiling is defined into a 500 Ω load.',
+  },
+  complianceMaxV: {
+    key: 'complianceMaxV',
+    value: 500,
+    unit: 'V',
+    source: 'CLINICAL.md: peak voltage',
+    refs: ['IEC 60601-2-10'],
+    reasoning: 'A device whose reported open-circuit compliance voltage exceeds 500 V is refused.',
+  },
+  sessionMaxMin: {
+    key: 'sessionMaxMin',
+    value: 60,
+    unit: 'min',
+    source: 'CLINICAL.md: session length',
+    refs: ['GHONAME1999', 'CUMMINGS2011'],
+    reasoning: '60 min absolute per session; protocols typically run 20-30 min.',
+  },
+  amplitudeRiseMaxMaPerS: {
+    key: 'amplitudeRiseMaxMaPerS',
+    value: 1,
+    unit: 'mA/s',
+    source: 'CLINICAL.md: amplitude rise',
+    refs: ['CUMMINGS2011'],
+    reasoning:
+      'Raise at most 1 mA/s (soft start and titration) so the patient is not startled and needles are not bent; decreases are immediate.',
+  },
+  watchdogMaxMs: {
+    key: 'watchdogMaxMs',
+    value: 1000,
+    unit: 'ms',
+    source: 'CLINICAL.md: loss of host',
+    refs: [],
+    reasoning: 'The device turns output off within 1000 ms of the last valid frame; a device with a longer window is refused.',
+  },
+  heartbeatIntervalMs: {
+    key: 'heartbeatIntervalMs',
+    value: 250,
+    unit: 'ms',
+    source: 'CLINICAL.md: loss of host',
+    refs: [],
+    reasoning: 'The host sends HB every 250 ms: 4 heartbeats per 1000 ms watchdog window, so one lost frame never stops a session.',
+  },
+  needleDiameterMinMm: {
+    key: 'needleDiameterMinMm',
+    value: 0.1,
+    unit: 'mm',
+    source: 'CLINICAL.md: charge density (Shannon)',
+    refs: [],
+    reasoning: 'Design choice: plausible needle gauges only (filiform needles are about 0.12-0.40 mm).',
+  },
+  needleDiameterMaxMm: {
+    key: 'needleDiameterMaxMm',
+    value: 0.5,
+    unit: 'mm',
+    source: 'CLINICAL.md: charge density (Shannon)',
+    refs: [],
+    reasoning:
+      'Design choice: the declared needle sets the conductive area the Shannon k is computed for; an implausibly thick needle would hide a dangerous charge density.',
+  },
+  needleInsertedLengthMinMm: {
+    key: 'needleInsertedLengthMinMm',
+    value: 1,
+    unit: 'mm',
+    source: 'CLINICAL.md: charge density (Shannon)',
+    refs: [],
+    reasoning: 'Design choice: a needle must be inserted to conduct; shorter declared lengths are input errors.',
+  },
+  needleInsertedLengthMaxMm: {
+    key: 'needleInsertedLengthMaxMm',
+    value: 100,
+    unit: 'mm',
+    source: 'CLINICAL.md: charge density (Shannon)',
+    refs: [],
+    reasoning:
+      'Design choice: an implausibly long inserted length would inflate the conductive area and hide a dangerous charge density.',
+  },
+} as const satisfies Record<string, Limit>);
+
+export type HardLimitKey = keyof typeof HARD_LIMITS;
+
+/** The table as a list, in declaration order (for displays and documentation). */
+export const HARD_LIMIT_LIST: readonly Limit[] = deepFreeze(Object.values(HARD_LIMITS));
+
+/**
+ * The electrode check before output (the IMP verb on every channel a protocol uses): an impedance
+ * outside this band blocks the start. CLINICAL.md has no entry for it; these are design choices
+ * for a pair of steel needles in muscle, to be confirmed by the clinical lead.
+ */
+export const ELECTRODE_IMPEDANCE = deepFreeze({
+  minOhm: {
+    key: 'electrodeImpedanceMinOhm',
+    value: 100,
+    unit: 'ohm',
+    source: 'design choice (no CLINICAL.md entry)',
+    refs: [],
+    reasoning: 'Below 100 Ω between the two needles of a channel the needles or clips are probably touching (a short).',
+  },
+  maxOhm: {
+    key: 'electrodeImpedanceMaxOhm',
+    value: 10_000,
+    unit: 'ohm',
+    source: 'design choice (no CLINICAL.md entry)',
+    refs: [],
+    reasoning: 'Above 10 kΩ the contact is poor (needle too shallow or clip loose); the device may hit its compliance voltage.',
+  },
+} as const satisfies Record<string, Limit>);
+
+/**
+ * Bounds of the formats (protocol files and the wire protocol) that are not safety limits: they
+ * keep values representable, they do not make anything safer or less safe.
+ */
+export const FORMAT_LIMITS = deepFreeze({
+  /** Highest channel number the wire format can express (firmware-protocol MAX_CHANNELS). */
+  maxChannel: 8,
+  /** Dense-disperse dwell time per frequency, s (the wire carries 100-60000 ms). */
+  dwellMinS: 0.1,
+  dwellMaxS: 60,
+  /** Pulses in one burst (the wire carries 1-100). */
+  pulsesPerBurstMin: 1,
+  pulsesPerBurstMax: 100,
+} as const);
+
+/** Comparisons of measured floats against limits use this tolerance, so 0.1 mA steps behave. */
+export const TOLERANCE = 1e-9;

@@ -1,0 +1,346 @@
+/**
+ * Screening before any session [CLINICAL.md: Contraindications and precautions].
+ *
+ * - Absolute contraindications block the start, with the reason and its source.
+ * - Relative ones block until a clinician acknowledges them explicitly; the caller supplies who
+ *   and when, and the record carries it into the journal.
+ * - Region-aware: pregnancy is asked (and blocks) when a site is on the abdomen, pelvis or low
+ *   back; infection, malignancy, metal implants and impaired sensation are asked per treated site.
+ * - An answer of null means unanswered, and unanswered blocks: there is no default.
+ *
+ * The only way to obtain a `ScreeningCleared` value, which the session layer requires before any
+ * output, is `evaluateScreening` returning `ok: true`.
+ */
+import * as z from 'zod';
+import { type Region, REGIONS, SIDES, type Side, FORBIDDEN_REGIONS, FORBIDDEN_REGION_SOURCE } from './protocols/schema.js';
+import { treatedSites } from './protocols/derive.js';
+import { formatPath } from './protocols/paths.js';
+import { deepFreeze } from './safety/limits.js';
+
+export const SCREENING_FORMAT = 'edn-screening/1';
+export const SCREENING_RECORD_FORMAT = 'edn-screening-record/1';
+
+// ---- the questionnaire ---------------------------------------------------------------------------
+
+export type Severity = 'absolute' | 'relative';
+
+export interface Question {
+  readonly text: string;
+  readonly severity: Severity;
+  /** Why a "yes" blocks or needs acknowledgement. */
+  readonly reason: string;
+  /** CLINICAL.md key and the source it cites. */
+  readonly source: string;
+}
+
+const CONTRA = 'CLINICAL.md: Contraindications';
+
+/** Asked once per patient. */
+export const PATIENT_QUESTIONS = deepFreeze({
+  implantedElectronicDevice: {
+    text: 'Does the patient have an implanted electronic device (pacemaker, ICD, neurostimulator) or wear a defibrillator?',
+    severity: 'absolute',
+    reason: 'stimulation currents can interfere with implanted or wearable electronic devices',
+    source: `${CONTRA}; FDA 21 CFR 890.5850 and 882.5891; IEC 60601-2-10`,
+  },
+  bloodBorneInfection: {
+    text: 'Does the patient have a blood-borne infection that has not yet subsided?',
+    severity: 'absolute',
+    reason: 'needling waits until a blood-borne infection has subsided',
+    source: `${CONTRA}; seed article`,
+  },
+  bleedingRisk: {
+    text: 'Does the patient have a bleeding disorder, or take anticoagulant or antithrombotic medication?',
+    severity: 'relative',
+    reason: 'needling carries a bleeding risk',
+    source: `${CONTRA}; seed article; MUNOZ2022`,
+  },
+  needlePhobia: {
+    text: 'Does the patient have a needle phobia?',
+    severity: 'relative',
+    reason: 'needle phobia',
+    source: `${CONTRA}; seed article`,
+  },
+  uncontrolledEpilepsy: {
+    text: 'Does the patient have uncontrolled epilepsy?',
+    severity: 'relative',
+    reason: 'uncontrolled epilepsy',
+    source: CONTRA,
+  },
+  unableToGiveFeedback: {
+    text: 'Is the patient unable to give feedback on the intensity?',
+    severity: 'relative',
+    reason: 'the amplitude is titrated on the patient’s feedback',
+    source: CONTRA,
+  },
+} as const satisfies Record<string, Question>);
+
+/** Asked when a treated site is in one of `PREGNANCY_REGIONS`. */
+export const PREGNANCY_QUESTION = deepFreeze({
+  text: 'Is the patient pregnant?',
+  severity: 'absolute',
+  reason: 'no stimulation on the abdomen, pelvis or low back during pregnancy',
+  source: `${CONTRA}; seed article; trial exclusions`,
+} as const satisfies Question);
+
+export const PREGNANCY_REGIONS: readonly Region[] = deepFreeze(['abdomen', 'pelvis', 'low-back'] as const);
+
+/** Asked for every treated site (a region on a side). */
+export const SITE_QUESTIONS = deepFreeze({
+  activeInfection: {
+    text: 'Is there an active infection at this site?',
+    severity: 'absolute',
+    reason: 'no needling through an active infection',
+    source: `${CONTRA}; seed article`,
+  },
+  malignancy: {
+    text: 'Is there a malignancy at this site?',
+    severity: 'absolute',
+    reason: 'no stimulation over a malignancy',
+    source: `${CONTRA}; FDA powered muscle stimulators`,
+  },
+  metalImplant: {
+    text: 'Is there a metal implant in this treatment area?',
+    severity: 'relative',
+    reason: 'a metal implant in the treatment area',
+    source: CONTRA,
+  },
+  impairedSensation: {
+    text: 'Is sensation impaired at this site?',
+    severity: 'relative',
+    reason: 'impaired sensation at the site (the patient cannot report an excessive intensity there)',
+    source: CONTRA,
+  },
+} as const satisfies Record<string, Question>);
+
+export type PatientQuestionId = keyof typeof PATIENT_QUESTIONS;
+export type SiteQuestionId = keyof typeof SITE_QUESTIONS;
+
+// ---- the answers file ----------------------------------------------------------------------------
+
+/**
+ * A pseudonymous patient reference: 3-32 letters, digits and dashes with at least one digit
+ * ("PT-0042"). Names (no digit), e-mail addresses and names with spaces (not in the alphabet),
+ * and phone numbers or dates (digits and dashes only, 7 digits or more) are refused.
+ */
+export const PatientRefSchema = z.string().superRefine((ref, ctx) => {
+  const problem = patientRefProblem(ref);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+export function patientRefProblem(ref: string): string | undefined {
+  const hint = 'use a pseudonymous code such as "PT-0042": 3-32 letters, digits and dashes, never a name, e-mail address, phone number or date';
+  if (!/^[A-Za-z0-9-]{3,32}$/.test(ref)) return `"${ref}" is not a pseudonymous reference: ${hint}`;
+  if (!/[0-9]/.test(ref)) return `"${ref}" looks like a name (it has no digit): ${hint}`;
+  if (!/[A-Za-z]/.test(ref) && (ref.match(/[0-9]/g) ?? []).length >= 7) return `"${ref}" looks like a phone number or a date: ${hint}`;
+  return undefined;
+}
+
+const answer = z.boolean({ error: (iss) => `expected true, false or null (null means unanswered), got ${JSON.stringify(iss.input) ?? 'nothing'}` }).nullable();
+
+const patientAnswers = Object.fromEntries(Object.keys(PATIENT_QUESTIONS).map((k) => [k, answer])) as Record<PatientQuestionId, typeof answer>;
+const siteAnswers = Object.fromEntries(Object.keys(SITE_QUESTIONS).map((k) => [k, answer])) as Record<SiteQuestionId, typeof answer>;
+
+export const ScreeningAnswersSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    format: z.literal(SCREENING_FORMAT),
+    patientRef: PatientRefSchema.nullable().meta({ description: 'Pseudonymous patient reference, e.g. "PT-0042" (null: not filled in).' }),
+    protocolId: z.string().nullable().meta({ description: 'Id of the protocol screened for (null: not filled in).' }),
+    answers: z.strictObject({ ...patientAnswers, pregnancy: answer.optional() }).meta({
+      description: 'true, false, or null for unanswered (blocks). pregnancy is asked when a site is on the abdomen, pelvis or low back.',
+    }),
+    sites: z.array(z.strictObject({ region: z.enum(REGIONS), side: z.enum(SIDES), ...siteAnswers })).meta({
+      description: 'One entry per treated site (region and side of the protocol channels).',
+    }),
+    notes: z.string().max(2000).optional(),
+  })
+  .meta({ title: 'EDN screening answers', description: 'Contraindication screening answers; null means unanswered and blocks a start.' });
+
+export type ScreeningAnswers = z.output<typeof ScreeningAnswersSchema>;
+
+export type ParsedAnswers =
+  | { readonly ok: true; readonly answers: ScreeningAnswers }
+  | { readonly ok: false; readonly errors: readonly { readonly path: string; readonly message: string }[] };
+
+export function parseScreeningAnswers(json: unknown): ParsedAnswers {
+  const parsed = ScreeningAnswersSchema.safeParse(json, { reportInput: true });
+  if (parsed.success) return { ok: true, answers: parsed.data };
+  return { ok: false, errors: parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) };
+}
+
+export function screeningJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(ScreeningAnswersSchema, { io: 'input', target: 'draft-2020-12' });
+}
+
+/** The protocol facts screening needs (a validated Protocol satisfies it). */
+export interface ScreenedProtocol {
+  readonly id: string;
+  readonly hash: string;
+  readonly channels: readonly { readonly region: Region; readonly side: Side }[];
+}
+
+/** An answers file with every answer null, for the protocol's sites when one is given. */
+export function screeningTemplate(protocol?: Omit<ScreenedProtocol, 'hash'>): ScreeningAnswers {
+  const patient = Object.fromEntries(Object.keys(PATIENT_QUESTIONS).map((k) => [k, null])) as Record<PatientQuestionId, null>;
+  const needsPregnancy = protocol === undefined || asksPregnancy(protocol);
+  const site = Object.fromEntries(Object.keys(SITE_QUESTIONS).map((k) => [k, null])) as Record<SiteQuestionId, null>;
+  return {
+    format: SCREENING_FORMAT,
+    patientRef: null,
+    protocolId: protocol?.id ?? null,
+    answers: needsPregnancy ? { ...patient, pregnancy: null } : patient,
+    sites: protocol ? treatedSites(protocol).map((s) => ({ ...s, ...site })) : [],
+  };
+}
+
+function asksPregnancy(protocol: Pick<ScreenedProtocol, 'channels'>): boolean {
+  return protocol.channels.some((c) => PREGNANCY_REGIONS.includes(c.region));
+}
+
+// ---- evaluation ----------------------------------------------------------------------------------
+
+export type FindingKind = 'absolute' | 'relative' | 'unanswered' | 'mismatch';
+
+export interface Finding {
+  /** Stable id; relative findings are acknowledged by it ("bleedingRisk", "metalImplant@knee/left"). */
+  readonly id: string;
+  /** Where in the answers file. */
+  readonly path: string;
+  readonly kind: FindingKind;
+  readonly message: string;
+  readonly source: string;
+}
+
+/** A clinician's acknowledgement of a relative contraindication; who and when come from the caller. */
+export interface Acknowledgement {
+  readonly id: string;
+  readonly by: string;
+  readonly at: string;
+}
+
+export type ScreeningStatus = 'cleared' | 'blocked' | 'needs-acknowledgement';
+
+/** What the journal keeps of a screening, cleared or not. */
+export interface ScreeningRecord {
+  readonly format: typeof SCREENING_RECORD_FORMAT;
+  readonly status: ScreeningStatus;
+  readonly patientRef: string | null;
+  readonly protocolId: string;
+  readonly protocolHash: string;
+  readonly answers: ScreeningAnswers;
+  readonly findings: readonly Finding[];
+  /** The acknowledgements that covered a relative finding. */
+  readonly acknowledgements: readonly Acknowledgement[];
+}
+
+declare const clearedBrand: unique symbol;
+
+/** Proof that screening cleared this patient for this protocol version. Only evaluateScreening makes one. */
+export interface ScreeningCleared {
+  readonly patientRef: string;
+  readonly protocolId: string;
+  readonly protocolHash: string;
+  readonly record: ScreeningRecord;
+  readonly [clearedBrand]: true;
+}
+
+export type ScreeningOutcome =
+  | { readonly ok: true; readonly cleared: ScreeningCleared; readonly record: ScreeningRecord }
+  | {
+      readonly ok: false;
+      readonly status: Exclude<ScreeningStatus, 'cleared'>;
+      /** Absolute contraindications, unanswered questions and mismatches. */
+      readonly blocking: readonly Finding[];
+      /** Relative contraindications still waiting for an acknowledgement. */
+      readonly pending: readonly Finding[];
+      readonly record: ScreeningRecord;
+    };
+
+const issuedClearances = new WeakSet<object>();
+
+/** True only for values evaluateScreening issued. */
+export function isScreeningCleared(x: unknown): x is ScreeningCleared {
+  return typeof x === 'object' && x !== null && issuedClearances.has(x);
+}
+
+/** Does the clearance cover this exact protocol version? */
+export function clearanceCovers(cleared: ScreeningCleared, protocol: Pick<ScreenedProtocol, 'id' | 'hash'>): boolean {
+  return isScreeningCleared(cleared) && cleared.protocolId === protocol.id && cleared.protocolHash === protocol.hash;
+}
+
+export function evaluateScreening(
+  answers: ScreeningAnswers,
+  ctx: { readonly protocol: ScreenedProtocol; readonly acknowledgements: readonly Acknowledgement[] },
+): ScreeningOutcome {
+  const findings = [...identityFindings(answers, ctx.protocol), ...patientFindings(answers, ctx.protocol), ...siteFindings(answers, ctx.protocol)];
+  const relative = findings.filter((f) => f.kind === 'relative');
+  const usedAcks = ctx.acknowledgements.filter((a) => relative.some((f) => f.id === a.id) && a.by.trim() !== '' && a.at.trim() !== '');
+  const blocking = findings.filter((f) => f.kind !== 'relative');
+  const pending = relative.filter((f) => !usedAcks.some((a) => a.id === f.id));
+  const status: ScreeningStatus = blocking.length > 0 ? 'blocked' : pending.length > 0 ? 'needs-acknowledgement' : 'cleared';
+  const record: ScreeningRecord = deepFreeze({
+    format: SCREENING_RECORD_FORMAT,
+    status,
+    patientRef: answers.patientRef,
+    protocolId: ctx.protocol.id,
+    protocolHash: ctx.protocol.hash,
+    answers: structuredClone(answers),
+    findings,
+    acknowledgements: usedAcks.map((a) => ({ id: a.id, by: a.by, at: a.at })),
+  });
+  if (status !== 'cleared' || answers.patientRef === null) return { ok: false, status: status === 'cleared' ? 'blocked' : status, blocking, pending, record };
+  const cleared = deepFreeze({ patientRef: answers.patientRef, protocolId: ctx.protocol.id, protocolHash: ctx.protocol.hash, record }) as unknown as ScreeningCleared;
+  issuedClearances.add(cleared);
+  return { ok: true, cleared, record };
+}
+
+function identityFindings(answers: ScreeningAnswers, protocol: ScreenedProtocol): Finding[] {
+  const out: Finding[] = [];
+  if (answers.patientRef === null) {
+    out.push({ id: 'patientRef', path: 'patientRef', kind: 'unanswered', message: 'no patient reference: fill in a pseudonymous code such as "PT-0042"', source: CONTRA });
+  }
+  if (answers.protocolId !== protocol.id) {
+    const what = answers.protocolId === null ? 'no protocol' : `protocol "${answers.protocolId}"`;
+    out.push({ id: 'protocolId', path: 'protocolId', kind: 'mismatch', message: `these answers are for ${what}, not "${protocol.id}": screen for the protocol that will run`, source: CONTRA });
+  }
+  protocol.channels.forEach((c, i) => {
+    if (FORBIDDEN_REGIONS.includes(c.region)) {
+      out.push({ id: `region@${c.region}`, path: `channels[${i}].region`, kind: 'absolute', message: `the protocol places a channel on the ${c.region}: never allowed`, source: FORBIDDEN_REGION_SOURCE });
+    }
+  });
+  return out;
+}
+
+function judge(id: string, path: string, value: boolean | null | undefined, q: Question, where: string): Finding[] {
+  if (value === null || value === undefined) {
+    return [{ id, path, kind: 'unanswered', message: `unanswered: "${q.text}"${where} (null blocks the start until it is answered)`, source: q.source }];
+  }
+  if (!value) return [];
+  const message =
+    q.severity === 'absolute'
+      ? `contraindicated${where}: ${q.reason}; the session cannot start [${q.source}]`
+      : `relative contraindication${where}: ${q.reason}; a clinician must acknowledge it before the start [${q.source}]`;
+  return [{ id, path, kind: q.severity, message, source: q.source }];
+}
+
+function patientFindings(answers: ScreeningAnswers, protocol: ScreenedProtocol): Finding[] {
+  const out = (Object.keys(PATIENT_QUESTIONS) as PatientQuestionId[]).flatMap((k) => judge(k, `answers.${k}`, answers.answers[k], PATIENT_QUESTIONS[k], ''));
+  if (asksPregnancy(protocol)) {
+    const regions = [...new Set(protocol.channels.filter((c) => PREGNANCY_REGIONS.includes(c.region)).map((c) => c.region))].join(', ');
+    out.push(...judge('pregnancy', 'answers.pregnancy', answers.answers.pregnancy, PREGNANCY_QUESTION, ` (sites on the ${regions})`));
+  }
+  return out;
+}
+
+function siteFindings(answers: ScreeningAnswers, protocol: ScreenedProtocol): Finding[] {
+  return treatedSites(protocol).flatMap((site) => {
+    const label = `${site.region}/${site.side}`;
+    const index = answers.sites.findIndex((s) => s.region === site.region && s.side === site.side);
+    const entry = answers.sites[index];
+    if (entry === undefined) {
+      return [{ id: `site@${label}`, path: 'sites', kind: 'unanswered' as const, message: `the treated site ${site.region} (${site.side}) is not screened: add it to "sites"`, source: CONTRA }];
+    }
+    return (Object.keys(SITE_QUESTIONS) as SiteQuestionId[]).flatMap((k) => judge(`${k}@${label}`, `sites[${index}].${k}`, entry[k], SITE_QUESTIONS[k], ` at the ${site.region} (${site.side})`));
+  });
+}

@@ -1,0 +1,19 @@
+/**
+ * What the runner needs from a journal. The JSON Lines journal (journal.ts) implements it; tests
+ * may use an in-memory one.
+ */
+import type { Observable } from 'rxjs';
+
+export interface SessionRecorder {
+  /** Append one record. Safety-relevant records are on disk (fsync) when this returns. */
+  append(type: string, data: unknown): void;
+  /** True once a write failed; the records it could not write are held, not lost. */
+  readonly failed: boolean;
+  /** Emits when a write fails. */
+  readonly failures$: Observable<unknown>;
+  /** Where the records go, for people (a file path). */
+  readonly location: string;
+  close(): void;
+}
+
+export type RecorderFactory = (sessionId: string) => SessionRecorder;

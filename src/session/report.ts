@@ -1,0 +1,620 @@
+/**
+ * The session report: what a journal says happened, as a clinical note (UX.md "Records people
+ * trust"): who (pseudonymous patient reference, clinician), what (protocol, its content hash and
+ * sources), with what (device, screening, electrode check), how much (stimulation time, and per
+ * channel the output time, maximum and mean amplitude and delivered charge), what happened
+ * (events in time order), how it ended, and the aftercare advice.
+ *
+ * `buildReport` computes a plain model from the records (every number in the report comes from
+ * here, so it is tested once); `renderReport` writes it as Markdown, self-contained HTML (with an
+ * inline SVG amplitude chart) or JSON. A report built from a journal that was damaged or edited
+ * says so at the top, and says what it could read.
+ */
+import { describePattern } from '../domain/stimulation.js';
+import { formatNumber } from '../domain/units.js';
+import { CHAIN_KINDS, type JournalProblem, type JournalReadResult } from './journal.js';
+import type { JournalRecord, JournalRecordOf, RecordType } from './journal-records.js';
+import { renderHtml } from './report-html.js';
+import { renderMarkdown } from './report-md.js';
+
+export const REPORT_FORMAT = 'edn-session-report/1';
+
+export type ReportFormat = 'html' | 'md' | 'json';
+export const REPORT_FORMATS: readonly ReportFormat[] = ['md', 'html', 'json'];
+
+export type Severity = 'info' | 'note' | 'warning' | 'alarm';
+
+export interface ReportEvent {
+  /** Seconds since the session started (the session-start record). */
+  readonly atS: number;
+  /** Wall-clock time of the record. */
+  readonly iso: string;
+  readonly kind: RecordType;
+  readonly severity: Severity;
+  readonly text: string;
+}
+
+export interface ReportSource {
+  readonly key: string;
+  readonly citation: string;
+  readonly doi: string | null;
+  readonly registry: string | null;
+  readonly pmcid: string | null;
+  readonly note: string | null;
+  readonly verified: readonly string[];
+  readonly unverified: readonly string[];
+}
+
+export interface ReportPhase {
+  readonly index: number;
+  readonly name: string;
+  readonly plannedS: number | null;
+  readonly stimulationS: number;
+  /** "2 Hz continuous, 250 µs, biphasic-symmetric, up to 10 mA" */
+  readonly parameters: string | null;
+}
+
+export interface ReportChannel {
+  readonly channel: number;
+  readonly region: string | null;
+  readonly side: string | null;
+  readonly sites: readonly string[];
+  /** Time with a non-zero commanded amplitude, s. */
+  readonly outputS: number;
+  readonly maxMa: number | null;
+  /** Mean measured current while output was on, mA. */
+  readonly meanMa: number | null;
+  /** Charge delivered on the channel, µC (null when the device reported none). */
+  readonly chargeUc: number | null;
+  /** Where max and mean come from: the device's measurements, or (without telemetry) what was commanded. */
+  readonly basis: 'measured' | 'commanded' | 'none';
+}
+
+export interface ChartSeries {
+  readonly channel: number;
+  /** [minutes since the session started, mA] */
+  readonly points: readonly (readonly [number, number])[];
+}
+
+export interface ChartModel {
+  readonly durationMin: number;
+  readonly maxMa: number;
+  readonly series: readonly ChartSeries[];
+  readonly phaseMarks: readonly { readonly atMin: number; readonly name: string }[];
+  readonly pauses: readonly { readonly fromMin: number; readonly toMin: number }[];
+}
+
+export interface SessionReport {
+  readonly format: typeof REPORT_FORMAT;
+  readonly integrity: {
+    /** False when the report was built from records alone (the chain was not checked here). */
+    readonly checked: boolean;
+    readonly path: string | null;
+    readonly records: number;
+    readonly chainIntact: boolean | null;
+    readonly problems: readonly JournalProblem[];
+    readonly truncatedTail: { readonly bytes: number; readonly recovered: boolean } | null;
+    /** The journal has its session-end record. */
+    readonly complete: boolean;
+    /** Sentences for the reader, most serious first; empty when all is well. */
+    readonly notices: readonly string[];
+    /** The notices include a broken chain or invalid records (the report must be read with care). */
+    readonly damaged: boolean;
+  };
+  readonly session: {
+    readonly sessionId: string | null;
+    readonly patientRef: string | null;
+    readonly clinician: string | null;
+    readonly startedIso: string | null;
+    readonly endedIso: string | null;
+    /** From the first to the last record, s. */
+    readonly durationS: number;
+    readonly appVersion: string | null;
+  };
+  readonly protocol: {
+    readonly id: string;
+    readonly name: string;
+    readonly hash: string;
+    readonly indication: string;
+    readonly electrode: string | null;
+    readonly sources: readonly ReportSource[];
+  } | null;
+  readonly device: {
+    readonly transport: string;
+    readonly model: string;
+    readonly firmware: string;
+    readonly serial: string;
+    readonly bootId: string;
+    readonly protocolVersion: number;
+    readonly channels: number;
+    readonly amplitudeMaxMa: number;
+    readonly complianceV: number;
+    readonly watchdogMs: number;
+  } | null;
+  readonly screening: {
+    readonly result: string;
+    readonly acknowledgements: readonly { readonly item: string; readonly by: string; readonly atIso: string }[];
+    readonly answers: readonly { readonly question: string; readonly answer: string }[];
+  } | null;
+  readonly electrodeCheck: readonly { readonly channel: number; readonly impedanceOhm: number | 'OPEN'; readonly ok: boolean; readonly reason: string | null }[] | null;
+  readonly chart: ChartModel;
+  readonly stimulation: {
+    readonly totalS: number;
+    readonly plannedS: number | null;
+    /** From the session-end record, or computed from the state changes when there is none. */
+    readonly basis: 'session-end' | 'computed';
+    readonly phases: readonly ReportPhase[];
+  };
+  readonly channels: readonly ReportChannel[];
+  readonly events: readonly ReportEvent[];
+  readonly end: { readonly reason: string; readonly detail: string | null; readonly finalState: string } | null;
+  readonly aftercare: string | null;
+}
+
+/** Build the report of a journal as read (with its integrity), or of bare records. */
+export function buildReport(input: JournalReadResult | readonly JournalRecord[]): SessionReport {
+  const read: JournalReadResult | undefined = isReadResult(input) ? input : undefined;
+  const records: readonly JournalRecord[] = read ? read.records : (input as readonly JournalRecord[]);
+  const start = first(records, 'session-start');
+  const end = first(records, 'session-end');
+  const t0 = start?.t ?? records[0]?.t ?? 0;
+  const tLast = records.reduce((m, r) => Math.max(m, r.t), t0);
+  const protocol = start?.data.protocol;
+
+  const stimulation = stimulationOf(records, end, protocol?.phases, t0);
+  return {
+    format: REPORT_FORMAT,
+    integrity: integrityOf(read, records, start !== undefined, end !== undefined),
+    session: {
+      sessionId: start?.data.sessionId ?? null,
+      patientRef: start?.data.patientRef ?? null,
+      clinician: start?.data.clinician ?? null,
+      startedIso: start?.ts ?? records[0]?.ts ?? null,
+      endedIso: (end ?? records[records.length - 1])?.ts ?? null,
+      durationS: round((tLast - t0) / 1000, 3),
+      appVersion: start?.data.app.version ?? null,
+    },
+    protocol: protocol
+      ? {
+          id: protocol.id,
+          name: protocol.name,
+          hash: protocol.hash,
+          indication: protocol.indication,
+          electrode: protocol.electrode
+            ? `needle ${formatNumber(protocol.electrode.diameterMm)} mm x ${formatNumber(protocol.electrode.insertedLengthMm)} mm inserted`
+            : null,
+          sources: protocol.sources.map((s) => ({
+            key: s.key,
+            citation: s.citation,
+            doi: s.doi ?? null,
+            registry: s.registry ?? null,
+            pmcid: s.pmcid ?? null,
+            note: s.note ?? null,
+            verified: s.verified,
+            unverified: s.unverified,
+          })),
+        }
+      : null,
+    device: start
+      ? {
+          transport: start.data.device.transport,
+          model: start.data.device.model,
+          firmware: start.data.device.firmware,
+          serial: start.data.device.serial,
+          bootId: start.data.device.bootId,
+          protocolVersion: start.data.device.protocolVersion,
+          channels: start.data.device.limits.channels,
+          amplitudeMaxMa: start.data.device.limits.amplitudeMa.max,
+          complianceV: start.data.device.limits.complianceV,
+          watchdogMs: start.data.device.limits.watchdogMs,
+        }
+      : null,
+    screening: start
+      ? {
+          result: start.data.screening.result,
+          acknowledgements: start.data.screening.acknowledgements,
+          answers: Object.entries(start.data.screening.answers).map(([question, answer]) => ({ question, answer: describeAnswer(answer) })),
+        }
+      : null,
+    electrodeCheck: electrodeCheckOf(records),
+    chart: chartOf(records, t0, tLast, protocol),
+    stimulation,
+    channels: channelsOf(records, protocol?.channels, tLast),
+    events: eventsOf(records, t0, protocol?.phases),
+    end: end ? { reason: end.data.reason, detail: end.data.detail ?? null, finalState: end.data.finalState } : null,
+    aftercare: protocol?.aftercare ?? null,
+  };
+}
+
+/** The report as text in one of the formats. */
+export function renderReport(model: SessionReport, format: ReportFormat): string {
+  switch (format) {
+    case 'html':
+      return renderHtml(model);
+    case 'md':
+      return renderMarkdown(model);
+    case 'json':
+      return `${JSON.stringify(model, null, 2)}\n`;
+  }
+}
+
+// ---- integrity -----------------------------------------------------------------------------------
+
+function isReadResult(input: JournalReadResult | readonly JournalRecord[]): input is JournalReadResult {
+  return !Array.isArray(input);
+}
+
+function integrityOf(read: JournalReadResult | undefined, records: readonly JournalRecord[], hasStart: boolean, complete: boolean): SessionReport['integrity'] {
+  const notices: string[] = [];
+  let damaged = false;
+  if (read) {
+    const chain = read.problems.filter((p) => CHAIN_KINDS.has(p.kind));
+    const other = read.problems.filter((p) => !CHAIN_KINDS.has(p.kind));
+    if (chain.length > 0) {
+      damaged = true;
+      notices.push(
+        `The journal's hash chain is broken (${chain.length} ${chain.length === 1 ? 'place' : 'places'}): records were changed, added, removed or moved after they were written. ` +
+          `First at line ${chain[0]!.line}: ${chain[0]!.message}. This report shows what could be read; do not rely on it without checking the original.`,
+      );
+    }
+    if (other.length > 0) {
+      damaged = true;
+      notices.push(`${other.length} ${other.length === 1 ? 'line of the journal is' : 'lines of the journal are'} unreadable or invalid and left out (first: ${other[0]!.message}).`);
+    }
+    if (read.truncatedTail) {
+      notices.push(
+        read.truncatedTail.recovered
+          ? `The journal's last line lacks its end of line (the program stopped while writing it); the record itself is complete and included.`
+          : `The journal's last line is torn (${read.truncatedTail.bytes} bytes): the program stopped while writing it. That partial record is left out; everything before it is intact.`,
+      );
+    }
+  } else {
+    notices.push('Built from records alone: the journal file and its hash chain were not checked for this report.');
+  }
+  if (!hasStart) {
+    damaged = true;
+    notices.push('The journal has no session-start record: patient, protocol, device and screening are unknown.');
+  }
+  if (!complete) {
+    notices.push('The journal has no session-end record: the session did not end normally (the program or computer stopped). Times and doses are computed from the records up to the last one.');
+  }
+  return {
+    checked: read !== undefined,
+    path: read?.path ?? null,
+    records: records.length,
+    chainIntact: read ? read.chainIntact : null,
+    problems: read?.problems ?? [],
+    truncatedTail: read?.truncatedTail ?? null,
+    complete,
+    notices,
+    damaged,
+  };
+}
+
+// ---- stimulation time ----------------------------------------------------------------------------
+
+type ProtocolData = JournalRecordOf<'session-start'>['data']['protocol'];
+
+/** States in which the session's stimulation clock runs (the runner holds it in every other). */
+const CLOCK_STATES: ReadonlySet<string> = new Set(['ramping', 'running']);
+
+function stimulationOf(
+  records: readonly JournalRecord[],
+  end: JournalRecordOf<'session-end'> | undefined,
+  phases: ProtocolData['phases'] | undefined,
+  t0: number,
+): SessionReport['stimulation'] {
+  const plannedS = phases ? round(phases.reduce((s, p) => s + p.durationS, 0), 3) : null;
+  const perPhase = new Map<number, number>();
+  let totalS: number;
+  let basis: 'session-end' | 'computed';
+  if (end) {
+    basis = 'session-end';
+    totalS = end.data.stimulationS;
+    for (const p of end.data.phases) perPhase.set(p.index, (perPhase.get(p.index) ?? 0) + p.stimulationS);
+  } else {
+    basis = 'computed';
+    let state: string | undefined;
+    let phase = 0;
+    let since = t0;
+    const close = (t: number) => {
+      if (state !== undefined && CLOCK_STATES.has(state)) perPhase.set(phase, (perPhase.get(phase) ?? 0) + (t - since) / 1000);
+      since = t;
+    };
+    for (const r of records) {
+      if (r.type === 'state') {
+        close(r.t);
+        state = r.data.to;
+      } else if (r.type === 'phase') {
+        close(r.t);
+        phase = r.data.index;
+      }
+    }
+    close(records.reduce((m, r) => Math.max(m, r.t), t0));
+    totalS = [...perPhase.values()].reduce((a, b) => a + b, 0);
+  }
+  const indices = new Set<number>([...(phases ?? []).map((_, i) => i), ...perPhase.keys()]);
+  return {
+    totalS: round(totalS, 3),
+    plannedS,
+    basis,
+    phases: [...indices]
+      .sort((a, b) => a - b)
+      .map((index) => {
+        const p = phases?.[index];
+        return {
+          index,
+          name: p?.name ?? `phase ${index + 1}`,
+          plannedS: p ? p.durationS : null,
+          stimulationS: round(perPhase.get(index) ?? 0, 3),
+          parameters: p
+            ? `${describePattern(p.pattern)}, ${formatNumber(p.pulseWidthUs)} µs per phase, ${p.waveform}, up to ${formatNumber(p.maxMa)} mA, ramp ${formatNumber(p.rampMaPerS)} mA/s`
+            : null,
+        };
+      }),
+  };
+}
+
+// ---- per channel ---------------------------------------------------------------------------------
+
+function channelsOf(records: readonly JournalRecord[], declared: ProtocolData['channels'] | undefined, tLast: number): ReportChannel[] {
+  const numbers = new Set<number>((declared ?? []).map((c) => c.channel));
+  const telemetry = records.filter((r): r is JournalRecordOf<'telemetry'> => r.type === 'telemetry');
+  const amplitude = records.filter((r): r is JournalRecordOf<'amplitude'> => r.type === 'amplitude');
+  for (const r of telemetry) for (const c of r.data.channels) numbers.add(c.channel);
+  for (const r of amplitude) numbers.add(r.data.channel);
+
+  return [...numbers]
+    .sort((a, b) => a - b)
+    .map((channel) => {
+      const info = declared?.find((c) => c.channel === channel);
+      const commanded = commandedIntervals(amplitude.filter((r) => r.data.channel === channel), tLast);
+      const outputS = round(commanded.filter((i) => i.ma > 0).reduce((s, i) => s + (i.to - i.from), 0) / 1000, 3);
+      const samples = telemetry.flatMap((r) => r.data.channels.filter((c) => c.channel === channel).map((c) => ({ ...c, weight: r.data.toT - r.data.fromT })));
+      const base = { channel, region: info?.region ?? null, side: info?.side ?? null, sites: info?.sites ?? [], outputS };
+      if (samples.length > 0) {
+        const weights = samples.reduce((s, c) => s + c.weight, 0);
+        const mean = weights > 0 ? samples.reduce((s, c) => s + c.meanMa * c.weight, 0) / weights : samples.reduce((s, c) => s + c.meanMa, 0) / samples.length;
+        return {
+          ...base,
+          maxMa: round(Math.max(...samples.map((c) => c.maxMa)), 3),
+          meanMa: round(mean, 3),
+          chargeUc: round(Math.max(...samples.map((c) => c.chargeUc)), 3),
+          basis: 'measured' as const,
+        };
+      }
+      const on = commanded.filter((i) => i.ma > 0);
+      if (on.length > 0) {
+        const time = on.reduce((s, i) => s + (i.to - i.from), 0);
+        return {
+          ...base,
+          maxMa: round(Math.max(...on.map((i) => i.ma)), 3),
+          meanMa: round(time > 0 ? on.reduce((s, i) => s + i.ma * (i.to - i.from), 0) / time : on[0]!.ma, 3),
+          chargeUc: null,
+          basis: 'commanded' as const,
+        };
+      }
+      return { ...base, maxMa: null, meanMa: null, chargeUc: null, basis: 'none' as const };
+    });
+}
+
+/** The commanded amplitude of one channel as intervals [from, to) in session ms. */
+function commandedIntervals(records: readonly JournalRecordOf<'amplitude'>[], tLast: number): { from: number; to: number; ma: number }[] {
+  return records.map((r, i) => ({ from: r.t, to: records[i + 1]?.t ?? tLast, ma: r.data.commandedMa }));
+}
+
+// ---- electrode check -----------------------------------------------------------------------------
+
+function electrodeCheckOf(records: readonly JournalRecord[]): SessionReport['electrodeCheck'] {
+  const checks = records.filter((r): r is JournalRecordOf<'electrodes'> => r.type === 'electrodes');
+  const last = checks[checks.length - 1];
+  if (!last) return null;
+  return last.data.results.map((r) => ({ channel: r.channel, impedanceOhm: r.impedanceOhm, ok: r.ok, reason: r.reason ?? null }));
+}
+
+// ---- chart ---------------------------------------------------------------------------------------
+
+/**
+ * One line per channel. With telemetry, the line is the measured mean of each 1 s summary, plus
+ * the commanded drops to 0 mA (pause, stop, e-stop, fault, which are immediate) and the points
+ * where output resumes, so a pause shows as a flat 0 instead of a slope across it. Without
+ * telemetry it is the commanded amplitude as a step line.
+ */
+function chartOf(records: readonly JournalRecord[], t0: number, tLast: number, protocol: ProtocolData | undefined): ChartModel {
+  const minutes = (t: number) => round((t - t0) / 60_000, 4);
+  const channels = new Set<number>((protocol?.channels ?? []).map((c) => c.channel));
+  const hasTelemetry = new Set<number>();
+  for (const r of records) {
+    if (r.type === 'amplitude') channels.add(r.data.channel);
+    if (r.type === 'telemetry') for (const c of r.data.channels) (channels.add(c.channel), hasTelemetry.add(c.channel));
+  }
+  const level = new Map<number, number>();
+  const points = new Map<number, [number, number][]>([...channels].map((c) => [c, [[0, 0]]]));
+  const push = (channel: number, x: number, y: number) => {
+    const list = points.get(channel) ?? [];
+    const lastPoint = list[list.length - 1];
+    if (!lastPoint || lastPoint[0] !== x || lastPoint[1] !== y) list.push([x, round(y, 3)]);
+    points.set(channel, list);
+    level.set(channel, y);
+  };
+  // A summary stands for the middle of its window, which is earlier than the record itself: walk
+  // everything in the order of the times the points stand for.
+  const timed: { at: number; r: JournalRecordOf<'amplitude'> | JournalRecordOf<'telemetry'> }[] = [];
+  for (const r of records) {
+    if (r.type === 'amplitude') timed.push({ at: r.t, r });
+    else if (r.type === 'telemetry') timed.push({ at: (r.data.fromT + r.data.toT) / 2, r });
+  }
+  timed.sort((a, b) => a.at - b.at);
+  let maxMa = 0;
+  for (const { at, r } of timed) {
+    const x = minutes(Math.max(t0, at));
+    if (r.type === 'amplitude') {
+      const ch = r.data.channel;
+      const before = level.get(ch) ?? 0;
+      if (r.data.commandedMa === 0 || !hasTelemetry.has(ch)) {
+        push(ch, x, before);
+        push(ch, x, r.data.commandedMa);
+        maxMa = Math.max(maxMa, r.data.commandedMa);
+      } else if (before === 0) {
+        push(ch, x, 0);
+      }
+    } else if (r.type === 'telemetry') {
+      for (const c of r.data.channels) {
+        push(c.channel, x, c.meanMa);
+        maxMa = Math.max(maxMa, c.maxMa);
+      }
+    }
+  }
+  for (const ch of channels) {
+    const last = level.get(ch) ?? 0;
+    push(ch, minutes(tLast), last);
+  }
+  for (const p of protocol?.phases ?? []) maxMa = Math.max(maxMa, p.maxMa);
+
+  const phaseMarks = records.filter((r): r is JournalRecordOf<'phase'> => r.type === 'phase' && r.data.index > 0).map((r) => ({ atMin: minutes(r.t), name: r.data.name }));
+  const pauses: { fromMin: number; toMin: number }[] = [];
+  let pausedAt: number | undefined;
+  for (const r of records) {
+    if (r.type !== 'state') continue;
+    if (r.data.to === 'paused') pausedAt = r.t;
+    else if (pausedAt !== undefined) {
+      pauses.push({ fromMin: minutes(pausedAt), toMin: minutes(r.t) });
+      pausedAt = undefined;
+    }
+  }
+  if (pausedAt !== undefined) pauses.push({ fromMin: minutes(pausedAt), toMin: minutes(tLast) });
+  return {
+    durationMin: minutes(tLast),
+    maxMa: round(maxMa, 3),
+    series: [...points.entries()].sort(([a], [b]) => a - b).map(([channel, pts]) => ({ channel, points: pts })),
+    phaseMarks,
+    pauses,
+  };
+}
+
+// ---- events --------------------------------------------------------------------------------------
+
+const label = (state: string) => state.replace(/-/g, ' ');
+
+function eventsOf(records: readonly JournalRecord[], t0: number, phases: ProtocolData['phases'] | undefined): ReportEvent[] {
+  const events: ReportEvent[] = [];
+  const add = (r: JournalRecord, severity: Severity, text: string) => events.push({ atS: round((r.t - t0) / 1000, 3), iso: r.ts, kind: r.type, severity, text });
+  const ch = (c: number | null | undefined) => (c === null || c === undefined ? '' : `channel ${c}: `);
+  for (const r of records) {
+    switch (r.type) {
+      case 'session-start':
+        add(r, 'info', 'Session started');
+        break;
+      case 'state': {
+        const severity: Severity = r.data.to === 'aborted' || r.data.to === 'stopped' ? 'alarm' : 'info';
+        add(r, severity, `${capital(label(r.data.from))} → ${label(r.data.to)}${r.data.reason ? ` (${r.data.reason})` : ''}`);
+        break;
+      }
+      case 'phase': {
+        const p = phases?.[r.data.index];
+        add(r, 'info', `Phase ${r.data.index + 1} "${r.data.name}" began${p ? ` (${describePattern(p.pattern)})` : ''}`);
+        break;
+      }
+      case 'phase-end':
+        add(r, 'info', `Phase ${r.data.index + 1} "${r.data.name}" time elapsed`);
+        break;
+      case 'titration': {
+        const where = r.data.channel === null ? 'all channels' : `channel ${r.data.channel}`;
+        add(r, 'info', `Titration ${r.data.deltaMa > 0 ? '+' : ''}${formatNumber(r.data.deltaMa)} mA on ${where}: target ${formatNumber(r.data.targetMa)} mA`);
+        break;
+      }
+      case 'electrodes': {
+        const bad = r.data.results.filter((e) => !e.ok);
+        const list = r.data.results.map((e) => `channel ${e.channel} ${formatOhm(e.impedanceOhm)}${e.ok ? '' : ' (blocked)'}`).join(', ');
+        add(r, bad.length > 0 ? 'warning' : 'info', `Electrode check: ${list}${bad.length > 0 ? `. ${bad.map((e) => e.reason ?? `channel ${e.channel} not usable`).join('; ')}` : ''}`);
+        break;
+      }
+      case 'warning':
+        add(r, 'warning', `Warning, ${ch(r.data.channel)}${r.data.message}`);
+        break;
+      case 'fault':
+        add(r, 'alarm', `Fault ${r.data.code}, ${ch(r.data.channel)}${r.data.message}`);
+        break;
+      case 'estop':
+        add(r, 'alarm', r.data.acked ? `Emergency stop confirmed by the device (${r.data.source})` : `Emergency stop (${r.data.source})`);
+        break;
+      case 'alarm':
+        add(r, r.data.priority === 'high' ? 'alarm' : r.data.priority === 'medium' ? 'warning' : 'info', `Alarm ${r.data.id} (${r.data.priority}), ${ch(r.data.channel)}${r.data.cause}. Action: ${r.data.action}`);
+        break;
+      case 'alarm-ack':
+        add(r, 'info', `Alarm ${r.data.alarmId} acknowledged by ${r.data.by}${r.data.cause ? ` (${r.data.cause})` : ''}`);
+        break;
+      case 'note':
+        add(r, 'note', `Note: ${r.data.text}`);
+        break;
+      case 'ack':
+        if (!r.data.ok) add(r, 'warning', `Device refused ${r.data.verb ?? 'a command'}${r.data.seq === null ? '' : ` (seq ${r.data.seq})`}: ${r.data.code ?? 'no code'}`);
+        break;
+      case 'session-end':
+        add(r, r.data.reason === 'completed' ? 'info' : 'alarm', `Session ended: ${r.data.reason}${r.data.detail ? ` (${r.data.detail})` : ''}`);
+        break;
+      case 'command':
+      case 'amplitude':
+      case 'telemetry':
+        break;
+    }
+  }
+  return events.sort((a, b) => a.atS - b.atS);
+}
+
+// ---- helpers -------------------------------------------------------------------------------------
+
+function first<T extends RecordType>(records: readonly JournalRecord[], type: T): JournalRecordOf<T> | undefined {
+  return records.find((r) => r.type === type) as JournalRecordOf<T> | undefined;
+}
+
+function round(x: number, decimals: number): number {
+  const f = 10 ** decimals;
+  return Math.round(x * f) / f;
+}
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function describeAnswer(answer: unknown): string {
+  if (answer === null) return 'not answered';
+  if (answer === true) return 'yes';
+  if (answer === false) return 'no';
+  const text = typeof answer === 'string' ? answer : JSON.stringify(answer);
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+}
+
+/** "1.5 kΩ", "820 Ω", "OPEN" */
+export function formatOhm(z: number | 'OPEN' | null): string {
+  if (z === null) return 'not measured';
+  if (z === 'OPEN') return 'OPEN (open circuit)';
+  return z >= 1000 ? `${formatNumber(z / 1000, 2)} kΩ` : `${formatNumber(z, 0)} Ω`;
+}
+
+/** "20 min", "19 min 42 s", "45 s", "1 h 2 min" */
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = s % 60;
+  const parts = [h > 0 ? `${h} h` : '', m > 0 ? `${m} min` : '', rest > 0 || s === 0 ? `${rest} s` : ''].filter(Boolean);
+  return parts.join(' ');
+}
+
+/** Session-elapsed time as a clock: "05:07", "1:02:03". */
+export function formatElapsed(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+/** "2025-03-14 09:30:05 UTC" */
+export function formatWall(iso: string | null): string {
+  if (iso === null) return 'unknown';
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
+}
+
+export { formatNumber };

@@ -1,0 +1,999 @@
+/**
+ * SessionRunner: turns a validated protocol, a cleared screening and an explicit start into
+ * current at the needles, and a record of it.
+ *
+ * One loop (`#tick`, every TICK_MS on the injected scheduler) knows whether the session is healthy
+ * and only then feeds the device's watchdog with HB; the same loop raises amplitude in
+ * slew-limited steps. Every stimulating command passes the guard (src/domain/safety/guard.ts) and
+ * is sent from its `Checked` value. Anything that goes wrong with output possibly on (a device
+ * fault, a watchdog trip, a reboot, a lost heartbeat, an unanswered command, a journal that cannot
+ * write) ends in an e-stop and the `aborted` state, with the reason said in words.
+ */
+import { BehaviorSubject, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { decodeDeviceLine, type DeviceEvent } from '../../firmware-protocol/index.js';
+import {
+  type Checked,
+  type CommandedAmplitude,
+  type Violation,
+  type Warning,
+  checkAmplitudeChange,
+  checkStimulation,
+  slewCeilingMa,
+} from '../domain/safety/guard.js';
+import { HARD_LIMITS, TOLERANCE } from '../domain/safety/limits.js';
+import type { StimulationParams } from '../domain/stimulation.js';
+import type { DeviceClient } from '../device/client.js';
+import { type DeviceError, describeDeviceError } from '../device/errors.js';
+import type { DeviceInfo } from '../device/identity.js';
+import { type ElectrodeResult, judgeElectrode } from './electrodes.js';
+import { type RunnableProtocol, currentFrequencyHz, phaseDurationMs, phaseLimits, phaseParams, totalDurationMs } from './plan.js';
+import type { RecorderFactory, SessionRecorder } from './recorder.js';
+import { type EndReason, OUTPUT_STATES, type SessionState, TERMINAL_STATES, canTransition } from './states.js';
+
+/** The session loop period, ms: heartbeat cadence and ramp steps are multiples of it. */
+export const TICK_MS = 50;
+/** How often the heartbeat is sent: the domain's limit table holds the number and its reason. */
+export const HEARTBEAT_MS = HARD_LIMITS.heartbeatIntervalMs.value;
+/**
+ * Amplitude rises in steps at most this often, ms. At the 1 mA/s ceiling a step is 0.2 mA, which
+ * the device slews smoothly; smaller steps would only add traffic and journal records.
+ */
+export const RAMP_STEP_MS = 200;
+/** Titration steps offered to the clinician, mA (UX.md: 0.1 mA and 0.5 mA buttons). */
+export const TITRATION_STEPS_MA = [0.1, 0.5] as const;
+
+export interface ChannelView {
+  readonly channel: number;
+  readonly region: string;
+  readonly side: string;
+  readonly sites: readonly string[];
+  /** What the clinician asked for. */
+  readonly targetMa: number;
+  /** The last amplitude the device acknowledged. */
+  readonly commandedMa: number;
+  /** What the device measures (TEL), or null before any telemetry. */
+  readonly measuredMa: number | null;
+  readonly impedance: number | 'OPEN' | null;
+  /** Output on at the device (started and not stopped). */
+  readonly on: boolean;
+  readonly maxMa: number;
+  /** Charge delivered in the cathodic phases on this channel this session, µC. */
+  readonly deliveredUc: number;
+}
+
+export type AlarmPriority = 'high' | 'medium' | 'low';
+
+/** An alarm (after IEC 60601-1-8): it names the cause and the next action, and stays until acknowledged. */
+export interface Alarm {
+  readonly id: string;
+  readonly priority: AlarmPriority;
+  readonly cause: string;
+  readonly action: string;
+  readonly atMs: number;
+  readonly channel?: number;
+}
+
+export interface SessionSnapshot {
+  readonly state: SessionState;
+  /** Why the state is what it is, in words (set on stops, aborts and refusals). */
+  readonly reason?: string;
+  readonly latched: boolean;
+  readonly device?: { readonly transport: string; readonly model: string; readonly firmware: string; readonly serial: string; readonly bootId: string; readonly limits: DeviceInfo['limits'] };
+  readonly protocol?: { readonly id: string; readonly name: string; readonly hash: string };
+  readonly sessionId?: string;
+  readonly journal?: string;
+  readonly phase?: {
+    readonly index: number;
+    readonly count: number;
+    readonly name: string;
+    readonly elapsedS: number;
+    readonly durationS: number;
+    readonly frequencyHz: number;
+  };
+  /** Stimulation time of the whole session: elapsed, total and remaining, s. */
+  readonly elapsedS: number;
+  readonly totalS: number;
+  readonly channels: readonly ChannelView[];
+  readonly electrodes: readonly ElectrodeResult[];
+  readonly warnings: readonly Warning[];
+  /** Unacknowledged alarms, highest priority first. */
+  readonly alarms: readonly Alarm[];
+}
+
+export interface TelemetrySample {
+  readonly atMs: number;
+  readonly channel: number;
+  readonly measuredMa: number;
+  readonly commandedMa: number;
+  readonly targetMa: number;
+  readonly impedance: number | 'OPEN';
+}
+
+export type SessionError =
+  | { readonly code: 'IllegalInState'; readonly action: string; readonly state: SessionState; readonly message: string }
+  | { readonly code: 'LimitExceeded'; readonly violations: readonly Violation[]; readonly message: string }
+  | { readonly code: 'Device'; readonly error: DeviceError; readonly message: string }
+  | { readonly code: 'Invalid'; readonly message: string };
+
+export type SessionResult<T = void> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: SessionError };
+
+export interface SessionRunnerOptions {
+  readonly client: DeviceClient;
+  readonly scheduler: SchedulerLike;
+  /** Opens the journal of a new session. Without it nothing is recorded (tests only). */
+  readonly recorder?: RecorderFactory;
+  /** A fresh session id. */
+  readonly newSessionId?: () => string;
+}
+
+export interface SessionPlan {
+  readonly protocol: RunnableProtocol;
+  /** Pseudonymous patient reference (never a name or contact detail). */
+  readonly patientRef: string;
+  readonly clinician?: string;
+}
+
+/** The screening outcome as the runner records it. The domain's `ScreeningCleared` provides it. */
+export interface ClearedScreening {
+  readonly record: unknown;
+}
+
+interface ChannelControl {
+  readonly channel: number;
+  readonly region: string;
+  readonly side: string;
+  readonly sites: readonly string[];
+  targetMa: number;
+  commanded: CommandedAmplitude | undefined;
+  active: Checked<StimulationParams> | undefined;
+  on: boolean;
+  measuredMa: number | null;
+  impedance: number | 'OPEN' | null;
+  deliveredUc: number;
+  /** q of the last TEL since the last START (the device counts per START). */
+  lastQnC: number;
+}
+
+const PATIENT_REF = /^[A-Za-z0-9-]{3,32}$/;
+
+export class SessionRunner {
+  readonly #client: DeviceClient;
+  readonly #scheduler: SchedulerLike;
+  readonly #recorderFactory: RecorderFactory | undefined;
+  readonly #newSessionId: () => string;
+
+  readonly #snapshot: BehaviorSubject<SessionSnapshot>;
+  readonly #telemetry = new Subject<TelemetrySample>();
+
+  #state: SessionState = 'idle';
+  #reason: string | undefined;
+  #plan: SessionPlan | undefined;
+  #screening: ClearedScreening | undefined;
+  #channels: ChannelControl[] = [];
+  #electrodes: ElectrodeResult[] = [];
+  #warnings: Warning[] = [];
+  #alarms: Alarm[] = [];
+  #alarmSeq = 0;
+  #recorder: SessionRecorder | undefined;
+  #sessionId: string | undefined;
+
+  #phaseIndex = 0;
+  /** Stimulation time of the current phase before the running segment, ms. */
+  #phaseDoneMs = 0;
+  /** Stimulation time of the whole session before the current phase, ms. */
+  #sessionDoneMs = 0;
+  /** When the current output segment began (scheduler ms), or undefined when the clock is held. */
+  #segmentStart: number | undefined;
+  #phaseTimer: Subscription | undefined;
+  /** Incremented whenever output is interrupted; stale async continuations check it. */
+  #epoch = 0;
+
+  #loop: Subscription | undefined;
+  #lastHeartbeatAt = -Infinity;
+  #ampBusy = false;
+  #deviceSubs: Subscription[] = [];
+  #recorderSub: Subscription | undefined;
+  #summary = new Map<number, { sum: number; n: number; max: number }>();
+  #summaryFrom = 0;
+
+  /** The whole state for a UI, on every change. */
+  readonly snapshot$: Observable<SessionSnapshot>;
+  /** Per-channel telemetry for live charts. */
+  readonly telemetry$: Observable<TelemetrySample>;
+
+  constructor(options: SessionRunnerOptions) {
+    this.#client = options.client;
+    this.#scheduler = options.scheduler;
+    this.#recorderFactory = options.recorder;
+    this.#newSessionId = options.newSessionId ?? defaultSessionId(options.scheduler);
+    this.#snapshot = new BehaviorSubject(this.#view());
+    this.snapshot$ = this.#snapshot.asObservable();
+    this.telemetry$ = this.#telemetry.asObservable();
+  }
+
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  get snapshot(): SessionSnapshot {
+    return this.#snapshot.value;
+  }
+
+  // ---- connection -------------------------------------------------------------------------------
+
+  /** Handshake with the device; on success the session loop starts feeding its watchdog. */
+  async connect(): Promise<SessionResult<DeviceInfo>> {
+    const refused = this.#require('connect', ['idle', 'aborted']);
+    if (refused) return refused;
+    this.#enter('connecting');
+    const r = await this.#client.connect();
+    if (!r.ok) {
+      this.#enter('idle', describeDeviceError(r.error));
+      return this.#deviceError(r.error);
+    }
+    this.#watchDevice();
+    this.#startLoop();
+    this.#enter('ready');
+    return { ok: true, value: r.value };
+  }
+
+  /** Stop the loop and let go of the device (output must already be off). */
+  disconnect(): SessionResult {
+    const refused = this.#require('disconnect', ['ready', 'screening', 'checking-electrodes', 'completed', 'stopped', 'aborted']);
+    if (refused) return refused;
+    this.#endSessionIfOpen('stopped', 'disconnected before output');
+    this.#stopLoop();
+    this.#enter('idle');
+    return { ok: true, value: undefined };
+  }
+
+  // ---- preparing a session ------------------------------------------------------------------------
+
+  /**
+   * Choose the protocol and patient; checks every phase against this device's limits at its maxMa
+   * before anything else, so a protocol the device cannot deliver is refused here.
+   */
+  prepare(plan: SessionPlan): SessionResult {
+    const refused = this.#require('prepare', ['ready']);
+    if (refused) return refused;
+    if (!PATIENT_REF.test(plan.patientRef)) {
+      return invalid(`patient reference '${plan.patientRef}' must be a pseudonymous code of 3-32 letters, digits or dashes (never a name or contact detail)`);
+    }
+    const device = this.#client.info;
+    if (!device) return invalid('the device is not connected');
+    for (const c of plan.protocol.channels) {
+      if (c.channel > device.channels) return invalid(`protocol uses channel ${c.channel}; this device has ${device.channels}`);
+    }
+    for (let i = 0; i < plan.protocol.phases.length; i++) {
+      const phase = plan.protocol.phases[i]!;
+      const limits = phaseLimits(plan.protocol, i);
+      const atMax: StimulationParams = { ...phaseParams(plan.protocol, i, plan.protocol.channels[0]?.channel ?? 1, phaseDurationMs(phase)), amplitudeMa: phase.amplitude.maxMa };
+      const r = checkStimulation(atMax, { device: device.limits, protocol: limits, electrode: plan.protocol.electrode });
+      if (!r.ok) return limitExceeded(r.violations, `phase '${phase.name}' cannot run on this device`);
+    }
+    this.#plan = plan;
+    this.#channels = plan.protocol.channels.map((c) => ({
+      channel: c.channel,
+      region: c.region,
+      side: c.side,
+      sites: c.sites,
+      targetMa: 0,
+      commanded: undefined,
+      active: undefined,
+      on: false,
+      measuredMa: null,
+      impedance: null,
+      deliveredUc: 0,
+      lastQnC: 0,
+    }));
+    this.#phaseIndex = 0;
+    this.#phaseDoneMs = 0;
+    this.#sessionDoneMs = 0;
+    this.#electrodes = [];
+    this.#warnings = [];
+    this.#enter('screening');
+    return { ok: true, value: undefined };
+  }
+
+  /**
+   * The screening cleared (the domain's evaluator is the only producer of a cleared result): the
+   * session's journal opens with everything known so far, and the electrodes are checked.
+   */
+  async submitScreening(screening: ClearedScreening): Promise<SessionResult<readonly ElectrodeResult[]>> {
+    const refused = this.#require('submitScreening', ['screening']);
+    if (refused) return refused;
+    this.#screening = screening;
+    this.#openSession();
+    this.#enter('checking-electrodes');
+    return this.checkElectrodes();
+  }
+
+  /** IMP on every channel of the protocol. Any result outside the band blocks the start. */
+  async checkElectrodes(): Promise<SessionResult<readonly ElectrodeResult[]>> {
+    const refused = this.#require('checkElectrodes', ['checking-electrodes']);
+    if (refused) return refused;
+    const plan = this.#plan!;
+    const device = this.#client.info!;
+    const results: ElectrodeResult[] = [];
+    for (const c of this.#channels) {
+      const r = await this.#client.request('IMP', { ch: c.channel });
+      if (this.#state !== 'checking-electrodes') return this.#illegal('checkElectrodes');
+      if (!r.ok) return this.#deviceError(r.error);
+      c.impedance = r.value.z;
+      const maxMa = Math.max(...plan.protocol.phases.map((p) => p.amplitude.maxMa));
+      results.push(judgeElectrode(c.channel, r.value.z, device.limits.complianceV, maxMa));
+    }
+    this.#electrodes = results;
+    this.#record('electrodes', { results });
+    this.#publish();
+    return { ok: true, value: results };
+  }
+
+  // ---- output -----------------------------------------------------------------------------------
+
+  /**
+   * Start output: every channel is staged at 0 mA and started, then raised toward `targetMa` at
+   * the protocol's ramp (never above 1 mA/s). A target above the phase's maxMa is refused before
+   * anything is sent.
+   */
+  async start(options: { readonly targetMa: number }): Promise<SessionResult> {
+    const refused = this.#require('start', ['checking-electrodes']);
+    if (refused) return refused;
+    if (this.#electrodes.length === 0 || this.#electrodes.some((e) => !e.ok)) {
+      const why = this.#electrodes.find((e) => !e.ok)?.reason ?? 'the electrodes have not been checked';
+      return invalid(`cannot start: ${why}`);
+    }
+    const phase = this.#plan!.protocol.phases[0]!;
+    if (!(options.targetMa >= 0) || options.targetMa > phase.amplitude.maxMa + TOLERANCE) {
+      return limitExceeded(
+        [],
+        `target ${options.targetMa} mA is outside 0..${phase.amplitude.maxMa} mA, the maximum of phase '${phase.name}'`,
+      );
+    }
+    for (const c of this.#channels) c.targetMa = options.targetMa;
+    return this.#beginOutput('ramping', 'start');
+  }
+
+  /** Change the target by `deltaMa` (on one channel, or all) within the phase's maxMa. */
+  titrate(deltaMa: number, channel?: number): SessionResult<number> {
+    const refused = this.#require('titrate', ['ramping', 'running']);
+    if (refused) return refused;
+    if (!TITRATION_STEPS_MA.some((s) => Math.abs(Math.abs(deltaMa) - s) < TOLERANCE)) {
+      return invalid(`titration steps are ${TITRATION_STEPS_MA.map((s) => `±${s}`).join(' and ')} mA, not ${deltaMa}`);
+    }
+    const targets = channel === undefined ? this.#channels : this.#channels.filter((c) => c.channel === channel);
+    if (targets.length === 0) return invalid(`channel ${channel} is not part of this protocol`);
+    const maxMa = this.#phase().amplitude.maxMa;
+    const next = roundMa(targets[0]!.targetMa + deltaMa);
+    if (next > maxMa + TOLERANCE) {
+      return limitExceeded([], `${next} mA is above ${maxMa} mA, the maximum of phase '${this.#phase().name}'`);
+    }
+    for (const c of targets) c.targetMa = Math.max(0, roundMa(c.targetMa + deltaMa));
+    this.#record('titration', { channel: channel ?? null, deltaMa, targetMa: targets[0]!.targetMa });
+    if (deltaMa < 0) this.#kickRamp();
+    this.#publish();
+    return { ok: true, value: targets[0]!.targetMa };
+  }
+
+  /** Pause: output off at once, the clock held. */
+  async pause(): Promise<SessionResult> {
+    const refused = this.#require('pause', ['ramping', 'running']);
+    if (refused) return refused;
+    this.#interrupt();
+    this.#enter('paused');
+    return this.#stopOutput('pause');
+  }
+
+  /** Resume: re-stage the rest of the phase and ramp back up to the targets. */
+  async resume(): Promise<SessionResult> {
+    const refused = this.#require('resume', ['paused']);
+    if (refused) return refused;
+    return this.#beginOutput('ramping', 'resume');
+  }
+
+  /** The clinician ends the session early: output off, session stopped (not latched). */
+  async stop(): Promise<SessionResult> {
+    const refused = this.#require('stop', ['ramping', 'running', 'paused']);
+    if (refused) return refused;
+    this.#interrupt();
+    this.#enter('ramping-down', 'stopped by the clinician');
+    const r = await this.#stopOutput('stop');
+    if (this.#state === 'ramping-down') {
+      this.#enter('stopped', 'stopped by the clinician');
+      this.#endSessionIfOpen('stopped', 'stopped by the clinician');
+    }
+    return r;
+  }
+
+  /**
+   * Emergency stop: the ESTOP frame is written before anything else happens, then the state
+   * follows. Latched on the device until `clear()`.
+   */
+  async estop(source: string): Promise<SessionResult> {
+    const acked = this.#client.estop();
+    this.#interrupt();
+    for (const c of this.#channels) c.on = false;
+    this.#raise('high', 'Emergency stop: all output is off and latched', 'Check the patient; clear the stop to start a new session', undefined);
+    this.#record('estop', { source, acked: false });
+    if (canTransition(this.#state, 'stopped')) {
+      this.#enter('stopped', `emergency stop (${source})`);
+      this.#endSessionIfOpen('stopped', `emergency stop (${source})`);
+    }
+    const r = await acked;
+    this.#record('estop', { source, acked: r.ok });
+    this.#publish();
+    return r.ok ? { ok: true, value: undefined } : this.#deviceError(r.error);
+  }
+
+  /** Clear a latched stop (outputs stay off). */
+  async clear(): Promise<SessionResult> {
+    const refused = this.#require('clear', ['stopped', 'aborted', 'ready', 'completed']);
+    if (refused) return refused;
+    const r = await this.#client.request('CLEAR', {});
+    if (!r.ok) return this.#deviceError(r.error);
+    this.#publish();
+    return { ok: true, value: undefined };
+  }
+
+  /** After a session ended: back to ready for the next one (the latch must be cleared). */
+  newSession(): SessionResult {
+    const refused = this.#require('newSession', ['completed', 'stopped', 'aborted']);
+    if (refused) return refused;
+    if (this.#client.latched) return invalid('the stop is latched: clear it first');
+    if (!this.#client.info || this.#client.failure) return invalid('the device is not connected: connect again');
+    this.#endSessionIfOpen('stopped', 'closed');
+    this.#plan = undefined;
+    this.#channels = [];
+    this.#electrodes = [];
+    this.#warnings = [];
+    this.#alarms = [];
+    this.#enter('ready');
+    return { ok: true, value: undefined };
+  }
+
+  /** A clinician's note, journaled with the session time. */
+  addNote(text: string): SessionResult {
+    const trimmed = text.trim();
+    if (trimmed.length === 0 || trimmed.length > 2000) return invalid('a note must be 1-2000 characters');
+    if (!this.#recorder) return invalid('notes belong to a session: there is none open');
+    this.#record('note', { text: trimmed });
+    return { ok: true, value: undefined };
+  }
+
+  /** Acknowledge an alarm; the acknowledgement is recorded. */
+  acknowledgeAlarm(id: string, by: string): SessionResult {
+    const alarm = this.#alarms.find((a) => a.id === id);
+    if (!alarm) return invalid(`no unacknowledged alarm '${id}'`);
+    this.#alarms = this.#alarms.filter((a) => a !== alarm);
+    this.#record('alarm-ack', { alarmId: id, by, cause: alarm.cause });
+    this.#publish();
+    return { ok: true, value: undefined };
+  }
+
+  /** Release timers and subscriptions (output must be off). */
+  dispose(): void {
+    this.#interrupt();
+    this.#stopLoop();
+    this.#endSessionIfOpen('aborted', 'the application closed');
+    for (const s of this.#deviceSubs) s.unsubscribe();
+    this.#deviceSubs = [];
+    this.#snapshot.complete();
+    this.#telemetry.complete();
+  }
+
+  // ---- output internals ---------------------------------------------------------------------------
+
+  #phase() {
+    return this.#plan!.protocol.phases[this.#phaseIndex]!;
+  }
+
+  /** Stage every channel at 0 mA for the rest of the phase, start it, and hand over to the ramp. */
+  async #beginOutput(to: 'ramping', cause: 'start' | 'resume' | 'phase'): Promise<SessionResult> {
+    const plan = this.#plan!;
+    const device = this.#client.info;
+    if (!device) return invalid('the device is not connected');
+    const epoch = ++this.#epoch;
+    const remainingMs = phaseDurationMs(this.#phase()) - this.#phaseDoneMs;
+    const limits = phaseLimits(plan.protocol, this.#phaseIndex);
+    this.#enter(to, cause === 'phase' ? `phase '${this.#phase().name}'` : undefined);
+    for (const c of this.#channels) {
+      const proposal = phaseParams(plan.protocol, this.#phaseIndex, c.channel, remainingMs);
+      const checked = checkStimulation(proposal, { device: device.limits, protocol: limits, electrode: plan.protocol.electrode });
+      if (!checked.ok) {
+        await this.#abort(`the guard refused channel ${c.channel}: ${checked.violations.map((v) => v.message).join('; ')}`);
+        return limitExceeded(checked.violations, 'refused by the guard');
+      }
+      this.#noteWarnings(checked.checked.warnings, c.channel);
+      const staged = await this.#client.stage(checked.checked);
+      if (epoch !== this.#epoch) return this.#illegal(cause);
+      if (!staged.ok) return this.#failOutput(staged.error);
+      const started = await this.#client.start(checked.checked);
+      if (epoch !== this.#epoch) return this.#illegal(cause);
+      if (!started.ok) return this.#failOutput(started.error);
+      c.active = checked.checked;
+      c.on = true;
+      c.lastQnC = 0;
+      c.commanded = { amplitudeMa: 0, atMs: this.#scheduler.now() };
+      this.#record('amplitude', { channel: c.channel, targetMa: c.targetMa, commandedMa: 0, cause: cause === 'resume' ? 'resume' : 'ramp' });
+    }
+    this.#segmentStart = this.#scheduler.now();
+    this.#phaseTimer = this.#scheduler.schedule(() => void this.#onPhaseEnd(epoch), remainingMs);
+    this.#publish();
+    this.#kickRamp();
+    return { ok: true, value: undefined };
+  }
+
+  async #failOutput(error: DeviceError): Promise<SessionResult> {
+    await this.#abort(describeDeviceError(error));
+    return this.#deviceError(error);
+  }
+
+  /** Hold the clock and cancel the phase timer; async work begun before this is now stale. */
+  #interrupt(): void {
+    this.#epoch += 1;
+    this.#phaseTimer?.unsubscribe();
+    this.#phaseTimer = undefined;
+    this.#holdClock();
+  }
+
+  #holdClock(): void {
+    if (this.#segmentStart === undefined) return;
+    this.#phaseDoneMs += this.#scheduler.now() - this.#segmentStart;
+    this.#segmentStart = undefined;
+  }
+
+  /** STOP every channel (output off at once; the device discards the programs). */
+  async #stopOutput(cause: 'pause' | 'stop' | 'ramp-down'): Promise<SessionResult> {
+    for (const c of this.#channels) {
+      if (c.on || (c.commanded?.amplitudeMa ?? 0) > 0) {
+        this.#record('amplitude', { channel: c.channel, targetMa: c.targetMa, commandedMa: 0, cause });
+      }
+      c.on = false;
+      c.commanded = undefined;
+      c.active = undefined;
+    }
+    this.#publish();
+    const r = await this.#client.request('STOP', {});
+    if (!r.ok) {
+      await this.#abort(`STOP failed: ${describeDeviceError(r.error)}`);
+      return this.#deviceError(r.error);
+    }
+    return { ok: true, value: undefined };
+  }
+
+  async #onPhaseEnd(epoch: number): Promise<void> {
+    if (epoch !== this.#epoch) return;
+    this.#interrupt();
+    const phase = this.#phase();
+    this.#record('phase-end', { index: this.#phaseIndex, name: phase.name, atS: this.#elapsedMs() / 1000 });
+    const last = this.#phaseIndex >= this.#plan!.protocol.phases.length - 1;
+    if (last) {
+      this.#enter('ramping-down', 'protocol time elapsed');
+      const r = await this.#stopOutput('ramp-down');
+      if (r.ok && this.#state === 'ramping-down') {
+        this.#enter('completed', 'protocol time elapsed');
+        this.#endSessionIfOpen('completed', undefined);
+      }
+      return;
+    }
+    const stopped = await this.#stopOutput('ramp-down');
+    if (!stopped.ok) return;
+    this.#sessionDoneMs += phaseDurationMs(phase);
+    this.#phaseDoneMs = 0;
+    this.#phaseIndex += 1;
+    const next = this.#phase();
+    for (const c of this.#channels) c.targetMa = Math.min(c.targetMa, next.amplitude.maxMa);
+    this.#record('phase', { index: this.#phaseIndex, name: next.name, atS: this.#elapsedMs() / 1000 });
+    await this.#beginOutput('ramping', 'phase');
+  }
+
+  /** Run a ramp step soon (now, unless a step is already on its way). */
+  #kickRamp(): void {
+    this.#scheduler.schedule(() => void this.#rampStep(), 0);
+  }
+
+  /**
+   * One step toward each channel's target: falls go straight to the target, rises by at most what
+   * the slew limit allows since the last acknowledged command, and no more often than RAMP_STEP_MS.
+   */
+  async #rampStep(): Promise<void> {
+    if (this.#ampBusy || !(this.#state === 'ramping' || this.#state === 'running')) return;
+    this.#ampBusy = true;
+    const epoch = this.#epoch;
+    try {
+      const plan = this.#plan!;
+      const device = this.#client.info;
+      if (!device) return;
+      const limits = phaseLimits(plan.protocol, this.#phaseIndex);
+      for (const c of this.#channels) {
+        if (!c.on || !c.active || !c.commanded) continue;
+        const now = this.#scheduler.now();
+        const from = c.commanded.amplitudeMa;
+        let next: number;
+        if (c.targetMa < from - TOLERANCE) next = c.targetMa;
+        else if (c.targetMa > from + TOLERANCE && now - c.commanded.atMs >= RAMP_STEP_MS) {
+          next = roundMa(Math.min(c.targetMa, slewCeilingMa(c.commanded, now, limits)));
+          if (next <= from + TOLERANCE) continue;
+        } else continue;
+        const checked = checkAmplitudeChange(
+          { channel: c.channel, amplitudeMa: next, atMs: now },
+          { device: device.limits, protocol: limits, electrode: plan.protocol.electrode, previous: c.commanded, active: c.active },
+        );
+        if (!checked.ok) {
+          // Never expected (the step is computed from the same limits): refuse and hold.
+          this.#record('warning', { channel: c.channel, limit: 'guard', message: checked.violations.map((v) => v.message).join('; ') });
+          c.targetMa = from;
+          continue;
+        }
+        this.#noteWarnings(checked.checked.warnings, c.channel);
+        const r = await this.#client.setAmplitude(checked.checked);
+        if (epoch !== this.#epoch) return;
+        if (!r.ok) {
+          await this.#failOutput(r.error);
+          return;
+        }
+        c.commanded = { amplitudeMa: next, atMs: now };
+        const cause = this.#state === 'ramping' ? 'ramp' : 'titration';
+        this.#record('amplitude', { channel: c.channel, targetMa: c.targetMa, commandedMa: next, cause });
+      }
+      if (this.#state === 'ramping' && this.#channels.every((c) => !c.on || Math.abs((c.commanded?.amplitudeMa ?? 0) - c.targetMa) < TOLERANCE)) {
+        this.#enter('running');
+      }
+      this.#publish();
+    } finally {
+      this.#ampBusy = false;
+    }
+  }
+
+  // ---- the loop -----------------------------------------------------------------------------------
+
+  #startLoop(): void {
+    this.#stopLoop();
+    this.#lastHeartbeatAt = -Infinity;
+    // Each tick schedules the next as a fresh action (a virtual scheduler chains rescheduled
+    // actions into one another, which a 60-minute session would turn into a very deep chain).
+    const next = (): void => {
+      this.#loop = this.#scheduler.schedule(() => {
+        next();
+        this.#tick();
+      }, TICK_MS);
+    };
+    next();
+  }
+
+  #stopLoop(): void {
+    this.#loop?.unsubscribe();
+    this.#loop = undefined;
+  }
+
+  /**
+   * The session loop. It feeds the device's watchdog only while the session is healthy: the
+   * device link has not failed and the journal can write. A hung or failed host therefore stops
+   * heartbeats and the device switches off on its own within its watchdog window.
+   */
+  #tick(): void {
+    const now = this.#scheduler.now();
+    const healthy = !this.#client.failure && !(this.#recorder?.failed ?? false);
+    if (healthy && now - this.#lastHeartbeatAt >= HEARTBEAT_MS) {
+      this.#lastHeartbeatAt = now;
+      void this.#client.heartbeat().then((r) => {
+        if (!r.ok && r.error.code === 'AckTimeout') void this.#abort(`the device stopped answering heartbeats (${describeDeviceError(r.error)})`);
+      });
+    }
+    if (this.#state === 'ramping' || this.#state === 'running') void this.#rampStep();
+    if (this.#recorder && now - this.#summaryFrom >= 1000) this.#writeSummary(now);
+    if (OUTPUT_STATES.has(this.#state) || this.#state === 'paused') this.#publish();
+  }
+
+  // ---- device events ------------------------------------------------------------------------------
+
+  #watchDevice(): void {
+    for (const s of this.#deviceSubs) s.unsubscribe();
+    this.#deviceSubs = [
+      this.#client.events$.subscribe((e) => this.#onDeviceEvent(e)),
+      this.#client.failures$.subscribe((f) => void this.#abort(describeDeviceError(f), f.code === 'Disconnected')),
+      this.#client.traffic$.subscribe((t) => this.#journalTraffic(t.dir, t.line)),
+    ];
+  }
+
+  #onDeviceEvent(e: DeviceEvent): void {
+    switch (e.event) {
+      case 'TEL': {
+        const c = this.#channels.find((x) => x.channel === e.args.ch);
+        if (!c) return;
+        c.measuredMa = e.args.i / 1000;
+        c.impedance = e.args.z;
+        c.deliveredUc += Math.max(0, e.args.q - c.lastQnC) / 1000;
+        c.lastQnC = e.args.q;
+        const s = this.#summary.get(c.channel) ?? { sum: 0, n: 0, max: 0 };
+        s.sum += c.measuredMa;
+        s.n += 1;
+        s.max = Math.max(s.max, c.measuredMa);
+        this.#summary.set(c.channel, s);
+        this.#telemetry.next({
+          atMs: this.#scheduler.now(),
+          channel: c.channel,
+          measuredMa: c.measuredMa,
+          commandedMa: c.commanded?.amplitudeMa ?? 0,
+          targetMa: c.targetMa,
+          impedance: e.args.z,
+        });
+        return;
+      }
+      case 'DONE': {
+        const c = this.#channels.find((x) => x.channel === e.args.ch);
+        if (c) c.on = false;
+        // The device ends output on its own at the staged duration, which is never before the
+        // host's phase timer; a DONE while the runner still expects output is a fault.
+        if (OUTPUT_STATES.has(this.#state) && this.#state !== 'ramping-down' && this.#phaseRemainingMs() > 1000) {
+          void this.#abort(`the device ended output on channel ${e.args.ch} before the phase was over`);
+        }
+        return;
+      }
+      case 'FAULT': {
+        const ch = e.args.ch;
+        const what: Record<string, [string, string]> = {
+          OPEN: [`Channel ${ch} open circuit`, 'check the clip on the needle, then clear'],
+          COMPLIANCE: [`Channel ${ch} reached the compliance voltage (the load is too high for the amplitude)`, 'check needle contact and depth, then clear'],
+          OVERCURRENT: ['Device over-current: every output is off', 'remove the needles from the circuit and check the device'],
+          INTERNAL: ['Device internal fault: every output is off', 'stop using the device and report it'],
+        };
+        const [cause, action] = what[e.args.code] ?? [`Device fault ${e.args.code}`, 'check the device'];
+        this.#record('fault', { channel: ch === 0 ? null : ch, code: e.args.code, message: cause });
+        void this.#abort(`${cause}: ${action}`, false, { cause, action, ...(ch === 0 ? {} : { channel: ch }) });
+        return;
+      }
+      case 'WDOG':
+        this.#record('fault', { channel: null, code: 'WDOG', message: 'device watchdog tripped' });
+        void this.#abort('the device watchdog tripped: it heard nothing valid from this computer for its whole window; output is off');
+        return;
+      case 'BOOT':
+        return; // the client turns a new boot id into a Rebooted failure
+    }
+  }
+
+  /**
+   * End the session because something went wrong: e-stop first (unless the port is gone), then
+   * the state, the alarm and the record.
+   */
+  async #abort(reason: string, portGone = false, alarm?: { cause: string; action: string; channel?: number }): Promise<void> {
+    if (this.#state === 'aborted' || this.#state === 'idle' || this.#state === 'connecting') {
+      if (this.#state !== 'aborted' && portGone) this.#stopLoop();
+      return;
+    }
+    const acked = portGone ? undefined : this.#client.estop();
+    this.#interrupt();
+    for (const c of this.#channels) c.on = false;
+    this.#raise('high', alarm?.cause ?? reason, alarm?.action ?? 'Check the patient and the device, then clear', alarm?.channel);
+    if (canTransition(this.#state, 'aborted')) {
+      this.#enter('aborted', reason);
+      this.#endSessionIfOpen('aborted', reason);
+    }
+    if (portGone) this.#stopLoop();
+    if (acked) await acked;
+    this.#publish();
+  }
+
+  // ---- records ------------------------------------------------------------------------------------
+
+  #openSession(): void {
+    const plan = this.#plan!;
+    const device = this.#client.info!;
+    this.#sessionId = this.#newSessionId();
+    this.#recorder = this.#recorderFactory?.(this.#sessionId);
+    this.#summaryFrom = this.#scheduler.now();
+    this.#recorderSub = this.#recorder?.failures$.subscribe(() => {
+      void this.#abort('the session journal cannot be written (its records are held in memory); output is off');
+    });
+    this.#record('session-start', {
+      sessionId: this.#sessionId,
+      patientRef: plan.patientRef,
+      ...(plan.clinician === undefined ? {} : { clinician: plan.clinician }),
+      protocol: plan.protocol,
+      device: {
+        transport: this.#client.transportName,
+        model: device.model,
+        firmware: device.firmware,
+        serial: device.serial,
+        bootId: device.bootId,
+        protocolVersion: device.protocolVersion,
+        limits: device.limits,
+      },
+      screening: this.#screening?.record ?? null,
+    });
+  }
+
+  #endSessionIfOpen(reason: EndReason, detail: string | undefined): void {
+    const recorder = this.#recorder;
+    if (!recorder) return;
+    this.#holdClock();
+    this.#writeSummary(this.#scheduler.now());
+    this.#record('session-end', {
+      reason,
+      ...(detail === undefined ? {} : { detail }),
+      finalState: this.#state,
+      stimulationS: this.#elapsedMs() / 1000,
+    });
+    this.#recorder = undefined;
+    this.#recorderSub?.unsubscribe();
+    this.#recorderSub = undefined;
+    recorder.close();
+  }
+
+  #record(type: string, data: unknown): void {
+    if (!this.#recorder) return;
+    try {
+      this.#recorder.append(type, data);
+    } catch (e) {
+      // A record our own code built wrongly is a bug; it must not take output control down with it.
+      this.#raise('medium', `A record could not be written (${e instanceof Error ? e.message : String(e)})`, 'Report this; the session continues', undefined);
+    }
+  }
+
+  #journalTraffic(dir: 'tx' | 'rx', line: string): void {
+    if (!this.#recorder) return;
+    if (dir === 'tx') {
+      const m = /^(\d+) ([A-Z]+)/.exec(line);
+      if (!m || m[2] === 'HB') return;
+      this.#record('command', { seq: Number(m[1]), verb: m[2], line });
+      return;
+    }
+    if (!/^\d/.test(line)) return; // events are recorded as what they mean, telemetry as summaries
+    const d = decodeDeviceLine(line);
+    if (!d.ok || d.message.type === 'event') return;
+    if (d.message.type === 'ok') {
+      if (d.message.verb === 'HB') return;
+      this.#record('ack', { seq: d.message.seq, verb: d.message.verb, ok: true, line });
+    } else {
+      this.#record('ack', { seq: d.message.seq, verb: null, ok: false, code: d.message.args.code, line });
+    }
+  }
+
+  #writeSummary(now: number): void {
+    if (!this.#recorder) return;
+    if (this.#summary.size > 0) {
+      this.#record('telemetry', {
+        fromT: this.#summaryFrom,
+        toT: now,
+        channels: [...this.#summary.entries()].map(([channel, s]) => {
+          const c = this.#channels.find((x) => x.channel === channel);
+          return { channel, meanMa: roundMa(s.sum / s.n), maxMa: roundMa(s.max), impedanceOhm: c?.impedance ?? null, chargeUc: c?.deliveredUc ?? 0 };
+        }),
+      });
+    }
+    this.#summary.clear();
+    this.#summaryFrom = now;
+  }
+
+  #noteWarnings(warnings: readonly Warning[], channel: number): void {
+    for (const w of warnings) {
+      if (this.#warnings.some((x) => x.limit === w.limit)) continue;
+      this.#warnings.push(w);
+      this.#record('warning', { channel, limit: w.limit, message: w.message, value: w.value, allowed: w.threshold });
+      this.#raise('medium', w.message, 'Watch the site; lower the amplitude if in doubt', channel);
+    }
+  }
+
+  #raise(priority: AlarmPriority, cause: string, action: string, channel: number | undefined): void {
+    const alarm: Alarm = { id: `A${++this.#alarmSeq}`, priority, cause, action, atMs: this.#scheduler.now(), ...(channel === undefined ? {} : { channel }) };
+    this.#alarms = [...this.#alarms, alarm].sort((a, b) => rank(a.priority) - rank(b.priority));
+    this.#record('alarm', { id: alarm.id, priority, cause, action, ...(channel === undefined ? {} : { channel }) });
+  }
+
+  // ---- state --------------------------------------------------------------------------------------
+
+  #enter(to: SessionState, reason?: string): void {
+    const from = this.#state;
+    if (from === to) return;
+    if (!canTransition(from, to)) throw new Error(`illegal session transition ${from} -> ${to}`);
+    this.#state = to;
+    this.#reason = reason;
+    this.#record('state', { from, to, ...(reason === undefined ? {} : { reason }) });
+    this.#publish();
+  }
+
+  #require(action: string, states: readonly SessionState[]): { ok: false; error: SessionError } | undefined {
+    return states.includes(this.#state) ? undefined : this.#illegal(action);
+  }
+
+  #illegal(action: string): { ok: false; error: SessionError } {
+    return {
+      ok: false,
+      error: { code: 'IllegalInState', action, state: this.#state, message: `cannot ${action} while ${this.#state}` },
+    };
+  }
+
+  #deviceError(error: DeviceError): { ok: false; error: SessionError } {
+    return { ok: false, error: { code: 'Device', error, message: describeDeviceError(error) } };
+  }
+
+  #elapsedMs(): number {
+    const running = this.#segmentStart === undefined ? 0 : this.#scheduler.now() - this.#segmentStart;
+    return this.#sessionDoneMs + this.#phaseDoneMs + running;
+  }
+
+  #phaseRemainingMs(): number {
+    if (!this.#plan) return 0;
+    const running = this.#segmentStart === undefined ? 0 : this.#scheduler.now() - this.#segmentStart;
+    return phaseDurationMs(this.#phase()) - this.#phaseDoneMs - running;
+  }
+
+  #publish(): void {
+    if (this.#snapshot.closed) return;
+    this.#snapshot.next(this.#view());
+  }
+
+  #view(): SessionSnapshot {
+    const plan = this.#plan;
+    const info = this.#client.info;
+    const phase = plan?.protocol.phases[this.#phaseIndex];
+    const running = this.#segmentStart === undefined ? 0 : this.#scheduler.now() - this.#segmentStart;
+    const phaseElapsed = this.#phaseDoneMs + running;
+    return {
+      state: this.#state,
+      ...(this.#reason === undefined ? {} : { reason: this.#reason }),
+      latched: this.#client.latched,
+      ...(info
+        ? { device: { transport: this.#client.transportName, model: info.model, firmware: info.firmware, serial: info.serial, bootId: info.bootId, limits: info.limits } }
+        : {}),
+      ...(plan ? { protocol: { id: plan.protocol.id, name: plan.protocol.name, hash: plan.protocol.hash } } : {}),
+      ...(this.#sessionId === undefined ? {} : { sessionId: this.#sessionId }),
+      ...(this.#recorder ? { journal: this.#recorder.location } : {}),
+      ...(plan && phase
+        ? {
+            phase: {
+              index: this.#phaseIndex,
+              count: plan.protocol.phases.length,
+              name: phase.name,
+              elapsedS: phaseElapsed / 1000,
+              durationS: phaseDurationMs(phase) / 1000,
+              frequencyHz: currentFrequencyHz(phase.pattern, phaseElapsed),
+            },
+          }
+        : {}),
+      elapsedS: this.#elapsedMs() / 1000,
+      totalS: plan ? totalDurationMs(plan.protocol) / 1000 : 0,
+      channels: this.#channels.map((c) => ({
+        channel: c.channel,
+        region: c.region,
+        side: c.side,
+        sites: c.sites,
+        targetMa: c.targetMa,
+        commandedMa: c.commanded?.amplitudeMa ?? 0,
+        measuredMa: c.measuredMa,
+        impedance: c.impedance,
+        on: c.on,
+        maxMa: phase?.amplitude.maxMa ?? 0,
+        deliveredUc: c.deliveredUc,
+      })),
+      electrodes: this.#electrodes,
+      warnings: this.#warnings,
+      alarms: this.#alarms,
+    };
+  }
+}
+
+function rank(p: AlarmPriority): number {
+  return p === 'high' ? 0 : p === 'medium' ? 1 : 2;
+}
+
+/** Amplitudes are kept to the wire's resolution (1 µA) so float noise never accumulates. */
+function roundMa(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+function invalid(message: string): { ok: false; error: SessionError } {
+  return { ok: false, error: { code: 'Invalid', message } };
+}
+
+function limitExceeded(violations: readonly Violation[], message: string): { ok: false; error: SessionError } {
+  const detail = violations.map((v) => v.message).join('; ');
+  return { ok: false, error: { code: 'LimitExceeded', violations, message: detail ? `${message}: ${detail}` : message } };
+}
+
+function defaultSessionId(scheduler: SchedulerLike): () => string {
+  let n = 0;
+  return () => `S${Math.floor(scheduler.now()).toString(36).toUpperCase()}-${(++n).toString().padStart(3, '0')}-${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
+}
+
+export { TERMINAL_STATES };

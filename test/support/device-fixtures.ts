@@ -1,0 +1,88 @@
+/** Values shared by device and session tests. */
+import type { HostToDevice, DeviceToHost, HelloReply } from '../../firmware-protocol/index.js';
+import { setReadbackCrc } from '../../firmware-protocol/index.js';
+import { checkStimulation, checkAmplitudeChange, type Checked } from '../../src/domain/safety/guard.js';
+import type { AmplitudeChange, DeviceLimits, Electrode, StimulationParams } from '../../src/domain/stimulation.js';
+
+export const HELLO: HelloReply = {
+  proto: 1,
+  model: 'EDN-TEST',
+  fw: '1.0.0',
+  sn: 'T-0001',
+  boot: 'AAAA0001',
+  ch: 4,
+  fmin: 1000,
+  fmax: 150000,
+  pwmin: 50,
+  pwmax: 600,
+  amin: 0,
+  amax: 20000,
+  qmax: 12000,
+  tmax: 3600,
+  vc: 80,
+  wdog: 1000,
+};
+
+export const DEVICE_LIMITS: DeviceLimits = {
+  channels: 4,
+  frequencyHz: { min: 1, max: 150 },
+  pulseWidthUs: { min: 50, max: 600 },
+  amplitudeMa: { min: 0, max: 20 },
+  maxChargePerPhaseUc: 12,
+  maxDurationS: 3600,
+  complianceV: 80,
+  watchdogMs: 1000,
+};
+
+export const NEEDLE: Electrode = { kind: 'needle', diameterMm: 0.3, insertedLengthMm: 40 };
+
+export const PARAMS: StimulationParams = {
+  channel: 1,
+  pattern: { kind: 'continuous', frequencyHz: 2 },
+  pulseWidthUs: 250,
+  waveform: 'biphasic-symmetric',
+  amplitudeMa: 0,
+  durationS: 1200,
+  rampMaPerS: 1,
+};
+
+export function checked(p: Partial<StimulationParams> = {}): Checked<StimulationParams> {
+  const r = checkStimulation({ ...PARAMS, ...p }, { device: DEVICE_LIMITS, protocol: undefined, electrode: NEEDLE });
+  if (!r.ok) throw new Error(r.violations.map((v) => v.message).join('; '));
+  return r.checked;
+}
+
+export function checkedAmp(change: AmplitudeChange, previous: { amplitudeMa: number; atMs: number }): Checked<AmplitudeChange> {
+  const r = checkAmplitudeChange(change, { device: DEVICE_LIMITS, protocol: undefined, electrode: NEEDLE, previous, active: checked({ channel: change.channel }) });
+  if (!r.ok) throw new Error(r.violations.map((v) => v.message).join('; '));
+  return r.checked;
+}
+
+/** A well-behaved device for FakeTransport: answers every request correctly. */
+export function politeDevice(overrides: Partial<HelloReply> = {}): (req: HostToDevice) => DeviceToHost[] {
+  return (req) => {
+    const seq = req.seq;
+    switch (req.verb) {
+      case 'HELLO':
+        return [{ type: 'ok', seq, verb: 'HELLO', args: { ...HELLO, ...overrides } }];
+      case 'SET':
+        return [{ type: 'ok', seq, verb: 'SET', args: { ch: req.args.ch, crc: setReadbackCrc(req.args) } }];
+      case 'START':
+        return [{ type: 'ok', seq, verb: 'START', args: { ch: req.args.ch } }];
+      case 'AMP':
+        return [{ type: 'ok', seq, verb: 'AMP', args: req.args }];
+      case 'STOP':
+        return [{ type: 'ok', seq, verb: 'STOP', args: req.args }];
+      case 'ESTOP':
+        return [{ type: 'ok', seq, verb: 'ESTOP', args: { latched: true } }];
+      case 'CLEAR':
+        return [{ type: 'ok', seq, verb: 'CLEAR', args: { latched: false } }];
+      case 'HB':
+        return [{ type: 'ok', seq, verb: 'HB', args: {} }];
+      case 'STATUS':
+        return [{ type: 'ok', seq, verb: 'STATUS', args: { latched: false, boot: overrides.boot ?? HELLO.boot, up: 1 } }];
+      case 'IMP':
+        return [{ type: 'ok', seq, verb: 'IMP', args: { ch: req.args.ch, z: 1500 } }];
+    }
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * A whole host on virtual time: the in-process simulator, its transport, a device client, a
+ * session runner and an in-memory recorder. `run(ms)` advances time in small steps and lets
+ * promise chains settle between them, as a real event loop would.
+ */
+import { Subject } from 'rxjs';
+import { builtInProtocol } from '../../src/domain/protocols/library/index.js';
+import { DeviceClient } from '../../src/device/client.js';
+import { SimulatorTransport } from '../../src/device/sim-transport.js';
+import type { RunnableProtocol } from '../../src/session/plan.js';
+import type { SessionRecorder } from '../../src/session/recorder.js';
+import { SessionRunner } from '../../src/session/runner.js';
+import type { SessionState } from '../../src/session/states.js';
+import { SimulatedStimulator, type SimEvent, type SimulatorOptions } from '../../src/simulator/index.js';
+import { ManualScheduler, settle } from './virtual-time.js';
+
+export class MemoryRecorder implements SessionRecorder {
+  readonly records: { type: string; data: unknown; t: number }[] = [];
+  readonly failures$ = new Subject<unknown>();
+  failed = false;
+  closed = false;
+  readonly location = 'memory';
+  constructor(private readonly now: () => number) {}
+  append(type: string, data: unknown): void {
+    if (this.closed) throw new Error(`append(${type}) after close`);
+    this.records.push({ type, data: structuredClone(data), t: this.now() });
+  }
+  close(): void {
+    this.closed = true;
+  }
+  ofType(type: string): unknown[] {
+    return this.records.filter((r) => r.type === type).map((r) => r.data);
+  }
+}
+
+export function kneeProtocol(): RunnableProtocol {
+  const b = builtInProtocol('knee-oa-periosteal');
+  if (!b) throw new Error('knee protocol missing from the library');
+  return b.protocol;
+}
+
+export const CLEARED = { record: { result: 'cleared', answers: {}, acknowledgements: [] } };
+
+export function harness(options: { sim?: Partial<SimulatorOptions>; stepMs?: number } = {}) {
+  const scheduler = new ManualScheduler();
+  const sim = new SimulatedStimulator({ scheduler, seed: 7, ...options.sim });
+  const simEvents: (SimEvent & { at: number })[] = [];
+  sim.onEvent((e) => simEvents.push({ ...e, at: scheduler.now() }));
+  sim.start();
+  const transport = new SimulatorTransport(sim);
+  const client = new DeviceClient({ transport, scheduler });
+  const recorders: MemoryRecorder[] = [];
+  const runner = new SessionRunner({
+    client,
+    scheduler,
+    recorder: () => {
+      const r = new MemoryRecorder(() => scheduler.now());
+      recorders.push(r);
+      return r;
+    },
+    newSessionId: () => `S${recorders.length + 1}`,
+  });
+  const states: SessionState[] = [];
+  runner.snapshot$.subscribe((s) => {
+    if (states.at(-1) !== s.state) states.push(s.state);
+  });
+  const stepMs = options.stepMs ?? 10;
+
+  /** Advance virtual time by `ms` in steps, settling promises between steps. */
+  async function run(ms: number): Promise<void> {
+    const end = scheduler.now() + ms;
+    while (scheduler.now() < end) {
+      scheduler.advanceTo(Math.min(end, scheduler.now() + stepMs));
+      await settle(20);
+    }
+  }
+
+  /** Advance until `predicate` holds (checked every step), failing after `limitMs`. */
+  async function until(predicate: () => boolean, limitMs: number, what: string): Promise<void> {
+    const end = scheduler.now() + limitMs;
+    while (!predicate()) {
+      if (scheduler.now() >= end) throw new Error(`timed out (virtual ${limitMs} ms) waiting for ${what}; state ${runner.state}`);
+      scheduler.advanceTo(Math.min(end, scheduler.now() + stepMs));
+      await settle(20);
+    }
+  }
+
+  /** Let a call that awaits device replies finish while time runs. */
+  async function call<T>(p: Promise<T>): Promise<T> {
+    let done = false;
+    let value: T | undefined;
+    void p.then((v) => {
+      done = true;
+      value = v;
+    });
+    await until(() => done, 5000, 'a call to finish');
+    return value as T;
+  }
+
+  /** connect, prepare the knee protocol, clear screening, check electrodes. */
+  async function ready(protocol: RunnableProtocol = kneeProtocol()): Promise<void> {
+    const c = await call(runner.connect());
+    if (!c.ok) throw new Error(c.error.message);
+    const p = runner.prepare({ protocol, patientRef: 'PT-0001' });
+    if (!p.ok) throw new Error(p.error.message);
+    const s = await call(runner.submitScreening(CLEARED));
+    if (!s.ok) throw new Error(s.error.message);
+  }
+
+  function dispose(): void {
+    runner.dispose();
+    client.dispose();
+    sim.dispose();
+  }
+
+  const recorder = () => recorders.at(-1)!;
+  const output = () => sim.snapshot().channels.filter((c) => c.state === 'ON' && c.setpointUa > 0);
+  return { scheduler, sim, simEvents, transport, client, runner, states, recorders, recorder, output, run, until, call, ready, dispose };
+}

@@ -1,0 +1,199 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { RAMP_STEP_MS } from '../../../src/session/runner.js';
+import { harness } from '../../support/session-harness.js';
+
+let open: ReturnType<typeof harness>[] = [];
+function make(...args: Parameters<typeof harness>) {
+  const h = harness(...args);
+  open.push(h);
+  return h;
+}
+afterEach(() => {
+  for (const h of open) h.dispose();
+  open = [];
+});
+
+describe('SessionRunner on the simulator, virtual time', () => {
+  it('runs a whole 20-minute knee session: ramp, titration, pause/resume, completion at exactly 20:00', async () => {
+    const h = make();
+    await h.ready();
+    expect(h.runner.state).toBe('checking-electrodes');
+    expect(h.runner.snapshot.electrodes.every((e) => e.ok)).toBe(true);
+
+    const started = await h.call(h.runner.start({ targetMa: 4 }));
+    expect(started.ok).toBe(true);
+    const t0 = h.scheduler.now();
+    // The knee protocol ramps at 0.5 mA/s: 4 mA takes 8 s.
+    await h.until(() => h.runner.state === 'running', 20_000, 'running');
+    const rampS = (h.scheduler.now() - t0) / 1000;
+    expect(rampS).toBeGreaterThanOrEqual(8);
+    expect(rampS).toBeLessThan(8 + (2 * RAMP_STEP_MS) / 1000);
+    expect(h.runner.snapshot.channels.map((c) => c.commandedMa)).toEqual([4, 4]);
+
+    expect(h.runner.titrate(0.5).ok).toBe(true);
+    await h.run(3000);
+    expect(h.runner.snapshot.channels.map((c) => c.commandedMa)).toEqual([4.5, 4.5]);
+
+    await h.run(60_000);
+    expect((await h.call(h.runner.pause())).ok).toBe(true);
+    expect(h.output()).toEqual([]);
+    const heldAt = h.runner.snapshot.elapsedS;
+    await h.run(120_000); // paused for two minutes: the clock holds
+    expect(h.runner.snapshot.elapsedS).toBe(heldAt);
+    expect((await h.call(h.runner.resume())).ok).toBe(true);
+    await h.until(() => h.runner.state === 'running', 20_000, 'running after resume');
+    expect(h.runner.snapshot.channels.map((c) => c.commandedMa)).toEqual([4.5, 4.5]);
+
+    await h.until(() => h.runner.state === 'completed', 25 * 60_000, 'completion');
+    expect(h.runner.snapshot.elapsedS).toBe(1200);
+    expect(h.output()).toEqual([]);
+    expect(h.states).toEqual(['idle', 'connecting', 'ready', 'screening', 'checking-electrodes', 'ramping', 'running', 'paused', 'ramping', 'running', 'ramping-down', 'completed']);
+    const end = h.recorder().ofType('session-end');
+    expect(end).toEqual([{ reason: 'completed', finalState: 'completed', stimulationS: 1200 }]);
+    expect(h.recorder().closed).toBe(true);
+  });
+
+  it('never commands a rise faster than the protocol ramp (0.5 mA/s here, 1 mA/s at most)', async () => {
+    const h = make();
+    await h.ready();
+    await h.call(h.runner.start({ targetMa: 6 }));
+    await h.until(() => h.runner.state === 'running', 30_000, 'running');
+    h.runner.titrate(0.5);
+    h.runner.titrate(0.5);
+    await h.run(5000);
+    const amps = h.recorder().records.filter((r) => r.type === 'amplitude') as { data: { channel: number; commandedMa: number }; t: number }[];
+    for (const ch of [1, 2]) {
+      const series = amps.filter((a) => a.data.channel === ch);
+      for (let i = 1; i < series.length; i++) {
+        const rise = series[i]!.data.commandedMa - series[i - 1]!.data.commandedMa;
+        const dt = (series[i]!.t - series[i - 1]!.t) / 1000;
+        if (rise > 0) expect(rise).toBeLessThanOrEqual(0.5 * dt + 1e-9);
+      }
+      expect(series.at(-1)!.data.commandedMa).toBe(7);
+    }
+  });
+
+  it('refuses a start target above the phase maximum before anything is sent', async () => {
+    const h = make();
+    await h.ready();
+    const sent = h.client.counters.linesOut;
+    const r = await h.call(h.runner.start({ targetMa: 25 }));
+    expect(!r.ok && r.error.code).toBe('LimitExceeded');
+    expect(!r.ok && r.error.message).toMatch(/25 mA is outside 0..10 mA/);
+    expect(h.client.counters.linesOut).toBe(sent);
+    expect(h.runner.state).toBe('checking-electrodes');
+  });
+
+  it('refuses titration above maxMa with the reason', async () => {
+    const h = make();
+    await h.ready();
+    await h.call(h.runner.start({ targetMa: 9.8 }));
+    const r = h.runner.titrate(0.5);
+    expect(!r.ok && r.error.message).toMatch(/10.3 mA is above 10 mA/);
+  });
+
+  it('e-stop: output off at once, latched, session stopped; clear and a new session work', async () => {
+    const h = make();
+    await h.ready();
+    await h.call(h.runner.start({ targetMa: 3 }));
+    await h.until(() => h.runner.state === 'running', 20_000, 'running');
+    expect(h.output().length).toBe(2);
+    const p = h.runner.estop('test');
+    // The simulator switched off synchronously on receipt of the ESTOP line.
+    expect(h.output()).toEqual([]);
+    expect(h.sim.snapshot().latched).toBe(true);
+    expect((await h.call(p)).ok).toBe(true);
+    expect(h.runner.state).toBe('stopped');
+    expect(h.runner.snapshot.alarms[0]).toMatchObject({ priority: 'high' });
+    expect(h.recorder().ofType('session-end')).toEqual([expect.objectContaining({ reason: 'stopped' })]);
+    expect(h.runner.newSession().ok).toBe(false); // latched: clear first
+    expect((await h.call(h.runner.clear())).ok).toBe(true);
+    expect(h.runner.newSession().ok).toBe(true);
+    expect(h.runner.state).toBe('ready');
+  });
+
+  it('an open circuit mid-session aborts with the cause and the next action', async () => {
+    const h = make();
+    await h.ready();
+    await h.call(h.runner.start({ targetMa: 3 }));
+    await h.until(() => h.runner.state === 'running', 20_000, 'running');
+    h.sim.setLoad(2, 'OPEN');
+    await h.until(() => h.runner.state === 'aborted', 2000, 'aborted');
+    expect(h.output()).toEqual([]);
+    expect(h.runner.snapshot.reason).toMatch(/Channel 2 open circuit: check the clip on the needle/);
+    expect(h.recorder().ofType('fault')).toEqual([expect.objectContaining({ code: 'OPEN', channel: 2 })]);
+  });
+
+  it('a device reboot mid-session aborts; nothing resumes', async () => {
+    const h = make();
+    await h.ready();
+    await h.call(h.runner.start({ targetMa: 3 }));
+    await h.until(() => h.runner.state === 'running', 20_000, 'running');
+    h.sim.reboot();
+    await h.until(() => h.runner.state === 'aborted', 2000, 'aborted');
+    expect(h.runner.snapshot.reason).toMatch(/restarted/);
+    await h.run(10_000);
+    expect(h.output()).toEqual([]);
+  });
+
+  it('a silent link (cable pull): heartbeats go unanswered, the session aborts, the device watchdog switches off', async () => {
+    const h = make();
+    await h.ready();
+    await h.call(h.runner.start({ targetMa: 3 }));
+    await h.until(() => h.runner.state === 'running', 20_000, 'running');
+    const pulledAt = h.scheduler.now();
+    h.sim.cablePull();
+    await h.until(() => h.output().length === 0, 1100, 'the device watchdog to switch output off');
+    expect(h.scheduler.now() - pulledAt).toBeLessThanOrEqual(1000 + 10);
+    await h.until(() => h.runner.state === 'aborted', 2000, 'aborted');
+    expect(h.simEvents.some((e) => e.event === 'watchdog')).toBe(true);
+  });
+
+  it('a port that disappears is reported as Disconnected; the device watchdog ends output', async () => {
+    const h = make();
+    await h.ready();
+    await h.call(h.runner.start({ targetMa: 3 }));
+    await h.until(() => h.runner.state === 'running', 20_000, 'running');
+    h.transport.unplug();
+    await h.until(() => h.runner.state === 'aborted', 100, 'aborted');
+    expect(h.runner.snapshot.reason).toMatch(/disconnected/);
+    await h.until(() => h.output().length === 0, 1100, 'the watchdog');
+  });
+
+  it('survives dropped acks, corrupted lines and a garbage flood without losing the session', async () => {
+    const h = make();
+    await h.ready();
+    await h.call(h.runner.start({ targetMa: 2 }));
+    await h.until(() => h.runner.state === 'running', 20_000, 'running');
+    h.sim.dropReplies(2);
+    h.sim.corruptNextLines(3);
+    h.sim.garbageFlood(20_000);
+    expect(h.runner.titrate(0.5).ok).toBe(true);
+    await h.run(10_000);
+    expect(h.runner.state).toBe('running');
+    expect(h.runner.snapshot.channels.map((c) => c.commandedMa)).toEqual([2.5, 2.5]);
+    expect(h.client.counters.rejected).toBeGreaterThan(0);
+  });
+
+  it('journals the start, commands and acks, amplitudes, states, telemetry at 1 Hz and the end', async () => {
+    const h = make();
+    await h.ready();
+    await h.call(h.runner.start({ targetMa: 2 }));
+    await h.until(() => h.runner.state === 'running', 20_000, 'running');
+    expect(h.runner.addNote('patient reports a strong but comfortable sensation').ok).toBe(true);
+    await h.run(10_000);
+    await h.call(h.runner.stop());
+    const rec = h.recorder();
+    const types = new Set(rec.records.map((r) => r.type));
+    for (const t of ['session-start', 'state', 'electrodes', 'command', 'ack', 'amplitude', 'telemetry', 'note', 'session-end']) expect(types).toContain(t);
+    const start = rec.ofType('session-start')[0] as { patientRef: string; protocol: { hash: string }; device: { bootId: string } };
+    expect(start.patientRef).toBe('PT-0001');
+    expect(start.protocol.hash).toMatch(/^[0-9a-f]{64}$/);
+    const tel = rec.records.filter((r) => r.type === 'telemetry');
+    // every summary but the final one (written at the end) spans at least a second
+    for (let i = 1; i < tel.length - 1; i++) expect(tel[i]!.t - tel[i - 1]!.t).toBeGreaterThanOrEqual(1000);
+    // HB traffic is not journaled line by line.
+    expect(rec.ofType('command').some((c) => (c as { verb: string }).verb === 'HB')).toBe(false);
+    expect(rec.ofType('session-end')).toEqual([expect.objectContaining({ reason: 'stopped' })]);
+  });
+});
