@@ -1,6 +1,7 @@
 // `edn`: the command line. Dispatches to one subcommand; every subcommand accepts --help.
 import { type CliIO, type Command, EXIT, write } from './command.js';
 import { portsCommand } from './commands/ports.js';
+import { runCommand } from './commands/run.js';
 import { protocolsCommand } from './commands/protocols.js';
 import { reportCommand } from './commands/report.js';
 import { schemaCommand } from './commands/schema.js';
@@ -11,6 +12,7 @@ import { validateCommand } from './commands/validate.js';
 /** Every subcommand, in the order `edn --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   portsCommand(),
+  runCommand,
   simulateCommand(),
   validateCommand,
   protocolsCommand,

@@ -204,7 +204,7 @@ export class Journal implements SessionRecorder {
     const candidate = { n: this.#n, t: this.#clock.monotonicMs(), ts: this.#clock.wallIso(), type, data: parsed.data, prev: this.#prev };
     const checked = JournalRecordSchema.safeParse(candidate);
     if (!checked.success) throw new JournalRecordError(`invalid '${type}' record: ${z.prettifyError(checked.error)}`);
-    const record = checked.data as JournalRecord;
+    const record: JournalRecord = checked.data;
     const line = JSON.stringify(record);
     this.#n += 1;
     this.#prev = sha256(line);
@@ -435,7 +435,7 @@ function parseLine(no: number, bytes: Uint8Array): Line {
   const prev = typeof raw['prev'] === 'string' ? raw['prev'] : undefined;
   const parsed = JournalRecordSchema.safeParse(value);
   if (!parsed.success) return { no, hash, n, prev, record: undefined, invalid: `is not a valid record: ${describeIssues(parsed.error)}` };
-  return { no, hash, n, prev, record: parsed.data as JournalRecord, invalid: undefined };
+  return { no, hash, n, prev, record: parsed.data, invalid: undefined };
 }
 
 function describeIssues(error: z.ZodError): string {
@@ -522,8 +522,10 @@ function chainProblems(lines: readonly Line[]): JournalProblem[] {
   lines.forEach((l, i) => {
     const p = preds[i];
     if (p === undefined || p >= l.no - 1) return;
-    // Another line already follows the same predecessor in its place: this one is a copy or a fork.
-    if ((successors.get(p) ?? []).includes(p + 1)) {
+    // The line in that place already follows the same predecessor, and the chain goes on from
+    // it: this one is a copy or a fork. (When the line in that place is a dead end, it is the one
+    // that was inserted: see below.)
+    if ((successors.get(p) ?? []).includes(p + 1) && named.has(p + 1)) {
       inserted.add(l.no);
       problems.push({ line: l.no, kind: 'inserted', message: `line ${l.no} was inserted: it claims to follow ${describe(p)}, as line ${p + 1} does` });
       return;

@@ -1,58 +1,18 @@
 /**
- * What the runner needs of a validated protocol, and how a phase becomes stimulation parameters.
- * The domain's Protocol type satisfies `RunnableProtocol` structurally.
+ * How the runner turns the phases of a validated protocol into stimulation: the domain's
+ * derive.ts does the mapping; this adds what only a running session knows (time remaining).
  */
-import type { Electrode, Pattern, ProtocolLimits, StimulationParams, Waveform } from '../domain/stimulation.js';
+import { type Protocol, phaseDurationS, phaseStimulation } from '../domain/protocols/derive.js';
+import type { Pattern, StimulationParams } from '../domain/stimulation.js';
 
-export interface RunnablePhase {
-  readonly name: string;
-  readonly durationMin: number;
-  readonly waveform: Waveform;
-  readonly pattern: Pattern;
-  readonly pulseWidthUs: number;
-  readonly amplitude: { readonly maxMa: number; readonly rampMaPerS: number };
+export { phaseLimits } from '../domain/protocols/derive.js';
+
+export function phaseDurationMs(phase: Protocol['phases'][number]): number {
+  return Math.round(phaseDurationS(phase) * 1000);
 }
 
-export interface RunnableChannel {
-  readonly channel: number;
-  readonly region: string;
-  readonly side: string;
-  readonly sites: readonly string[];
-}
-
-export interface RunnableProtocol {
-  readonly id: string;
-  readonly name: string;
-  /** Content hash (SHA-256 hex) of the protocol file: a record says exactly which version ran. */
-  readonly hash: string;
-  readonly electrode: Electrode;
-  readonly channels: readonly RunnableChannel[];
-  readonly phases: readonly RunnablePhase[];
-}
-
-export function phaseDurationMs(phase: RunnablePhase): number {
-  return Math.round(phase.durationMin * 60_000);
-}
-
-export function totalDurationMs(protocol: RunnableProtocol): number {
+export function totalDurationMs(protocol: Protocol): number {
   return protocol.phases.reduce((sum, p) => sum + phaseDurationMs(p), 0);
-}
-
-/** The limits the guard enforces for one phase of the protocol. */
-export function phaseLimits(protocol: RunnableProtocol, phaseIndex: number): ProtocolLimits {
-  const phase = protocol.phases[phaseIndex];
-  if (!phase) throw new RangeError(`protocol ${protocol.id} has no phase ${phaseIndex}`);
-  return {
-    protocolId: protocol.id,
-    phaseIndex,
-    channels: protocol.channels.map((c) => c.channel),
-    pattern: phase.pattern,
-    pulseWidthUs: phase.pulseWidthUs,
-    waveform: phase.waveform,
-    maxMa: phase.amplitude.maxMa,
-    rampMaPerS: phase.amplitude.rampMaPerS,
-    durationS: phaseDurationMs(phase) / 1000,
-  };
 }
 
 /**
@@ -61,18 +21,9 @@ export function phaseLimits(protocol: RunnableProtocol, phaseIndex: number): Pro
  * time (whole seconds, rounded up) as its own duration, so it ends output even if this host
  * never says STOP.
  */
-export function phaseParams(protocol: RunnableProtocol, phaseIndex: number, channel: number, remainingMs: number): StimulationParams {
-  const phase = protocol.phases[phaseIndex];
-  if (!phase) throw new RangeError(`protocol ${protocol.id} has no phase ${phaseIndex}`);
-  return {
-    channel,
-    pattern: phase.pattern,
-    pulseWidthUs: phase.pulseWidthUs,
-    waveform: phase.waveform,
-    amplitudeMa: 0,
-    durationS: Math.max(1, Math.ceil(remainingMs / 1000)),
-    rampMaPerS: phase.amplitude.rampMaPerS,
-  };
+export function phaseParams(protocol: Protocol, phaseIndex: number, channel: number, remainingMs: number): StimulationParams {
+  const whole = phaseStimulation(protocol, phaseIndex, channel, 0);
+  return { ...whole, durationS: Math.min(whole.durationS, Math.max(1, Math.ceil(remainingMs / 1000 - 1e-9))) };
 }
 
 /** The frequency a pattern delivers `elapsedMs` into its phase (dense-disperse alternates). */
@@ -80,10 +31,8 @@ export function currentFrequencyHz(pattern: Pattern, elapsedMs: number): number 
   switch (pattern.kind) {
     case 'continuous':
       return pattern.frequencyHz;
-    case 'dense-disperse': {
-      const dwellMs = pattern.dwellS * 1000;
-      return Math.floor(elapsedMs / dwellMs) % 2 === 0 ? pattern.lowHz : pattern.highHz;
-    }
+    case 'dense-disperse':
+      return Math.floor(elapsedMs / (pattern.dwellS * 1000)) % 2 === 0 ? pattern.lowHz : pattern.highHz;
     case 'burst':
       return pattern.burstRateHz;
   }

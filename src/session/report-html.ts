@@ -29,7 +29,7 @@ const CSS = `
 @page { size: auto; margin: 15mm; }
 * { box-sizing: border-box; }
 html { font: 10pt/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: #111; background: #fff; }
-body { max-width: 180mm; margin: 0 auto; padding: 8mm 0; }
+body { max-width: 180mm; margin: 0 auto; padding: 8mm 0; overflow-wrap: anywhere; }
 h1 { font-size: 16pt; margin: 0 0 2mm; }
 h2 { font-size: 12pt; margin: 6mm 0 2mm; border-bottom: 1px solid #999; break-after: avoid; page-break-after: avoid; }
 h3 { font-size: 10.5pt; margin: 3mm 0 1mm; break-after: avoid; }

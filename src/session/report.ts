@@ -14,6 +14,7 @@ import { describePattern } from '../domain/stimulation.js';
 import { formatNumber } from '../domain/units.js';
 import { CHAIN_KINDS, type JournalProblem, type JournalReadResult } from './journal.js';
 import type { JournalRecord, JournalRecordOf, RecordType } from './journal-records.js';
+import { OUTPUT_STATES } from './states.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-md.js';
 
@@ -360,15 +361,14 @@ function stimulationOf(
 function channelsOf(records: readonly JournalRecord[], declared: ProtocolData['channels'] | undefined, tLast: number): ReportChannel[] {
   const numbers = new Set<number>((declared ?? []).map((c) => c.channel));
   const telemetry = records.filter((r): r is JournalRecordOf<'telemetry'> => r.type === 'telemetry');
-  const amplitude = records.filter((r): r is JournalRecordOf<'amplitude'> => r.type === 'amplitude');
   for (const r of telemetry) for (const c of r.data.channels) numbers.add(c.channel);
-  for (const r of amplitude) numbers.add(r.data.channel);
+  for (const r of records) if (r.type === 'amplitude') numbers.add(r.data.channel);
 
   return [...numbers]
     .sort((a, b) => a - b)
     .map((channel) => {
       const info = declared?.find((c) => c.channel === channel);
-      const commanded = commandedIntervals(amplitude.filter((r) => r.data.channel === channel), tLast);
+      const commanded = commandedIntervals(levels(records, channel), tLast);
       const outputS = round(commanded.filter((i) => i.ma > 0).reduce((s, i) => s + (i.to - i.from), 0) / 1000, 3);
       const samples = telemetry.flatMap((r) => r.data.channels.filter((c) => c.channel === channel).map((c) => ({ ...c, weight: r.data.toT - r.data.fromT })));
       const base = { channel, region: info?.region ?? null, side: info?.side ?? null, sites: info?.sites ?? [], outputS };
@@ -398,9 +398,30 @@ function channelsOf(records: readonly JournalRecord[], declared: ProtocolData['c
     });
 }
 
+/**
+ * Output goes off without an amplitude record of its own when the session leaves the output
+ * states (a stop, an abort, completion), at an e-stop, and at a device fault.
+ */
+function outputOff(r: JournalRecord, channel: number): boolean {
+  if (r.type === 'state') return !OUTPUT_STATES.has(r.data.to);
+  if (r.type === 'estop') return true;
+  if (r.type === 'fault') return r.data.channel === null || r.data.channel === undefined || r.data.channel === channel;
+  return false;
+}
+
+/** Every change of one channel's commanded amplitude, mA, in record order. */
+function levels(records: readonly JournalRecord[], channel: number): { t: number; ma: number }[] {
+  const out: { t: number; ma: number }[] = [];
+  for (const r of records) {
+    if (r.type === 'amplitude' && r.data.channel === channel) out.push({ t: r.t, ma: r.data.commandedMa });
+    else if (outputOff(r, channel) && out.length > 0 && out[out.length - 1]!.ma > 0) out.push({ t: r.t, ma: 0 });
+  }
+  return out;
+}
+
 /** The commanded amplitude of one channel as intervals [from, to) in session ms. */
-function commandedIntervals(records: readonly JournalRecordOf<'amplitude'>[], tLast: number): { from: number; to: number; ma: number }[] {
-  return records.map((r, i) => ({ from: r.t, to: records[i + 1]?.t ?? tLast, ma: r.data.commandedMa }));
+function commandedIntervals(changes: readonly { t: number; ma: number }[], tLast: number): { from: number; to: number; ma: number }[] {
+  return changes.map((c, i) => ({ from: c.t, to: changes[i + 1]?.t ?? tLast, ma: c.ma }));
 }
 
 // ---- electrode check -----------------------------------------------------------------------------
@@ -426,7 +447,12 @@ function chartOf(records: readonly JournalRecord[], t0: number, tLast: number, p
   const hasTelemetry = new Set<number>();
   for (const r of records) {
     if (r.type === 'amplitude') channels.add(r.data.channel);
-    if (r.type === 'telemetry') for (const c of r.data.channels) (channels.add(c.channel), hasTelemetry.add(c.channel));
+    if (r.type === 'telemetry') {
+      for (const c of r.data.channels) {
+        channels.add(c.channel);
+        hasTelemetry.add(c.channel);
+      }
+    }
   }
   const level = new Map<number, number>();
   const points = new Map<number, [number, number][]>([...channels].map((c) => [c, [[0, 0]]]));
@@ -439,30 +465,30 @@ function chartOf(records: readonly JournalRecord[], t0: number, tLast: number, p
   };
   // A summary stands for the middle of its window, which is earlier than the record itself: walk
   // everything in the order of the times the points stand for.
-  const timed: { at: number; r: JournalRecordOf<'amplitude'> | JournalRecordOf<'telemetry'> }[] = [];
+  type Timed = { at: number; channel: number; ma: number; kind: 'commanded' | 'measured'; maxMa: number };
+  const timed: Timed[] = [];
+  for (const channel of channels) {
+    for (const c of levels(records, channel)) timed.push({ at: c.t, channel, ma: c.ma, kind: 'commanded', maxMa: c.ma });
+  }
   for (const r of records) {
-    if (r.type === 'amplitude') timed.push({ at: r.t, r });
-    else if (r.type === 'telemetry') timed.push({ at: (r.data.fromT + r.data.toT) / 2, r });
+    if (r.type !== 'telemetry') continue;
+    for (const c of r.data.channels) timed.push({ at: (r.data.fromT + r.data.toT) / 2, channel: c.channel, ma: c.meanMa, kind: 'measured', maxMa: c.maxMa });
   }
   timed.sort((a, b) => a.at - b.at);
   let maxMa = 0;
-  for (const { at, r } of timed) {
-    const x = minutes(Math.max(t0, at));
-    if (r.type === 'amplitude') {
-      const ch = r.data.channel;
-      const before = level.get(ch) ?? 0;
-      if (r.data.commandedMa === 0 || !hasTelemetry.has(ch)) {
-        push(ch, x, before);
-        push(ch, x, r.data.commandedMa);
-        maxMa = Math.max(maxMa, r.data.commandedMa);
-      } else if (before === 0) {
-        push(ch, x, 0);
-      }
-    } else if (r.type === 'telemetry') {
-      for (const c of r.data.channels) {
-        push(c.channel, x, c.meanMa);
-        maxMa = Math.max(maxMa, c.maxMa);
-      }
+  for (const e of timed) {
+    const x = minutes(Math.max(t0, e.at));
+    maxMa = Math.max(maxMa, e.maxMa);
+    if (e.kind === 'measured') {
+      push(e.channel, x, e.ma);
+      continue;
+    }
+    const before = level.get(e.channel) ?? 0;
+    if (e.ma === 0 || !hasTelemetry.has(e.channel)) {
+      push(e.channel, x, before);
+      push(e.channel, x, e.ma);
+    } else if (before === 0) {
+      push(e.channel, x, 0);
     }
   }
   for (const ch of channels) {

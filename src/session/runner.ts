@@ -21,12 +21,15 @@ import {
   slewCeilingMa,
 } from '../domain/safety/guard.js';
 import { HARD_LIMITS, TOLERANCE } from '../domain/safety/limits.js';
+import { type ScreeningCleared, clearanceCovers, isScreeningCleared } from '../domain/screening.js';
 import type { StimulationParams } from '../domain/stimulation.js';
 import type { DeviceClient } from '../device/client.js';
 import { type DeviceError, describeDeviceError } from '../device/errors.js';
 import type { DeviceInfo } from '../device/identity.js';
 import { type ElectrodeResult, judgeElectrode } from './electrodes.js';
-import { type RunnableProtocol, currentFrequencyHz, phaseDurationMs, phaseLimits, phaseParams, totalDurationMs } from './plan.js';
+import type { Protocol } from '../domain/protocols/derive.js';
+import { protocolRecord } from './journal-records.js';
+import { currentFrequencyHz, phaseDurationMs, phaseLimits, phaseParams, totalDurationMs } from './plan.js';
 import type { RecorderFactory, SessionRecorder } from './recorder.js';
 import { type EndReason, OUTPUT_STATES, type SessionState, TERMINAL_STATES, canTransition } from './states.js';
 
@@ -124,18 +127,14 @@ export interface SessionRunnerOptions {
   readonly recorder?: RecorderFactory;
   /** A fresh session id. */
   readonly newSessionId?: () => string;
+  /** Recorded in every session's start record. */
+  readonly appVersion?: string;
 }
 
 export interface SessionPlan {
-  readonly protocol: RunnableProtocol;
-  /** Pseudonymous patient reference (never a name or contact detail). */
-  readonly patientRef: string;
+  readonly protocol: Protocol;
+  /** Initials or staff id of the clinician running the session (optional). */
   readonly clinician?: string;
-}
-
-/** The screening outcome as the runner records it. The domain's `ScreeningCleared` provides it. */
-export interface ClearedScreening {
-  readonly record: unknown;
 }
 
 interface ChannelControl {
@@ -154,13 +153,12 @@ interface ChannelControl {
   lastQnC: number;
 }
 
-const PATIENT_REF = /^[A-Za-z0-9-]{3,32}$/;
-
 export class SessionRunner {
   readonly #client: DeviceClient;
   readonly #scheduler: SchedulerLike;
   readonly #recorderFactory: RecorderFactory | undefined;
   readonly #newSessionId: () => string;
+  readonly #appVersion: string;
 
   readonly #snapshot: BehaviorSubject<SessionSnapshot>;
   readonly #telemetry = new Subject<TelemetrySample>();
@@ -168,7 +166,7 @@ export class SessionRunner {
   #state: SessionState = 'idle';
   #reason: string | undefined;
   #plan: SessionPlan | undefined;
-  #screening: ClearedScreening | undefined;
+  #screening: ScreeningCleared | undefined;
   #channels: ChannelControl[] = [];
   #electrodes: ElectrodeResult[] = [];
   #warnings: Warning[] = [];
@@ -182,6 +180,8 @@ export class SessionRunner {
   #phaseDoneMs = 0;
   /** Stimulation time of the whole session before the current phase, ms. */
   #sessionDoneMs = 0;
+  /** Stimulation time of each finished phase, ms. */
+  #phaseTimes: number[] = [];
   /** When the current output segment began (scheduler ms), or undefined when the clock is held. */
   #segmentStart: number | undefined;
   #phaseTimer: Subscription | undefined;
@@ -191,6 +191,7 @@ export class SessionRunner {
   #loop: Subscription | undefined;
   #lastHeartbeatAt = -Infinity;
   #ampBusy = false;
+  #lastRefusal: string | undefined;
   #deviceSubs: Subscription[] = [];
   #recorderSub: Subscription | undefined;
   #summary = new Map<number, { sum: number; n: number; max: number }>();
@@ -206,6 +207,7 @@ export class SessionRunner {
     this.#scheduler = options.scheduler;
     this.#recorderFactory = options.recorder;
     this.#newSessionId = options.newSessionId ?? defaultSessionId(options.scheduler);
+    this.#appVersion = options.appVersion ?? '0.1.0';
     this.#snapshot = new BehaviorSubject(this.#view());
     this.snapshot$ = this.#snapshot.asObservable();
     this.telemetry$ = this.#telemetry.asObservable();
@@ -256,9 +258,6 @@ export class SessionRunner {
   prepare(plan: SessionPlan): SessionResult {
     const refused = this.#require('prepare', ['ready']);
     if (refused) return refused;
-    if (!PATIENT_REF.test(plan.patientRef)) {
-      return invalid(`patient reference '${plan.patientRef}' must be a pseudonymous code of 3-32 letters, digits or dashes (never a name or contact detail)`);
-    }
     const device = this.#client.info;
     if (!device) return invalid('the device is not connected');
     for (const c of plan.protocol.channels) {
@@ -289,6 +288,7 @@ export class SessionRunner {
     this.#phaseIndex = 0;
     this.#phaseDoneMs = 0;
     this.#sessionDoneMs = 0;
+    this.#phaseTimes = [];
     this.#electrodes = [];
     this.#warnings = [];
     this.#enter('screening');
@@ -296,14 +296,20 @@ export class SessionRunner {
   }
 
   /**
-   * The screening cleared (the domain's evaluator is the only producer of a cleared result): the
-   * session's journal opens with everything known so far, and the electrodes are checked.
+   * The screening cleared this patient for this exact protocol version (only the domain's
+   * `evaluateScreening` issues a `ScreeningCleared`): the session's journal opens with everything
+   * known so far, and the electrodes are checked. No screening, no start.
    */
-  async submitScreening(screening: ClearedScreening): Promise<SessionResult<readonly ElectrodeResult[]>> {
+  async submitScreening(screening: ScreeningCleared): Promise<SessionResult<readonly ElectrodeResult[]>> {
     const refused = this.#require('submitScreening', ['screening']);
     if (refused) return refused;
+    if (!isScreeningCleared(screening)) return invalid('screening has not cleared this patient');
+    if (!clearanceCovers(screening, this.#plan!.protocol)) {
+      return invalid(`the screening cleared protocol ${screening.protocolId} (${screening.protocolHash.slice(0, 12)}), not ${this.#plan!.protocol.id} (${this.#plan!.protocol.hash.slice(0, 12)}): screen again`);
+    }
     this.#screening = screening;
-    this.#openSession();
+    const opened = this.#openSession();
+    if (!opened.ok) return opened;
     this.#enter('checking-electrodes');
     return this.checkElectrodes();
   }
@@ -578,7 +584,8 @@ export class SessionRunner {
     }
     const stopped = await this.#stopOutput('ramp-down');
     if (!stopped.ok) return;
-    this.#sessionDoneMs += phaseDurationMs(phase);
+    this.#sessionDoneMs += this.#phaseDoneMs;
+    this.#phaseTimes[this.#phaseIndex] = this.#phaseDoneMs;
     this.#phaseDoneMs = 0;
     this.#phaseIndex += 1;
     const next = this.#phase();
@@ -612,7 +619,8 @@ export class SessionRunner {
         let next: number;
         if (c.targetMa < from - TOLERANCE) next = c.targetMa;
         else if (c.targetMa > from + TOLERANCE && now - c.commanded.atMs >= RAMP_STEP_MS) {
-          next = roundMa(Math.min(c.targetMa, slewCeilingMa(c.commanded, now, limits)));
+          // Down to whole µA (the wire's unit), never up: rounding must not overstep the slew limit.
+          next = floorMa(Math.min(c.targetMa, slewCeilingMa(c.commanded, now, limits)));
           if (next <= from + TOLERANCE) continue;
         } else continue;
         const checked = checkAmplitudeChange(
@@ -620,9 +628,10 @@ export class SessionRunner {
           { device: device.limits, protocol: limits, electrode: plan.protocol.electrode, previous: c.commanded, active: c.active },
         );
         if (!checked.ok) {
-          // Never expected (the step is computed from the same limits): refuse and hold.
-          this.#record('warning', { channel: c.channel, limit: 'guard', message: checked.violations.map((v) => v.message).join('; ') });
-          c.targetMa = from;
+          // Not expected (the step is computed from the same limits): hold this step, say so once.
+          const message = checked.violations.map((v) => v.message).join('; ');
+          if (this.#lastRefusal !== message) this.#record('warning', { channel: c.channel, limit: 'guard', message });
+          this.#lastRefusal = message;
           continue;
         }
         this.#noteWarnings(checked.checked.warnings, c.channel);
@@ -776,20 +785,25 @@ export class SessionRunner {
 
   // ---- records ------------------------------------------------------------------------------------
 
-  #openSession(): void {
+  /** Open the session's journal; no journal, no session (nothing may go unrecorded). */
+  #openSession(): SessionResult {
     const plan = this.#plan!;
     const device = this.#client.info!;
     this.#sessionId = this.#newSessionId();
-    this.#recorder = this.#recorderFactory?.(this.#sessionId);
+    try {
+      this.#recorder = this.#recorderFactory?.(this.#sessionId);
+    } catch (e) {
+      return invalid(`cannot open the session journal: ${e instanceof Error ? e.message : String(e)}`);
+    }
     this.#summaryFrom = this.#scheduler.now();
     this.#recorderSub = this.#recorder?.failures$.subscribe(() => {
       void this.#abort('the session journal cannot be written (its records are held in memory); output is off');
     });
     this.#record('session-start', {
       sessionId: this.#sessionId,
-      patientRef: plan.patientRef,
+      patientRef: this.#screening!.patientRef,
       ...(plan.clinician === undefined ? {} : { clinician: plan.clinician }),
-      protocol: plan.protocol,
+      protocol: protocolRecord(plan.protocol),
       device: {
         transport: this.#client.transportName,
         model: device.model,
@@ -799,8 +813,10 @@ export class SessionRunner {
         protocolVersion: device.protocolVersion,
         limits: device.limits,
       },
-      screening: this.#screening?.record ?? null,
+      screening: this.#screening!.record,
+      app: { version: this.#appVersion },
     });
+    return { ok: true, value: undefined };
   }
 
   #endSessionIfOpen(reason: EndReason, detail: string | undefined): void {
@@ -813,6 +829,12 @@ export class SessionRunner {
       ...(detail === undefined ? {} : { detail }),
       finalState: this.#state,
       stimulationS: this.#elapsedMs() / 1000,
+      phases: this.#plan
+        ? this.#plan.protocol.phases.map((_, index) => ({
+            index,
+            stimulationS: (index === this.#phaseIndex ? this.#phaseDoneMs : (this.#phaseTimes[index] ?? 0)) / 1000,
+          }))
+        : [],
     });
     this.#recorder = undefined;
     this.#recorderSub?.unsubscribe();
@@ -980,6 +1002,11 @@ function rank(p: AlarmPriority): number {
 /** Amplitudes are kept to the wire's resolution (1 µA) so float noise never accumulates. */
 function roundMa(x: number): number {
   return Math.round(x * 1000) / 1000;
+}
+
+/** Down to whole µA (tolerating float noise just below a whole µA). */
+function floorMa(x: number): number {
+  return Math.floor(x * 1000 + 1e-6) / 1000;
 }
 
 function invalid(message: string): { ok: false; error: SessionError } {

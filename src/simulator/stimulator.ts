@@ -17,7 +17,6 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 import {
   ERROR_CODES,
-  MAX_CHANNELS,
   MAX_SEQ,
   decodeRequest,
   encode,
@@ -40,6 +39,8 @@ import type { ChannelSnapshot, SimEvent, SimulatorCounters, SimulatorOptions, Si
 import { patternOf, pulseLengthUs, pulseOnsetsUs, shortestIntervalUs, type PulsePattern } from './waveform.js';
 
 /** Decode errors whose seq the device does not trust: answered `! ERR code=...` (rate-capped). */
+/** Requests that never take part in the retry store (see `onLine`). */
+const UNSTORED: ReadonlySet<string> = new Set(['HB', 'STATUS']);
 const UNTRUSTED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BAD_CRC', 'BAD_FRAME', 'TOO_LONG']);
 const TOKEN = /^[A-Za-z0-9._-]{1,32}$/;
 /** Purposes of the PRNG streams (any distinct constants). */
@@ -80,6 +81,7 @@ export class SimulatedStimulator implements FaultTarget {
   readonly channelCount: number;
   /** Control period, ms. */
   readonly tickMs: number;
+  /** Identity reported by HELLO. */
   readonly model: string;
   readonly firmware: string;
   readonly serial: string;
@@ -134,8 +136,8 @@ export class SimulatedStimulator implements FaultTarget {
     this.scheduler = options.scheduler;
     this.limits = resolveLimits(options.limits);
     this.channelCount = options.channels ?? MODEL.defaultChannels;
-    if (!Number.isInteger(this.channelCount) || this.channelCount < 1 || this.channelCount > MAX_CHANNELS) {
-      throw new RangeError(`channels must be an integer in 1..${MAX_CHANNELS}, not ${this.channelCount}`);
+    if (!Number.isInteger(this.channelCount) || this.channelCount < 1 || this.channelCount > MODEL.maxChannels) {
+      throw new RangeError(`channels must be an integer in 1..${MODEL.maxChannels}, not ${this.channelCount}`);
     }
     this.tickMs = options.tickMs ?? MODEL.defaultTickMs;
     if (!(this.tickMs > 0 && this.tickMs <= MODEL.maxTickMs)) {
@@ -395,6 +397,10 @@ export class SimulatedStimulator implements FaultTarget {
     return this.scheduler.now();
   }
 
+  private isDisposed(): boolean {
+    return this.phase === 'disposed';
+  }
+
   private upMs(now: number): number {
     return Math.min(MODEL.maxUptimeMs, Math.floor(now - this.bootAt));
   }
@@ -413,7 +419,10 @@ export class SimulatedStimulator implements FaultTarget {
       try {
         const events = this.eventQueue.splice(0);
         if (events.length > 0) {
-          for (const e of events) for (const l of [...this.eventListeners]) l.fn(e);
+          for (const e of events) {
+            if (this.isDisposed()) break; // a listener may dispose the simulator
+            for (const l of [...this.eventListeners]) l.fn(e);
+          }
         } else {
           const chunk = this.rxQueue.shift() as string | Uint8Array;
           if (this.link.pulled) this.link.bytesLostIn += chunk.length;
@@ -648,7 +657,7 @@ export class SimulatedStimulator implements FaultTarget {
     const request = decoded.message;
     this.lastValidAt = this.now(); // every valid frame re-arms the watchdog
     // ESTOP acts on receipt, always, even as a retry: nothing may stand between it and the outputs.
-    const repeat = request.verb !== 'ESTOP' && this.last !== null && this.last.line === line;
+    const repeat = request.verb !== 'ESTOP' && !UNSTORED.has(request.verb) && this.last !== null && this.last.line === line;
     if (repeat && this.last) {
       this.repeatsAnswered++;
       this.count(this.last.code, line);
@@ -658,7 +667,9 @@ export class SimulatedStimulator implements FaultTarget {
     const outcome = this.execute(request);
     const reply = 'ok' in outcome ? encode(outcome.ok) : encode({ type: 'err', seq: request.seq, args: withMsg(outcome.err, outcome.msg) });
     const code = 'ok' in outcome ? null : outcome.err;
-    this.last = { line, reply, code };
+    // HB and STATUS neither use nor replace the stored request (PROTOCOL.md §12.3): the host's
+    // heartbeat runs on its own lane and often falls between a request and its retry.
+    if (!UNSTORED.has(request.verb)) this.last = { line, reply, code };
     this.count(code, line);
     this.sendReply(reply);
   }
@@ -770,6 +781,8 @@ export class SimulatedStimulator implements FaultTarget {
     if (fields) return fields;
     // A burst must fit its period: n pulses 1e9/f2 µs apart take less than 1e9/f µs, i.e. n x f < f2.
     if (a.mode === 'BURST' && a.n * a.f >= a.f2) return `n ${a.n} x f must be below f2 ${a.f2} mHz`;
+    // Dense-disperse alternates a low (f) and a high (f2) frequency (PROTOCOL.md §6.2).
+    if (a.mode === 'DD' && a.f >= a.f2) return `f ${a.f} must be below f2 ${a.f2} mHz in mode DD`;
     // A pulse must end before the next begins (only reachable with custom limits).
     const pattern = patternOf(a);
     if (pulseLengthUs(a.wf, a.pw) >= shortestIntervalUs(pattern)) return `pw ${a.pw} us: pulse longer than its period`;
@@ -836,9 +849,13 @@ export class SimulatedStimulator implements FaultTarget {
     return args as ReplyArgs<'STATUS'>;
   }
 
-  /** IMP: NO_HELLO, RANGE, STATE (ON). OPEN when even the 100 µA test pulse would exceed compliance. */
+  /**
+   * IMP: NO_HELLO, LATCHED (a test pulse is current: none while e-stopped), RANGE, STATE (ON).
+   * OPEN when even the 100 µA test pulse would exceed compliance.
+   */
   private imp(seq: number, ch: number): Outcome {
     if (!this.hostSession) return noHello();
+    if (this.latched) return latched();
     const c = this.channels[ch - 1];
     if (!c) return this.badChannel(ch);
     if (c.state === 'ON') return { err: 'STATE', msg: `channel ${ch} is ON: STOP it first` };

@@ -4,18 +4,25 @@
  * promise chains settle between them, as a real event loop would.
  */
 import { Subject } from 'rxjs';
+import type { Protocol } from '../../src/domain/protocols/derive.js';
 import { builtInProtocol } from '../../src/domain/protocols/library/index.js';
+import { type ScreenedProtocol, type ScreeningCleared, evaluateScreening, screeningTemplate } from '../../src/domain/screening.js';
 import { DeviceClient } from '../../src/device/client.js';
 import { SimulatorTransport } from '../../src/device/sim-transport.js';
-import type { RunnableProtocol } from '../../src/session/plan.js';
+import { DATA_SCHEMAS, isRecordType } from '../../src/session/journal-records.js';
 import type { SessionRecorder } from '../../src/session/recorder.js';
 import { SessionRunner } from '../../src/session/runner.js';
 import type { SessionState } from '../../src/session/states.js';
 import { SimulatedStimulator, type SimEvent, type SimulatorOptions } from '../../src/simulator/index.js';
 import { ManualScheduler, settle } from './virtual-time.js';
 
+/**
+ * An in-memory recorder that checks every record against the journal's schemas, so every runner
+ * test also shows the runner writes records the journal accepts (`invalid` must stay empty).
+ */
 export class MemoryRecorder implements SessionRecorder {
   readonly records: { type: string; data: unknown; t: number }[] = [];
+  readonly invalid: string[] = [];
   readonly failures$ = new Subject<unknown>();
   failed = false;
   closed = false;
@@ -23,6 +30,11 @@ export class MemoryRecorder implements SessionRecorder {
   constructor(private readonly now: () => number) {}
   append(type: string, data: unknown): void {
     if (this.closed) throw new Error(`append(${type}) after close`);
+    if (!isRecordType(type)) this.invalid.push(`unknown record type ${type}`);
+    else {
+      const parsed = DATA_SCHEMAS[type].safeParse(data);
+      if (!parsed.success) this.invalid.push(`${type}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
     this.records.push({ type, data: structuredClone(data), t: this.now() });
   }
   close(): void {
@@ -33,13 +45,21 @@ export class MemoryRecorder implements SessionRecorder {
   }
 }
 
-export function kneeProtocol(): RunnableProtocol {
+export function kneeProtocol(): Protocol {
   const b = builtInProtocol('knee-oa-periosteal');
   if (!b) throw new Error('knee protocol missing from the library');
   return b.protocol;
 }
 
-export const CLEARED = { record: { result: 'cleared', answers: {}, acknowledgements: [] } };
+/** A screening with every answer "no", evaluated for `protocol`: the only way to a ScreeningCleared. */
+export function clearedFor(protocol: Protocol & ScreenedProtocol, patientRef = 'PT-0001'): ScreeningCleared {
+  const template = screeningTemplate(protocol);
+  const no = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v === null ? false : v])) as T;
+  const answers = { ...template, patientRef, answers: no(template.answers), sites: template.sites.map(no) };
+  const outcome = evaluateScreening(answers, { protocol, acknowledgements: [] });
+  if (!outcome.ok) throw new Error(`screening did not clear: ${JSON.stringify(outcome.blocking)}`);
+  return outcome.cleared;
+}
 
 export function harness(options: { sim?: Partial<SimulatorOptions>; stepMs?: number } = {}) {
   const scheduler = new ManualScheduler();
@@ -98,16 +118,18 @@ export function harness(options: { sim?: Partial<SimulatorOptions>; stepMs?: num
   }
 
   /** connect, prepare the knee protocol, clear screening, check electrodes. */
-  async function ready(protocol: RunnableProtocol = kneeProtocol()): Promise<void> {
+  async function ready(protocol: Protocol = kneeProtocol()): Promise<void> {
     const c = await call(runner.connect());
     if (!c.ok) throw new Error(c.error.message);
-    const p = runner.prepare({ protocol, patientRef: 'PT-0001' });
+    const p = runner.prepare({ protocol });
     if (!p.ok) throw new Error(p.error.message);
-    const s = await call(runner.submitScreening(CLEARED));
+    const s = await call(runner.submitScreening(clearedFor(protocol)));
     if (!s.ok) throw new Error(s.error.message);
   }
 
   function dispose(): void {
+    const invalid = recorders.flatMap((r) => r.invalid);
+    if (invalid.length > 0) throw new Error(`the runner wrote records the journal refuses:\n${invalid.join('\n')}`);
     runner.dispose();
     client.dispose();
     sim.dispose();

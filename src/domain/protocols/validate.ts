@@ -152,12 +152,14 @@ function dedupe(list: readonly ProtocolError[]): ProtocolError[] {
   });
 }
 
+/** Adds line and column to each finding and puts them in file order. */
 function located(list: readonly ProtocolError[], locate: Locate): ProtocolError[] {
-  return list.map((e) => {
+  const withPlace = list.map((e) => {
     if (e.line !== undefined) return e;
     const { line, column } = locate(pathSegments(e.path));
     return { ...e, line, column };
   });
+  return withPlace.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
 function pathSegments(path: string): (string | number)[] {

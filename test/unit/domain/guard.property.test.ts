@@ -186,7 +186,7 @@ function isReal(v: Violation, p: StimulationParams, ctx: GuardContext): boolean 
     case 'device.channels': return p.channel > d.channels;
     case 'device.pulseWidthUs.min': return p.pulseWidthUs < d.pulseWidthUs.min;
     case 'device.pulseWidthUs.max': return p.pulseWidthUs > d.pulseWidthUs.max;
-    case 'device.amplitudeMa.min': return p.amplitudeMa < d.amplitudeMa.min;
+    case 'device.amplitudeMa.min': return p.amplitudeMa !== 0 && p.amplitudeMa < d.amplitudeMa.min;
     case 'device.amplitudeMa.max': return p.amplitudeMa > d.amplitudeMa.max;
     case 'device.maxChargePerPhaseUc': return (p.amplitudeMa * p.pulseWidthUs) / 1000 > d.maxChargePerPhaseUc;
     case 'device.maxDurationS': return p.durationS > d.maxDurationS;
@@ -231,7 +231,7 @@ function satisfiesEverything(p: StimulationParams, ctx: GuardContext): boolean {
     Number.isInteger(p.channel) && p.channel >= 1 && p.channel <= d.channels &&
     freqs.every((f) => within(f, d.frequencyHz.min, d.frequencyHz.max)) &&
     within(p.pulseWidthUs, d.pulseWidthUs.min, d.pulseWidthUs.max) &&
-    within(p.amplitudeMa, d.amplitudeMa.min, d.amplitudeMa.max) &&
+    (p.amplitudeMa === 0 || within(p.amplitudeMa, d.amplitudeMa.min, d.amplitudeMa.max)) &&
     (p.amplitudeMa * p.pulseWidthUs) / 1000 <= d.maxChargePerPhaseUc + EPS &&
     p.durationS <= d.maxDurationS + EPS;
   const pr = ctx.protocol;

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
+  type Checked,
+  type GuardContext,
   type GuardResult,
   type Violation,
   checkAmplitudeChange,
@@ -9,7 +11,7 @@ import {
   isChecked,
   slewCeilingMa,
 } from '../../../src/domain/safety/guard.js';
-import type { StimulationParams } from '../../../src/domain/stimulation.js';
+import type { StimulationParams, Waveform } from '../../../src/domain/stimulation.js';
 import { CTX, DEVICE, NEEDLE, NO_PROTOCOL, PARAMS, PROTOCOL, activeAt0 } from './guard-fixtures.js';
 
 function violations<T>(r: GuardResult<T>): readonly Violation[] {
@@ -177,6 +179,12 @@ describe('checkStimulation: device limits from HELLO', () => {
     expect(violations(r).map((v) => [v.scope, v.limit])).toEqual([['device', limit]]);
   });
 
+  it('always allows 0 mA, even on a device whose smallest setting is above 0', () => {
+    const device = { ...DEVICE, amplitudeMa: { min: 0.5, max: 20 } };
+    expect(check({ amplitudeMa: 0 }, { ...NO_PROTOCOL, device }).ok).toBe(true);
+    expect(limits(check({ amplitudeMa: 0.2 }, { ...NO_PROTOCOL, device }))).toEqual(['device.amplitudeMa.min']);
+  });
+
   it('refuses a malformed device report', () => {
     expect(limits(check({}, { ...NO_PROTOCOL, device: { ...DEVICE, maxChargePerPhaseUc: NaN } }))).toEqual(['device.report']);
     expect(limits(check({}, { ...NO_PROTOCOL, device: { ...DEVICE, channels: 2.5 } }))).toEqual(['device.report']);
@@ -282,5 +290,17 @@ describe('checkPlan (protocol files)', () => {
     expect(bad.ok).toBe(false);
     // 25 mA at 250 µs through 0.30 x 40 mm is also k 2.02
     expect(bad.violations.map((v) => v.limit)).toEqual(['amplitudeMaxMa', 'shannonKBlock']);
+  });
+});
+
+describe('types', () => {
+  it('make a Checked value impossible to build outside the guard, and a live check impossible without a device', () => {
+    // @ts-expect-error a plain object is not a Checked value: the brand is private to guard.ts
+    const forged: Checked<StimulationParams> = { value: PARAMS, warnings: [] };
+    expect(isChecked(forged)).toBe(false);
+    // @ts-expect-error live checks require the device limits from HELLO
+    const noDevice: GuardContext = { protocol: undefined, electrode: NEEDLE };
+    expect(noDevice.electrode).toBe(NEEDLE);
+    expectTypeOf<Waveform>().toEqualTypeOf<'biphasic-symmetric' | 'biphasic-asymmetric'>();
   });
 });

@@ -11,7 +11,16 @@ import { type ProtocolValidation, formatProtocolError, parseProtocolText, valida
 
 const VALID_DIR = path.resolve(import.meta.dirname, '../../fixtures/protocols/valid');
 const read = (file: string) => readFileSync(path.join(VALID_DIR, file), 'utf8');
-const base = () => JSON.parse(read('base.json')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The fixture's shape, loosely: tests edit it freely before validating. */
+interface Phase {
+  name: string;
+  durationMin: number;
+  pulseWidthUs: number;
+  amplitude: { maxMa: number; rampMaPerS: number };
+  [key: string]: unknown;
+}
+type Draft = Record<string, unknown> & { aftercare: string; phases: Phase[] };
+const base = () => JSON.parse(read('base.json')) as Draft;
 
 function valid(r: ProtocolValidation) {
   if (!r.ok) throw new Error(r.errors.map(formatProtocolError).join('\n'));
@@ -36,7 +45,7 @@ describe('valid protocol files', () => {
     const input = base();
     const { protocol } = valid(validateProtocol(input));
     expect(Object.isFrozen(protocol.phases[0]!.amplitude)).toBe(true);
-    input.phases[0].amplitude.maxMa = 19;
+    input.phases[0]!.amplitude.maxMa = 19;
     expect(protocol.phases[0]!.amplitude.maxMa).toBe(10);
   });
 
@@ -61,13 +70,13 @@ describe('the content hash', () => {
     b.aftercare = 'No heat for 31 minutes.';
     expect(valid(validateProtocol(b)).hash).not.toBe(a);
     const c = base();
-    c.phases[0].amplitude.maxMa = 9.5;
+    c.phases[0]!.amplitude.maxMa = 9.5;
     expect(valid(validateProtocol(c)).hash).not.toBe(a);
   });
 });
 
 describe('errors', () => {
-  it('reports every error, one per path, with line and column from the text', () => {
+  it('reports every error, one per path, with line and column from the text, in file order', () => {
     const text = read('base.json').replace('"maxMa": 10', '"maxMa": 25').replace('"frequencyHz": 2', '"frequencyHz": 200');
     const r = parseProtocolText(text, 'two.json');
     expect(r.ok).toBe(false);
@@ -90,8 +99,8 @@ describe('errors', () => {
   it('runs the guard on every channel of every phase (the same guard as a session)', () => {
     const p = base();
     // 19 mA at 400 µs through 0.30 x 40 mm is Shannon k 2.19; the first phase stays valid
-    p.phases.push({ ...p.phases[0], name: 'second', durationMin: 10, pulseWidthUs: 400, amplitude: { maxMa: 19, rampMaPerS: 0.5 } });
-    p.phases[0].durationMin = 20;
+    p.phases.push({ ...p.phases[0]!, name: 'second', durationMin: 10, pulseWidthUs: 400, amplitude: { maxMa: 19, rampMaPerS: 0.5 } });
+    p.phases[0]!.durationMin = 20;
     const r = validateProtocol(p);
     expect(!r.ok && r.errors.map((e) => e.path)).toEqual(['phases[1].amplitude.maxMa']);
   });

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RAMP_STEP_MS } from '../../../src/session/runner.js';
-import { harness } from '../../support/session-harness.js';
+import { BUILT_IN_FILES } from '../../../src/domain/protocols/library/index.js';
+import { validateProtocol } from '../../../src/domain/protocols/validate.js';
+import { clearedFor, harness, kneeProtocol } from '../../support/session-harness.js';
 
 let open: ReturnType<typeof harness>[] = [];
 function make(...args: Parameters<typeof harness>) {
@@ -49,7 +51,7 @@ describe('SessionRunner on the simulator, virtual time', () => {
     expect(h.output()).toEqual([]);
     expect(h.states).toEqual(['idle', 'connecting', 'ready', 'screening', 'checking-electrodes', 'ramping', 'running', 'paused', 'ramping', 'running', 'ramping-down', 'completed']);
     const end = h.recorder().ofType('session-end');
-    expect(end).toEqual([{ reason: 'completed', finalState: 'completed', stimulationS: 1200 }]);
+    expect(end).toEqual([{ reason: 'completed', finalState: 'completed', stimulationS: 1200, phases: [{ index: 0, stimulationS: 1200 }] }]);
     expect(h.recorder().closed).toBe(true);
   });
 
@@ -195,5 +197,48 @@ describe('SessionRunner on the simulator, virtual time', () => {
     // HB traffic is not journaled line by line.
     expect(rec.ofType('command').some((c) => (c as { verb: string }).verb === 'HB')).toBe(false);
     expect(rec.ofType('session-end')).toEqual([expect.objectContaining({ reason: 'stopped' })]);
+  });
+
+  it('refuses a forged clearance and a clearance for another protocol version', async () => {
+    const h = make();
+    await h.call(h.runner.connect());
+    h.runner.prepare({ protocol: kneeProtocol() });
+    const forged = { ...clearedFor(kneeProtocol()) };
+    const r1 = await h.call(h.runner.submitScreening(forged));
+    expect(!r1.ok && r1.error.message).toMatch(/screening has not cleared/);
+    const other = validateProtocol({ ...(BUILT_IN_FILES['knee-oa-periosteal.json'] as object), name: 'Knee, edited copy' });
+    if (!other.ok) throw new Error('fixture');
+    const r2 = await h.call(h.runner.submitScreening(clearedFor(other.protocol)));
+    expect(!r2.ok && r2.error.message).toMatch(/screen again/);
+    expect(h.runner.state).toBe('screening');
+  });
+
+  it('advances phases exactly on time (a dense-disperse phase, then a continuous one) and completes at the sum', async () => {
+    const file = structuredClone(BUILT_IN_FILES['knee-oa-periosteal.json']) as { phases: Record<string, unknown>[]; sources: { unverified: string[] }[] };
+    for (const src of file.sources) src.unverified = src.unverified.filter((u) => !u.startsWith('phases'));
+    const base = file.phases[0]!;
+    file.phases = [
+      { ...base, name: 'dense-disperse', durationMin: 5, frequencyHz: undefined, pattern: { kind: 'dense-disperse', lowHz: 2, highHz: 100, dwellS: 3 }, amplitude: { maxMa: 6, rampMaPerS: 1 } },
+      { ...base, name: 'continuous', durationMin: 10, amplitude: { maxMa: 4, rampMaPerS: 1 } },
+    ].map((p) => JSON.parse(JSON.stringify(p)) as Record<string, unknown>);
+    const v = validateProtocol(file);
+    if (!v.ok) throw new Error(v.errors.map((e) => e.message).join('\n'));
+    const h = make();
+    await h.ready(v.protocol);
+    await h.call(h.runner.start({ targetMa: 5 }));
+    const t0 = h.scheduler.now();
+    await h.until(() => h.runner.state === 'running', 20_000, 'running');
+    // dense-disperse alternates every 3 s
+    await h.until(() => h.runner.snapshot.phase!.elapsedS >= 4, 10_000, '4 s into the phase');
+    expect(h.runner.snapshot.phase!.frequencyHz).toBe(100);
+    await h.until(() => h.runner.snapshot.phase!.index === 1, 6 * 60_000, 'phase 2');
+    const phase = h.recorder().records.find((r) => r.type === 'phase')!;
+    expect(phase.t - t0).toBe(5 * 60_000);
+    expect(phase.data).toMatchObject({ index: 1, atS: 300 });
+    // the second phase's maxMa is lower: the target follows it down
+    expect(h.runner.snapshot.channels.map((c) => c.targetMa)).toEqual([4, 4]);
+    await h.until(() => h.runner.state === 'completed', 11 * 60_000, 'completion');
+    expect(h.runner.snapshot.elapsedS).toBe(900);
+    expect(h.recorder().ofType('session-end')).toEqual([expect.objectContaining({ stimulationS: 900, phases: [{ index: 0, stimulationS: 300 }, { index: 1, stimulationS: 600 }] })]);
   });
 });

@@ -4,15 +4,15 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SESSION_STATES, TRANSITIONS, canTransition, type SessionState } from '../../../src/session/states.js';
-import { CLEARED, harness, kneeProtocol } from '../../support/session-harness.js';
+import { clearedFor, harness, kneeProtocol } from '../../support/session-harness.js';
 
 type H = ReturnType<typeof harness>;
 
 const ACTIONS: Record<string, { allowed: readonly SessionState[]; call: (h: H) => Promise<{ ok: boolean; error?: { code: string } }> | { ok: boolean; error?: { code: string } } }> = {
   connect: { allowed: ['idle', 'aborted'], call: (h) => h.runner.connect() },
   disconnect: { allowed: ['ready', 'screening', 'checking-electrodes', 'completed', 'stopped', 'aborted'], call: (h) => h.runner.disconnect() },
-  prepare: { allowed: ['ready'], call: (h) => h.runner.prepare({ protocol: kneeProtocol(), patientRef: 'PT-1' }) },
-  submitScreening: { allowed: ['screening'], call: (h) => h.runner.submitScreening(CLEARED) },
+  prepare: { allowed: ['ready'], call: (h) => h.runner.prepare({ protocol: kneeProtocol() }) },
+  submitScreening: { allowed: ['screening'], call: (h) => h.runner.submitScreening(clearedFor(kneeProtocol())) },
   checkElectrodes: { allowed: ['checking-electrodes'], call: (h) => h.runner.checkElectrodes() },
   start: { allowed: ['checking-electrodes'], call: (h) => h.runner.start({ targetMa: 1 }) },
   titrate: { allowed: ['ramping', 'running'], call: (h) => h.runner.titrate(0.1) },
@@ -29,9 +29,9 @@ async function reach(state: SessionState): Promise<H> {
   if (state === 'idle') return h;
   await h.call(h.runner.connect());
   if (state === 'ready') return h;
-  h.runner.prepare({ protocol: kneeProtocol(), patientRef: 'PT-1' });
+  h.runner.prepare({ protocol: kneeProtocol() });
   if (state === 'screening') return h;
-  await h.call(h.runner.submitScreening(CLEARED));
+  await h.call(h.runner.submitScreening(clearedFor(kneeProtocol())));
   if (state === 'checking-electrodes') return h;
   if (state === 'aborted') {
     h.sim.reboot();

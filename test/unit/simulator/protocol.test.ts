@@ -60,16 +60,19 @@ describe('boot and handshake', () => {
 
   it('refuses identities too long for a HELLO reply, and bad options', () => {
     const long = 'X'.repeat(32);
-    expect(() => makeRig({ model: long, firmware: long, serial: long })).toThrow(/too long together/);
+    const widest = { fmin: 999_999, fmax: 1_000_000, pwmin: 9_999, pwmax: 10_000, amin: 99_999, amax: 100_000, qmax: 9_999_999, tmax: 86_400, vc: 1000 };
+    expect(() => makeRig({ model: long, firmware: long, serial: long, limits: widest })).toThrow(/too long together/);
+    expect(() => makeRig({ model: long, firmware: long, serial: long })).not.toThrow(); // 254 bytes with the default limits
     expect(() => makeRig({ model: 'has space' })).toThrow(/model/);
     expect(() => makeRig({ channels: 9 })).toThrow(/channels/);
     expect(() => makeRig({ tickMs: 11 })).toThrow(/tickMs/);
     expect(() => makeRig({ limits: { wdog: 1500 } })).toThrow(/wdog/);
     expect(() => makeRig({ limits: { fmin: 5000, fmax: 4000 } })).toThrow(/fmin/);
     expect(() => makeRig({ loadOhms: -1 })).toThrow(/load/);
-    const r = makeRig({ model: 'X'.repeat(24), firmware: 'Y'.repeat(24), serial: 'Z'.repeat(24), channels: 8 });
+    const r = makeRig({ model: 'X'.repeat(24), firmware: 'Y'.repeat(24), serial: 'Z'.repeat(24), channels: 8, limits: widest });
     r.seq = 65535;
-    expect(r.hello().args.model).toBe('X'.repeat(24));
+    expect(r.hello()).toMatchObject({ seq: 65535, args: { model: 'X'.repeat(24), ch: 8 } });
+    expect(r.tx.at(-1)?.chunk.length).toBeLessThanOrEqual(257);
   });
 
   it('HELLO picks the highest version inside the range, refuses a range without one', () => {
