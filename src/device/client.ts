@@ -194,7 +194,7 @@ export class DeviceClient {
 
   /** A request that cannot cause current: STOP, CLEAR, HB, STATUS, IMP. */
   async request<V extends PlainVerb>(verb: V, args: RequestArgs<V>): Promise<Result<ReplyArgs<V>>> {
-    const r = await this.#enqueue(verb, args as Record<string, unknown>);
+    const r = await this.#enqueue(verb, args);
     if (r.ok && verb === 'CLEAR') this.#latched = false;
     if (r.ok && verb === 'STATUS') this.#checkBoot((r.value as ReplyArgs<'STATUS'>).boot);
     return r as Result<ReplyArgs<V>>;

@@ -13,5 +13,5 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
  */
 export const monotonicScheduler: SchedulerLike = {
   now: () => performance.now(),
-  schedule: asyncScheduler.schedule.bind(asyncScheduler) as SchedulerLike['schedule'],
+  schedule: (work, delay, state) => asyncScheduler.schedule(work as (this: unknown, state?: unknown) => void, delay, state),
 };

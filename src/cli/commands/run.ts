@@ -158,7 +158,7 @@ export const runCommand: Command = {
     out.event({ event: 'electrodes', results: screened.value, ...(runner.snapshot.journal ? { journal: runner.snapshot.journal } : {}) });
     const bad = screened.value.filter((e) => !e.ok);
     if (bad.length > 0) {
-      await runner.newSession().ok;
+      runner.newSession();
       return finish(refuse(bad.map((e) => e.reason).join('\n')));
     }
     if (io.signals?.aborted) return finish(RUN_EXIT.stopped);
@@ -196,7 +196,11 @@ function reporter(io: CliIO, json: boolean) {
       }
       if (e.event === 'state') write(io.stdout, `state: ${String(e.state)}`);
       else if (e.event === 'refused') write(io.stderr, `refused: ${String(e.message)}`);
-      else if (e.event === 'end') write(io.stdout, `end: ${String(e.reason)}${e.detail ? ` (${String(e.detail)})` : ''}${e.journal ? `\njournal: ${String(e.journal)}` : ''}`);
+      else if (e.event === 'end') {
+        const detail = typeof e.detail === 'string' ? ` (${e.detail})` : '';
+        const journal = typeof e.journal === 'string' ? `\njournal: ${e.journal}` : '';
+        write(io.stdout, `end: ${String(e.reason)}${detail}${journal}`);
+      }
       else if (e.event === 'device') write(io.stdout, `device: ${String(e.model)} ${String(e.firmware)} serial ${String(e.serial)} boot ${String(e.bootId)}`);
       else if (e.event === 'electrodes') {
         for (const r of e.results as { channel: number; impedanceOhm: number | string; ok: boolean; reason?: string }[]) {

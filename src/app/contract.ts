@@ -1,0 +1,331 @@
+/**
+ * The contract between the EDN Controller core and every user interface: each call's input and
+ * output and each pushed event, as zod schemas (types inferred). The Electron IPC binding
+ * (electron/main + preload) and the WebSocket binding (src/web) are both generated from this one
+ * table, so they cannot drift; the renderer imports nothing else.
+ *
+ * Results are values, never thrown errors (thrown errors lose everything but their message across
+ * a process boundary): `{ok: true, data} | {ok: false, error: {code, message}}`.
+ */
+import * as z from 'zod';
+
+// ---- shared shapes ------------------------------------------------------------------------------
+
+export const ErrorSchema = z.strictObject({
+  /** A stable code the UI can branch on: BAD_INPUT, ILLEGAL_STATE, LIMIT, DEVICE, NOT_FOUND, SCREENING, INTERNAL. */
+  code: z.enum(['BAD_INPUT', 'ILLEGAL_STATE', 'LIMIT', 'DEVICE', 'NOT_FOUND', 'SCREENING', 'STORAGE', 'INTERNAL']),
+  /** What went wrong, in words a clinician can act on. */
+  message: z.string(),
+  /** Per-field problems (protocol or screening validation). */
+  details: z.array(z.strictObject({ path: z.string(), message: z.string() })).optional(),
+});
+export type ContractError = z.infer<typeof ErrorSchema>;
+
+export type Result<T> = { readonly ok: true; readonly data: T } | { readonly ok: false; readonly error: ContractError };
+
+const range = z.strictObject({ min: z.number(), max: z.number() });
+
+export const PortSchema = z.strictObject({
+  path: z.string(),
+  kind: z.enum(['serial', 'simulator']),
+  label: z.string(),
+  vendorId: z.string().optional(),
+  productId: z.string().optional(),
+  manufacturer: z.string().optional(),
+  likelyStimulator: z.boolean(),
+});
+
+export const DeviceLimitsSchema = z.strictObject({
+  channels: z.number(),
+  frequencyHz: range,
+  pulseWidthUs: range,
+  amplitudeMa: range,
+  maxChargePerPhaseUc: z.number(),
+  maxDurationS: z.number(),
+  complianceV: z.number(),
+  watchdogMs: z.number(),
+});
+
+export const DeviceSchema = z.strictObject({
+  transport: z.string(),
+  model: z.string(),
+  firmware: z.string(),
+  serial: z.string(),
+  bootId: z.string(),
+  limits: DeviceLimitsSchema,
+});
+
+const impedance = z.union([z.number(), z.literal('OPEN')]);
+
+export const ChannelViewSchema = z.strictObject({
+  channel: z.number(),
+  region: z.string(),
+  side: z.string(),
+  sites: z.array(z.string()),
+  targetMa: z.number(),
+  commandedMa: z.number(),
+  measuredMa: z.number().nullable(),
+  impedance: impedance.nullable(),
+  on: z.boolean(),
+  maxMa: z.number(),
+  deliveredUc: z.number(),
+});
+
+export const AlarmSchema = z.strictObject({
+  id: z.string(),
+  priority: z.enum(['high', 'medium', 'low']),
+  cause: z.string(),
+  action: z.string(),
+  atMs: z.number(),
+  channel: z.number().optional(),
+});
+
+export const WarningSchema = z.strictObject({
+  limit: z.string(),
+  field: z.string(),
+  value: z.number(),
+  threshold: z.number(),
+  unit: z.string(),
+  source: z.string(),
+  message: z.string(),
+});
+
+export const ElectrodeResultSchema = z.strictObject({
+  channel: z.number(),
+  impedanceOhm: impedance,
+  ok: z.boolean(),
+  reason: z.string().optional(),
+});
+
+export const SESSION_STATES = [
+  'idle',
+  'connecting',
+  'ready',
+  'screening',
+  'checking-electrodes',
+  'ramping',
+  'running',
+  'paused',
+  'ramping-down',
+  'completed',
+  'stopped',
+  'aborted',
+] as const;
+
+/** Everything a UI shows about the session, pushed on every change. */
+export const SnapshotSchema = z.strictObject({
+  state: z.enum(SESSION_STATES),
+  reason: z.string().optional(),
+  latched: z.boolean(),
+  device: DeviceSchema.optional(),
+  protocol: z.strictObject({ id: z.string(), name: z.string(), hash: z.string() }).optional(),
+  sessionId: z.string().optional(),
+  journal: z.string().optional(),
+  phase: z
+    .strictObject({ index: z.number(), count: z.number(), name: z.string(), elapsedS: z.number(), durationS: z.number(), frequencyHz: z.number() })
+    .optional(),
+  elapsedS: z.number(),
+  totalS: z.number(),
+  channels: z.array(ChannelViewSchema),
+  electrodes: z.array(ElectrodeResultSchema),
+  warnings: z.array(WarningSchema),
+  alarms: z.array(AlarmSchema),
+});
+export type Snapshot = z.infer<typeof SnapshotSchema>;
+
+export const TelemetrySchema = z.strictObject({
+  atMs: z.number(),
+  channel: z.number(),
+  measuredMa: z.number(),
+  commandedMa: z.number(),
+  targetMa: z.number(),
+  impedance,
+});
+export type Telemetry = z.infer<typeof TelemetrySchema>;
+
+export const FigureSchema = z.strictObject({
+  key: z.string(),
+  label: z.string(),
+  value: z.number(),
+  unit: z.string(),
+  limit: z.string().optional(),
+  status: z.enum(['info', 'ok', 'warning', 'blocked']),
+  source: z.string().optional(),
+});
+
+export const ProtocolSummarySchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  indication: z.string(),
+  hash: z.string(),
+  builtIn: z.boolean(),
+  totalMin: z.number(),
+  /** "2 Hz continuous, 250 µs, up to 10 mA" per phase. */
+  phases: z.array(z.string()),
+  sources: z.array(z.strictObject({ key: z.string(), citation: z.string(), verified: z.array(z.string()), unverified: z.array(z.string()) })),
+});
+
+export const ValidationSchema = z.strictObject({
+  valid: z.boolean(),
+  errors: z.array(z.strictObject({ path: z.string(), message: z.string() })),
+  warnings: z.array(z.strictObject({ path: z.string(), message: z.string() })),
+  hash: z.string().optional(),
+  /** Computed figures per phase at its maxMa, against their limits (when the file parses). */
+  figures: z.array(z.strictObject({ phaseIndex: z.number(), atMa: z.number(), figures: z.array(FigureSchema) })),
+});
+
+export const QuestionSchema = z.strictObject({
+  id: z.string(),
+  text: z.string(),
+  severity: z.enum(['absolute', 'relative']),
+  /** 'patient' questions are asked once; 'site' questions once per treated site. */
+  scope: z.enum(['patient', 'site']),
+  source: z.string(),
+});
+
+export const FindingSchema = z.strictObject({
+  id: z.string(),
+  path: z.string(),
+  kind: z.enum(['absolute', 'relative', 'unanswered', 'mismatch']),
+  message: z.string(),
+  source: z.string(),
+});
+
+export const SessionSummarySchema = z.strictObject({
+  sessionId: z.string(),
+  file: z.string(),
+  startedAt: z.string().nullable(),
+  patientRef: z.string().nullable(),
+  protocolId: z.string().nullable(),
+  protocolName: z.string().nullable(),
+  endReason: z.string().nullable(),
+  stimulationS: z.number().nullable(),
+  intact: z.boolean(),
+});
+
+export const SettingsSchema = z.strictObject({
+  /** Initials or staff id recorded with sessions and acknowledgements. */
+  clinician: z.string().max(32),
+  /** USB vendor:product ids that mark a likely stimulator. */
+  usbIds: z.array(z.string().regex(/^[0-9a-f]{4}:[0-9a-f]{4}$/)),
+});
+export type Settings = z.infer<typeof SettingsSchema>;
+
+const none = z.strictObject({});
+const channelNo = z.number().int().min(1).max(8);
+
+// ---- calls ----------------------------------------------------------------------------------------
+
+/** Every call: its input and the data of a successful result. */
+export const CALLS = {
+  listPorts: { input: none, output: z.array(PortSchema) },
+  connect: { input: z.strictObject({ path: z.string().min(1).max(256) }), output: DeviceSchema },
+  disconnect: { input: none, output: z.null() },
+
+  listProtocols: { input: none, output: z.array(ProtocolSummarySchema) },
+  /** The protocol file (the format users author) and its validation. */
+  loadProtocol: { input: z.strictObject({ id: z.string().min(1).max(64) }), output: z.strictObject({ file: z.unknown(), builtIn: z.boolean(), validation: ValidationSchema }) },
+  /** Validate a protocol file as the editor changes it. */
+  validateProtocol: { input: z.strictObject({ file: z.unknown() }), output: ValidationSchema },
+  /** Save a user protocol (refused unless valid; built-in ids cannot be overwritten). */
+  saveProtocol: { input: z.strictObject({ file: z.unknown() }), output: z.strictObject({ id: z.string(), hash: z.string() }) },
+
+  /** The questionnaire for a protocol, and an answers template with every answer null. */
+  screeningForm: { input: z.strictObject({ protocolId: z.string().min(1).max(64) }), output: z.strictObject({ questions: z.array(QuestionSchema), template: z.unknown() }) },
+  /**
+   * Submit the answers: blocked (absolute, unanswered) or needs-acknowledgement (relative) come
+   * back as findings; cleared prepares the session, opens its journal and checks the electrodes.
+   */
+  submitScreening: {
+    input: z.strictObject({
+      protocolId: z.string().min(1).max(64),
+      answers: z.unknown(),
+      acknowledgements: z.array(z.string().min(1).max(64)).max(32),
+    }),
+    output: z.strictObject({
+      status: z.enum(['cleared', 'blocked', 'needs-acknowledgement']),
+      findings: z.array(FindingSchema),
+      electrodes: z.array(ElectrodeResultSchema),
+    }),
+  },
+  checkElectrodes: { input: none, output: z.array(ElectrodeResultSchema) },
+  start: { input: z.strictObject({ targetMa: z.number().min(0).max(20) }), output: z.null() },
+  titrate: { input: z.strictObject({ deltaMa: z.union([z.literal(0.1), z.literal(-0.1), z.literal(0.5), z.literal(-0.5)]), channel: channelNo.optional() }), output: z.strictObject({ targetMa: z.number() }) },
+  pause: { input: none, output: z.null() },
+  resume: { input: none, output: z.null() },
+  stop: { input: none, output: z.null() },
+  estop: { input: z.strictObject({ source: z.enum(['button', 'keyboard', 'renderer-crash', 'window-close', 'signal']) }), output: z.null() },
+  clear: { input: none, output: z.null() },
+  newSession: { input: none, output: z.null() },
+  addNote: { input: z.strictObject({ text: z.string().min(1).max(2000) }), output: z.null() },
+  acknowledgeAlarm: { input: z.strictObject({ id: z.string().min(1).max(32) }), output: z.null() },
+  getSnapshot: { input: none, output: SnapshotSchema },
+
+  listSessions: { input: none, output: z.array(SessionSummarySchema) },
+  openReport: { input: z.strictObject({ sessionId: z.string().min(1).max(64), format: z.enum(['html', 'md', 'json']) }), output: z.strictObject({ format: z.enum(['html', 'md', 'json']), content: z.string(), intact: z.boolean() }) },
+
+  getSettings: { input: none, output: SettingsSchema },
+  setSettings: { input: SettingsSchema.partial(), output: SettingsSchema },
+} as const;
+
+export type CallName = keyof typeof CALLS;
+export const CALL_NAMES = Object.keys(CALLS) as CallName[];
+export type CallInput<C extends CallName> = z.input<(typeof CALLS)[C]['input']>;
+export type CallOutput<C extends CallName> = z.output<(typeof CALLS)[C]['output']>;
+
+// ---- pushed events ----------------------------------------------------------------------------------
+
+export const EVENTS = {
+  /** The whole session state, on every change. */
+  snapshot: SnapshotSchema,
+  /** One channel's telemetry sample (10 Hz while output is on). */
+  telemetry: TelemetrySchema,
+} as const;
+
+export type EventName = keyof typeof EVENTS;
+export const EVENT_NAMES = Object.keys(EVENTS) as EventName[];
+export type EventData<E extends EventName> = z.output<(typeof EVENTS)[E]>;
+
+/** What a UI is given: one async function per call, and a subscription per event. */
+export type EdnApi = {
+  readonly [C in CallName]: (input: CallInput<C>) => Promise<Result<CallOutput<C>>>;
+} & {
+  on<E extends EventName>(event: E, listener: (data: EventData<E>) => void): () => void;
+};
+
+/** The IPC channel names (Electron) and message shapes (WebSocket). */
+export const IPC_CALL_CHANNEL = 'edn:call';
+export const IPC_EVENT_CHANNEL = 'edn:event';
+
+/** A call as it crosses a process boundary. */
+export const WireCallSchema = z.strictObject({ id: z.number().int().min(0), call: z.enum(CALL_NAMES as [CallName, ...CallName[]]), input: z.unknown() });
+export const WireEventSchema = z.strictObject({ event: z.enum(EVENT_NAMES as [EventName, ...EventName[]]), data: z.unknown() });
+
+/** Parse a call's input at the boundary; a bad payload becomes BAD_INPUT naming the field. */
+export function parseInput<C extends CallName>(call: C, input: unknown): Result<z.output<(typeof CALLS)[C]['input']>> {
+  const parsed = CALLS[call].input.safeParse(input ?? {});
+  if (parsed.success) return { ok: true, data: parsed.data as z.output<(typeof CALLS)[C]['input']> };
+  const details = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(input)', message: i.message }));
+  return { ok: false, error: { code: 'BAD_INPUT', message: `${call}: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details } };
+}
+
+/** A renderer-side API over any request function (Electron preload or WebSocket client). */
+export function makeApi(
+  invoke: (call: CallName, input: unknown) => Promise<unknown>,
+  subscribe: (listener: (event: EventName, data: unknown) => void) => () => void,
+): EdnApi {
+  const api: Record<string, unknown> = {};
+  for (const call of CALL_NAMES) {
+    api[call] = async (input: unknown) => {
+      try {
+        return (await invoke(call, input ?? {})) as Result<unknown>;
+      } catch (e) {
+        return { ok: false, error: { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) } };
+      }
+    };
+  }
+  api.on = (event: EventName, listener: (data: unknown) => void) => subscribe((name, data) => {
+    if (name === event) listener(data);
+  });
+  return api as EdnApi;
+}
