@@ -14,11 +14,14 @@
  *
  * The data schemas check structure, not safety: a journal records what happened, so an amplitude
  * beyond a limit (a fault, a bug elsewhere) is recorded as it was, never refused. Only the patient
- * reference is held to a pattern that cannot carry a name or contact details.
+ * reference is held to the domain's rule for a pseudonym, which refuses names, e-mail addresses,
+ * phone numbers and dates (UX.md "Records people trust"), and the screening must be this patient's
+ * clearance for this exact protocol version.
  */
 import * as z from 'zod';
 import { REQUEST_VERBS, type RequestVerb } from '../../firmware-protocol/index.js';
 import type { Protocol } from '../domain/protocols/derive.js';
+import { SCREENING_RECORD_FORMAT, type ScreeningRecord, patientRefProblem } from '../domain/screening.js';
 import { WAVEFORMS, type DeviceLimits, type Pattern } from '../domain/stimulation.js';
 import { SESSION_STATES } from './states.js';
 
@@ -35,9 +38,6 @@ export const isoMs = z
   .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, { error: 'must be ISO-8601 UTC with milliseconds, e.g. 2025-03-14T09:30:05.123Z' })
   .refine((s) => !Number.isNaN(Date.parse(s)) && new Date(s).toISOString() === s, { error: 'is not a real date and time' });
 
-/** A wall-clock time from elsewhere (screening acknowledgements): ISO-8601 UTC, any precision. */
-const isoUtc = z.iso.datetime();
-
 const text = (max: number) => z.string().min(1, { error: 'must not be empty' }).max(max, { error: `must be at most ${max} characters` });
 const nonNegative = z.number().min(0);
 const channelNo = z.number().int().min(1).max(8);
@@ -51,12 +51,6 @@ const state = z.enum(SESSION_STATES);
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const sessionId = z.string().regex(SESSION_ID_PATTERN, { error: 'must be 1-64 letters, digits, ".", "_" or "-" (not starting with a dot)' });
 
-/**
- * A pseudonymous patient reference: 3-32 letters, digits and dashes. There is no room for a space,
- * "@", "+" or "." so a name, an e-mail address or a phone number in international form cannot be
- * entered (UX.md "Records people trust": pseudonymous patient reference only).
- */
-export const PATIENT_REF_PATTERN = /^[A-Za-z0-9-]{3,32}$/;
 /** Clinician initials or a staff id ("JD", "J.D.", "PT-0042"); no spaces, so no full names. */
 export const CLINICIAN_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
 
@@ -133,25 +127,62 @@ const deviceSchema = z.strictObject({
   limits: deviceLimitsSchema,
 });
 
+const answer = z.boolean().nullable();
+
+/**
+ * The screening as the domain's evaluator records it (src/domain/screening.ts, ScreeningRecord),
+ * for a screening that cleared. The answers keep their structure but not the current question
+ * list, so a journal written before a question was added still reads back.
+ */
 const screeningSchema = z.strictObject({
-  /** The questionnaire's answers as the screening model keeps them. */
-  answers: z.record(z.string(), z.unknown()),
-  /** Relative contraindications the clinician acknowledged. */
-  acknowledgements: z.array(z.strictObject({ item: text(200), by: text(64), atIso: isoUtc })),
-  result: z.literal('cleared'),
+  format: z.literal(SCREENING_RECORD_FORMAT),
+  status: z.literal('cleared'),
+  patientRef: text(32),
+  protocolId: text(64),
+  protocolHash: sha256Hex,
+  answers: z.strictObject({
+    $schema: z.string().optional(),
+    format: text(64),
+    patientRef: text(32),
+    protocolId: text(64).nullable(),
+    /** Question id -> true, false (null would not have cleared). */
+    answers: z.record(z.string(), answer.optional()),
+    /** Per treated site: region, side, and question id -> true or false. */
+    sites: z.array(
+      z
+        .record(z.string(), z.union([text(40), answer]))
+        .refine((site) => typeof site['region'] === 'string' && typeof site['side'] === 'string', { error: 'a site needs its region and side' }),
+    ),
+    notes: z.string().max(2000).optional(),
+  }),
+  /** The relative contraindications found (a cleared screening has no other kind). */
+  findings: z.array(
+    z.strictObject({ id: text(120), path: text(200), kind: z.enum(['absolute', 'relative', 'unanswered', 'mismatch']), message: text(2000), source: text(500) }),
+  ),
+  /** The clinician's acknowledgements of those findings: who and when. */
+  acknowledgements: z.array(z.strictObject({ id: text(120), by: text(64), at: text(64) })),
 });
 
-const sessionStart = z.strictObject({
+const sessionStart = z
+  .strictObject({
   sessionId,
-  patientRef: z.string().regex(PATIENT_REF_PATTERN, {
-    error: 'must be a pseudonymous reference of 3-32 letters, digits or dashes (never a name or contact details)',
+  patientRef: z.string().superRefine((ref, ctx) => {
+    const problem = patientRefProblem(ref);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
   }),
   clinician: z.string().regex(CLINICIAN_PATTERN, { error: 'must be initials or a staff id (no spaces)' }).optional(),
   protocol: protocolSchema,
   device: deviceSchema,
   screening: screeningSchema,
   app: z.strictObject({ version: text(32) }),
-});
+})
+  .superRefine((d, ctx) => {
+    // The clearance must be this patient's, for this exact protocol version.
+    const mismatch = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if (d.screening.patientRef !== d.patientRef) mismatch(['screening', 'patientRef'], `the screening is for ${d.screening.patientRef}, not ${d.patientRef}`);
+    if (d.screening.protocolId !== d.protocol.id) mismatch(['screening', 'protocolId'], `the screening is for protocol ${d.screening.protocolId}, not ${d.protocol.id}`);
+    if (d.screening.protocolHash !== d.protocol.hash) mismatch(['screening', 'protocolHash'], 'the screening is for another version of the protocol (content hash differs)');
+  });
 
 // ---- the rest ------------------------------------------------------------------------------------
 
@@ -307,8 +338,13 @@ export function protocolRecord(protocol: Protocol): ProtocolRecord {
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const _patternMatches: Same<z.output<typeof patternSchema>, Pattern> = true;
 const _limitsMatch: Same<z.output<typeof deviceLimitsSchema>, DeviceLimits> = true;
+/** Every cleared ScreeningRecord the domain makes fits the journal's screening schema. */
+type DeepMutable<T> = T extends readonly (infer U)[] ? DeepMutable<U>[] : T extends object ? { -readonly [K in keyof T]: DeepMutable<T[K]> } : T;
+type ClearedRecord = DeepMutable<ScreeningRecord & { status: 'cleared'; patientRef: string; answers: { patientRef: string } }>;
+const _screeningFits: ClearedRecord extends z.input<typeof screeningSchema> ? true : false = true;
 void _patternMatches;
 void _limitsMatch;
+void _screeningFits;
 
 // ---- telemetry summaries -------------------------------------------------------------------------
 

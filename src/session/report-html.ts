@@ -166,16 +166,14 @@ function screeningSection(r: SessionReport): string {
     : '';
   if (!s) return `<section><h2>Screening</h2><p>Not recorded.</p>${electrodes}</section>`;
   const acks =
-    s.acknowledgements.length === 0
-      ? '<p>No relative contraindications needed acknowledging.</p>'
-      : `<p>Relative contraindications acknowledged by the clinician:</p><ul>${s.acknowledgements.map((a) => `<li>${e(a.item)}: acknowledged by ${e(a.by)} at ${e(formatWall(a.atIso))}</li>`).join('')}</ul>`;
+    s.acknowledged.length === 0
+      ? '<p>No relative contraindication needed acknowledging.</p>'
+      : `<p>Relative contraindications acknowledged by the clinician:</p><ul>${s.acknowledged.map((a) => `<li>${e(a.finding)}: acknowledged by ${e(a.by)} at ${e(formatWall(a.at))}</li>`).join('')}</ul>`;
   const answers =
     s.answers.length === 0
       ? ''
-      : `<details open><summary class="small">Answers recorded (${s.answers.length})</summary><table class="small"><tbody>${s.answers
-          .map((a) => `<tr><td>${e(a.question)}</td><td style="width:45mm">${e(a.answer)}</td></tr>`)
-          .join('')}</tbody></table></details>`;
-  return `<section><h2>Screening</h2><p>Result: <strong>${e(s.result)}</strong> (no absolute contraindication).</p>${acks}${answers}${electrodes}</section>`;
+      : `<h3>Answers</h3><table class="small"><tbody>${s.answers.map((a) => `<tr><td>${e(a.question)}</td><td style="width:28mm">${e(a.answer)}</td></tr>`).join('')}</tbody></table>`;
+  return `<section><h2>Screening</h2><p>Result: <strong>${e(s.status)}</strong> (no absolute contraindication; every question answered).</p>${acks}${answers}${electrodes}</section>`;
 }
 
 function chartSection(r: SessionReport): string {

@@ -91,17 +91,19 @@ export function renderMarkdown(r: SessionReport): string {
   const sc = r.screening;
   if (!sc) line('Not recorded.');
   else {
-    line(`Result: **${m(sc.result)}** (no absolute contraindication).`);
+    line(`Result: **${m(sc.status)}** (no absolute contraindication; every question answered).`);
     line();
-    if (sc.acknowledgements.length === 0) line('No relative contraindications needed acknowledging.');
+    if (sc.acknowledged.length === 0) line('No relative contraindication needed acknowledging.');
     else {
       line('Relative contraindications acknowledged by the clinician:');
       line();
-      for (const a of sc.acknowledgements) line(`- ${m(a.item)}: acknowledged by ${m(a.by)} at ${formatWall(a.atIso)}`);
+      for (const a of sc.acknowledged) line(`- ${m(a.finding)}: acknowledged by ${m(a.by)} at ${formatWall(a.at)}`);
     }
     if (sc.answers.length > 0) {
       line();
-      line(`Answers recorded: ${sc.answers.map((a) => `${m(a.question)}: ${m(a.answer)}`).join('; ')}.`);
+      line('Answers:');
+      line();
+      for (const a of sc.answers) line(`- ${m(a.question)} **${m(a.answer)}**`);
     }
   }
   line();

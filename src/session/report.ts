@@ -10,6 +10,7 @@
  * inline SVG amplitude chart) or JSON. A report built from a journal that was damaged or edited
  * says so at the top, and says what it could read.
  */
+import { PATIENT_QUESTIONS, PREGNANCY_QUESTION, SITE_QUESTIONS } from '../domain/screening.js';
 import { describePattern } from '../domain/stimulation.js';
 import { formatNumber } from '../domain/units.js';
 import { CHAIN_KINDS, type JournalProblem, type JournalReadResult } from './journal.js';
@@ -133,8 +134,10 @@ export interface SessionReport {
     readonly watchdogMs: number;
   } | null;
   readonly screening: {
-    readonly result: string;
-    readonly acknowledgements: readonly { readonly item: string; readonly by: string; readonly atIso: string }[];
+    readonly status: string;
+    /** Relative contraindications found, each with who acknowledged it and when. */
+    readonly acknowledged: readonly { readonly finding: string; readonly by: string; readonly at: string }[];
+    /** Every answer, the question in words where the app knows it. */
     readonly answers: readonly { readonly question: string; readonly answer: string }[];
   } | null;
   readonly electrodeCheck: readonly { readonly channel: number; readonly impedanceOhm: number | 'OPEN'; readonly ok: boolean; readonly reason: string | null }[] | null;
@@ -210,13 +213,7 @@ export function buildReport(input: JournalReadResult | readonly JournalRecord[])
           watchdogMs: start.data.device.limits.watchdogMs,
         }
       : null,
-    screening: start
-      ? {
-          result: start.data.screening.result,
-          acknowledgements: start.data.screening.acknowledgements,
-          answers: Object.entries(start.data.screening.answers).map(([question, answer]) => ({ question, answer: describeAnswer(answer) })),
-        }
-      : null,
+    screening: start ? screeningOf(start.data.screening) : null,
     electrodeCheck: electrodeCheckOf(records),
     chart: chartOf(records, t0, tLast, protocol),
     stimulation,
@@ -289,6 +286,35 @@ function integrityOf(read: JournalReadResult | undefined, records: readonly Jour
     complete,
     notices,
     damaged,
+  };
+}
+
+// ---- screening -----------------------------------------------------------------------------------
+
+type ScreeningData = JournalRecordOf<'session-start'>['data']['screening'];
+
+const QUESTION_TEXT: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(Object.entries(PATIENT_QUESTIONS).map(([id, q]) => [id, q.text])),
+  pregnancy: PREGNANCY_QUESTION.text,
+  ...Object.fromEntries(Object.entries(SITE_QUESTIONS).map(([id, q]) => [id, q.text])),
+};
+
+function screeningOf(s: ScreeningData): NonNullable<SessionReport['screening']> {
+  const answers: { question: string; answer: string }[] = Object.entries(s.answers.answers).map(([id, value]) => ({
+    question: QUESTION_TEXT[id] ?? id,
+    answer: describeAnswer(value),
+  }));
+  for (const site of s.answers.sites) {
+    const where = `${String(site['region'])} (${String(site['side'])})`;
+    for (const [id, value] of Object.entries(site)) {
+      if (id === 'region' || id === 'side') continue;
+      answers.push({ question: `${where}: ${QUESTION_TEXT[id] ?? id}`, answer: describeAnswer(value) });
+    }
+  }
+  return {
+    status: s.status,
+    acknowledged: s.acknowledgements.map((a) => ({ finding: s.findings.find((f) => f.id === a.id)?.message ?? a.id, by: a.by, at: a.at })),
+    answers,
   };
 }
 
@@ -637,9 +663,10 @@ export function formatElapsed(seconds: number): string {
   return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
-/** "2025-03-14 09:30:05 UTC" */
+/** "2025-03-14 09:30:05 UTC" for an ISO UTC time; anything else as it is. */
 export function formatWall(iso: string | null): string {
   if (iso === null) return 'unknown';
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(iso)) return iso;
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
 }
 

@@ -4,7 +4,7 @@
  * the same as the guard's messages. Cross-field rules that need the charge physics (Shannon k,
  * energy, burst timing) are not here: validate.ts runs the guard on every phase after this schema.
  *
- * WRITING.md explains every field for people who author protocols.
+ * The README ("Writing a protocol") explains every field for people who author protocols.
  */
 import * as z from 'zod';
 import { FORMAT_LIMITS, HARD_LIMITS, type Limit } from '../safety/limits.js';

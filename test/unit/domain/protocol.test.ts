@@ -211,3 +211,15 @@ describe('paths and suggestions', () => {
     expect(suggest('maxma', ['maxMa', 'rampMaPerS'])).toBe('maxMa');
   });
 });
+
+describe('the example in the README ("Writing a protocol")', () => {
+  const doc = readFileSync(path.resolve(import.meta.dirname, '../../../README.md'), 'utf8');
+  const example = /```json\n([\s\S]*?)\n```/.exec(doc)?.[1] ?? '';
+
+  it('validates, and the hash and warning the page shows are the ones validation gives', () => {
+    const r = valid(parseProtocolText(`${example}\n`, 'knee-two-phase.json'));
+    expect(doc).toContain(`knee-two-phase.json: valid (id ${r.protocol.id}, sha256 ${r.hash})`);
+    const w = r.warnings[0]!;
+    expect(doc).toContain(`knee-two-phase.json:${w.line}:${w.column}: warning: ${w.path}: ${w.message}`);
+  });
+});

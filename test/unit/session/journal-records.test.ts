@@ -11,7 +11,7 @@ import {
   protocolRecord,
 } from '../../../src/session/journal-records.js';
 import { sha256Hex } from '../../../src/domain/hash/sha256.js';
-import { EXAMPLES, sessionStart } from '../../fixtures/journals/helpers.js';
+import { EXAMPLES, clearedScreening, sessionStart } from '../../fixtures/journals/helpers.js';
 
 describe('journal record schemas', () => {
   it('GENESIS_PREV is the SHA-256 of the empty string', () => {
@@ -49,12 +49,28 @@ describe('journal record schemas', () => {
 
   it('holds the patient reference to a pseudonym: no names, e-mail addresses or phone numbers', () => {
     const schema = DATA_SCHEMAS['session-start'];
-    for (const ref of ['PT-0042', 'abc', 'KNEE-2025-0001']) expect(schema.safeParse(sessionStart({ patientRef: ref })).success, ref).toBe(true);
-    for (const ref of ['Jane Doe', 'jane@example.org', '+44 20 7946 0000', 'J.Doe', 'ab', 'x'.repeat(33), '']) {
+    for (const ref of ['PT-0042', 'a1c', 'KNEE-2025-0001']) expect(schema.safeParse(sessionStart({ patientRef: ref })).success, ref).toBe(true);
+    for (const ref of ['Jane Doe', 'JaneDoe', 'jane@example.org', '+44 20 7946 0000', '02079460000', '1990-04-12', 'J.Doe', 'a1', 'x1'.repeat(17), '']) {
       expect(schema.safeParse(sessionStart({ patientRef: ref })).success, ref).toBe(false);
     }
     expect(schema.safeParse(sessionStart({ clinician: 'Jane Doe' })).success).toBe(false);
     expect(schema.safeParse(sessionStart({ clinician: 'J.D.' })).success).toBe(true);
+  });
+
+  it('requires the screening to be this patient\'s clearance for this exact protocol version', () => {
+    const schema = DATA_SCHEMAS['session-start'];
+    const ok = sessionStart();
+    expect(schema.safeParse(ok).success).toBe(true);
+    const issues = (data: unknown) => {
+      const r = schema.safeParse(data);
+      return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    expect(issues({ ...ok, screening: { ...ok.screening, patientRef: 'PT-9999' } })).toEqual(['screening.patientRef: the screening is for PT-9999, not PT-0042']);
+    expect(issues({ ...ok, protocol: { ...ok.protocol, hash: 'b'.repeat(64) } })).toEqual([
+      'screening.protocolHash: the screening is for another version of the protocol (content hash differs)',
+    ]);
+    expect(issues({ ...ok, screening: { ...ok.screening, status: 'blocked' } })).toHaveLength(1);
+    expect(issues({ ...ok, screening: clearedScreening('PT-0042', ok.protocol, ['needlePhobia']) })).toEqual([]);
   });
 
   it('records facts beyond the limits rather than refusing them (the journal is not the guard)', () => {

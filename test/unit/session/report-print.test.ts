@@ -74,6 +74,7 @@ describe('HTML report in a browser at the A4 printable width', () => {
     const w = (n: number) => long.slice(0, n);
     const j = openJournal({ dataDir: dir, sessionId: 'LONG-WORDS', clock: new ManualClock() });
     const base = sessionStart({ sessionId: 'LONG-WORDS' });
+    const screening = base.screening;
     j.append(
       'session-start',
       sessionStart({
@@ -87,7 +88,12 @@ describe('HTML report in a browser at the A4 printable width', () => {
           phases: [{ ...base.protocol.phases[0]!, name: w(80) }],
           channels: [{ channel: 1, region: w(40), side: w(20), sites: [w(120)] }],
         },
-        screening: { answers: { [long]: long }, acknowledgements: [{ item: w(200), by: w(64), atIso: '2025-01-01T00:00:00Z' }], result: 'cleared' },
+        screening: {
+          ...screening,
+          answers: { ...screening.answers, answers: { ...screening.answers.answers, [w(100)]: false } },
+          findings: [{ id: 'x', path: w(200), kind: 'relative', message: long, source: w(500) }],
+          acknowledgements: [{ id: 'x', by: w(64), at: w(64) }],
+        },
       }),
     );
     j.append('note', { text: long });

@@ -58,8 +58,12 @@ describe('the 20-minute knee session (generated with the journal writer)', () =>
     expect(report.protocol).toMatchObject({ id: KNEE_PROTOCOL.id, name: KNEE_PROTOCOL.name, hash: KNEE_PROTOCOL.hash, electrode: 'needle 0.3 mm x 40 mm inserted' });
     expect(report.protocol!.sources.map((s) => [s.key, s.verified, s.unverified])).toEqual(KNEE_PROTOCOL.sources.map((s) => [s.key, s.verified, s.unverified]));
     expect(report.device).toMatchObject({ model: 'EDN-SIM', serial: 'SIM-000123', firmware: '1.0.0', bootId: '5A3C91F0', transport: 'simulator' });
-    expect(report.screening!.acknowledgements).toEqual([{ item: 'anticoagulant or antithrombotic medication', by: 'JD', atIso: '2025-03-14T09:29:41.000Z' }]);
-    expect(report.screening!.answers).toContainEqual({ question: 'anticoagulants', answer: 'yes' });
+    expect(report.screening!.status).toBe('cleared');
+    expect(report.screening!.acknowledged).toEqual([
+      { finding: expect.stringMatching(/^relative contraindication: needling carries a bleeding risk/) as string, by: 'JD', at: '2025-03-14T09:29:41.000Z' },
+    ]);
+    expect(report.screening!.answers).toContainEqual({ question: 'Does the patient have a bleeding disorder, or take anticoagulant or antithrombotic medication?', answer: 'yes' });
+    expect(report.screening!.answers).toContainEqual({ question: 'knee (affected): Is there an active infection at this site?', answer: 'no' });
     expect(report.electrodeCheck).toEqual([
       { channel: 1, impedanceOhm: 1480, ok: true, reason: null },
       { channel: 2, impedanceOhm: 1620, ok: true, reason: null },
@@ -327,6 +331,42 @@ describe('a damaged or incomplete journal', () => {
     expect(r.integrity.damaged).toBe(true);
     expect(r.channels).toEqual([{ channel: 3, region: null, side: null, sites: [], outputS: 0, maxMa: 2, meanMa: 2, chargeUc: null, basis: 'commanded' }]);
     for (const format of ['md', 'html', 'json'] as const) expect(renderReport(r, format).length).toBeGreaterThan(100);
+  });
+});
+
+describe('a session stopped by an e-stop', () => {
+  it('ends output time and the chart line at the e-stop, and shows the stop as an alarm', () => {
+    const clock = new ManualClock(0);
+    const j = openJournal({ dataDir: dir, sessionId: 'ESTOP-1', clock });
+    j.append('session-start', sessionStart({ sessionId: 'ESTOP-1' }));
+    j.append('state', { from: 'checking-electrodes', to: 'ramping' });
+    clock.advance(1000);
+    j.append('amplitude', { channel: 1, targetMa: 2, commandedMa: 2, cause: 'ramp' });
+    clock.advance(4000);
+    j.append('estop', { source: 'keyboard', acked: false });
+    j.append('state', { from: 'ramping', to: 'stopped', reason: 'emergency stop (keyboard)' });
+    j.append('session-end', { reason: 'stopped', detail: 'emergency stop (keyboard)', finalState: 'stopped', stimulationS: 5, phases: [{ index: 0, stimulationS: 5 }] });
+    clock.advance(2000);
+    j.append('estop', { source: 'keyboard', acked: true });
+    j.close();
+    const r = buildReport(readJournal({ path: j.path }));
+    expect(r.channels[0]).toMatchObject({ channel: 1, outputS: 4, maxMa: 2, meanMa: 2, chargeUc: null, basis: 'commanded' });
+    expect(r.chart.series[0]!.points).toEqual([
+      [0, 0],
+      [0.0167, 0],
+      [0.0167, 2],
+      [0.0833, 2],
+      [0.0833, 0],
+      [0.1167, 0],
+    ]);
+    expect(r.events.filter((e) => e.severity === 'alarm').map((e) => e.text)).toEqual([
+      'Emergency stop (keyboard)',
+      'Ramping → stopped (emergency stop (keyboard))',
+      'Session ended: stopped (emergency stop (keyboard))',
+      'Emergency stop confirmed by the device (keyboard)',
+    ]);
+    expect(r.end).toEqual({ reason: 'stopped', detail: 'emergency stop (keyboard)', finalState: 'stopped' });
+    expect(renderReport(r, 'html')).toContain('<tr class="sev-alarm"><td class="mono">00:05</td><td class="mono">09:30:05</td><td>Emergency stop (keyboard)</td></tr>');
   });
 });
 
