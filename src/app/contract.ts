@@ -163,6 +163,11 @@ export const ProtocolSummarySchema = z.strictObject({
   /** "2 Hz continuous, 250 µs, up to 10 mA" per phase. */
   phases: z.array(z.string()),
   sources: z.array(z.strictObject({ key: z.string(), citation: z.string(), verified: z.array(z.string()), unverified: z.array(z.string()) })),
+  /**
+   * Set on a user protocol whose file no longer validates (edited by hand, or written by an older
+   * version): its first problem in words. Load it to see every problem; it cannot be run.
+   */
+  problem: z.string().optional(),
 });
 
 export const ValidationSchema = z.strictObject({
@@ -212,6 +217,14 @@ export const SettingsSchema = z.strictObject({
 export type Settings = z.infer<typeof SettingsSchema>;
 
 const none = z.strictObject({});
+
+/**
+ * What triggered an e-stop (journaled). `connection-lost`: the browser host's UI went away with
+ * output on and did not come back within the grace period; `shutdown`: the host process is
+ * closing (SIGINT/SIGTERM or app quit) with output on.
+ */
+export const EstopSourceSchema = z.enum(['button', 'keyboard', 'renderer-crash', 'window-close', 'signal', 'connection-lost', 'shutdown']);
+export type EstopSource = z.infer<typeof EstopSourceSchema>;
 const channelNo = z.number().int().min(1).max(8);
 
 // ---- calls ----------------------------------------------------------------------------------------
@@ -254,7 +267,7 @@ export const CALLS = {
   pause: { input: none, output: z.null() },
   resume: { input: none, output: z.null() },
   stop: { input: none, output: z.null() },
-  estop: { input: z.strictObject({ source: z.enum(['button', 'keyboard', 'renderer-crash', 'window-close', 'signal']) }), output: z.null() },
+  estop: { input: z.strictObject({ source: EstopSourceSchema }), output: z.null() },
   clear: { input: none, output: z.null() },
   newSession: { input: none, output: z.null() },
   addNote: { input: z.strictObject({ text: z.string().min(1).max(2000) }), output: z.null() },
@@ -300,6 +313,18 @@ export const IPC_EVENT_CHANNEL = 'edn:event';
 /** A call as it crosses a process boundary. */
 export const WireCallSchema = z.strictObject({ id: z.number().int().min(0), call: z.enum(CALL_NAMES as [CallName, ...CallName[]]), input: z.unknown() });
 export const WireEventSchema = z.strictObject({ event: z.enum(EVENT_NAMES as [EventName, ...EventName[]]), data: z.unknown() });
+
+/** A result schema for one call's output: `{ok: true, data} | {ok: false, error}`. */
+export function resultSchema<T extends z.ZodType>(data: T) {
+  return z.discriminatedUnion('ok', [z.strictObject({ ok: z.literal(true), data }), z.strictObject({ ok: z.literal(false), error: ErrorSchema })]);
+}
+
+/**
+ * The answer to a WireCall, with the call's id. `id` is null only when the message was not a
+ * readable call at all (not JSON, or no usable id): such a reply answers no pending request.
+ */
+export const WireReplySchema = z.strictObject({ id: z.number().int().min(0).nullable(), result: resultSchema(z.unknown()) });
+export type WireReply = z.infer<typeof WireReplySchema>;
 
 /** Parse a call's input at the boundary; a bad payload becomes BAD_INPUT naming the field. */
 export function parseInput<C extends CallName>(call: C, input: unknown): Result<z.output<(typeof CALLS)[C]['input']>> {

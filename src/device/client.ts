@@ -109,6 +109,9 @@ export class DeviceClient {
   #info: DeviceInfo | undefined;
   #failure: DeviceError | undefined;
   #subscriptions: Subscription[] = [];
+  /** Depth of transport.write() calls in progress, and the input that arrived during them. */
+  #writing = 0;
+  #heldInput: TransportInput[] = [];
   #counters: ClientCounters = { linesIn: 0, linesOut: 0, rejected: 0, staleReplies: 0, deviceErrors: 0 };
 
   /** Device events: TEL, DONE, FAULT, WDOG, BOOT. */
@@ -326,13 +329,30 @@ export class DeviceClient {
     });
   }
 
-  /** Write the pending line and arm its ack timer. */
+  /**
+   * Arm the ack timer, write the line, then report it. The line is written before anything else
+   * observes it (nothing may stand between an e-stop and its bytes); a reply that arrives inside
+   * write() (an in-process transport answers synchronously) is held back until the command it
+   * answers has been reported, so the traffic, and the journal, read in causal order.
+   */
   #transmit(p: Pending): void {
     p.attempts += 1;
     this.#counters.linesOut += 1;
-    this.#transport.write(p.line);
-    this.#traffic.next({ dir: 'tx', line: p.line, atMs: this.#scheduler.now() });
+    p.timer?.unsubscribe();
     p.timer = this.#scheduler.schedule(() => this.#onAckTimeout(p), this.#ackTimeoutMs);
+    const at = this.#scheduler.now();
+    this.#writing += 1;
+    try {
+      this.#transport.write(p.line);
+    } finally {
+      this.#writing -= 1;
+    }
+    this.#traffic.next({ dir: 'tx', line: p.line, atMs: at });
+    if (this.#writing === 0 && this.#heldInput.length > 0) {
+      const held = this.#heldInput;
+      this.#heldInput = [];
+      for (const input of held) this.#onInput(input);
+    }
   }
 
   #onAckTimeout(p: Pending): void {
@@ -384,6 +404,10 @@ export class DeviceClient {
   }
 
   #onInput(input: TransportInput): void {
+    if (this.#writing > 0) {
+      this.#heldInput.push(input);
+      return;
+    }
     if (input.kind === 'overflow') {
       this.#reject({ code: 'TOO_LONG', detail: `dropped a line of more than ${input.droppedBytes} bytes` });
       return;

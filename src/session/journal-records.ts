@@ -165,17 +165,18 @@ const screeningSchema = z.strictObject({
 
 const sessionStart = z
   .strictObject({
-  sessionId,
-  patientRef: z.string().superRefine((ref, ctx) => {
-    const problem = patientRefProblem(ref);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-  }),
-  clinician: z.string().regex(CLINICIAN_PATTERN, { error: 'must be initials or a staff id (no spaces)' }).optional(),
-  protocol: protocolSchema,
-  device: deviceSchema,
-  screening: screeningSchema,
-  app: z.strictObject({ version: text(32) }),
-})
+    sessionId,
+    /** The domain's pseudonym rule (screening.ts): never a name, e-mail address, phone number or date. */
+    patientRef: z.string().superRefine((ref, ctx) => {
+      const problem = patientRefProblem(ref);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    clinician: z.string().regex(CLINICIAN_PATTERN, { error: 'must be initials or a staff id (no spaces)' }).optional(),
+    protocol: protocolSchema,
+    device: deviceSchema,
+    screening: screeningSchema,
+    app: z.strictObject({ version: text(32) }),
+  })
   .superRefine((d, ctx) => {
     // The clearance must be this patient's, for this exact protocol version.
     const mismatch = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -291,10 +292,11 @@ const RECORD_SCHEMAS = RECORD_TYPES.map((type) => recordSchema(type)) as unknown
 /** One journal line, parsed. */
 export const JournalRecordSchema = z.discriminatedUnion('type', RECORD_SCHEMAS as unknown as [(typeof RECORD_SCHEMAS)[number], ...(typeof RECORD_SCHEMAS)[number][]]);
 
-/** One record of a given type. */
-export type JournalRecordOf<T extends RecordType> = { n: number; t: number; ts: string; type: T; data: RecordData<T>; prev: string };
-/** Any record. */
-export type JournalRecord = { [T in RecordType]: JournalRecordOf<T> }[RecordType];
+type RecordShape<T extends RecordType> = { n: number; t: number; ts: string; type: T; data: RecordData<T>; prev: string };
+/** Any record (a union discriminated by `type`). */
+export type JournalRecord = { [T in RecordType]: RecordShape<T> }[RecordType];
+/** The records of the given type(s); a member of JournalRecord even for a generic T. */
+export type JournalRecordOf<T extends RecordType> = Extract<JournalRecord, { type: T }>;
 
 // ---- builders for the session runner -------------------------------------------------------------
 

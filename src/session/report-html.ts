@@ -45,10 +45,10 @@ dt { font-weight: 600; }
 dd { margin: 0; overflow-wrap: anywhere; }
 code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 8.5pt; overflow-wrap: anywhere; word-break: break-all; }
 figure { margin: 2mm 0; }
-figure svg { display: block; width: 100%; height: auto; max-width: 100%; }
+figure > svg { display: block; width: 100%; height: auto; max-width: 100%; }
 figcaption { font-size: 9pt; color: #333; }
 .legend span { display: inline-block; margin-right: 4mm; }
-.swatch { display: inline-block; width: 8mm; height: 0; border-top: 2px solid; vertical-align: middle; margin-right: 1mm; }
+.swatch { display: inline-block; width: 10mm; height: 1.5mm; vertical-align: middle; margin-right: 1mm; }
 .notice { border: 2px solid #a00; background: #fff0f0; padding: 2mm 3mm; margin: 2mm 0; }
 .notice.mild { border-color: #a60; background: #fff8e8; }
 .notice strong { display: block; }
@@ -160,7 +160,7 @@ function deviceSection(r: SessionReport): string {
 function screeningSection(r: SessionReport): string {
   const s = r.screening;
   const electrodes = r.electrodeCheck
-    ? `<h3>Electrode check</h3><table><thead><tr><th class="num" style="width:18mm">Channel</th><th style="width:40mm">Impedance</th><th>Result</th></tr></thead><tbody>${r.electrodeCheck
+    ? `<h3>Electrode check</h3><table><thead><tr><th class="num" style="width:22mm">Channel</th><th style="width:40mm">Impedance</th><th>Result</th></tr></thead><tbody>${r.electrodeCheck
         .map((c) => `<tr><td class="num">${c.channel}</td><td>${e(formatOhm(c.impedanceOhm))}</td><td>${c.ok ? 'ok' : `blocked: ${e(c.reason ?? 'not usable')}`}</td></tr>`)
         .join('')}</tbody></table>`
     : '';
@@ -180,8 +180,9 @@ function chartSection(r: SessionReport): string {
   const title = 'Amplitude over time, per channel';
   const legend = r.chart.series
     .map((s, i) => {
-      const { colour } = channelStyle(i);
-      return `<span><span class="swatch" style="border-top-color:${colour}"></span>Channel ${s.channel}</span>`;
+      const { colour, dash } = channelStyle(i);
+      const line = `<line x1="0" y1="3" x2="40" y2="3" stroke="${colour}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`;
+      return `<span><svg class="swatch" viewBox="0 0 40 6" aria-hidden="true">${line}</svg>Channel ${s.channel}</span>`;
     })
     .join('');
   const basis = r.channels.some((c) => c.basis === 'measured')

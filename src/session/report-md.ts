@@ -97,7 +97,7 @@ export function renderMarkdown(r: SessionReport): string {
     else {
       line('Relative contraindications acknowledged by the clinician:');
       line();
-      for (const a of sc.acknowledged) line(`- ${m(a.finding)}: acknowledged by ${m(a.by)} at ${formatWall(a.at)}`);
+      for (const a of sc.acknowledged) line(`- ${m(a.finding)}: acknowledged by ${m(a.by)} at ${m(formatWall(a.at))}`);
     }
     if (sc.answers.length > 0) {
       line();

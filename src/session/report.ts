@@ -630,10 +630,11 @@ function capital(s: string): string {
 }
 
 function describeAnswer(answer: unknown): string {
+  if (answer === undefined) return 'not asked';
   if (answer === null) return 'not answered';
   if (answer === true) return 'yes';
   if (answer === false) return 'no';
-  const text = typeof answer === 'string' ? answer : JSON.stringify(answer);
+  const text = typeof answer === 'string' ? answer : String(JSON.stringify(answer));
   return text.length > 200 ? `${text.slice(0, 197)}...` : text;
 }
 

@@ -26,6 +26,7 @@ import type { StimulationParams } from '../domain/stimulation.js';
 import type { DeviceClient } from '../device/client.js';
 import { type DeviceError, describeDeviceError } from '../device/errors.js';
 import type { DeviceInfo } from '../device/identity.js';
+import { ACK_GIVE_UP_MS } from '../device/timing.js';
 import { type ElectrodeResult, judgeElectrode } from './electrodes.js';
 import type { Protocol } from '../domain/protocols/derive.js';
 import { protocolRecord } from './journal-records.js';
@@ -421,14 +422,30 @@ export class SessionRunner {
     for (const c of this.#channels) c.on = false;
     this.#raise('high', 'Emergency stop: all output is off and latched', 'Check the patient; clear the stop to start a new session', undefined);
     this.#record('estop', { source, acked: false });
-    if (canTransition(this.#state, 'stopped')) {
-      this.#enter('stopped', `emergency stop (${source})`);
-      this.#endSessionIfOpen('stopped', `emergency stop (${source})`);
+    const ended = canTransition(this.#state, 'stopped');
+    if (ended) this.#enter('stopped', `emergency stop (${source})`);
+    // The session's record ends once the device has confirmed the stop (or could not within the
+    // retry budget: then the record says so), so the confirmation is part of it.
+    const recorder = this.#recorder;
+    const r = await this.#withinGiveUp(acked);
+    if (this.#recorder === recorder) {
+      this.#record('estop', { source, acked: r?.ok ?? false });
+      if (ended) this.#endSessionIfOpen('stopped', `emergency stop (${source})${r?.ok ? '' : ': the device did not confirm'}`);
     }
-    const r = await acked;
-    this.#record('estop', { source, acked: r.ok });
     this.#publish();
+    if (r === undefined) return invalid('the device has not confirmed the emergency stop yet; it is being repeated until it does');
     return r.ok ? { ok: true, value: undefined } : this.#deviceError(r.error);
+  }
+
+  /** Wait for `p`, at most the ack give-up time on the session's scheduler. */
+  #withinGiveUp<T>(p: Promise<T>): Promise<T | undefined> {
+    return new Promise((resolve) => {
+      const timer = this.#scheduler.schedule(() => resolve(undefined), ACK_GIVE_UP_MS);
+      void p.then((v) => {
+        timer.unsubscribe();
+        resolve(v);
+      });
+    });
   }
 
   /** Clear a latched stop (outputs stay off). */

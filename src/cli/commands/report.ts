@@ -57,7 +57,7 @@ function run(argv: readonly string[], io: CliIO): number {
     return EXIT.failed;
   }
   if (!read.records.some((r) => r.type === 'session-start') && read.problems.length > 0) {
-    write(io.stderr, `edn report: ${journalPath} is not a session journal: it has no session-start record and ${read.problems.length} invalid or broken lines`);
+    write(io.stderr, `edn report: ${journalPath} is not a session journal: it has no valid session-start record (${read.problems[0]!.message})`);
     return EXIT.failed;
   }
 

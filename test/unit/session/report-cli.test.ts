@@ -76,6 +76,10 @@ describe('edn report', () => {
     expect(other).toMatchObject({ code: 1, stdout: '' });
     expect(other.stderr).toMatch(/other\.jsonl is not a session journal: no valid record could be read \(line 1 is not a valid record/);
     expect((await edn('report', dir)).code).toBe(1);
+    const named = copyWith('named.jsonl', (t) => t.replace('"patientRef":"KNEE-0042"', '"patientRef":"Jane Doe"'));
+    const noStart = await edn('report', named);
+    expect(noStart).toMatchObject({ code: 1, stdout: '' });
+    expect(noStart.stderr).toMatch(/named\.jsonl is not a session journal: it has no valid session-start record \(line 1 is not a valid record: data\.patientRef: "Jane Doe" is not a pseudonymous reference/);
   });
 
   it('still renders a broken journal, with the warning in the report and on stderr, and exits 1', async () => {

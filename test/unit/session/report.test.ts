@@ -1,13 +1,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JournalReadResult, openJournal, readJournal } from '../../../src/session/journal.js';
 import { escapeHtml } from '../../../src/session/report-html.js';
 import { escapeMarkdown } from '../../../src/session/report-md.js';
 import { type SessionReport, buildReport, formatDuration, formatElapsed, renderReport } from '../../../src/session/report.js';
 import { niceStep } from '../../../src/session/svg-chart.js';
-import { ManualClock, SESSION_ID, sessionStart } from '../../fixtures/journals/helpers.js';
+import { EXAMPLES, ManualClock, MemoryFs, SESSION_ID, sessionStart } from '../../fixtures/journals/helpers.js';
 import { KNEE_NOTE, KNEE_PROTOCOL, type KneeExpected, writeKneeSession } from '../../fixtures/journals/knee-session.js';
 
 const SMALL = path.join(import.meta.dirname, '../../fixtures/journals/small-session.jsonl');
@@ -197,10 +198,18 @@ describe('the small hand-written journal', () => {
       ['01:31', 'Ramping down → completed (protocol time elapsed)'],
       ['01:31', 'Session ended: completed'],
     ]);
-    expect(small.screening!.answers).toEqual([
-      { question: 'pacemaker', answer: 'no' },
-      { question: 'pregnancy', answer: 'not answered' },
+    expect(small.screening!.acknowledged).toEqual([
+      {
+        finding: 'relative contraindication: needle phobia; a clinician must acknowledge it before the start [CLINICAL.md: Contraindications; seed article]',
+        by: 'S-017',
+        at: '2025-01-20T13:58:12.000Z',
+      },
     ]);
+    expect(small.screening!.answers).toHaveLength(11);
+    expect(small.screening!.answers).toContainEqual({ question: 'Is the patient pregnant?', answer: 'no' });
+    expect(small.screening!.answers).toContainEqual({ question: 'Does the patient have a needle phobia?', answer: 'yes' });
+    expect(small.screening!.answers).toContainEqual({ question: 'low-back (left): Is there a malignancy at this site?', answer: 'no' });
+    expect(renderReport(small, 'md')).toContain('- relative contraindication: needle phobia; a clinician must acknowledge it before the start \\[CLINICAL.md: Contraindications; seed article\\]: acknowledged by S-017 at 2025-01-20 13:58:12 UTC');
   });
 
   it('escapes journal text in HTML and Markdown', () => {
@@ -367,6 +376,53 @@ describe('a session stopped by an e-stop', () => {
     ]);
     expect(r.end).toEqual({ reason: 'stopped', detail: 'emergency stop (keyboard)', finalState: 'stopped' });
     expect(renderReport(r, 'html')).toContain('<tr class="sev-alarm"><td class="mono">00:05</td><td class="mono">09:30:05</td><td>Emergency stop (keyboard)</td></tr>');
+  });
+});
+
+describe('any valid journal', () => {
+  it('builds and renders in every format without throwing, and never lets journal text become HTML', () => {
+    const types = Object.keys(EXAMPLES) as (keyof typeof EXAMPLES)[];
+    const step = fc.record({
+      type: fc.constantFrom(...types),
+      dt: fc.nat({ max: 90_000 }),
+      text: fc.string({ minLength: 1, maxLength: 40 }),
+      ma: fc.double({ min: 0, max: 25, noNaN: true }),
+      channel: fc.integer({ min: 1, max: 8 }),
+    });
+    let run = 0;
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), fc.boolean(), (steps, withStart) => {
+        const memory = new MemoryFs();
+        const clock = new ManualClock();
+        const j = openJournal({ dataDir: '/d', sessionId: `ANY-${++run}`, clock, fs: memory });
+        if (withStart) j.append('session-start', sessionStart({ sessionId: `ANY-${run}` }));
+        for (const s of steps) {
+          clock.advance(s.dt);
+          const data =
+            s.type === 'note'
+              ? { text: `<script>${s.text}` }
+              : s.type === 'amplitude'
+                ? { channel: s.channel, targetMa: s.ma, commandedMa: s.ma, cause: 'titration' }
+                : s.type === 'telemetry'
+                  ? { fromT: clock.t - 1000 < 0 ? 0 : clock.t - 1000, toT: clock.t, channels: [{ channel: s.channel, meanMa: s.ma, maxMa: s.ma, impedanceOhm: null, chargeUc: s.ma }] }
+                  : s.type === 'fault'
+                    ? { code: 'OPEN', message: `<img src=x>${s.text}` }
+                    : s.type === 'session-start'
+                      ? { text: s.text }
+                      : EXAMPLES[s.type];
+          if (s.type === 'session-start') j.append('note', data);
+          else j.append(s.type, data);
+        }
+        j.close();
+        const r = buildReport(readJournal({ text: memory.text(j.path) }));
+        const html = renderReport(r, 'html');
+        expect(html).not.toMatch(/<script|<img/i);
+        expect(renderReport(r, 'md')).not.toMatch(/(?<!\\)<(script|img)/i);
+        expect(() => JSON.parse(renderReport(r, 'json')) as unknown).not.toThrow();
+        for (const c of r.channels) if (c.maxMa !== null && c.meanMa !== null) expect(c.meanMa).toBeLessThanOrEqual(c.maxMa + 1e-9);
+      }),
+      { numRuns: 150 },
+    );
   });
 });
 

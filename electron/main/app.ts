@@ -1,0 +1,154 @@
+/**
+ * The main process, put together: one instance, one sandboxed window on the app page, the session
+ * policy, the IPC binding of the contract over the ControllerService, and an orderly quit that
+ * never leaves output on. Every Electron module and the service are injected (main.ts passes the
+ * real ones), so the whole startup and shutdown is unit-tested with fakes.
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Dispatch, type IpcBinding, type IpcMainLike, bindIpc } from './ipc.js';
+import { APP_LAYOUT } from './layout.js';
+import { type HardenableContents, type PolicyRefusal, type PreventableEvent, type SessionLike, applySessionPolicy, hardenContents } from './security.js';
+import type { ShellService } from './service-port.js';
+import { type Log, type MainWindow, type MainWindowDeps, type WindowLike, createMainWindow } from './window.js';
+
+/** The part of Electron's app used (structural). */
+export interface AppLike {
+  readonly isPackaged: boolean;
+  requestSingleInstanceLock(): boolean;
+  enableSandbox(): void;
+  whenReady(): Promise<unknown>;
+  getPath(name: 'userData'): string;
+  getAppPath(): string;
+  quit(): void;
+  on(event: 'second-instance', listener: () => void): unknown;
+  on(event: 'window-all-closed', listener: () => void): unknown;
+  on(event: 'will-quit', listener: (event: PreventableEvent) => void): unknown;
+  on(event: 'web-contents-created', listener: (event: unknown, contents: HardenableContents) => void): unknown;
+}
+
+export interface AppDeps<W extends WindowLike, S extends ShellService> {
+  readonly app: AppLike;
+  /** The session the window uses (Electron's `session.defaultSession`; valid once ready). */
+  readonly session: () => SessionLike;
+  readonly ipcMain: IpcMainLike;
+  readonly createWindow: MainWindowDeps<W>['createWindow'];
+  readonly dialog: MainWindowDeps<W>['dialog'];
+  /** Creates the ControllerService on the data directory (app.getPath('userData')). */
+  readonly createService: (dataDir: string) => S | Promise<S>;
+  /** Validating dispatcher over the service (src/app/dispatch.ts). */
+  readonly createDispatch: (service: S) => Dispatch;
+  /** Registers a handler for SIGINT/SIGTERM of the main process (optional). */
+  readonly onSignal?: (handler: (signal: string) => void) => void;
+  readonly log?: Log;
+}
+
+export interface RunningApp<W extends WindowLike, S extends ShellService> {
+  readonly service: S;
+  readonly main: MainWindow<W>;
+  readonly ipc: IpcBinding;
+  readonly appUrl: string;
+}
+
+function describe(refusal: PolicyRefusal): string {
+  if ('url' in refusal) return `${refusal.kind} to ${refusal.url}`;
+  if ('permission' in refusal) return `${refusal.kind} '${refusal.permission}'`;
+  return refusal.kind;
+}
+
+/**
+ * Starts the app. Resolves to undefined when another instance already runs (this one quits and
+ * the other comes to the front).
+ */
+export async function startApp<W extends WindowLike, S extends ShellService>(deps: AppDeps<W, S>): Promise<RunningApp<W, S> | undefined> {
+  const { app } = deps;
+  const log: Log = deps.log ?? (() => undefined);
+  if (!app.requestSingleInstanceLock()) {
+    log('info', 'another EDN Controller is running; bringing it to the front');
+    app.quit();
+    return undefined;
+  }
+  // Sandbox every renderer, whatever its webPreferences say (must precede 'ready').
+  app.enableSandbox();
+
+  const appPath = app.getAppPath();
+  const indexPath = path.join(appPath, ...APP_LAYOUT.rendererIndex);
+  const preloadPath = path.join(appPath, ...APP_LAYOUT.preload);
+  const appUrl = pathToFileURL(indexPath).href;
+  const refused = (refusal: PolicyRefusal) => log('warn', `security policy refused ${describe(refusal)}`);
+
+  // Any webContents at all (ours included, before its window returns) gets the navigation policy.
+  app.on('web-contents-created', (_event, contents) => hardenContents(contents, appUrl, refused));
+
+  await app.whenReady();
+  applySessionPolicy(deps.session(), refused);
+
+  const dataDir = app.getPath('userData');
+  const service = await deps.createService(dataDir);
+  log('info', `data directory ${dataDir}`);
+
+  const main = createMainWindow<W>({
+    createWindow: deps.createWindow,
+    dialog: deps.dialog,
+    service,
+    preloadPath,
+    indexPath,
+    appUrl,
+    devTools: !app.isPackaged,
+    log,
+    refused,
+  });
+  const ipc = bindIpc({
+    ipcMain: deps.ipcMain,
+    dispatch: deps.createDispatch(service),
+    events: service,
+    target: () => (main.isClosed() || main.window.isDestroyed() ? undefined : main.window.webContents),
+    appUrl,
+    log,
+  });
+
+  app.on('second-instance', () => main.focus());
+  // The session lives in main: with no window there would be no e-stop button, so no window, no app.
+  app.on('window-all-closed', () => app.quit());
+
+  let disposed = false;
+  app.on('will-quit', (event) => {
+    if (disposed) return;
+    event.preventDefault();
+    disposed = true;
+    void (async () => {
+      // The close guard stops output before the window goes; this is the last line.
+      if (service.outputMayBeOn()) {
+        try {
+          await service.emergencyStop('shutdown');
+        } catch (err) {
+          log('error', `emergency stop at quit failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      ipc.dispose();
+      try {
+        await service.dispose();
+      } catch (err) {
+        log('error', `service dispose failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      app.quit();
+    })();
+  });
+
+  deps.onSignal?.((signal) => {
+    log('warn', `${signal}: stopping output and quitting`);
+    void (async () => {
+      if (service.outputMayBeOn()) {
+        try {
+          await service.emergencyStop('signal');
+        } catch (err) {
+          log('error', `emergency stop on ${signal} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      main.closeWithoutAsking();
+      app.quit();
+    })();
+  });
+
+  return { service, main, ipc, appUrl };
+}

@@ -1,0 +1,195 @@
+/**
+ * The one app window: hardened webPreferences, the navigation policy, and the two safety rules
+ * that belong to the shell:
+ * - the renderer crashing or hanging while output may be on stops output at once (the clinician
+ *   has lost the e-stop button);
+ * - closing the window while output may be on asks first, and stops output before closing.
+ *
+ * Every Electron object is injected, so this is unit-tested with fakes.
+ */
+import type { BrowserWindowConstructorOptions, MessageBoxOptions } from 'electron';
+import { type HardenableContents, type PreventableEvent, type RefusalSink, hardenContents, webPreferences } from './security.js';
+import type { SafetyPort } from './service-port.js';
+
+/** A renderer frame as main sees it (structural; Electron's WebFrameMain satisfies it). */
+export interface FrameLike {
+  readonly url: string;
+  readonly parent: FrameLike | null;
+  readonly processId: number;
+  readonly routingId: number;
+}
+
+/** The part of Electron's WebContents the shell uses (structural). */
+export interface WebContentsLike extends HardenableContents {
+  readonly mainFrame: FrameLike;
+  isDestroyed(): boolean;
+  send(channel: string, ...args: unknown[]): void;
+  reload(): void;
+  on(event: 'render-process-gone', listener: (event: unknown, details: { readonly reason: string; readonly exitCode: number }) => void): unknown;
+  on(event: 'unresponsive', listener: () => void): unknown;
+  on(event: 'responsive', listener: () => void): unknown;
+  on(event: 'preload-error', listener: (event: unknown, preloadPath: string, error: Error) => void): unknown;
+}
+
+/** The part of Electron's BrowserWindow the shell uses (structural). */
+export interface WindowLike {
+  readonly webContents: WebContentsLike;
+  loadFile(filePath: string): Promise<void>;
+  on(event: 'close', listener: (event: PreventableEvent) => void): unknown;
+  on(event: 'closed', listener: () => void): unknown;
+  once(event: 'ready-to-show', listener: () => void): unknown;
+  show(): void;
+  close(): void;
+  focus(): void;
+  isMinimized(): boolean;
+  restore(): void;
+  isDestroyed(): boolean;
+}
+
+/** The shell's log (main passes the console; tests collect). Never given page content. */
+export type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+export interface MainWindowDeps<W extends WindowLike> {
+  /** `(options) => new BrowserWindow(options)`. */
+  readonly createWindow: (options: BrowserWindowConstructorOptions) => W;
+  /** Electron's dialog (only showMessageBox is used). */
+  readonly dialog: { showMessageBox(window: W, options: MessageBoxOptions): Promise<{ readonly response: number }> };
+  readonly service: SafetyPort;
+  /** Absolute path of the bundled preload script (CommonJS, out/preload/preload.cjs). */
+  readonly preloadPath: string;
+  /** Absolute path of the renderer's index.html (out/renderer/index.html). */
+  readonly indexPath: string;
+  /** The file:// URL of indexPath: the only page this window may show. */
+  readonly appUrl: string;
+  /** Developer tools (never in a packaged build). */
+  readonly devTools: boolean;
+  readonly log?: Log;
+  readonly refused?: RefusalSink;
+  /** Reloads after a renderer crash before giving up (default 3). */
+  readonly maxCrashReloads?: number;
+}
+
+export interface MainWindow<W extends WindowLike> {
+  readonly window: W;
+  /** Closes the window without asking (quitting on a signal); output is the caller's concern. */
+  closeWithoutAsking(): void;
+  /** Whether the window is gone (or closing for good). */
+  isClosed(): boolean;
+  /** Brings the window to the front (a second instance was started). */
+  focus(): void;
+}
+
+/** The question asked when the window is closed while output may be on. */
+export const CLOSE_DURING_SESSION: MessageBoxOptions = {
+  type: 'warning',
+  title: 'Output is on',
+  message: 'Stimulation may still be running.',
+  detail: 'Closing the EDN Controller stops all output now (emergency stop). The session is recorded as stopped.',
+  buttons: ['Stop and quit', 'Cancel'],
+  defaultId: 1,
+  cancelId: 1,
+  noLink: true,
+};
+export const STOP_AND_QUIT = 0;
+
+export function windowOptions(preloadPath: string, devTools: boolean): BrowserWindowConstructorOptions {
+  return {
+    title: 'EDN Controller',
+    width: 1280,
+    height: 860,
+    minWidth: 960,
+    minHeight: 640,
+    show: false,
+    backgroundColor: '#ffffff',
+    webPreferences: webPreferences(preloadPath, { devTools }),
+  };
+}
+
+/** Calls the e-stop and never lets it throw or reject into Electron's event loop. */
+async function estop(service: SafetyPort, source: Parameters<SafetyPort['emergencyStop']>[0], log: Log): Promise<void> {
+  try {
+    await service.emergencyStop(source);
+  } catch (err) {
+    log('error', `emergency stop (${source}) failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+export function createMainWindow<W extends WindowLike>(deps: MainWindowDeps<W>): MainWindow<W> {
+  const log: Log = deps.log ?? (() => undefined);
+  const { service } = deps;
+  const window = deps.createWindow(windowOptions(deps.preloadPath, deps.devTools));
+  const contents = window.webContents;
+  hardenContents(contents, deps.appUrl, deps.refused);
+
+  let closing = false; // the close was confirmed (or needs no confirmation): let it through
+  let closed = false;
+  let asking = false;
+  let crashReloads = 0;
+  const maxCrashReloads = deps.maxCrashReloads ?? 3;
+
+  // ---- the renderer is the clinician's only e-stop button: losing it while output is on stops output.
+  contents.on('render-process-gone', (_event, details) => {
+    const on = service.outputMayBeOn();
+    log('error', `renderer gone (${details.reason}, exit ${details.exitCode})${on ? ': emergency stop' : ''}`);
+    if (on) void estop(service, 'renderer-crash', log);
+    if (closing || closed || window.isDestroyed() || details.reason === 'clean-exit') return;
+    if (crashReloads >= maxCrashReloads) {
+      log('error', `renderer crashed ${crashReloads + 1} times; not reloading again`);
+      return;
+    }
+    crashReloads += 1;
+    contents.reload();
+  });
+  contents.on('unresponsive', () => {
+    const on = service.outputMayBeOn();
+    log('warn', `renderer unresponsive${on ? ': emergency stop' : ''}`);
+    if (on) void estop(service, 'renderer-crash', log);
+  });
+  contents.on('responsive', () => log('info', 'renderer responsive again'));
+  contents.on('preload-error', (_event, preloadPath, error) => log('error', `preload ${preloadPath} failed: ${error.message}`));
+
+  // ---- closing during a session asks, and stops output before the window goes.
+  window.on('close', (event) => {
+    if (closing || !service.outputMayBeOn()) {
+      closing = true;
+      return;
+    }
+    event.preventDefault();
+    if (asking) return;
+    asking = true;
+    void deps.dialog
+      .showMessageBox(window, CLOSE_DURING_SESSION)
+      .then(
+        async ({ response }) => {
+          if (response !== STOP_AND_QUIT) return;
+          await estop(service, 'window-close', log);
+          closing = true;
+          if (!window.isDestroyed()) window.close();
+        },
+        (err: unknown) => log('error', `close dialog failed: ${err instanceof Error ? err.message : String(err)}`),
+      )
+      .finally(() => {
+        asking = false;
+      });
+  });
+  window.on('closed', () => {
+    closed = true;
+  });
+
+  window.once('ready-to-show', () => window.show());
+  window.loadFile(deps.indexPath).catch((err: unknown) => log('error', `could not load ${deps.indexPath}: ${err instanceof Error ? err.message : String(err)}`));
+
+  return {
+    window,
+    closeWithoutAsking() {
+      closing = true;
+      if (!closed && !window.isDestroyed()) window.close();
+    },
+    isClosed: () => closed || closing,
+    focus() {
+      if (closed || window.isDestroyed()) return;
+      if (window.isMinimized()) window.restore();
+      window.focus();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The app's shared state: the API, the latest snapshot, the protocol library, which screen is
+ * shown, and a place to report a call's failure in words. Screens subscribe to what they show.
+ */
+import type { CallName, CallOutput, EdnApi, Result, Snapshot, Telemetry } from '../../src/app/contract.js';
+import { SnapshotSchema, TelemetrySchema } from '../../src/app/contract.js';
+
+export type ScreenName = 'device' | 'protocols' | 'session' | 'history';
+export type ProtocolSummary = CallOutput<'listProtocols'>[number];
+
+type Listener<T> = (value: T) => void;
+
+class Topic<T> {
+  readonly #listeners = new Set<Listener<T>>();
+  on(listener: Listener<T>): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+  emit(value: T): void {
+    for (const l of [...this.#listeners]) l(value);
+  }
+}
+
+export interface Notice {
+  readonly kind: 'error' | 'info';
+  readonly text: string;
+}
+
+export class AppContext {
+  readonly api: EdnApi;
+  #snapshot: Snapshot | undefined;
+  #protocols: ProtocolSummary[] = [];
+  #screen: ScreenName = 'device';
+  /** The protocol chosen for the next session. */
+  sessionProtocolId: string | undefined;
+
+  readonly snapshots = new Topic<Snapshot>();
+  readonly telemetry = new Topic<Telemetry>();
+  readonly protocolsChanged = new Topic<ProtocolSummary[]>();
+  readonly screens = new Topic<ScreenName>();
+  readonly notices = new Topic<Notice | undefined>();
+  /** Screens that want the session shown fresh (e.g. after "New session"). */
+  readonly sessionReset = new Topic<void>();
+
+  constructor(api: EdnApi) {
+    this.api = api;
+    api.on('snapshot', (data) => {
+      const parsed = SnapshotSchema.safeParse(data);
+      if (parsed.success) this.#setSnapshot(parsed.data);
+      else this.notify('error', 'The controller sent a state this screen cannot read; restart the app if this repeats.');
+    });
+    api.on('telemetry', (data) => {
+      const parsed = TelemetrySchema.safeParse(data);
+      if (parsed.success) this.telemetry.emit(parsed.data);
+    });
+  }
+
+  get snapshot(): Snapshot | undefined {
+    return this.#snapshot;
+  }
+
+  get protocols(): readonly ProtocolSummary[] {
+    return this.#protocols;
+  }
+
+  get screen(): ScreenName {
+    return this.#screen;
+  }
+
+  navigate(screen: ScreenName): void {
+    if (this.#screen === screen) return;
+    this.#screen = screen;
+    this.screens.emit(screen);
+  }
+
+  /** Ask the controller for the whole state (at start and after a reconnection). */
+  async refreshSnapshot(): Promise<void> {
+    const r = await this.api.getSnapshot({});
+    if (r.ok) this.#setSnapshot(r.data);
+  }
+
+  async refreshProtocols(): Promise<void> {
+    const r = await this.api.listProtocols({});
+    if (this.check(r)) {
+      this.#protocols = r.data;
+      this.protocolsChanged.emit(r.data);
+    }
+  }
+
+  #setSnapshot(s: Snapshot): void {
+    this.#snapshot = s;
+    this.snapshots.emit(s);
+  }
+
+  notify(kind: Notice['kind'], text: string): void {
+    this.notices.emit({ kind, text });
+  }
+
+  clearNotice(): void {
+    this.notices.emit(undefined);
+  }
+
+  /** True when ok; otherwise the error is shown in words and false returned. */
+  check<T>(r: Result<T>, what?: string): r is { ok: true; data: T } {
+    if (r.ok) return true;
+    this.notify('error', `${what ? `${what}: ` : ''}${r.error.message}`);
+    return false;
+  }
+
+  /** Call and report a failure; returns the data or undefined. */
+  async call<C extends CallName>(call: C, input: Parameters<EdnApi[C]>[0], what?: string): Promise<CallOutput<C> | undefined> {
+    const fn = this.api[call] as (i: unknown) => Promise<Result<CallOutput<C>>>;
+    const r = await fn(input);
+    return this.check(r, what) ? r.data : undefined;
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * The protocol editor's model, as pure functions: paths into a protocol file ("phases[0].amplitude.maxMa",
+ * the notation the core's validation uses), the numeric fields with their allowed ranges and
+ * stepper increments, errors grouped by path, duplicating a built-in, and the preview waveform.
+ *
+ * The ranges here are DISPLAY HINTS mirroring the core's hard limits (src/domain/safety/limits.ts);
+ * the core's validateProtocol is the authority, and test/unit/renderer checks the two agree.
+ */
+
+export type PathSegment = string | number;
+
+/** "phases[0].amplitude.maxMa" -> ['phases', 0, 'amplitude', 'maxMa']; undefined when malformed. */
+export function parsePath(path: string): PathSegment[] | undefined {
+  if (path === '') return [];
+  if (!/^[A-Za-z_$][A-Za-z0-9_$]*(\[[0-9]+\]|\.[A-Za-z_$][A-Za-z0-9_$]*)*$/.test(path)) return undefined;
+  const out: PathSegment[] = [];
+  for (const m of path.matchAll(/([A-Za-z_$][A-Za-z0-9_$]*)|\[([0-9]+)\]/g)) {
+    if (m[1] !== undefined) out.push(m[1]);
+    else if (m[2] !== undefined) out.push(Number(m[2]));
+  }
+  return out;
+}
+
+/** ['phases', 0, 'maxMa'] -> "phases[0].maxMa". */
+export function formatPath(segments: readonly PathSegment[]): string {
+  let out = '';
+  for (const seg of segments) out += typeof seg === 'number' ? `[${seg}]` : out ? `.${seg}` : seg;
+  return out;
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** The value at `path`, or undefined. */
+export function getAt(root: unknown, path: string): unknown {
+  const segs = parsePath(path);
+  if (!segs) return undefined;
+  let node: unknown = root;
+  for (const seg of segs) {
+    if (typeof seg === 'number') node = Array.isArray(node) ? (node as unknown[])[seg] : undefined;
+    else node = isRecord(node) ? node[seg] : undefined;
+    if (node === undefined) return undefined;
+  }
+  return node;
+}
+
+/**
+ * Set (or with `undefined`, delete) the value at `path` in place, creating objects and lists on
+ * the way. Returns the root for chaining.
+ */
+export function setAt<T>(root: T, path: string, value: unknown): T {
+  const segs = parsePath(path);
+  if (!segs || segs.length === 0) throw new Error(`not a field path: "${path}"`);
+  let node: unknown = root;
+  for (let i = 0; i < segs.length - 1; i++) {
+    const seg = segs[i]!;
+    const next = segs[i + 1]!;
+    const container = node as Record<string | number, unknown>;
+    if (container[seg] === undefined || typeof container[seg] !== 'object' || container[seg] === null) {
+      container[seg] = typeof next === 'number' ? [] : {};
+    }
+    node = container[seg];
+  }
+  const last = segs[segs.length - 1]!;
+  const container = node as Record<string | number, unknown>;
+  if (value === undefined) {
+    if (Array.isArray(container) && typeof last === 'number') container.splice(last, 1);
+    else delete container[last];
+  } else container[last] = value;
+  return root;
+}
+
+// ---- numeric fields ------------------------------------------------------------------------------
+
+export interface NumericField {
+  /** Label shown beside the input (the unit is shown separately). */
+  readonly label: string;
+  readonly unit: string;
+  /** Lowest allowed value; with `exclusiveMin` the value must be above it. */
+  readonly min: number;
+  readonly exclusiveMin?: boolean;
+  readonly max: number;
+  /** What one press of a stepper adds or removes. */
+  readonly step: number;
+  /** Decimals the device works in (more is refused by validation). */
+  readonly decimals: number;
+}
+
+/**
+ * The numeric fields of a protocol file, keyed by their path with indexes written as [i].
+ * Mirrors HARD_LIMITS and FORMAT_LIMITS of the core (checked by a unit test).
+ */
+export const NUMERIC_FIELDS = {
+  'electrode.diameterMm': { label: 'Needle diameter', unit: 'mm', min: 0.1, max: 0.5, step: 0.01, decimals: 3 },
+  'electrode.insertedLengthMm': { label: 'Inserted length', unit: 'mm', min: 1, max: 100, step: 1, decimals: 1 },
+  'channels[i].channel': { label: 'Output channel', unit: '', min: 1, max: 8, step: 1, decimals: 0 },
+  'phases[i].durationMin': { label: 'Duration', unit: 'min', min: 0, exclusiveMin: true, max: 60, step: 1, decimals: 4 },
+  'phases[i].frequencyHz': { label: 'Frequency', unit: 'Hz', min: 1, max: 150, step: 1, decimals: 3 },
+  'phases[i].pulseWidthUs': { label: 'Pulse width per phase', unit: 'µs', min: 50, max: 600, step: 10, decimals: 0 },
+  'phases[i].amplitude.maxMa': { label: 'Maximum amplitude', unit: 'mA', min: 0, exclusiveMin: true, max: 20, step: 0.5, decimals: 3 },
+  'phases[i].amplitude.rampMaPerS': { label: 'Ramp rate', unit: 'mA/s', min: 0, exclusiveMin: true, max: 1, step: 0.1, decimals: 3 },
+  'phases[i].pattern.lowHz': { label: 'Low (disperse) frequency', unit: 'Hz', min: 1, max: 150, step: 1, decimals: 3 },
+  'phases[i].pattern.highHz': { label: 'High (dense) frequency', unit: 'Hz', min: 1, max: 150, step: 1, decimals: 3 },
+  'phases[i].pattern.dwellS': { label: 'Dwell at each frequency', unit: 's', min: 0.1, max: 60, step: 0.5, decimals: 3 },
+  'phases[i].pattern.burstRateHz': { label: 'Burst rate', unit: 'Hz', min: 1, max: 150, step: 1, decimals: 3 },
+  'phases[i].pattern.intraBurstHz': { label: 'Frequency inside a burst', unit: 'Hz', min: 1, max: 150, step: 1, decimals: 3 },
+  'phases[i].pattern.pulsesPerBurst': { label: 'Pulses per burst', unit: 'pulses', min: 1, max: 100, step: 1, decimals: 0 },
+} as const satisfies Record<string, NumericField>;
+
+export type NumericKey = keyof typeof NUMERIC_FIELDS;
+
+/** "phases[2].amplitude.maxMa" -> "phases[i].amplitude.maxMa". */
+export function fieldKey(path: string): string {
+  return path.replace(/\[[0-9]+\]/g, '[i]');
+}
+
+export function numericField(path: string): NumericField | undefined {
+  return (NUMERIC_FIELDS as Record<string, NumericField>)[fieldKey(path)];
+}
+
+/** The allowed range in words, shown beside the input: "1–150 Hz", "above 0, up to 20 mA". */
+export function rangeText(field: NumericField): string {
+  const unit = field.unit ? ` ${field.unit}` : '';
+  return field.exclusiveMin ? `above ${field.min}, up to ${field.max}${unit}` : `${field.min}–${field.max}${unit}`;
+}
+
+/** Round to the field's decimals without floating-point dust (0.1 + 0.2 -> 0.3). */
+export function roundTo(value: number, decimals: number): number {
+  const f = 10 ** decimals;
+  return Math.round(value * f) / f;
+}
+
+/**
+ * One stepper press: from the current value (or from the range's start when empty) by ±step,
+ * kept inside the range, aligned to the step so presses land on round numbers.
+ */
+export function stepValue(field: NumericField, current: number | undefined, direction: 1 | -1): number {
+  const lowest = field.exclusiveMin ? field.step : field.min;
+  if (current === undefined || !Number.isFinite(current)) return direction > 0 ? lowest : lowest;
+  const aligned = direction > 0 ? Math.floor(current / field.step + 1e-9) * field.step + field.step : Math.ceil(current / field.step - 1e-9) * field.step - field.step;
+  const decimals = Math.max(field.decimals, (String(field.step).split('.')[1] ?? '').length);
+  return roundTo(Math.min(field.max, Math.max(lowest, aligned)), decimals);
+}
+
+/** Parse the text of a numeric input: a number, undefined when empty, or NaN when not a number. */
+export function parseNumber(text: string): number | undefined {
+  const t = text.trim().replace(',', '.');
+  if (t === '') return undefined;
+  return /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/.test(t) ? Number(t) : Number.NaN;
+}
+
+// ---- choices -------------------------------------------------------------------------------------
+
+/** Mirrors REGIONS of the core; the last four are refused by validation (shown, so the reason is). */
+export const REGIONS = [
+  'shoulder',
+  'upper-back',
+  'posterior-neck',
+  'low-back',
+  'pelvis',
+  'hip',
+  'thigh',
+  'knee',
+  'leg',
+  'ankle-foot',
+  'arm',
+  'forearm-hand',
+  'abdomen',
+  'head',
+  'face',
+  'anterior-neck',
+  'thorax',
+] as const;
+
+export const SIDES = ['affected', 'left', 'right', 'midline'] as const;
+export const WAVEFORMS = ['biphasic-symmetric', 'biphasic-asymmetric'] as const;
+export const FREQUENCY_MODES = ['steady', 'dense-disperse', 'burst'] as const;
+export type FrequencyMode = (typeof FREQUENCY_MODES)[number];
+
+export function frequencyMode(phase: unknown): FrequencyMode {
+  const pattern = isRecord(phase) ? phase.pattern : undefined;
+  if (isRecord(pattern) && pattern.kind === 'dense-disperse') return 'dense-disperse';
+  if (isRecord(pattern) && pattern.kind === 'burst') return 'burst';
+  return 'steady';
+}
+
+/** Switch a phase between a steady frequency and a pattern, keeping a sensible frequency. */
+export function setFrequencyMode(phase: Record<string, unknown>, mode: FrequencyMode): void {
+  const current = frequencyMode(phase);
+  if (current === mode) return;
+  const pattern = isRecord(phase.pattern) ? phase.pattern : {};
+  const base = typeof phase.frequencyHz === 'number' ? phase.frequencyHz : typeof pattern.lowHz === 'number' ? pattern.lowHz : typeof pattern.burstRateHz === 'number' ? pattern.burstRateHz : 2;
+  delete phase.frequencyHz;
+  delete phase.pattern;
+  if (mode === 'steady') phase.frequencyHz = base;
+  else if (mode === 'dense-disperse') phase.pattern = { kind: 'dense-disperse', lowHz: base, highHz: 100, dwellS: 3 };
+  else phase.pattern = { kind: 'burst', burstRateHz: base, intraBurstHz: 100, pulsesPerBurst: 7 };
+}
+
+// ---- errors ------------------------------------------------------------------------------------
+
+export interface PathMessage {
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * Split validation messages into those shown beside a field of the form (their path is one the
+ * form shows) and the rest, shown in a summary at the top of the editor.
+ */
+export function placeMessages(messages: readonly PathMessage[], shownPaths: ReadonlySet<string>): { byPath: Map<string, string[]>; unplaced: PathMessage[] } {
+  const byPath = new Map<string, string[]>();
+  const unplaced: PathMessage[] = [];
+  for (const m of messages) {
+    const path = bestShownPath(m.path, shownPaths);
+    if (path === undefined) unplaced.push(m);
+    else byPath.set(path, [...(byPath.get(path) ?? []), m.message]);
+  }
+  return { byPath, unplaced };
+}
+
+/** The path itself when the form shows it, else the longest shown path below it ("sources[0].verified[2]" -> "sources[0].verified"). */
+function bestShownPath(path: string, shown: ReadonlySet<string>): string | undefined {
+  let p = path;
+  while (p !== '') {
+    if (shown.has(p)) return p;
+    const cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
+    if (cut <= 0) return undefined;
+    p = p.slice(0, cut);
+  }
+  return undefined;
+}
+
+// ---- copying a protocol ------------------------------------------------------------------------
+
+/** An id not in `taken`: "knee-oa-periosteal-custom", then "-custom-2", ... (at most 64 characters). */
+export function copyId(id: string, taken: ReadonlySet<string>): string {
+  const base = `${id.slice(0, 50)}-custom`;
+  if (!taken.has(base)) return base;
+  for (let n = 2; ; n++) {
+    const candidate = `${base}-${n}`;
+    if (!taken.has(candidate)) return candidate;
+  }
+}
+
+/** A user's copy of a built-in protocol, to customise: a new id and name, the same content. */
+export function duplicateProtocol(file: unknown, taken: ReadonlySet<string>): Record<string, unknown> {
+  const copy = structuredClone(isRecord(file) ? file : {});
+  const id = typeof copy.id === 'string' ? copy.id : 'protocol';
+  copy.id = copyId(id, taken);
+  copy.name = `${typeof copy.name === 'string' ? copy.name : 'Protocol'} (customised)`.slice(0, 200);
+  return copy;
+}
+
+/** A file name for an exported protocol: "<id>.edn-protocol.json". */
+export function exportFileName(file: unknown): string {
+  const id = isRecord(file) && typeof file.id === 'string' && /^[a-z0-9-]{1,64}$/.test(file.id) ? file.id : 'protocol';
+  return `${id}.edn-protocol.json`;
+}
+
+/** The file as people read it: 2-space indented JSON with a final newline. */
+export function protocolText(file: unknown): string {
+  return `${JSON.stringify(file, null, 2)}\n`;
+}
+
+/** Parse an imported file's text; a syntax error in words. */
+export function parseImport(text: string, fileName: string): { ok: true; file: unknown } | { ok: false; message: string } {
+  try {
+    return { ok: true, file: JSON.parse(text) as unknown };
+  } catch (e) {
+    return { ok: false, message: `${fileName} is not a protocol file (not valid JSON: ${e instanceof Error ? e.message : String(e)})` };
+  }
+}
+
+// ---- the waveform preview ------------------------------------------------------------------------
+
+/** The anodic phase of the asymmetric waveform: amplitude / ratio for ratio x the width (same charge). */
+export const ASYM_RATIO = 4;
+
+/**
+ * The outline of one charge-balanced biphasic pulse at `amplitudeMa`: x in µs, y in mA
+ * (cathodic first, negative). Vertical edges are repeated x values.
+ */
+export function pulseOutline(waveform: string, pulseWidthUs: number, amplitudeMa: number): { x: number[]; y: number[] } {
+  const pw = Math.max(0, pulseWidthUs);
+  const a = Math.max(0, amplitudeMa);
+  const asym = waveform === 'biphasic-asymmetric';
+  const second = asym ? { us: pw * ASYM_RATIO, ma: a / ASYM_RATIO } : { us: pw, ma: a };
+  const lead = Math.max(20, Math.round(pw * 0.3));
+  const end = pw + second.us;
+  const x = [-lead, 0, 0, pw, pw, end, end, end + lead];
+  const y = [0, 0, -a, -a, second.ma, second.ma, 0, 0];
+  return { x, y };
+}

@@ -1,0 +1,230 @@
+/**
+ * What the session screens show, derived from the contract's snapshot and telemetry, as pure
+ * functions: port order, the output status line, time and progress, alarm presentation, and the
+ * rolling telemetry buffer behind the live chart.
+ */
+import type { CallOutput, Snapshot, Telemetry } from '../../src/app/contract.js';
+import { ma } from './format.js';
+
+export type Port = CallOutput<'listPorts'>[number];
+export type Alarm = Snapshot['alarms'][number];
+export type ChannelView = Snapshot['channels'][number];
+export type SessionState = Snapshot['state'];
+
+/** Likely stimulators first; when there is none, the simulator first; then the rest by label. */
+export function orderPorts(ports: readonly Port[]): Port[] {
+  const hardware = ports.some((p) => p.kind === 'serial' && p.likelyStimulator);
+  const rank = (p: Port): number => {
+    if (p.kind === 'serial' && p.likelyStimulator) return 0;
+    if (p.kind === 'simulator') return hardware ? 1 : -1;
+    return 2;
+  };
+  return [...ports].sort((a, b) => rank(a) - rank(b) || a.label.localeCompare(b.label));
+}
+
+/** States in which output may be on (or about to be). */
+export const OUTPUT_STATES: ReadonlySet<SessionState> = new Set(['ramping', 'running', 'ramping-down']);
+/** States of a session in progress (output on, ramping or paused). */
+export const ACTIVE_STATES: ReadonlySet<SessionState> = new Set(['ramping', 'running', 'paused', 'ramping-down']);
+/** States that end a session. */
+export const ENDED_STATES: ReadonlySet<SessionState> = new Set(['completed', 'stopped', 'aborted']);
+
+/** One channel's output status in words: "OUTPUT ON 4.2 mA" or "Output off". */
+export function channelOutputText(c: Pick<ChannelView, 'on' | 'measuredMa' | 'commandedMa'>): string {
+  return c.on ? `OUTPUT ON ${ma(c.measuredMa ?? c.commandedMa)}` : 'Output off';
+}
+
+/** Is current flowing anywhere? */
+export function anyOutput(s: Snapshot | undefined): boolean {
+  return s !== undefined && s.channels.some((c) => c.on);
+}
+
+/** The whole device's output status for the header: "OUTPUT ON 4.2 mA" (the highest channel) or "Output off". */
+export function outputSummary(s: Snapshot | undefined): { on: boolean; text: string } {
+  if (!s || !anyOutput(s)) return { on: false, text: 'Output off' };
+  const on = s.channels.filter((c) => c.on);
+  const highest = Math.max(...on.map((c) => c.measuredMa ?? c.commandedMa));
+  return { on: true, text: `OUTPUT ON ${ma(highest)}${on.length < s.channels.length ? ` (${on.length} of ${s.channels.length} channels)` : ''}` };
+}
+
+/** Session time: remaining seconds and the fraction done (0..1). */
+export function progress(s: Pick<Snapshot, 'elapsedS' | 'totalS'>): { remainingS: number; fraction: number } {
+  const total = Math.max(0, s.totalS);
+  const elapsed = Math.min(total, Math.max(0, s.elapsedS));
+  return { remainingS: total - elapsed, fraction: total > 0 ? elapsed / total : 0 };
+}
+
+export interface AlarmView {
+  readonly id: string;
+  readonly priority: Alarm['priority'];
+  /** "High priority alarm" etc.: the priority in words (colour is never the only signal). */
+  readonly priorityText: string;
+  readonly icon: 'stop' | 'warning' | 'info';
+  /** "Channel 2: <cause>" */
+  readonly title: string;
+  /** "Next: <action>" */
+  readonly action: string;
+}
+
+const PRIORITY_RANK: Record<Alarm['priority'], number> = { high: 0, medium: 1, low: 2 };
+
+/** Alarms as shown: highest priority first, then the oldest first; each with its words and icon. */
+export function alarmViews(alarms: readonly Alarm[]): AlarmView[] {
+  return [...alarms]
+    .sort((a, b) => PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || a.atMs - b.atMs)
+    .map((a) => ({
+      id: a.id,
+      priority: a.priority,
+      priorityText: a.priority === 'high' ? 'High priority alarm' : a.priority === 'medium' ? 'Medium priority alarm' : 'Low priority alarm',
+      icon: a.priority === 'high' ? 'stop' : a.priority === 'medium' ? 'warning' : 'info',
+      title: a.channel !== undefined && !/^channel\s/i.test(a.cause) ? `Channel ${a.channel}: ${a.cause}` : a.cause,
+      action: `Next: ${a.action}`,
+    }));
+}
+
+/** What the end of a session says, in words. */
+export function endText(s: Pick<Snapshot, 'state' | 'reason'>): string {
+  const why = s.reason ? `: ${s.reason}` : '';
+  switch (s.state) {
+    case 'completed':
+      return `Session completed${why}.`;
+    case 'stopped':
+      return `Session stopped${why}.`;
+    case 'aborted':
+      return `Session aborted${why}.`;
+    default:
+      return '';
+  }
+}
+
+// ---- telemetry -----------------------------------------------------------------------------------
+
+/**
+ * The last `windowS` seconds of telemetry per channel, as the column arrays uPlot draws: x (s since
+ * the first sample), then measured and target per channel. Samples arrive per channel at 10 Hz;
+ * each x row holds the latest value of every channel at that time (null where a channel has none).
+ */
+export class TelemetryBuffer {
+  readonly #windowS: number;
+  #channels: number[] = [];
+  #t0: number | undefined;
+  #rows: { t: number; measured: Map<number, number>; target: Map<number, number> }[] = [];
+
+  constructor(windowS = 60) {
+    this.#windowS = windowS;
+  }
+
+  get channels(): readonly number[] {
+    return this.#channels;
+  }
+
+  clear(): void {
+    this.#channels = [];
+    this.#t0 = undefined;
+    this.#rows = [];
+  }
+
+  /** Set the channels shown (from the snapshot); samples of other channels are ignored. Returns true when they changed. */
+  setChannels(channels: readonly number[]): boolean {
+    const sorted = [...channels].sort((a, b) => a - b);
+    if (sorted.length === this.#channels.length && sorted.every((c, i) => c === this.#channels[i])) return false;
+    this.#channels = sorted;
+    return true;
+  }
+
+  add(sample: Telemetry): void {
+    if (!this.#channels.includes(sample.channel)) return;
+    this.#t0 ??= sample.atMs;
+    const t = Math.round(sample.atMs - this.#t0) / 1000;
+    // Samples of different channels within 50 ms share a row (they are one 10 Hz tick).
+    let row = this.#rows[this.#rows.length - 1];
+    if (!row || t - row.t >= 0.05 || row.measured.has(sample.channel)) {
+      if (row && t < row.t) return; // out of order: drop
+      row = { t, measured: new Map(), target: new Map() };
+      this.#rows.push(row);
+    }
+    row.measured.set(sample.channel, sample.measuredMa);
+    row.target.set(sample.channel, sample.targetMa);
+    const from = t - this.#windowS;
+    while (this.#rows.length > 0 && this.#rows[0]!.t < from) this.#rows.shift();
+  }
+
+  /** [x, measured ch1, target ch1, measured ch2, target ch2, ...] */
+  columns(): (number | null)[][] {
+    const x = this.#rows.map((r) => r.t);
+    const cols: (number | null)[][] = [x];
+    for (const c of this.#channels) {
+      cols.push(this.#rows.map((r) => r.measured.get(c) ?? null));
+      cols.push(this.#rows.map((r) => r.target.get(c) ?? null));
+    }
+    return cols;
+  }
+}
+
+// ---- titration -----------------------------------------------------------------------------------
+
+export type TitrationStep = 0.1 | -0.1 | 0.5 | -0.5;
+
+/**
+ * Hold-to-repeat at a safe rate: the first press acts at once; held, it repeats after `delayMs`
+ * every `intervalMs`, and never while the previous change is still being applied. Timers are
+ * injected so the logic is tested without waiting.
+ */
+export class HoldRepeat {
+  readonly #act: () => Promise<unknown>;
+  readonly #timers: { set: (fn: () => void, ms: number) => unknown; clear: (handle: unknown) => void };
+  readonly #delayMs: number;
+  readonly #intervalMs: number;
+  #handle: unknown;
+  #held = false;
+  #busy = false;
+
+  constructor(
+    act: () => Promise<unknown>,
+    options: { delayMs?: number; intervalMs?: number; timers?: { set: (fn: () => void, ms: number) => unknown; clear: (handle: unknown) => void } } = {},
+  ) {
+    this.#act = act;
+    this.#delayMs = options.delayMs ?? 600;
+    this.#intervalMs = options.intervalMs ?? 400;
+    this.#timers = options.timers ?? { set: (fn, ms) => setTimeout(fn, ms), clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
+  }
+
+  get held(): boolean {
+    return this.#held;
+  }
+
+  press(): void {
+    if (this.#held) return;
+    this.#held = true;
+    this.#fire();
+    this.#schedule(this.#delayMs);
+  }
+
+  release(): void {
+    this.#held = false;
+    if (this.#handle !== undefined) this.#timers.clear(this.#handle);
+    this.#handle = undefined;
+  }
+
+  #schedule(ms: number): void {
+    this.#handle = this.#timers.set(() => {
+      this.#handle = undefined;
+      if (!this.#held) return;
+      this.#fire();
+      this.#schedule(this.#intervalMs);
+    }, ms);
+  }
+
+  #fire(): void {
+    if (this.#busy) return;
+    this.#busy = true;
+    this.#act().then(
+      () => {
+        this.#busy = false;
+      },
+      () => {
+        this.#busy = false;
+      },
+    );
+  }
+}

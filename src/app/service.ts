@@ -1,0 +1,760 @@
+/**
+ * ControllerService: the contract (contract.ts) implemented over the session and device layers.
+ * It is the only thing the adapters (Electron IPC in electron/main, the WebSocket host in src/web)
+ * talk to, through the dispatcher (dispatch.ts) so both bind it identically.
+ *
+ * Every call returns a Result value and never throws: bad input is BAD_INPUT naming the field,
+ * the session's and device's errors map onto the contract's codes, and anything unexpected is
+ * INTERNAL with its message. Pushed events: `snapshot` on every change of the session, and
+ * `telemetry` samples while output is on.
+ *
+ * Safety notes
+ * - `estop` and `emergencyStop` call the runner synchronously (the ESTOP frame is written before
+ *   the call first yields); they take no lock and wait behind nothing.
+ * - `disconnect` and a second `connect` are refused while output may be on.
+ * - `dispose` e-stops first when output may be on.
+ */
+import { BehaviorSubject, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import type * as z from 'zod';
+import {
+  BUILT_INS,
+  type Protocol,
+  ProtocolSchema,
+  type ProtocolValidation,
+  builtInProtocol,
+  describePattern,
+  formatProtocolError,
+  normalizeProtocol,
+  phaseFigures,
+  totalDurationMin,
+  validateProtocol,
+  withUnit,
+} from '../domain/index.js';
+import {
+  type Acknowledgement,
+  PATIENT_QUESTIONS,
+  PREGNANCY_QUESTION,
+  PREGNANCY_REGIONS,
+  SITE_QUESTIONS,
+  evaluateScreening,
+  parseScreeningAnswers,
+  screeningTemplate,
+} from '../domain/screening.js';
+import { DeviceClient } from '../device/client.js';
+import { type OpenedTransport, openTransport as defaultOpenTransport } from '../device/open.js';
+import { type ListPortsOptions, type PortEntry, SIMULATOR_PATH, listPorts as defaultListPorts } from '../device/ports.js';
+import { monotonicScheduler } from '../device/time.js';
+import { type JournalClock, openJournal } from '../session/journal.js';
+import { buildReport, renderReport } from '../session/report.js';
+import { type SessionError, SessionRunner, type SessionSnapshot, type TelemetrySample } from '../session/runner.js';
+import type { SessionState } from '../session/states.js';
+import {
+  type CALLS,
+  type CallInput,
+  type CallName,
+  type CallOutput,
+  type ContractError,
+  type EstopSource,
+  type EventData,
+  type EventName,
+  type Result,
+  type Snapshot,
+  parseInput,
+} from './contract.js';
+import { SettingsStore } from './settings.js';
+import { ProtocolStore, SessionStore, journalIntact } from './store.js';
+
+/** A call's input as the UI sends it, and as parsed. */
+type Input<C extends CallName> = CallInput<C>;
+type Parsed<C extends CallName> = z.output<(typeof CALLS)[C]['input']>;
+
+/** One pushed event, as the adapters forward it. */
+export type ServiceEvent = { readonly [E in EventName]: { readonly event: E; readonly data: EventData<E> } }[EventName];
+
+/** One function per call of the contract: what the dispatcher binds. */
+export type ContractHandlers = { readonly [C in CallName]: (input: Input<C>) => Promise<Result<CallOutput<C>>> };
+
+/** States in which output may be on, or may come back on without a new start (paused). */
+export const OUTPUT_MAY_BE_ON: ReadonlySet<SessionState> = new Set(['ramping', 'running', 'ramping-down', 'paused']);
+
+export interface ControllerServiceOptions {
+  /** The app's data directory: `protocols/`, `sessions/` and `settings.json` live in it. */
+  readonly dataDir: string;
+  /** Every timer of the session and device layers. Default: the monotonic real-time scheduler. */
+  readonly scheduler?: SchedulerLike;
+  /** Opens `sim` or a serial port path. Default: src/device/open.ts. */
+  readonly openTransport?: (path: string, scheduler: SchedulerLike) => Promise<OpenedTransport>;
+  /** Lists serial ports. Default: src/device/ports.ts. */
+  readonly listPorts?: (options: ListPortsOptions) => Promise<PortEntry[]>;
+  /**
+   * Real serial ports may be listed and opened. The browser host passes false unless started with
+   * --allow-hardware (then only the simulator is offered); Electron passes true.
+   */
+  readonly allowHardware: boolean;
+  /** Wall-clock time for journal timestamps and screening acknowledgements. Default: `new Date()`. */
+  readonly wallClock?: () => Date;
+  /** Recorded in each session's start record. */
+  readonly appVersion?: string;
+  /** Fresh session ids (tests). Default: the runner's. */
+  readonly newSessionId?: () => string;
+}
+
+interface Connection {
+  readonly path: string;
+  readonly opened: OpenedTransport;
+  readonly client: DeviceClient;
+  readonly runner: SessionRunner;
+  readonly subs: Subscription[];
+}
+
+const IDLE: Snapshot = Object.freeze({
+  state: 'idle',
+  latched: false,
+  elapsedS: 0,
+  totalS: 0,
+  channels: [],
+  electrodes: [],
+  warnings: [],
+  alarms: [],
+});
+
+const NOT_CONNECTED = 'no device is connected: connect to a port or the simulator first';
+
+export class ControllerService implements ContractHandlers {
+  readonly #dataDir: string;
+  readonly #scheduler: SchedulerLike;
+  readonly #openTransport: (path: string, scheduler: SchedulerLike) => Promise<OpenedTransport>;
+  readonly #listPorts: (options: ListPortsOptions) => Promise<PortEntry[]>;
+  readonly #allowHardware: boolean;
+  readonly #wallClock: () => Date;
+  readonly #appVersion: string | undefined;
+  readonly #newSessionId: (() => string) | undefined;
+
+  readonly #settings: SettingsStore;
+  readonly #protocols: ProtocolStore;
+  readonly #sessions: SessionStore;
+
+  readonly #events = new Subject<ServiceEvent>();
+  readonly #snapshot = new BehaviorSubject<Snapshot>(IDLE);
+  #conn: Connection | undefined;
+  #connecting = false;
+  #disposed = false;
+
+  /** Every pushed event (snapshot, telemetry). */
+  readonly events$: Observable<ServiceEvent> = this.#events.asObservable();
+  /** Problems found at start (a corrupt settings file), in words, for the host to show. */
+  readonly problems: readonly string[];
+
+  constructor(options: ControllerServiceOptions) {
+    this.#dataDir = options.dataDir;
+    this.#scheduler = options.scheduler ?? monotonicScheduler;
+    this.#openTransport = options.openTransport ?? ((path, scheduler) => defaultOpenTransport(path, scheduler));
+    this.#listPorts = options.listPorts ?? defaultListPorts;
+    this.#allowHardware = options.allowHardware;
+    this.#wallClock = options.wallClock ?? (() => new Date());
+    this.#appVersion = options.appVersion;
+    this.#newSessionId = options.newSessionId;
+    this.#settings = new SettingsStore(this.#dataDir);
+    this.#protocols = new ProtocolStore(this.#dataDir);
+    this.#sessions = new SessionStore(this.#dataDir);
+    this.problems = this.#settings.problem === undefined ? [] : [this.#settings.problem];
+  }
+
+  /** Subscribe to every pushed event; returns the unsubscribe function. */
+  on(listener: (event: ServiceEvent) => void): () => void {
+    const sub = this.#events.subscribe(listener);
+    return () => sub.unsubscribe();
+  }
+
+  /** The latest snapshot (also what a newly connected UI is sent first). */
+  get snapshot(): Snapshot {
+    return this.#snapshot.value;
+  }
+
+  /** Whether real serial ports are offered. */
+  get allowHardware(): boolean {
+    return this.#allowHardware;
+  }
+
+  /** True while output is on or may come back without a new start: ramping, running, ramping-down, paused. */
+  outputMayBeOn(): boolean {
+    const conn = this.#conn;
+    return conn !== undefined && OUTPUT_MAY_BE_ON.has(conn.runner.state);
+  }
+
+  /**
+   * E-stop from the host itself (renderer crash or hang, window close, lost UI, signal). The ESTOP
+   * frame is written before this returns its promise. Without a device it does nothing.
+   */
+  emergencyStop(source: EstopSource): Promise<Result<null>> {
+    const conn = this.#conn;
+    if (!conn) return Promise.resolve(ok(null));
+    try {
+      return conn.runner.estop(source).then(
+        (r) => (r.ok ? ok(null) : sessionFail(r.error)),
+        (e: unknown) => internal('estop', e),
+      );
+    } catch (e) {
+      return Promise.resolve(internal('estop', e));
+    }
+  }
+
+  /** E-stop if output may be on, then release the device and every subscription. Never throws. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    if (this.outputMayBeOn()) await this.emergencyStop('shutdown');
+    await this.#teardown();
+    this.#events.complete();
+    this.#snapshot.complete();
+  }
+
+  // ---- device -----------------------------------------------------------------------------------
+
+  listPorts(input: Input<'listPorts'> = {}): Promise<Result<CallOutput<'listPorts'>>> {
+    return this.#run('listPorts', input, async () => {
+      const sim: CallOutput<'listPorts'>[number] = { path: SIMULATOR_PATH, kind: 'simulator', label: 'Simulated stimulator (no hardware)', likelyStimulator: false };
+      if (!this.#allowHardware) return ok([sim]);
+      const ports = await this.#listPorts({ usbIds: this.#settings.get().usbIds });
+      const out = ports.map((p) => ({
+        path: p.path,
+        kind: p.kind,
+        label: p.label,
+        ...(p.vendorId === undefined ? {} : { vendorId: p.vendorId }),
+        ...(p.productId === undefined ? {} : { productId: p.productId }),
+        ...(p.manufacturer === undefined ? {} : { manufacturer: p.manufacturer }),
+        likelyStimulator: p.likelyStimulator,
+      }));
+      return ok(out.some((p) => p.kind === 'simulator') ? out : [sim, ...out]);
+    });
+  }
+
+  connect(input: Input<'connect'>): Promise<Result<CallOutput<'connect'>>> {
+    return this.#run('connect', input, async ({ path }) => {
+      if (this.#disposed) return fail('ILLEGAL_STATE', 'the application is closing');
+      if (!this.#allowHardware && path !== SIMULATOR_PATH) {
+        return fail('BAD_INPUT', `this host offers only the simulator ("${SIMULATOR_PATH}"); start it with --allow-hardware to use serial ports`);
+      }
+      if (this.#connecting) return fail('ILLEGAL_STATE', 'a connection is already being opened');
+      const existing = this.#conn;
+      if (existing) {
+        if (this.outputMayBeOn()) return fail('ILLEGAL_STATE', 'output may be on: stop the session before connecting again');
+        const gone = existing.client.failure !== undefined || existing.runner.state === 'idle';
+        if (!gone) return fail('ILLEGAL_STATE', `already connected to ${existing.path}: disconnect first`);
+      }
+      this.#connecting = true;
+      try {
+        if (existing) await this.#teardown();
+        let opened: OpenedTransport;
+        try {
+          opened = await this.#openTransport(path, this.#scheduler);
+        } catch (e) {
+          return fail('DEVICE', `cannot open ${path}: ${message(e)}`);
+        }
+        const client = new DeviceClient({ transport: opened.transport, scheduler: this.#scheduler });
+        const clock: JournalClock = { monotonicMs: () => this.#scheduler.now(), wallIso: () => this.#wallClock().toISOString() };
+        const runner = new SessionRunner({
+          client,
+          scheduler: this.#scheduler,
+          recorder: (sessionId) => openJournal({ dataDir: this.#dataDir, sessionId, clock }),
+          ...(this.#appVersion === undefined ? {} : { appVersion: this.#appVersion }),
+          ...(this.#newSessionId === undefined ? {} : { newSessionId: this.#newSessionId }),
+        });
+        const conn: Connection = { path, opened, client, runner, subs: [] };
+        this.#conn = conn;
+        conn.subs.push(
+          runner.snapshot$.subscribe((s) => this.#publish(toSnapshot(s))),
+          runner.telemetry$.subscribe((t) => this.#emit({ event: 'telemetry', data: toTelemetry(t) })),
+        );
+        const r = await runner.connect();
+        if (!r.ok) {
+          await this.#teardown();
+          return sessionFail(r.error);
+        }
+        const device = runner.snapshot.device;
+        if (!device) return fail('INTERNAL', 'connected, but the device identity is missing');
+        return ok(toDevice(device));
+      } finally {
+        this.#connecting = false;
+      }
+    });
+  }
+
+  disconnect(input: Input<'disconnect'> = {}): Promise<Result<null>> {
+    return this.#run('disconnect', input, async () => {
+      if (!this.#conn) return ok(null);
+      if (this.outputMayBeOn()) return fail('ILLEGAL_STATE', 'output may be on: stop the session (or use the emergency stop) before disconnecting');
+      if (this.#connecting) return fail('ILLEGAL_STATE', 'a connection is being opened');
+      await this.#teardown();
+      return ok(null);
+    });
+  }
+
+  // ---- protocols ----------------------------------------------------------------------------------
+
+  listProtocols(input: Input<'listProtocols'> = {}): Promise<Result<CallOutput<'listProtocols'>>> {
+    return this.#run('listProtocols', input, () => {
+      const out: CallOutput<'listProtocols'> = BUILT_INS.map((b) => summary(b.protocol, true));
+      for (const entry of this.#protocols.list()) {
+        if (BUILT_INS.some((b) => b.id === entry.id)) continue; // a built-in id on disk is never used
+        if (entry.validation.ok) {
+          out.push(summary(entry.validation.protocol, false));
+          continue;
+        }
+        const json = entry.json as { name?: unknown; indication?: unknown } | undefined;
+        const first = entry.validation.errors[0];
+        out.push({
+          id: entry.id,
+          name: typeof json?.name === 'string' ? json.name : entry.id,
+          indication: typeof json?.indication === 'string' ? json.indication : '',
+          hash: '',
+          builtIn: false,
+          totalMin: 0,
+          phases: [],
+          sources: [],
+          problem: first ? formatProtocolError(first) : 'the file does not validate',
+        });
+      }
+      return ok(out);
+    });
+  }
+
+  loadProtocol(input: Input<'loadProtocol'>): Promise<Result<CallOutput<'loadProtocol'>>> {
+    return this.#run('loadProtocol', input, ({ id }) => {
+      const b = builtInProtocol(id);
+      if (b) return ok({ file: structuredClone(b.source), builtIn: true, validation: toValidation(validateProtocol(b.source), b.source) });
+      const entry = this.#protocols.read(id);
+      if (!entry) return fail('NOT_FOUND', `no protocol "${id}"`);
+      return ok({ file: entry.json ?? null, builtIn: false, validation: toValidation(entry.validation, entry.json) });
+    });
+  }
+
+  validateProtocol(input: Input<'validateProtocol'>): Promise<Result<CallOutput<'validateProtocol'>>> {
+    return this.#run('validateProtocol', input, ({ file }) => ok(toValidation(validateProtocol(file), file)));
+  }
+
+  saveProtocol(input: Input<'saveProtocol'>): Promise<Result<CallOutput<'saveProtocol'>>> {
+    return this.#run('saveProtocol', input, ({ file }) => {
+      const v = validateProtocol(file);
+      if (!v.ok) {
+        const details = v.errors.map((e) => ({ path: e.path || '(file)', message: e.message }));
+        return { ok: false, error: { code: 'BAD_INPUT', message: `the protocol is not saved: it has ${plural(details.length, 'problem')}, first ${formatProtocolError(v.errors[0]!)}`, details } };
+      }
+      const id = v.protocol.id;
+      if (builtInProtocol(id)) {
+        const message = `"${id}" is a built-in protocol and cannot be overwritten: give the copy a new id`;
+        return { ok: false, error: { code: 'BAD_INPUT', message, details: [{ path: 'id', message }] } };
+      }
+      try {
+        this.#protocols.save(id, file);
+      } catch (e) {
+        return fail('STORAGE', `cannot save protocol "${id}": ${message(e)}`);
+      }
+      return ok({ id, hash: v.hash });
+    });
+  }
+
+  // ---- screening ----------------------------------------------------------------------------------
+
+  screeningForm(input: Input<'screeningForm'>): Promise<Result<CallOutput<'screeningForm'>>> {
+    return this.#run('screeningForm', input, ({ protocolId }) => {
+      const found = this.#findProtocol(protocolId);
+      if (!found.ok) return found;
+      const protocol = found.data;
+      const questions: CallOutput<'screeningForm'>['questions'] = Object.entries(PATIENT_QUESTIONS).map(([id, q]) => ({
+        id,
+        text: q.text,
+        severity: q.severity,
+        scope: 'patient' as const,
+        source: q.source,
+      }));
+      if (protocol.channels.some((c) => PREGNANCY_REGIONS.includes(c.region))) {
+        questions.push({ id: 'pregnancy', text: PREGNANCY_QUESTION.text, severity: PREGNANCY_QUESTION.severity, scope: 'patient', source: PREGNANCY_QUESTION.source });
+      }
+      for (const [id, q] of Object.entries(SITE_QUESTIONS)) questions.push({ id, text: q.text, severity: q.severity, scope: 'site', source: q.source });
+      return ok({ questions, template: screeningTemplate(protocol) });
+    });
+  }
+
+  submitScreening(input: Input<'submitScreening'>): Promise<Result<CallOutput<'submitScreening'>>> {
+    return this.#run('submitScreening', input, async ({ protocolId, answers, acknowledgements }) => {
+      const found = this.#findProtocol(protocolId);
+      if (!found.ok) return found;
+      const protocol = found.data;
+      const parsed = parseScreeningAnswers(answers);
+      if (!parsed.ok) {
+        const details = parsed.errors.map((e) => ({ path: e.path || '(answers)', message: e.message }));
+        return { ok: false, error: { code: 'BAD_INPUT', message: `the screening answers are invalid: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details } };
+      }
+      const clinician = this.#settings.get().clinician;
+      if (acknowledgements.length > 0 && clinician === '') {
+        return fail('SCREENING', 'acknowledging a relative contraindication records who did it: set the clinician (initials or staff id) in the settings first');
+      }
+      const at = this.#wallClock().toISOString();
+      const acks: Acknowledgement[] = acknowledgements.map((id) => ({ id, by: clinician, at }));
+      const outcome = evaluateScreening(parsed.answers, { protocol, acknowledgements: acks });
+      const findings = outcome.record.findings.map((f) => ({ id: f.id, path: f.path, kind: f.kind, message: f.message, source: f.source }));
+      if (!outcome.ok) return ok({ status: outcome.status, findings, electrodes: [] });
+
+      const conn = this.#conn;
+      if (!conn) return fail('ILLEGAL_STATE', `the screening cleared the patient, but ${NOT_CONNECTED}; then submit it again`);
+      const prepared = conn.runner.prepare({ protocol, ...(clinician === '' ? {} : { clinician }) });
+      if (!prepared.ok) return sessionFail(prepared.error);
+      const checked = await conn.runner.submitScreening(outcome.cleared);
+      if (!checked.ok) return sessionFail(checked.error);
+      return ok({ status: 'cleared', findings, electrodes: checked.value.map(toElectrode) });
+    });
+  }
+
+  // ---- the session --------------------------------------------------------------------------------
+
+  checkElectrodes(input: Input<'checkElectrodes'> = {}): Promise<Result<CallOutput<'checkElectrodes'>>> {
+    return this.#session('checkElectrodes', input, async (runner) => {
+      const r = await runner.checkElectrodes();
+      return r.ok ? ok(r.value.map(toElectrode)) : sessionFail(r.error);
+    });
+  }
+
+  start(input: Input<'start'>): Promise<Result<null>> {
+    return this.#session('start', input, async (runner, { targetMa }) => done(await runner.start({ targetMa })));
+  }
+
+  titrate(input: Input<'titrate'>): Promise<Result<CallOutput<'titrate'>>> {
+    return this.#session('titrate', input, (runner, { deltaMa, channel }) => {
+      const r = runner.titrate(deltaMa, channel);
+      return r.ok ? ok({ targetMa: r.value }) : sessionFail(r.error);
+    });
+  }
+
+  pause(input: Input<'pause'> = {}): Promise<Result<null>> {
+    return this.#session('pause', input, async (runner) => done(await runner.pause()));
+  }
+
+  resume(input: Input<'resume'> = {}): Promise<Result<null>> {
+    return this.#session('resume', input, async (runner) => done(await runner.resume()));
+  }
+
+  stop(input: Input<'stop'> = {}): Promise<Result<null>> {
+    return this.#session('stop', input, async (runner) => done(await runner.stop()));
+  }
+
+  /** The UI's e-stop. Without a device there is no output to stop: ok. */
+  estop(input: Input<'estop'>): Promise<Result<null>> {
+    return this.#run('estop', input, ({ source }) => this.emergencyStop(source));
+  }
+
+  clear(input: Input<'clear'> = {}): Promise<Result<null>> {
+    return this.#session('clear', input, async (runner) => done(await runner.clear()));
+  }
+
+  newSession(input: Input<'newSession'> = {}): Promise<Result<null>> {
+    return this.#session('newSession', input, (runner) => done(runner.newSession()));
+  }
+
+  addNote(input: Input<'addNote'>): Promise<Result<null>> {
+    return this.#session('addNote', input, (runner, { text }) => done(runner.addNote(text)));
+  }
+
+  acknowledgeAlarm(input: Input<'acknowledgeAlarm'>): Promise<Result<null>> {
+    return this.#session('acknowledgeAlarm', input, (runner, { id }) => done(runner.acknowledgeAlarm(id, this.#settings.get().clinician || 'clinician')));
+  }
+
+  getSnapshot(input: Input<'getSnapshot'> = {}): Promise<Result<Snapshot>> {
+    return this.#run('getSnapshot', input, () => ok(this.#snapshot.value));
+  }
+
+  // ---- records ------------------------------------------------------------------------------------
+
+  listSessions(input: Input<'listSessions'> = {}): Promise<Result<CallOutput<'listSessions'>>> {
+    return this.#run('listSessions', input, async () => ok(await this.#sessions.list()));
+  }
+
+  openReport(input: Input<'openReport'>): Promise<Result<CallOutput<'openReport'>>> {
+    return this.#run('openReport', input, async ({ sessionId, format }) => {
+      const found = await this.#sessions.open(sessionId);
+      if (!found) return fail('NOT_FOUND', `no session "${sessionId}" in ${this.#sessions.dir}`);
+      const { read } = found;
+      const unreadable = read.problems.find((p) => p.kind === 'unreadable' || p.kind === 'internal');
+      if (unreadable) return fail('STORAGE', unreadable.message);
+      if (read.records.length === 0) return fail('STORAGE', `${found.file} holds no readable record`);
+      const content = renderReport(buildReport(read), format);
+      return ok({ format, content, intact: journalIntact(read) });
+    });
+  }
+
+  // ---- settings -----------------------------------------------------------------------------------
+
+  getSettings(input: Input<'getSettings'> = {}): Promise<Result<CallOutput<'getSettings'>>> {
+    return this.#run('getSettings', input, () => ok(this.#settings.get()));
+  }
+
+  setSettings(input: Input<'setSettings'>): Promise<Result<CallOutput<'setSettings'>>> {
+    return this.#run('setSettings', input, (partial) => {
+      let r: ReturnType<SettingsStore['set']>;
+      try {
+        r = this.#settings.set(dropUndefined(partial));
+      } catch (e) {
+        return fail('STORAGE', `cannot save the settings: ${message(e)}`);
+      }
+      if (!r.ok) return { ok: false, error: { code: 'BAD_INPUT', message: r.errors.map((e) => `${e.path}: ${e.message}`).join('; '), details: r.errors } };
+      return ok(r.settings);
+    });
+  }
+
+  // ---- internals ----------------------------------------------------------------------------------
+
+  /** Parse the input, run the body, turn anything thrown into INTERNAL. The body starts synchronously. */
+  async #run<C extends CallName>(
+    call: C,
+    input: unknown,
+    body: (input: Parsed<C>) => Promise<Result<CallOutput<C>>> | Result<CallOutput<C>>,
+  ): Promise<Result<CallOutput<C>>> {
+    const parsed = parseInput(call, input);
+    if (!parsed.ok) return { ok: false, error: parsed.error };
+    try {
+      return await body(parsed.data);
+    } catch (e) {
+      return internal(call, e);
+    }
+  }
+
+  /** A call that needs a connected session runner. */
+  #session<C extends CallName>(
+    call: C,
+    input: unknown,
+    body: (runner: SessionRunner, input: Parsed<C>) => Promise<Result<CallOutput<C>>> | Result<CallOutput<C>>,
+  ): Promise<Result<CallOutput<C>>> {
+    return this.#run(call, input, (parsed) => {
+      const conn = this.#conn;
+      if (!conn) return fail('ILLEGAL_STATE', NOT_CONNECTED);
+      return body(conn.runner, parsed);
+    });
+  }
+
+  #findProtocol(id: string): Result<Protocol> {
+    const b = builtInProtocol(id);
+    if (b) return ok(b.protocol);
+    const entry = this.#protocols.read(id);
+    if (!entry) return fail('NOT_FOUND', `no protocol "${id}"`);
+    if (!entry.validation.ok) {
+      return fail('BAD_INPUT', `protocol "${id}" is invalid and cannot be used: ${entry.validation.errors.map(formatProtocolError).join('; ')}`);
+    }
+    return ok(entry.validation.protocol);
+  }
+
+  #publish(snapshot: Snapshot): void {
+    if (this.#snapshot.closed) return;
+    this.#snapshot.next(snapshot);
+    this.#emit({ event: 'snapshot', data: snapshot });
+  }
+
+  #emit(event: ServiceEvent): void {
+    if (!this.#events.closed) this.#events.next(event);
+  }
+
+  /** Let go of the device: end the session record, stop the loop, close the port. Never throws. */
+  async #teardown(): Promise<void> {
+    const conn = this.#conn;
+    if (!conn) return;
+    this.#conn = undefined;
+    for (const s of conn.subs) s.unsubscribe();
+    try {
+      conn.runner.disconnect();
+      conn.runner.dispose();
+      conn.client.dispose();
+      await conn.opened.close();
+    } catch {
+      // Closing a port that is already gone: nothing more to do.
+    }
+    this.#publish(IDLE);
+  }
+}
+
+// ---- mapping -----------------------------------------------------------------------------------------
+
+function ok<T>(data: T): { ok: true; data: T } {
+  return { ok: true, data };
+}
+
+function fail(code: ContractError['code'], message: string): { ok: false; error: ContractError } {
+  return { ok: false, error: { code, message } };
+}
+
+function internal(call: string, e: unknown): { ok: false; error: ContractError } {
+  return fail('INTERNAL', `${call} failed unexpectedly: ${message(e)}`);
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function dropUndefined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
+/** The session layer's errors on the contract's codes. */
+export function sessionFail(e: SessionError): { ok: false; error: ContractError } {
+  switch (e.code) {
+    case 'IllegalInState':
+      return fail('ILLEGAL_STATE', e.message);
+    case 'LimitExceeded': {
+      const details = e.violations.map((v) => ({ path: v.field, message: v.message }));
+      return { ok: false, error: { code: 'LIMIT', message: e.message, ...(details.length > 0 ? { details } : {}) } };
+    }
+    case 'Device':
+      return fail('DEVICE', e.message);
+    case 'Invalid':
+      return fail('BAD_INPUT', e.message);
+  }
+}
+
+function done(r: { ok: true } | { ok: false; error: SessionError }): Result<null> {
+  return r.ok ? ok(null) : sessionFail(r.error);
+}
+
+function toDevice(d: NonNullable<SessionSnapshot['device']>): CallOutput<'connect'> {
+  const l = d.limits;
+  return {
+    transport: d.transport,
+    model: d.model,
+    firmware: d.firmware,
+    serial: d.serial,
+    bootId: d.bootId,
+    limits: {
+      channels: l.channels,
+      frequencyHz: { min: l.frequencyHz.min, max: l.frequencyHz.max },
+      pulseWidthUs: { min: l.pulseWidthUs.min, max: l.pulseWidthUs.max },
+      amplitudeMa: { min: l.amplitudeMa.min, max: l.amplitudeMa.max },
+      maxChargePerPhaseUc: l.maxChargePerPhaseUc,
+      maxDurationS: l.maxDurationS,
+      complianceV: l.complianceV,
+      watchdogMs: l.watchdogMs,
+    },
+  };
+}
+
+function toElectrode(e: { readonly channel: number; readonly impedanceOhm: number | 'OPEN'; readonly ok: boolean; readonly reason?: string }): Snapshot['electrodes'][number] {
+  return { channel: e.channel, impedanceOhm: e.impedanceOhm, ok: e.ok, ...(e.reason === undefined ? {} : { reason: e.reason }) };
+}
+
+function toTelemetry(t: TelemetrySample): EventData<'telemetry'> {
+  return { atMs: t.atMs, channel: t.channel, measuredMa: t.measuredMa, commandedMa: t.commandedMa, targetMa: t.targetMa, impedance: t.impedance };
+}
+
+/** The runner's snapshot in the contract's shape (every field copied: the schemas are strict). */
+export function toSnapshot(s: SessionSnapshot): Snapshot {
+  return {
+    state: s.state,
+    ...(s.reason === undefined ? {} : { reason: s.reason }),
+    latched: s.latched,
+    ...(s.device ? { device: toDevice(s.device) } : {}),
+    ...(s.protocol ? { protocol: { id: s.protocol.id, name: s.protocol.name, hash: s.protocol.hash } } : {}),
+    ...(s.sessionId === undefined ? {} : { sessionId: s.sessionId }),
+    ...(s.journal === undefined ? {} : { journal: s.journal }),
+    ...(s.phase
+      ? {
+          phase: {
+            index: s.phase.index,
+            count: s.phase.count,
+            name: s.phase.name,
+            elapsedS: s.phase.elapsedS,
+            durationS: s.phase.durationS,
+            frequencyHz: s.phase.frequencyHz,
+          },
+        }
+      : {}),
+    elapsedS: s.elapsedS,
+    totalS: s.totalS,
+    channels: s.channels.map((c) => ({
+      channel: c.channel,
+      region: c.region,
+      side: c.side,
+      sites: [...c.sites],
+      targetMa: c.targetMa,
+      commandedMa: c.commandedMa,
+      measuredMa: c.measuredMa,
+      impedance: c.impedance,
+      on: c.on,
+      maxMa: c.maxMa,
+      deliveredUc: c.deliveredUc,
+    })),
+    electrodes: s.electrodes.map(toElectrode),
+    warnings: s.warnings.map((w) => ({ limit: w.limit, field: w.field, value: w.value, threshold: w.threshold, unit: w.unit, source: w.source, message: w.message })),
+    alarms: s.alarms.map((a) => ({
+      id: a.id,
+      priority: a.priority,
+      cause: a.cause,
+      action: a.action,
+      atMs: a.atMs,
+      ...(a.channel === undefined ? {} : { channel: a.channel }),
+    })),
+  };
+}
+
+/** "2 Hz continuous, 250 µs, up to 10 mA" for each phase. */
+function summary(p: Protocol, builtIn: boolean): CallOutput<'listProtocols'>[number] {
+  return {
+    id: p.id,
+    name: p.name,
+    indication: p.indication,
+    hash: p.hash,
+    builtIn,
+    totalMin: totalDurationMin(p),
+    phases: p.phases.map((ph) => `${describePattern(ph.pattern)}, ${ph.pulseWidthUs} µs, up to ${withUnit(ph.amplitude.maxMa, 'mA')}`),
+    sources: p.sources.map((s) => ({ key: s.key, citation: s.citation, verified: [...s.verified], unverified: [...s.unverified] })),
+  };
+}
+
+/** A validation in the contract's shape, with per-phase figures whenever the file passes the schema. */
+function toValidation(v: ProtocolValidation, json: unknown): CallOutput<'validateProtocol'> {
+  const strip = (e: { path: string; message: string }) => ({ path: e.path, message: e.message });
+  return {
+    valid: v.ok,
+    errors: v.ok ? [] : v.errors.map(strip),
+    warnings: v.warnings.map(strip),
+    ...(v.ok ? { hash: v.hash } : {}),
+    figures: figuresOf(v.ok ? v.protocol : undefined, json),
+  };
+}
+
+function figuresOf(valid: Protocol | undefined, json: unknown): CallOutput<'validateProtocol'>['figures'] {
+  let protocol = valid;
+  if (!protocol) {
+    const parsed = ProtocolSchema.safeParse(json);
+    if (!parsed.success) return [];
+    try {
+      protocol = normalizeProtocol(parsed.data, '');
+    } catch {
+      return [];
+    }
+  }
+  const p = protocol;
+  return p.phases.flatMap((_, i) => {
+    try {
+      const f = phaseFigures(p, i);
+      return [
+        {
+          phaseIndex: i,
+          atMa: f.atMa,
+          figures: f.figures
+            .filter((x) => Number.isFinite(x.value))
+            .map((x) => ({
+              key: x.key,
+              label: x.label,
+              value: x.value,
+              unit: x.unit,
+              ...(x.limit === undefined ? {} : { limit: x.limit }),
+              status: x.status,
+              ...(x.source === undefined ? {} : { source: x.source }),
+            })),
+        },
+      ];
+    } catch {
+      return [];
+    }
+  });
+}
