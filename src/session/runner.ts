@@ -192,6 +192,7 @@ export class SessionRunner {
   #loop: Subscription | undefined;
   #lastHeartbeatAt = -Infinity;
   #ampBusy = false;
+  #aborting = false;
   #lastRefusal: string | undefined;
   #deviceSubs: Subscription[] = [];
   #recorderSub: Subscription | undefined;
@@ -547,7 +548,7 @@ export class SessionRunner {
   }
 
   async #failOutput(error: DeviceError): Promise<SessionResult> {
-    await this.#abort(describeDeviceError(error));
+    if (error.code !== 'Cancelled') await this.#abort(describeDeviceError(error));
     return this.#deviceError(error);
   }
 
@@ -578,7 +579,8 @@ export class SessionRunner {
     this.#publish();
     const r = await this.#client.request('STOP', {});
     if (!r.ok) {
-      await this.#abort(`STOP failed: ${describeDeviceError(r.error)}`);
+      // Withdrawn because an e-stop overtook it: the e-stop is taking output down, not a failure.
+      if (r.error.code !== 'Cancelled') await this.#abort(`STOP failed: ${describeDeviceError(r.error)}`);
       return this.#deviceError(r.error);
     }
     return { ok: true, value: undefined };
@@ -787,6 +789,18 @@ export class SessionRunner {
       if (this.#state !== 'aborted' && portGone) this.#stopLoop();
       return;
     }
+    // Re-entry (an abort's own records failing to write report a journal failure, which would
+    // abort again) is ignored: the first abort is already taking output down.
+    if (this.#aborting) return;
+    this.#aborting = true;
+    try {
+      await this.#abortOnce(reason, portGone, alarm);
+    } finally {
+      this.#aborting = false;
+    }
+  }
+
+  async #abortOnce(reason: string, portGone: boolean, alarm: { cause: string; action: string; channel?: number } | undefined): Promise<void> {
     const acked = portGone ? undefined : this.#client.estop();
     this.#interrupt();
     for (const c of this.#channels) c.on = false;
