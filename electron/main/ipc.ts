@@ -34,8 +34,12 @@ export interface IpcTarget {
   send(channel: string, ...args: unknown[]): void;
 }
 
-/** Validates one wire message and runs the call; resolves to the call's Result, never rejects. */
-export type Dispatch = (message: unknown) => Promise<Result<unknown>>;
+/**
+ * Validates one wire message and runs the call (src/app/dispatch.ts `createDispatcher`); resolves
+ * to the reply `{id, result}` and never rejects. Over invoke the reply is already matched to its
+ * request, so the renderer is given `result` alone.
+ */
+export type Dispatch = (message: unknown) => Promise<{ readonly result: Result<unknown> }>;
 
 export interface IpcDeps {
   readonly ipcMain: IpcMainLike;
@@ -89,7 +93,7 @@ export function bindIpc(deps: IpcDeps): IpcBinding {
     }
     if (args.length !== 1) return failure('BAD_INPUT', `expected one message {id, call, input}, got ${args.length} arguments`);
     try {
-      return await deps.dispatch(args[0]);
+      return (await deps.dispatch(args[0])).result;
     } catch (err) {
       // The dispatcher never throws by contract; this is a last line, not a code path.
       log('error', `dispatch threw: ${err instanceof Error ? err.message : String(err)}`);

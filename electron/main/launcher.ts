@@ -5,6 +5,7 @@
  *   2. make sure the Electron binary is present: `npm ci` runs no install scripts here (.npmrc),
  *      so on first use run electron's own `install.js`, which downloads it; without internet,
  *      say so and point to `npm run web`;
+ *      (with `--build-only`, stop after step 1: electron-builder packs out/);
  *   3. run Electron on the app directory (package.json "main" is electron/main/entry.cjs, which
  *      requires out/main/main.cjs), passing signals through and returning its exit code.
  *
@@ -66,12 +67,19 @@ export function noElectronMessage(outcome: InstallOutcome): string {
   ].join('\n');
 }
 
+/** `node electron/start.js --build-only`: write the bundles to out/ (for electron-builder) and stop. */
+export const BUILD_ONLY = '--build-only';
+
 export async function launch(argv: readonly string[], deps: LauncherDeps): Promise<number> {
   try {
     await deps.build();
   } catch (e) {
     deps.err(`npm start: bundling the app failed: ${e instanceof Error ? e.message : String(e)}\n`);
     return EXIT_BUILD_FAILED;
+  }
+  if (argv.includes(BUILD_ONLY)) {
+    deps.out('npm start: bundles written to out/ (renderer, preload, main)\n');
+    return 0;
   }
 
   let binary = deps.electronBinary();
@@ -132,7 +140,7 @@ export function bundleOptions(root: string) {
       platform: 'node',
       target: 'node22',
       external: ['electron'],
-      sourcemap: 'inline',
+      sourcemap: false,
       logLevel: 'warning',
     },
     main: {

@@ -20,7 +20,7 @@ export interface FrameLike {
 }
 
 /** The part of Electron's WebContents the shell uses (structural). */
-export interface WebContentsLike extends HardenableContents {
+export type WebContentsLike = HardenableContents & {
   readonly mainFrame: FrameLike;
   isDestroyed(): boolean;
   send(channel: string, ...args: unknown[]): void;
@@ -29,7 +29,7 @@ export interface WebContentsLike extends HardenableContents {
   on(event: 'unresponsive', listener: () => void): unknown;
   on(event: 'responsive', listener: () => void): unknown;
   on(event: 'preload-error', listener: (event: unknown, preloadPath: string, error: Error) => void): unknown;
-}
+};
 
 /** The part of Electron's BrowserWindow the shell uses (structural). */
 export interface WindowLike {

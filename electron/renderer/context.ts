@@ -41,8 +41,8 @@ export class AppContext {
   readonly protocolsChanged = new Topic<ProtocolSummary[]>();
   readonly screens = new Topic<ScreenName>();
   readonly notices = new Topic<Notice | undefined>();
-  /** Screens that want the session shown fresh (e.g. after "New session"). */
-  readonly sessionReset = new Topic<void>();
+  /** Open a session's report on the History screen. */
+  readonly reportRequests = new Topic<string>();
 
   constructor(api: EdnApi) {
     this.api = api;

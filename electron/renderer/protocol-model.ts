@@ -173,6 +173,14 @@ export const REGIONS = [
   'thorax',
 ] as const;
 
+/** Regions no channel may use (validation refuses them with the reason); the editor does not offer them. */
+export const FORBIDDEN_REGIONS: readonly string[] = ['head', 'face', 'anterior-neck', 'thorax'];
+
+/** "ankle-foot" -> "ankle / foot", "low-back" -> "low back". */
+export function regionText(region: string): string {
+  return region === 'ankle-foot' ? 'ankle / foot' : region === 'forearm-hand' ? 'forearm / hand' : region.replace(/-/g, ' ');
+}
+
 export const SIDES = ['affected', 'left', 'right', 'midline'] as const;
 export const WAVEFORMS = ['biphasic-symmetric', 'biphasic-asymmetric'] as const;
 export const FREQUENCY_MODES = ['steady', 'dense-disperse', 'burst'] as const;
@@ -292,4 +300,70 @@ export function pulseOutline(waveform: string, pulseWidthUs: number, amplitudeMa
   const x = [-lead, 0, 0, pw, pw, end, end, end + lead];
   const y = [0, 0, -a, -a, second.ma, second.ma, 0, 0];
   return { x, y };
+}
+
+// ---- field names in words ----------------------------------------------------------------------
+
+const LABELS: Record<string, string> = {
+  '': 'The file',
+  format: 'Format',
+  id: 'Id',
+  name: 'Name',
+  indication: 'Indication',
+  description: 'Description',
+  schedule: 'Schedule',
+  aftercare: 'Aftercare advice',
+  electrode: 'Needle',
+  'electrode.kind': 'Electrode kind',
+  channels: 'Channels',
+  phases: 'Phases',
+  sources: 'Sources',
+  'channels[i].region': 'Region',
+  'channels[i].side': 'Side',
+  'channels[i].sites': 'Needle sites',
+  'phases[i].name': 'Phase name',
+  'phases[i].waveform': 'Waveform',
+  'phases[i].pattern': 'Frequency pattern',
+  'phases[i].amplitude': 'Amplitude',
+  'phases[i].amplitude.titration': 'Titration rule',
+  'phases[i].notes': 'Notes',
+  'sources[i].key': 'Key',
+  'sources[i].citation': 'Citation',
+  'sources[i].doi': 'DOI',
+  'sources[i].registry': 'Trial registry id',
+  'sources[i].pmcid': 'PubMed Central id',
+  'sources[i].verified': 'Verified fields',
+  'sources[i].unverified': 'Unverified fields',
+  'sources[i].note': 'Note',
+};
+
+/** A path in words for the error summary: "Phase 1 › Maximum amplitude", "Channel entry 2 › Region". */
+export function pathLabel(path: string): string {
+  const segs = parsePath(path);
+  if (!segs) return path;
+  if (segs.length === 0) return LABELS['']!;
+  const parts: string[] = [];
+  const listNames: Record<string, string> = { channels: 'Channel entry', phases: 'Phase', sources: 'Source' };
+  const head = segs[0];
+  const index = segs[1];
+  let from = 0;
+  if (typeof head === 'string' && listNames[head] && typeof index === 'number') {
+    parts.push(`${listNames[head]} ${index + 1}`);
+    from = 2;
+  }
+  if (segs.length > from) {
+    // The longest prefix of the path that has a name; a list index after it is an item number.
+    for (let end = segs.length; end > from; end--) {
+      const prefix = formatPath(segs.slice(0, end));
+      const label = numericField(prefix)?.label ?? LABELS[fieldKey(prefix)];
+      if (label !== undefined) {
+        parts.push(label);
+        const item = segs[end];
+        if (typeof item === 'number') parts.push(`item ${item + 1}`);
+        break;
+      }
+      if (end === from + 1) parts.push(String(segs[segs.length - 1]));
+    }
+  }
+  return parts.join(' › ');
 }

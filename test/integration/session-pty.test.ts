@@ -75,7 +75,7 @@ async function createHost(): Promise<SessionHost> {
     runner,
     client,
     journals,
-    deviceEvents: seen.events as readonly SeenDeviceEvent[],
+    deviceEvents: seen.events,
     traffic,
     jitterMs: JITTER_MS,
     timerSlackMs: 1,

@@ -26,6 +26,8 @@ export interface EdnExit {
 }
 
 const running = new Set<EdnProcess>();
+/** Every process started since the last stopAllEdn(). */
+const started = new Set<EdnProcess>();
 
 export class EdnProcess {
   /** Every stdout line that is a JSON object, in order. */
@@ -131,6 +133,8 @@ export function startEdn(args: readonly string[], options: { readonly env?: Read
   });
   const p = new EdnProcess(child, args);
   running.add(p);
+  started.add(p);
+  installEdnExitHook();
   return p;
 }
 
@@ -148,18 +152,20 @@ export async function runEdn(args: readonly string[], timeoutMs = 20_000): Promi
  */
 export async function stopAllEdn(): Promise<string[]> {
   const left: string[] = [];
-  for (const p of [...running]) {
-    left.push(`edn ${p.args.join(' ')} (pid ${p.pid}) was still running`);
-    killGroup(p.pid);
-    await p.exited;
+  for (const p of [...started]) {
+    if (p.exit === undefined) {
+      left.push(`edn ${p.args[0] ?? ''} (pid ${p.pid}) was still running`);
+      killGroup(p.pid);
+      await p.exited;
+    }
+    const group = processesInGroup(p.pid);
+    if (group.length > 0) {
+      left.push(`edn ${p.args[0] ?? ''} (pid ${p.pid}) left processes running: ${group.join(', ')}`);
+      killGroup(p.pid);
+    }
   }
-  running.clear();
+  started.clear();
   return left;
-}
-
-/** Processes still alive in the group of `p` (it and anything it started). */
-export function leftovers(p: EdnProcess): number[] {
-  return processesInGroup(p.pid);
 }
 
 function killGroup(pgid: number): void {
@@ -173,7 +179,7 @@ function killGroup(pgid: number): void {
 
 let exitHookInstalled = false;
 /** If the test process exits with edn processes running, kill their groups. */
-export function installEdnExitHook(): void {
+function installEdnExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once('exit', () => {

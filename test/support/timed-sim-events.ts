@@ -41,7 +41,7 @@ export function timeSimEvents(sim: SimProcess, clock: () => number = () => perfo
         continue; // SimProcess collects non-JSON lines (there must be none); a line cut by attaching mid-stream lands here too
       }
       if (typeof value !== 'object' || value === null || typeof (value as { event?: unknown }).event !== 'string') continue;
-      const e = { ...(value as SimJsonEvent), at };
+      const e: TimedSimEvent = { ...(value as SimJsonEvent), at };
       events.push(e);
       if (e.event === 'output' && typeof e.channel === 'number') outputs.set(e.channel, { on: e.on === true, amplitudeMa: Number(e.amplitudeMa) });
     }
