@@ -44,8 +44,12 @@ export const EXIT_NO_ELECTRON = 3;
 /** Exit code when bundling failed. */
 export const EXIT_BUILD_FAILED = 2;
 
+/** The last `n` lines of what the installer printed that say something (stack frames left out). */
 function lastLines(text: string, n: number): string {
-  const lines = text.split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l.length > 0);
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trimEnd())
+    .filter((l) => l.length > 0 && !/^\s*at\s/.test(l));
   return lines.slice(-n).join('\n');
 }
 

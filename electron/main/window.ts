@@ -29,6 +29,7 @@ export type WebContentsLike = HardenableContents & {
   on(event: 'unresponsive', listener: () => void): unknown;
   on(event: 'responsive', listener: () => void): unknown;
   on(event: 'preload-error', listener: (event: unknown, preloadPath: string, error: Error) => void): unknown;
+  on(event: 'will-prevent-unload', listener: (event: PreventableEvent) => void): unknown;
 };
 
 /** The part of Electron's BrowserWindow the shell uses (structural). */
@@ -73,7 +74,7 @@ export interface MainWindow<W extends WindowLike> {
   readonly window: W;
   /** Closes the window without asking (quitting on a signal); output is the caller's concern. */
   closeWithoutAsking(): void;
-  /** Whether the window is gone (or closing for good). */
+  /** Whether the window is gone. */
   isClosed(): boolean;
   /** Brings the window to the front (a second instance was started). */
   focus(): void;
@@ -121,7 +122,11 @@ export function createMainWindow<W extends WindowLike>(deps: MainWindowDeps<W>):
   const contents = window.webContents;
   hardenContents(contents, deps.appUrl, deps.refused);
 
-  let closing = false; // the close was confirmed (or needs no confirmation): let it through
+  // A confirmed close ("Stop and quit", or a signal): the next 'close' passes without asking, and a
+  // page's beforeunload may not keep the window open. One-shot, so a close that a page's
+  // beforeunload cancelled when no output was on can never let a later close skip the question.
+  let bypassNextClose = false;
+  let forcing = false;
   let closed = false;
   let asking = false;
   let crashReloads = 0;
@@ -132,7 +137,7 @@ export function createMainWindow<W extends WindowLike>(deps: MainWindowDeps<W>):
     const on = service.outputMayBeOn();
     log('error', `renderer gone (${details.reason}, exit ${details.exitCode})${on ? ': emergency stop' : ''}`);
     if (on) void estop(service, 'renderer-crash', log);
-    if (closing || closed || window.isDestroyed() || details.reason === 'clean-exit') return;
+    if (forcing || closed || window.isDestroyed() || details.reason === 'clean-exit') return;
     if (crashReloads >= maxCrashReloads) {
       log('error', `renderer crashed ${crashReloads + 1} times; not reloading again`);
       return;
@@ -150,10 +155,11 @@ export function createMainWindow<W extends WindowLike>(deps: MainWindowDeps<W>):
 
   // ---- closing during a session asks, and stops output before the window goes.
   window.on('close', (event) => {
-    if (closing || !service.outputMayBeOn()) {
-      closing = true;
+    if (bypassNextClose) {
+      bypassNextClose = false;
       return;
     }
+    if (!service.outputMayBeOn()) return;
     event.preventDefault();
     if (asking) return;
     asking = true;
@@ -163,8 +169,7 @@ export function createMainWindow<W extends WindowLike>(deps: MainWindowDeps<W>):
         async ({ response }) => {
           if (response !== STOP_AND_QUIT) return;
           await estop(service, 'window-close', log);
-          closing = true;
-          if (!window.isDestroyed()) window.close();
+          forceClose();
         },
         (err: unknown) => log('error', `close dialog failed: ${err instanceof Error ? err.message : String(err)}`),
       )
@@ -172,20 +177,27 @@ export function createMainWindow<W extends WindowLike>(deps: MainWindowDeps<W>):
         asking = false;
       });
   });
+  contents.on('will-prevent-unload', (event) => {
+    if (forcing) event.preventDefault(); // ignore the page's beforeunload: the close was confirmed
+  });
   window.on('closed', () => {
     closed = true;
   });
+
+  function forceClose(): void {
+    if (closed || window.isDestroyed()) return;
+    bypassNextClose = true;
+    forcing = true;
+    window.close();
+  }
 
   window.once('ready-to-show', () => window.show());
   window.loadFile(deps.indexPath).catch((err: unknown) => log('error', `could not load ${deps.indexPath}: ${err instanceof Error ? err.message : String(err)}`));
 
   return {
     window,
-    closeWithoutAsking() {
-      closing = true;
-      if (!closed && !window.isDestroyed()) window.close();
-    },
-    isClosed: () => closed || closing,
+    closeWithoutAsking: forceClose,
+    isClosed: () => closed || window.isDestroyed(),
     focus() {
       if (closed || window.isDestroyed()) return;
       if (window.isMinimized()) window.restore();

@@ -6,8 +6,10 @@
  * `{id, result}` and pushes `{event, data}`. The page's URL carries the session token
  * (`?token=...`), which the socket URL repeats; the host also checks the Origin.
  *
- * A call made while the socket is down, or pending when it drops, resolves to an error result
- * (never hangs): the UI says the controller is unreachable. The socket reconnects on its own.
+ * Calls made before the socket first opens wait for it (the page's first requests). After that, a
+ * call made while the socket is down, or pending when it drops, resolves to an error result at once
+ * (never hangs, and is never sent late: a titration must not arrive after the moment it was meant
+ * for). The socket reconnects on its own.
  */
 import { type CallName, type EdnApi, type EventName, WireEventSchema, WireReplySchema, makeApi } from '../../src/app/contract.js';
 
@@ -71,6 +73,9 @@ export function connectWebSocket(url: string, options: WsApiOptions = {}): WsApi
   let closedByUs = false;
   let delay = baseDelay;
   let reconnectTimer: unknown;
+  let everOpened = false;
+  /** Calls waiting for the first open. */
+  const waiting: (() => void)[] = [];
 
   const fail = (message: string) => ({ ok: false, error: { code: 'INTERNAL', message } });
 
@@ -121,7 +126,9 @@ export function connectWebSocket(url: string, options: WsApiOptions = {}): WsApi
     socket = s;
     s.onopen = () => {
       delay = baseDelay;
+      everOpened = true;
       setState('open');
+      for (const send of waiting.splice(0)) send();
     };
     s.onmessage = (ev) => onMessage(ev.data);
     s.onerror = () => {
@@ -150,16 +157,25 @@ export function connectWebSocket(url: string, options: WsApiOptions = {}): WsApi
 
   const invoke = (call: CallName, input: unknown): Promise<unknown> =>
     new Promise((resolve) => {
-      if (!socket || socket.readyState !== OPEN) {
-        resolve(fail('the controller is not reachable (the connection is down); it reconnects on its own'));
-        return;
-      }
       const id = nextId++;
-      const timer = timers.set(() => {
-        if (pending.delete(id)) resolve(fail(`the controller did not answer "${call}" within ${Math.round(callTimeoutMs / 1000)} s`));
-      }, callTimeoutMs);
-      pending.set(id, { resolve, timer });
-      socket.send(JSON.stringify({ id, call, input }));
+      let settled = false;
+      const settle = (result: unknown) => {
+        if (settled) return;
+        settled = true;
+        timers.clear(timer);
+        pending.delete(id);
+        resolve(result);
+      };
+      const timer = timers.set(() => settle(fail(`the controller did not answer "${call}" within ${Math.round(callTimeoutMs / 1000)} s`)), callTimeoutMs);
+      const send = () => {
+        if (settled) return;
+        if (closedByUs) return settle(fail('the page is closing'));
+        if (!socket || socket.readyState !== OPEN) return settle(fail('the controller is not reachable (the connection is down); it reconnects on its own'));
+        pending.set(id, { resolve: settle, timer });
+        socket.send(JSON.stringify({ id, call, input }));
+      };
+      if (!everOpened && !closedByUs) waiting.push(send);
+      else send();
     });
 
   const subscribe = (listener: (event: EventName, data: unknown) => void) => {
@@ -185,6 +201,7 @@ export function connectWebSocket(url: string, options: WsApiOptions = {}): WsApi
     close() {
       closedByUs = true;
       if (reconnectTimer !== undefined) timers.clear(reconnectTimer);
+      for (const send of waiting.splice(0)) send();
       failPending('the page is closing');
       socket?.close(1000, 'closing');
     },

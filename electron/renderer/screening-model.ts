@@ -40,7 +40,8 @@ export function screeningGroups(form: ScreeningForm): ScreeningGroup[] {
   const perSite = form.questions.filter((q) => q.scope === 'site');
   const groups: ScreeningGroup[] = [{ title: 'About the patient', items: patient.map((q) => ({ path: `answers.${answerKey(q.id)}`, question: q })) }];
   sites.forEach((site, i) => {
-    const label = `${String(site.region ?? 'site').replace(/-/g, ' ')} (${String(site.side ?? '')})`;
+    const region = typeof site.region === 'string' ? site.region.replace(/-/g, ' ') : 'site';
+    const label = typeof site.side === 'string' ? `${region} (${site.side})` : region;
     groups.push({ title: `At the ${label}`, items: perSite.map((q) => ({ path: `sites[${i}].${answerKey(q.id)}`, question: q, site: label })) });
   });
   return groups.filter((g) => g.items.length > 0);

@@ -85,16 +85,10 @@ export function alarmViews(alarms: readonly Alarm[]): AlarmView[] {
 /** What the end of a session says, in words. */
 export function endText(s: Pick<Snapshot, 'state' | 'reason'>): string {
   const why = s.reason ? `: ${s.reason}` : '';
-  switch (s.state) {
-    case 'completed':
-      return `Session completed${why}.`;
-    case 'stopped':
-      return `Session stopped${why}.`;
-    case 'aborted':
-      return `Session aborted${why}.`;
-    default:
-      return '';
-  }
+  if (s.state === 'completed') return `Session completed${why}.`;
+  if (s.state === 'stopped') return `Session stopped${why}.`;
+  if (s.state === 'aborted') return `Session aborted${why}.`;
+  return '';
 }
 
 // ---- telemetry -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import { schemaCommand } from './commands/schema.js';
 import { screeningTemplateCommand } from './commands/screening-template.js';
 import { simulateCommand } from './commands/simulate.js';
 import { validateCommand } from './commands/validate.js';
+import { webCommand } from './commands/web.js';
 
 /** Every subcommand, in the order `edn --help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -19,6 +20,7 @@ export const COMMANDS: readonly Command[] = [
   schemaCommand,
   screeningTemplateCommand,
   reportCommand,
+  webCommand,
 ];
 
 export function helpText(): string {

@@ -243,26 +243,28 @@ export class DeviceClient {
   estop(): Promise<Result<void>> {
     this.#latched = true;
     if (this.#estop) return this.#estop;
-    // Write first; bookkeeping after. Nothing here may stand between the call and the bytes.
     const seq = this.#takeSeq();
     const line = encode({ type: 'request', seq, verb: 'ESTOP', args: {} });
-    const promise = new Promise<Result<void>>((resolve) => {
-      const pending: Pending = {
-        seq,
-        verb: 'ESTOP',
-        line,
-        lane: 'estop',
-        attempts: 0,
-        timer: undefined,
-        settle: (r) => {
-          this.#estop = undefined;
-          resolve(r.ok ? ok(undefined) : r);
-        },
-      };
-      this.#inFlight.set(seq, pending);
-      this.#transmit(pending);
-    });
+    let resolve!: (r: Result<void>) => void;
+    const promise = new Promise<Result<void>>((r) => (resolve = r));
+    // Registered before the write: an in-process device answers inside write(), and a later
+    // estop() must find this one finished, not a stale promise.
     this.#estop = promise;
+    const pending: Pending = {
+      seq,
+      verb: 'ESTOP',
+      line,
+      lane: 'estop',
+      attempts: 0,
+      timer: undefined,
+      settle: (r) => {
+        if (this.#estop === promise) this.#estop = undefined;
+        resolve(r.ok ? ok(undefined) : r);
+      },
+    };
+    this.#inFlight.set(seq, pending);
+    // Write first; bookkeeping after. Nothing here may stand between the call and the bytes.
+    this.#transmit(pending);
     this.#withdrawAll('an e-stop overtook it');
     return promise;
   }

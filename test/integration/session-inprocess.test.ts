@@ -11,7 +11,11 @@ import { DeviceClient, type TrafficRecord } from '../../src/device/client.js';
 import { SimulatorTransport } from '../../src/device/sim-transport.js';
 import { openJournal } from '../../src/session/journal.js';
 import { SessionRunner } from '../../src/session/runner.js';
+import { readJournal } from '../../src/session/journal.js';
+import type { SessionSnapshot } from '../../src/session/runner.js';
 import { SimulatedStimulator, applyFault, parseFaultSpec } from '../../src/simulator/index.js';
+import { clearedFor } from '../support/session-harness.js';
+import { shortProtocol } from '../support/short-protocol.js';
 import { ManualScheduler, settle } from '../support/virtual-time.js';
 import { type HostFactory, type SeenDeviceEvent, type SessionHost, sessionSuite } from './session-suite.js';
 
@@ -170,5 +174,41 @@ describe('DeviceClient over the synchronous SimulatorTransport', () => {
     client.dispose();
     await transport.close();
     sim.dispose();
+  });
+});
+
+describe('SessionRunner on a slow link (in-process, virtual time)', () => {
+  it('BUG: the session enters "running" only once every channel has started and reached its target', async () => {
+    // SessionRunner#rampStep enters `running` when `every((c) => !c.on || at target)`: a channel
+    // not yet started does not count, so a loop tick (every 50 ms) that falls while #beginOutput
+    // is still waiting for SET/START replies finds no channel on and declares the session
+    // `running` at 0 mA. The ramp then runs in `running` and every ramp step is journaled with
+    // cause 'titration'. Replies 250 ms late make it certain here; on the pty suite it happens
+    // whenever a tick falls inside channel 1's SET/START round trips (a few ms in 50).
+    const h = await createHost();
+    try {
+      const protocol = shortProtocol({ id: 'knee-oa-bench', durationMin: 0.5 });
+      let firstRunning: SessionSnapshot | undefined;
+      h.runner.snapshot$.subscribe((s) => {
+        if (s.state === 'running') firstRunning ??= s;
+      });
+      expect(await h.call(h.runner.connect(), 'connect')).toMatchObject({ ok: true });
+      expect(h.runner.prepare({ protocol })).toEqual({ ok: true, value: undefined });
+      expect(await h.call(h.runner.submitScreening(clearedFor(protocol, 'PT-0042')), 'screening')).toMatchObject({ ok: true });
+      await h.inject('delay:250'); // every reply 250 ms late: each request is re-sent once (200 ms ack timeout), then answered
+      expect(await h.call(h.runner.start({ targetMa: 0.2 }), 'start')).toEqual({ ok: true, value: undefined });
+      await h.until(() => h.runner.snapshot.channels.every((c) => c.on && c.commandedMa === 0.2), 5000, '0.2 mA on both channels');
+      expect(h.runner.state).toBe('running');
+      expect(firstRunning?.channels.map((c) => ({ channel: c.channel, on: c.on, commandedMa: c.commandedMa }))).toEqual([
+        { channel: 1, on: true, commandedMa: 0.2 },
+        { channel: 2, on: true, commandedMa: 0.2 },
+      ]);
+      expect(await h.call(h.runner.stop(), 'stop')).toMatchObject({ ok: true });
+      const records = readJournal({ path: h.journals[0]! }).records;
+      expect(records.filter((r) => r.type === 'amplitude' && r.data.cause === 'titration')).toEqual([]);
+    } finally {
+      await h.dispose();
+      await factory.cleanup();
+    }
   });
 });

@@ -135,7 +135,7 @@ export function requestMessage(rng: Rng): Message {
 export function replyMessage(rng: Rng): Message {
   if (rng.chance(0.2)) {
     const msg = rng.chance(0.5) ? {} : { msg: rng.chance(0.5) ? str(rng, TOKEN_CHARS, 1, 40) : printable(rng, 1, 20) };
-    return { type: 'err', seq: rng.chance(0.4) ? null : seq(rng), args: { code: rng.pick(ERROR_CODES), ...msg } } as Message;
+    return { type: 'err', seq: rng.chance(0.4) ? null : seq(rng), args: { code: rng.pick(ERROR_CODES), ...msg } };
   }
   const verb = rng.pick(REQUEST_VERBS);
   let args: Record<string, unknown>;

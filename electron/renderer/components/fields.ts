@@ -45,6 +45,8 @@ export interface StepperOptions {
   readonly path?: string;
   readonly hint?: string;
   readonly disabled?: boolean;
+  /** Always show the field's decimals ("1.0 mA"), not the shortest form ("1"). */
+  readonly fixed?: boolean;
 }
 
 /** A number input between "−" and "+" steppers, the unit and the allowed range beside it. */
@@ -52,13 +54,14 @@ export function stepper(opts: StepperOptions): FieldHandle & { input: HTMLInputE
   const id = uid('num');
   const rangeId = uid('range');
   const f = opts.field;
+  const show = (v: number): string => (opts.fixed ? v.toFixed(f.decimals) : num(v, f.decimals));
   const input = h('input', {
     id,
     type: 'text',
     inputmode: 'decimal',
     autocomplete: 'off',
     class: 'num-input',
-    value: opts.value === undefined ? '' : num(opts.value, f.decimals),
+    value: opts.value === undefined ? '' : show(opts.value),
     'data-path': opts.path,
     disabled: opts.disabled,
   });
@@ -68,7 +71,7 @@ export function stepper(opts: StepperOptions): FieldHandle & { input: HTMLInputE
   const emit = () => opts.onInput(parseNumber(input.value), input.value);
   const step = (dir: 1 | -1) => {
     const next = stepValue(f, parseNumber(input.value), dir);
-    input.value = num(next, f.decimals);
+    input.value = show(next);
     emit();
   };
   input.addEventListener('input', emit);
@@ -98,7 +101,7 @@ export function stepper(opts: StepperOptions): FieldHandle & { input: HTMLInputE
     input,
     setMessages,
     setValue(v) {
-      input.value = v === undefined ? '' : num(v, f.decimals);
+      input.value = v === undefined ? '' : show(v);
     },
   };
 }

@@ -207,3 +207,15 @@ describe('DeviceClient failures', () => {
     expect((await client.request('STATUS', {})).ok).toBe(true);
   });
 });
+
+describe('DeviceClient e-stop, again', () => {
+  it('a second e-stop after CLEAR is written and acknowledged (the device answers inside write)', async () => {
+    const { client, transport } = await connected();
+    expect((await client.estop()).ok).toBe(true);
+    expect((await client.request('CLEAR', {})).ok).toBe(true);
+    const before = transport.written.filter((l) => / ESTOP /.test(l)).length;
+    expect((await client.estop()).ok).toBe(true);
+    expect(transport.written.filter((l) => / ESTOP /.test(l)).length).toBe(before + 1);
+    expect(client.latched).toBe(true);
+  });
+});

@@ -1,0 +1,245 @@
+/**
+ * The application shell: the header (device, session state, whether output is on, and the
+ * Emergency stop, always in the same place), the navigation, the banners (connection, latched stop,
+ * alarms, notices) and the four screens.
+ */
+import type { AppContext, Notice, ScreenName } from './context.js';
+import { h, replaceChildren, setFlag, setText, svgIcon } from './dom.js';
+import { stateText } from './format.js';
+import { ACTIVE_STATES, alarmViews, outputSummary } from './session-model.js';
+import type { Snapshot } from '../../src/app/contract.js';
+import { cancelAllDialogs } from './components/dialog.js';
+import { DeviceScreen } from './screens/device.js';
+import { ProtocolsScreen } from './screens/protocols.js';
+import { SessionScreen } from './screens/session.js';
+import { HistoryScreen } from './screens/history.js';
+
+export interface Screen {
+  readonly el: HTMLElement;
+  /** Called when the screen is shown. */
+  shown?(): void;
+}
+
+const SCREENS: readonly { name: ScreenName; label: string }[] = [
+  { name: 'device', label: 'Device' },
+  { name: 'protocols', label: 'Protocols' },
+  { name: 'session', label: 'Session' },
+  { name: 'history', label: 'History' },
+];
+
+export interface ShellOptions {
+  /** "Electron" or "Browser training host": shown small in the header. */
+  readonly hostLabel: string;
+}
+
+export class App {
+  readonly #ctx: AppContext;
+  readonly #root: HTMLElement;
+  readonly #main: HTMLElement;
+  readonly #nav: HTMLElement;
+  readonly #banners: HTMLElement;
+  readonly #screens = new Map<ScreenName, Screen>();
+  readonly #navButtons = new Map<ScreenName, HTMLButtonElement>();
+  readonly #devicePill = h('span', { class: 'pill device-pill' });
+  readonly #statePill = h('span', { class: 'pill state-pill' });
+  readonly #output = h('div', { class: 'output-status' });
+  /** Says "Output on" / "Output off" when it changes (the amplitude itself is not announced). */
+  readonly #outputLive = h('div', { class: 'sr-only', role: 'status' });
+  readonly #connBanner = h('div', { class: 'banner banner-connection', role: 'alert', hidden: true });
+  readonly #latchBanner = h('section', { class: 'banner banner-latched', 'aria-labelledby': 'latch-title', hidden: true });
+  readonly #alarmList = h('section', { class: 'alarms', 'aria-label': 'Alarms', hidden: true });
+  readonly #notice = h('div', { class: 'notice', hidden: true });
+  readonly #announcer = h('div', { class: 'sr-only', 'aria-live': 'assertive' });
+  #estopBusy = false;
+
+  constructor(root: HTMLElement, ctx: AppContext, options: ShellOptions) {
+    this.#ctx = ctx;
+    this.#root = root;
+    const estop = h(
+      'button',
+      { type: 'button', class: 'estop', 'aria-keyshortcuts': 'Escape', onclick: () => void this.estop('button') },
+      svgIcon('stop'),
+      h('span', { class: 'estop-label' }, 'Emergency stop'),
+      h('span', { class: 'estop-key', 'aria-hidden': 'true' }, 'Esc'),
+    );
+    const header = h(
+      'header',
+      { class: 'topbar' },
+      h('div', { class: 'brand' }, h('span', { class: 'brand-name' }, 'EDN Controller'), h('span', { class: 'brand-host' }, options.hostLabel)),
+      h('div', { class: 'pills' }, this.#devicePill, this.#statePill),
+      this.#output,
+      estop,
+    );
+    this.#nav = h(
+      'nav',
+      { class: 'tabs', 'aria-label': 'Screens' },
+      SCREENS.map((s) => {
+        const b = h('button', { type: 'button', class: 'tab', onclick: () => ctx.navigate(s.name) }, s.label);
+        this.#navButtons.set(s.name, b);
+        return b;
+      }),
+    );
+    this.#banners = h('div', { class: 'banners' }, this.#connBanner, this.#latchBanner, this.#alarmList, this.#notice);
+    this.#main = h('main', { id: 'main', tabindex: '-1' });
+    this.#screens.set('device', new DeviceScreen(ctx));
+    this.#screens.set('protocols', new ProtocolsScreen(ctx));
+    this.#screens.set('session', new SessionScreen(ctx, () => [this.#main, this.#nav, this.#banners]));
+    this.#screens.set('history', new HistoryScreen(ctx));
+    for (const screen of this.#screens.values()) this.#main.append(screen.el);
+    replaceChildren(root, h('a', { class: 'skip', href: '#main' }, 'Skip to the screen'), header, this.#nav, this.#banners, this.#main, this.#announcer, this.#outputLive);
+
+    // The sticky header and banners: keep the banners under the header, and scrolled-to or
+    // focused elements clear of both (CSS variables set through the CSSOM, allowed by the CSP).
+    const measure = new ResizeObserver(() => {
+      const rootStyle = document.documentElement.style;
+      rootStyle.setProperty('--header-h', `${header.offsetHeight}px`);
+      rootStyle.setProperty('--sticky-top', `${header.offsetHeight + this.#banners.offsetHeight + 16}px`);
+    });
+    measure.observe(header);
+    measure.observe(this.#banners);
+    ctx.snapshots.on((s) => this.#render(s));
+    ctx.screens.on((name) => this.#show(name));
+    ctx.notices.on((n) => this.#showNotice(n));
+    // Escape is the emergency stop, from anywhere on the page, whatever has focus.
+    window.addEventListener(
+      'keydown',
+      (e) => {
+        if (e.key === 'Escape') {
+          e.preventDefault();
+          e.stopPropagation();
+          void this.estop('keyboard');
+        }
+      },
+      { capture: true },
+    );
+    this.#show(ctx.screen);
+    this.#render(ctx.snapshot);
+  }
+
+  /** The emergency stop: sent at once, whatever the screen shows; never asks. */
+  async estop(source: 'button' | 'keyboard'): Promise<void> {
+    cancelAllDialogs();
+    if (this.#estopBusy && source === 'keyboard') return;
+    this.#estopBusy = true;
+    this.#announce('Emergency stop sent');
+    try {
+      const r = await this.#ctx.api.estop({ source });
+      if (!r.ok) this.#ctx.notify('error', `Emergency stop not confirmed by the controller: ${r.error.message}. If output may still be on, switch the stimulator off at its power switch.`);
+    } finally {
+      this.#estopBusy = false;
+    }
+  }
+
+  setConnection(state: 'connecting' | 'open' | 'closed', detail?: string): void {
+    setFlag(this.#connBanner, 'hidden', state === 'open');
+    if (state !== 'open') {
+      replaceChildren(
+        this.#connBanner,
+        svgIcon('warning'),
+        h(
+          'p',
+          {},
+          h('strong', {}, state === 'connecting' ? 'Connecting to the controller…' : 'Connection to the controller lost. Reconnecting…'),
+          ' ',
+          state === 'closed' ? `${detail ? `(${detail}) ` : ''}While it is lost this screen cannot show or change the session; the controller stops output on its own if the page does not come back.` : '',
+        ),
+      );
+    }
+  }
+
+  #show(name: ScreenName): void {
+    for (const [n, screen] of this.#screens) setFlag(screen.el, 'hidden', n !== name);
+    for (const [n, b] of this.#navButtons) {
+      if (n === name) b.setAttribute('aria-current', 'page');
+      else b.removeAttribute('aria-current');
+    }
+    this.#screens.get(name)?.shown?.();
+  }
+
+  #render(s: Snapshot | undefined): void {
+    const out = outputSummary(s);
+    this.#root.classList.toggle('output-on', out.on);
+    replaceChildren(this.#output, svgIcon(out.on ? 'bolt' : 'off'), h('span', {}, out.text));
+    this.#output.className = `output-status ${out.on ? 'on' : 'off'}`;
+    setText(this.#outputLive, out.on ? 'Output on' : 'Output off');
+    setText(this.#devicePill, s?.device ? `Device: ${s.device.model}` : 'Device: not connected');
+    this.#devicePill.classList.toggle('connected', Boolean(s?.device));
+    setText(this.#statePill, `Session: ${stateText(s?.state ?? 'idle')}`);
+    const active = s !== undefined && ACTIVE_STATES.has(s.state);
+    this.#navButtons.get('session')?.classList.toggle('live', active);
+
+    // The latched stop: says so, and what clears it.
+    const latched = s?.latched === true;
+    setFlag(this.#latchBanner, 'hidden', !latched);
+    if (latched && this.#latchBanner.childElementCount === 0) {
+      replaceChildren(
+        this.#latchBanner,
+        h('div', { class: 'latch-icon' }, svgIcon('stop')),
+        h(
+          'div',
+          { class: 'latch-text' },
+          h('h2', { id: 'latch-title' }, 'Emergency stop latched: all output is off'),
+          h('p', {}, 'The stimulator stays off until the stop is cleared. Check the patient and the needles first. Clearing does not restart output: a new session must be started.'),
+        ),
+        h('button', { type: 'button', class: 'primary big', onclick: () => void this.#clear() }, 'Clear stop'),
+      );
+    } else if (!latched) this.#latchBanner.replaceChildren();
+
+    this.#renderAlarms(s?.alarms ?? []);
+  }
+
+  async #clear(): Promise<void> {
+    const r = await this.#ctx.api.clear({});
+    if (this.#ctx.check(r, 'Clear stop')) this.#announce('Stop cleared; output stays off');
+  }
+
+  #renderAlarms(alarms: Snapshot['alarms']): void {
+    const views = alarmViews(alarms);
+    setFlag(this.#alarmList, 'hidden', views.length === 0);
+    const key = views.map((v) => v.id).join(',');
+    if (this.#alarmList.dataset.key === key) return;
+    this.#alarmList.dataset.key = key;
+    const hadFocus = this.#alarmList.contains(document.activeElement);
+    replaceChildren(
+      this.#alarmList,
+      views.map((v) =>
+        h(
+          'div',
+          { class: `alarm alarm-${v.priority}`, role: v.priority === 'low' ? 'status' : 'alert' },
+          h('div', { class: 'alarm-indicator' }, svgIcon(v.icon)),
+          h('div', { class: 'alarm-text' }, h('p', { class: 'alarm-priority' }, v.priorityText), h('p', { class: 'alarm-cause' }, v.title), h('p', { class: 'alarm-action' }, v.action)),
+          h('button', { type: 'button', class: 'secondary', 'aria-label': `Acknowledge alarm: ${v.title}`, onclick: () => void this.#ack(v.id) }, 'Acknowledge'),
+        ),
+      ),
+    );
+    if (hadFocus) this.#alarmList.querySelector('button')?.focus();
+  }
+
+  async #ack(id: string): Promise<void> {
+    const r = await this.#ctx.api.acknowledgeAlarm({ id });
+    this.#ctx.check(r, 'Acknowledge alarm');
+  }
+
+  #showNotice(n: Notice | undefined): void {
+    setFlag(this.#notice, 'hidden', n === undefined);
+    if (!n) {
+      this.#notice.replaceChildren();
+      return;
+    }
+    this.#notice.className = `notice notice-${n.kind}`;
+    this.#notice.setAttribute('role', n.kind === 'error' ? 'alert' : 'status');
+    replaceChildren(
+      this.#notice,
+      svgIcon(n.kind === 'error' ? 'warning' : 'info'),
+      h('p', {}, n.text),
+      h('button', { type: 'button', class: 'secondary', onclick: () => this.#ctx.clearNotice() }, 'Dismiss'),
+    );
+  }
+
+  #announce(text: string): void {
+    this.#announcer.textContent = '';
+    requestAnimationFrame(() => {
+      this.#announcer.textContent = text;
+    });
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * The running session: per-channel cards (region, sites, target and measured amplitude in large
+ * type, impedance, output on or off in colour AND words), the phase with time remaining and a
+ * progress bar, the live chart, titration, pause/resume, stop, notes, and at the end the way on.
+ */
+import type { Snapshot, Telemetry } from '../../../src/app/contract.js';
+import type { AppContext } from '../context.js';
+import { h, replaceChildren, setFlag, setText, svgIcon } from '../dom.js';
+import { clock, impedance, ma, num, placement, stateText } from '../format.js';
+import { ENDED_STATES, HoldRepeat, TelemetryBuffer, type TitrationStep, channelOutputText, endText, progress } from '../session-model.js';
+import { LiveChart } from '../components/charts.js';
+
+interface CardRefs {
+  readonly el: HTMLElement;
+  readonly badge: HTMLElement;
+  readonly measured: HTMLElement;
+  readonly target: HTMLElement;
+  readonly impedance: HTMLElement;
+  readonly delivered: HTMLElement;
+}
+
+export class RunView {
+  readonly el: HTMLElement;
+  readonly #ctx: AppContext;
+  readonly #phaseLine = h('p', { class: 'phase-line' });
+  readonly #stateLine = h('p', { class: 'run-state' });
+  readonly #remaining = h('span', { class: 'time-big' });
+  readonly #timeDetail = h('span', { class: 'time-detail' });
+  readonly #bar = h('progress', { max: '1', value: '0', 'aria-label': 'Session progress' });
+  readonly #cards = h('div', { class: 'channel-cards' });
+  readonly #cardRefs = new Map<number, CardRefs>();
+  readonly #chart = new LiveChart();
+  readonly #buffer = new TelemetryBuffer(60);
+  readonly #controls: HTMLElement;
+  readonly #titration: HTMLElement;
+  readonly #scope = h('div', { class: 'choices inline scope' });
+  readonly #targetNow = h('p', { class: 'target-now' });
+  readonly #stepButtons: HTMLButtonElement[] = [];
+  readonly #pauseBtn: HTMLButtonElement;
+  readonly #resumeBtn: HTMLButtonElement;
+  readonly #stopBtn: HTMLButtonElement;
+  readonly #pausedBanner = h('div', { class: 'paused-banner', hidden: true }, svgIcon('pause'), h('p', {}, h('strong', {}, 'Paused: output off.'), ' The session clock is held. Resume ramps back up to the targets.'));
+  readonly #ended = h('section', { class: 'ended', hidden: true, 'aria-labelledby': 'ended-title', tabindex: '-1' });
+  readonly #noteInput: HTMLTextAreaElement;
+  readonly #notesList = h('ul', { class: 'notes-list' });
+  #scopeChannel: number | undefined;
+  #sessionId: string | undefined;
+  #channelsKey = '';
+  #endedKey = '';
+
+  constructor(ctx: AppContext) {
+    this.#ctx = ctx;
+    const step = (delta: TitrationStep, name: string, big: string) => {
+      const repeat = new HoldRepeat(() => this.#titrate(delta));
+      const b = h(
+        'button',
+        { type: 'button', class: `titrate ${delta > 0 ? 'up' : 'down'}`, 'data-delta': String(delta) },
+        h('span', { class: 'titrate-big', 'aria-hidden': 'true' }, big),
+        h('span', { class: 'titrate-name' }, name),
+      );
+      // Held with the mouse or a finger it repeats at a safe rate; Enter held repeats natively.
+      b.addEventListener('pointerdown', (e) => {
+        if (e.button !== 0) return;
+        b.setPointerCapture(e.pointerId);
+        repeat.press();
+      });
+      for (const ev of ['pointerup', 'pointercancel', 'lostpointercapture']) b.addEventListener(ev, () => repeat.release());
+      b.addEventListener('click', (e) => {
+        // Pointer clicks were handled on pointerdown; keyboard clicks (detail 0) act here.
+        if ((e as MouseEvent).detail === 0) void this.#titrate(delta);
+      });
+      this.#stepButtons.push(b);
+      return b;
+    };
+    this.#titration = h(
+      'section',
+      { class: 'card titration', 'aria-labelledby': 'titration-title' },
+      h('h2', { id: 'titration-title' }, 'Amplitude'),
+      this.#scope,
+      this.#targetNow,
+      h(
+        'div',
+        { class: 'titrate-row' },
+        step(-0.5, 'Decrease amplitude by 0.5 mA', '−0.5 mA'),
+        step(-0.1, 'Decrease amplitude', '−0.1 mA'),
+        step(0.1, 'Increase amplitude', '+0.1 mA'),
+        step(0.5, 'Increase amplitude by 0.5 mA', '+0.5 mA'),
+      ),
+      h('p', { class: 'hint' }, 'Steps in mA. The device raises the amplitude gradually (slew-limited); decreases act at once. Hold a button to repeat.'),
+    );
+    this.#pauseBtn = h('button', { type: 'button', class: 'secondary big', onclick: () => void this.#call('pause') }, svgIcon('pause'), h('span', {}, 'Pause'));
+    this.#resumeBtn = h('button', { type: 'button', class: 'primary big', onclick: () => void this.#call('resume') }, svgIcon('play'), h('span', {}, 'Resume'));
+    this.#stopBtn = h('button', { type: 'button', class: 'secondary big', onclick: () => void this.#call('stop') }, 'Stop session');
+    this.#controls = h('div', { class: 'run-controls' }, this.#pauseBtn, this.#resumeBtn, this.#stopBtn);
+    this.#noteInput = h('textarea', { id: 'note-text', rows: 2, maxlength: 2000 });
+    const notes = h(
+      'section',
+      { class: 'card notes', 'aria-labelledby': 'notes-title' },
+      h('h2', { id: 'notes-title' }, 'Notes'),
+      h('div', { class: 'field' }, h('label', { for: 'note-text' }, 'Note for the session record'), this.#noteInput),
+      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', onclick: () => void this.#addNote() }, 'Add note')),
+      this.#notesList,
+    );
+    this.el = h(
+      'div',
+      { class: 'run' },
+      this.#ended,
+      h(
+        'section',
+        { class: 'card run-head', 'aria-label': 'Phase and time' },
+        h('div', { class: 'run-head-left' }, this.#stateLine, this.#phaseLine),
+        h('div', { class: 'run-time' }, this.#remaining, this.#timeDetail),
+        this.#bar,
+      ),
+      this.#pausedBanner,
+      this.#cards,
+      h('div', { class: 'run-grid' }, h('div', { class: 'run-main' }, this.#titration, this.#controls), h('div', { class: 'run-side' }, this.#chart.el)),
+      notes,
+    );
+    ctx.telemetry.on((t) => this.#onTelemetry(t));
+  }
+
+  update(s: Snapshot): void {
+    if (s.sessionId !== this.#sessionId) {
+      this.#sessionId = s.sessionId;
+      this.#buffer.clear();
+      this.#notesList.replaceChildren();
+      this.#scopeChannel = undefined;
+      this.#channelsKey = '';
+    }
+    this.#renderHead(s);
+    this.#renderCards(s);
+    this.#renderControls(s);
+    this.#renderEnded(s);
+  }
+
+  #renderHead(s: Snapshot): void {
+    const p = progress(s);
+    setText(this.#stateLine, s.state === 'ramping' ? 'Ramping up to the target' : s.state === 'ramping-down' ? 'Ramping down' : stateText(s.state));
+    this.#stateLine.className = `run-state state-${s.state}`;
+    setText(this.#phaseLine, s.phase ? `Phase ${s.phase.index + 1} of ${s.phase.count}: ${s.phase.name} · ${num(s.phase.frequencyHz)} Hz · ${s.protocol?.name ?? ''}` : (s.protocol?.name ?? ''));
+    if (ENDED_STATES.has(s.state)) {
+      // Ended: what was delivered, not a countdown that no longer runs.
+      setText(this.#remaining, clock(Math.min(s.elapsedS, s.totalS)));
+      setText(this.#timeDetail, `of ${clock(s.totalS)} delivered`);
+    } else {
+      setText(this.#remaining, clock(p.remainingS));
+      setText(this.#timeDetail, `remaining of ${clock(s.totalS)} · ${clock(Math.min(s.elapsedS, s.totalS))} done`);
+    }
+    this.#bar.value = p.fraction;
+    this.#bar.setAttribute('aria-valuetext', `${Math.round(p.fraction * 100)} percent, ${clock(p.remainingS)} remaining`);
+    setFlag(this.#pausedBanner, 'hidden', s.state !== 'paused');
+  }
+
+  #renderCards(s: Snapshot): void {
+    const key = s.channels.map((c) => `${c.channel}:${c.region}:${c.side}:${c.sites.join('|')}`).join(',');
+    if (key !== this.#channelsKey) {
+      this.#channelsKey = key;
+      this.#cardRefs.clear();
+      replaceChildren(this.#cards, s.channels.map((c) => this.#card(c)));
+      this.#chart.setChannels(s.channels.map((c) => c.channel));
+      this.#buffer.setChannels(s.channels.map((c) => c.channel));
+      this.#renderScope(s.channels.map((c) => c.channel));
+    }
+    for (const c of s.channels) {
+      const refs = this.#cardRefs.get(c.channel);
+      if (!refs) continue;
+      refs.el.classList.toggle('on', c.on);
+      refs.el.classList.toggle('off', !c.on);
+      const badgeText = channelOutputText(c);
+      if (refs.badge.dataset.text !== badgeText) {
+        refs.badge.dataset.text = badgeText;
+        replaceChildren(refs.badge, svgIcon(c.on ? 'bolt' : 'off'), h('span', {}, badgeText));
+      }
+      setText(refs.measured, c.on || c.measuredMa !== null ? ma(c.on ? c.measuredMa : 0) : '— mA');
+      setText(refs.target, ma(c.targetMa));
+      setText(refs.impedance, impedance(c.impedance));
+      setText(refs.delivered, `${num(c.deliveredUc, 1)} µC`);
+    }
+    const first = s.channels.find((c) => this.#scopeChannel === undefined || c.channel === this.#scopeChannel);
+    setText(this.#targetNow, first ? `Target ${ma(first.targetMa)}${this.#scopeChannel === undefined && s.channels.length > 1 ? ' on all channels' : ` on channel ${first.channel}`} · maximum ${ma(first.maxMa)}` : '');
+  }
+
+  #card(c: Snapshot['channels'][number]): HTMLElement {
+    const titleId = `chan-${c.channel}`;
+    const badge = h('div', { class: 'output-badge' });
+    const measured = h('span', { class: 'amp-big' });
+    const target = h('span', { class: 'amp-target' });
+    const imp = h('dd', {});
+    const delivered = h('dd', {});
+    const el = h(
+      'article',
+      { class: 'channel-card', 'aria-labelledby': titleId },
+      h('h3', { id: titleId }, `Channel ${c.channel} · ${placement(c.region, c.side)}`),
+      h('p', { class: 'sites' }, c.sites.join(' · ')),
+      badge,
+      h('div', { class: 'amps' }, h('div', { class: 'amp' }, h('span', { class: 'amp-label' }, 'Measured'), measured), h('div', { class: 'amp' }, h('span', { class: 'amp-label' }, 'Target'), target)),
+      h('dl', { class: 'facts compact' }, h('dt', {}, 'Impedance'), imp, h('dt', {}, 'Maximum'), h('dd', {}, ma(c.maxMa)), h('dt', {}, 'Charge delivered'), delivered),
+    );
+    this.#cardRefs.set(c.channel, { el, badge, measured, target, impedance: imp, delivered });
+    return el;
+  }
+
+  #renderScope(channels: readonly number[]): void {
+    if (channels.length < 2) {
+      this.#scope.replaceChildren();
+      this.#scopeChannel = undefined;
+      return;
+    }
+    const option = (value: number | undefined, text: string) => {
+      const input = h('input', { type: 'radio', name: 'titrate-scope', value: value === undefined ? 'all' : String(value) });
+      input.checked = value === this.#scopeChannel;
+      input.addEventListener('change', () => {
+        if (input.checked) {
+          this.#scopeChannel = value;
+          if (this.#ctx.snapshot) this.#renderCards(this.#ctx.snapshot);
+        }
+      });
+      return h('label', { class: 'choice' }, input, h('span', {}, text));
+    };
+    replaceChildren(this.#scope, h('fieldset', { class: 'radio-group inline' }, h('legend', {}, 'Change the amplitude of'), h('div', { class: 'choices inline' }, option(undefined, 'All channels'), channels.map((c) => option(c, `Channel ${c}`)))));
+  }
+
+  #renderControls(s: Snapshot): void {
+    const canTitrate = s.state === 'ramping' || s.state === 'running';
+    for (const b of this.#stepButtons) b.disabled = !canTitrate;
+    setFlag(this.#pauseBtn, 'hidden', s.state === 'paused');
+    setFlag(this.#resumeBtn, 'hidden', s.state !== 'paused');
+    this.#pauseBtn.disabled = !canTitrate;
+    this.#resumeBtn.disabled = s.state !== 'paused' || s.latched;
+    this.#stopBtn.disabled = !(canTitrate || s.state === 'paused');
+    setFlag(this.#controls, 'hidden', ENDED_STATES.has(s.state));
+    setFlag(this.#titration, 'hidden', ENDED_STATES.has(s.state));
+  }
+
+  #renderEnded(s: Snapshot): void {
+    const ended = ENDED_STATES.has(s.state);
+    setFlag(this.#ended, 'hidden', !ended);
+    const key = ended ? `${s.state}|${s.reason ?? ''}|${s.latched}|${s.sessionId ?? ''}` : '';
+    if (key === this.#endedKey) return;
+    const wasEmpty = this.#endedKey === '';
+    this.#endedKey = key;
+    if (!ended) {
+      this.#ended.replaceChildren();
+      return;
+    }
+    const sessionId = s.sessionId;
+    replaceChildren(
+      this.#ended,
+      h('div', { class: 'ended-head' }, svgIcon(s.state === 'completed' ? 'check' : 'stop'), h('h2', { id: 'ended-title' }, endText(s))),
+      h('p', {}, 'Output is off.', s.latched ? ' The emergency stop is latched: clear it (above) before a new session.' : ''),
+      h(
+        'div',
+        { class: 'actions' },
+        sessionId ? h('button', { type: 'button', class: 'secondary big', onclick: () => this.#openReport(sessionId) }, 'Open report') : null,
+        h('button', { type: 'button', class: 'primary big', disabled: s.latched, onclick: () => void this.#newSession() }, 'New session'),
+      ),
+    );
+    this.#ended.className = `ended ended-${s.state}`;
+    if (wasEmpty && !this.#ended.contains(document.activeElement) && !s.latched) this.#ended.focus();
+  }
+
+  #onTelemetry(t: Telemetry): void {
+    if (!this.#sessionId) return;
+    this.#buffer.add(t);
+    if (!this.el.isConnected || this.el.closest('[hidden]')) return;
+    this.#chart.setData(this.#buffer.columns());
+  }
+
+  async #titrate(delta: TitrationStep): Promise<void> {
+    const r = await this.#ctx.api.titrate(this.#scopeChannel === undefined ? { deltaMa: delta } : { deltaMa: delta, channel: this.#scopeChannel });
+    this.#ctx.check(r, delta > 0 ? 'Increase amplitude' : 'Decrease amplitude');
+  }
+
+  async #call(call: 'pause' | 'resume' | 'stop'): Promise<void> {
+    const r = await this.#ctx.api[call]({});
+    this.#ctx.check(r, call === 'pause' ? 'Pause' : call === 'resume' ? 'Resume' : 'Stop session');
+  }
+
+  async #addNote(): Promise<void> {
+    const text = this.#noteInput.value.trim();
+    if (!text) {
+      this.#ctx.notify('error', 'Write the note first.');
+      this.#noteInput.focus();
+      return;
+    }
+    const r = await this.#ctx.api.addNote({ text });
+    if (!this.#ctx.check(r, 'Add note')) return;
+    const s = this.#ctx.snapshot;
+    this.#notesList.append(h('li', {}, h('span', { class: 'muted' }, s ? `${clock(s.elapsedS)} ` : ''), text));
+    this.#noteInput.value = '';
+  }
+
+  #openReport(sessionId: string): void {
+    this.#ctx.navigate('history');
+    this.#ctx.reportRequests.emit(sessionId);
+  }
+
+  async #newSession(): Promise<void> {
+    const r = await this.#ctx.api.newSession({});
+    this.#ctx.check(r, 'New session');
+  }
+}

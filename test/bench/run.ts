@@ -1,0 +1,106 @@
+/**
+ * `npm run bench`: every benchmark of issue 6 §1, each printing its figure beside the reference it
+ * is compared with (measured in the same run), then test/bench/RESULTS.md rewritten with the
+ * figures, their goals and the machine they came from.
+ *
+ *   npm run bench                       all benchmarks; rewrites RESULTS.md
+ *   npm run bench -- codec timing       only these (estop, pty, codec, timing, memory); no RESULTS.md
+ *   npm run bench -- --quick            a fast smoke run (fewer trials, shorter sessions); no RESULTS.md
+ *   npm run bench -- --no-write         everything, but leave RESULTS.md alone
+ *
+ * Real time is used here and only here (tests run on virtual time). The machine is shared and
+ * noisy: figures are percentiles and ratios over many trials after a warm-up.
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { codecBench } from './codec.js';
+import { estopHost } from './estop-host.js';
+import { type BenchOptions, type Figure, Figures, type Machine, machine, say } from './lib.js';
+import { memoryBench } from './memory.js';
+import { ptyBench } from './pty.js';
+import { timingBench } from './timing.js';
+
+const BENCHES: Record<string, (f: Figures, o: BenchOptions) => Promise<void> | void> = {
+  estop: estopHost,
+  pty: ptyBench,
+  codec: codecBench,
+  timing: timingBench,
+  memory: memoryBench,
+};
+
+const RESULTS = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
+
+function results(m: Machine, figures: readonly Figure[], wallS: number): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const lines = [
+    '# Benchmark results',
+    '',
+    'Written by `npm run bench` (test/bench/run.ts); do not edit by hand. Each figure is printed beside the',
+    'reference it is compared with, measured (or computed) in the same run. Real time, on a shared machine:',
+    'percentiles and ratios over many trials after a warm-up. Method notes are in each benchmark file.',
+    '',
+    '## Machine',
+    '',
+    `- Date: ${m.date}`,
+    `- CPU: ${m.cpu}, ${m.nproc} logical cores (nproc)`,
+    `- Node: ${m.node}; OS: ${m.os}`,
+    `- Load average at start: ${m.loadavg}`,
+    `- Whole run: ${wallS.toFixed(0)} s`,
+    '',
+    '## Figures against goals',
+    '',
+    '| Section | Figure | Measured | Reference (same run) | Goal | Met |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...figures.map((f) => `| ${esc(f.section)} | ${esc(f.name)} | ${esc(f.value)} | ${esc(f.reference)} | ${esc(f.goal ?? '-')} | ${f.goal === undefined ? '-' : f.met ? 'yes' : '**no**'} |`),
+    '',
+    '## How each figure is measured',
+    '',
+    '- **E-stop, host side**: an instrumented Transport records performance.now() in `write()`; its input is',
+    '  bytes through the capped LineReader (as SerialTransport), flooded with TEL lines at 11,520 bytes/s in',
+    '  1 ms chunks on the event loop; each e-stop is fired from a timer at a random moment; idle and flooded',
+    '  blocks of 100 trials alternate. The client writes synchronously, so this is the cost of the call.',
+    '- **E-stop over a pty, simulator process**: `edn simulate --pty --json` in its own process; the host opens',
+    '  the pty with the real serialport package. The simulator runs on another clock, so the figure is the',
+    '  round trip estop() -> OK ESTOP read on the host: a hard upper bound on the one-way time (RTT/2 is',
+    '  the symmetric estimate). Four channels run (telemetry flowing) at every e-stop.',
+    '- **E-stop over a pty, simulator in-process**: the simulator on the device end of a socat pair in this',
+    '  process, so both ends share performance.now(): the one-way time to the simulator executing ESTOP is',
+    '  exact, and shows how close RTT/2 is.',
+    '- **Wire time**: bytes x 10 bits / 115200 baud. A pty moves bytes at memory speed whatever the baud',
+    '  rate; on a real UART the wire time adds to the pty figures.',
+    '- **Codec**: pre-encoded realistic mix (about 90% TEL, OK HB, OK AMP, OK STATUS); median of several',
+    '  rounds after warm-up. CPU share = line rate at 115200 baud / lines per second through the path.',
+    '- **Timing**: virtual-time figure from the simulator\'s own output events; the real-time run uses the',
+    '  monotonic scheduler, the real journal, and a 5 ms-every-20 ms busy loop; references are a bare',
+    '  setTimeout and setInterval on the same loop.',
+    '- **Memory**: fresh child processes with and without --expose-gc; RSS at every session minute.',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const noWrite = args.includes('--no-write');
+  const named = args.filter((a) => !a.startsWith('--'));
+  for (const n of named) if (!(n in BENCHES)) throw new Error(`unknown benchmark '${n}' (known: ${Object.keys(BENCHES).join(', ')})`);
+  const chosen = named.length > 0 ? named : Object.keys(BENCHES);
+  const m = machine();
+  say(`EDN benchmarks${quick ? ' (quick)' : ''}: ${m.cpu}, ${m.nproc} cores, node ${m.node}, load ${m.loadavg}, ${m.date}`);
+  const figures = new Figures();
+  const t0 = performance.now();
+  for (const name of chosen) await BENCHES[name]!(figures, { quick });
+  const wallS = (performance.now() - t0) / 1000;
+  say(`\n== Summary (${wallS.toFixed(0)} s) ==`);
+  for (const f of figures.list) say(`  ${f.goal === undefined ? '      ' : f.met ? '[met] ' : '[MISS]'} ${f.section}: ${f.name}: ${f.value}${f.goal ? ` (goal ${f.goal})` : ''}`);
+  const complete = named.length === 0 && !quick;
+  if (complete && !noWrite) {
+    writeFileSync(RESULTS, results(m, figures.list, wallS));
+    say(`\nwrote ${RESULTS}`);
+  } else {
+    say(`\nRESULTS.md not written (${quick ? 'quick run' : named.length > 0 ? 'not every benchmark ran' : '--no-write'})`);
+  }
+}
+
+await main();
