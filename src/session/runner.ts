@@ -193,6 +193,8 @@ export class SessionRunner {
   #lastHeartbeatAt = -Infinity;
   #ampBusy = false;
   #aborting = false;
+  /** True while #beginOutput stages and starts the channels. */
+  #starting = false;
   #lastRefusal: string | undefined;
   #deviceSubs: Subscription[] = [];
   #recorderSub: Subscription | undefined;
@@ -513,10 +515,19 @@ export class SessionRunner {
 
   /** Stage every channel at 0 mA for the rest of the phase, start it, and hand over to the ramp. */
   async #beginOutput(to: 'ramping', cause: 'start' | 'resume' | 'phase'): Promise<SessionResult> {
-    const plan = this.#plan!;
     const device = this.#client.info;
     if (!device) return invalid('the device is not connected');
     const epoch = ++this.#epoch;
+    this.#starting = true;
+    try {
+      return await this.#stageAndStart(to, cause, epoch, device);
+    } finally {
+      this.#starting = false;
+    }
+  }
+
+  async #stageAndStart(to: 'ramping', cause: 'start' | 'resume' | 'phase', epoch: number, device: DeviceInfo): Promise<SessionResult> {
+    const plan = this.#plan!;
     const remainingMs = phaseDurationMs(this.#phase()) - this.#phaseDoneMs;
     const limits = phaseLimits(plan.protocol, this.#phaseIndex);
     this.#enter(to, cause === 'phase' ? `phase '${this.#phase().name}'` : undefined);
@@ -664,7 +675,9 @@ export class SessionRunner {
         const cause = this.#state === 'ramping' ? 'ramp' : 'titration';
         this.#record('amplitude', { channel: c.channel, targetMa: c.targetMa, commandedMa: next, cause });
       }
-      if (this.#state === 'ramping' && this.#channels.every((c) => !c.on || Math.abs((c.commanded?.amplitudeMa ?? 0) - c.targetMa) < TOLERANCE)) {
+      // Running once every channel has started and reached its target (not while some are still
+      // being staged: a channel not yet on is not "at target").
+      if (this.#state === 'ramping' && !this.#starting && this.#channels.every((c) => c.on && Math.abs((c.commanded?.amplitudeMa ?? 0) - c.targetMa) < TOLERANCE)) {
         this.#enter('running');
       }
       this.#publish();

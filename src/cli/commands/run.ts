@@ -131,12 +131,15 @@ export const runCommand: Command = {
       runner.snapshot$.pipe(map((s) => s.state), distinctUntilChanged()).subscribe((state) => out.event({ event: 'state', state })),
       runner.snapshot$.subscribe((s) => out.progress(s)),
     ];
+    let estopping: Promise<unknown> | undefined;
     const onSignal = (): void => {
-      void runner.estop('signal');
+      estopping = runner.estop('signal');
     };
     io.signals?.addEventListener('abort', onSignal, { once: true });
     const finish = async (code: number): Promise<number> => {
       io.signals?.removeEventListener('abort', onSignal);
+      // The e-stop ends the session's record once the device confirms it: let it.
+      if (estopping) await estopping;
       for (const s of subs) s.unsubscribe();
       runner.dispose();
       client.dispose();

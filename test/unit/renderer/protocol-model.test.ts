@@ -1,0 +1,214 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ASYM_RATIO,
+  FORBIDDEN_REGIONS,
+  NUMERIC_FIELDS,
+  REGIONS,
+  SIDES,
+  WAVEFORMS,
+  copyId,
+  duplicateProtocol,
+  exportFileName,
+  fieldKey,
+  formatPath,
+  frequencyMode,
+  getAt,
+  numericField,
+  parseImport,
+  parseNumber,
+  parsePath,
+  pathLabel,
+  placeMessages,
+  pulseOutline,
+  rangeText,
+  setAt,
+  setFrequencyMode,
+  stepValue,
+} from '../../../electron/renderer/protocol-model.js';
+import { FORMAT_LIMITS, HARD_LIMITS } from '../../../src/domain/safety/limits.js';
+import { FORBIDDEN_REGIONS as CORE_FORBIDDEN, REGIONS as CORE_REGIONS, SIDES as CORE_SIDES } from '../../../src/domain/protocols/schema.js';
+import { WAVEFORMS as CORE_WAVEFORMS } from '../../../src/domain/stimulation.js';
+import { validateProtocol } from '../../../src/domain/protocols/validate.js';
+import { BUILT_IN_FILES } from '../../../src/domain/protocols/library/index.js';
+import { MODEL } from '../../../src/simulator/limits.js';
+
+describe('the editor ranges mirror the core limits (display hints must not drift)', () => {
+  const L = HARD_LIMITS;
+  it.each([
+    ['electrode.diameterMm', L.needleDiameterMinMm.value, L.needleDiameterMaxMm.value],
+    ['electrode.insertedLengthMm', L.needleInsertedLengthMinMm.value, L.needleInsertedLengthMaxMm.value],
+    ['channels[i].channel', 1, FORMAT_LIMITS.maxChannel],
+    ['phases[i].durationMin', 0, L.sessionMaxMin.value],
+    ['phases[i].frequencyHz', L.frequencyMinHz.value, L.frequencyMaxHz.value],
+    ['phases[i].pulseWidthUs', L.pulseWidthMinUs.value, L.pulseWidthMaxUs.value],
+    ['phases[i].amplitude.maxMa', 0, L.amplitudeMaxMa.value],
+    ['phases[i].amplitude.rampMaPerS', 0, L.amplitudeRiseMaxMaPerS.value],
+    ['phases[i].pattern.lowHz', L.frequencyMinHz.value, L.frequencyMaxHz.value],
+    ['phases[i].pattern.highHz', L.frequencyMinHz.value, L.frequencyMaxHz.value],
+    ['phases[i].pattern.dwellS', FORMAT_LIMITS.dwellMinS, FORMAT_LIMITS.dwellMaxS],
+    ['phases[i].pattern.burstRateHz', L.frequencyMinHz.value, L.frequencyMaxHz.value],
+    ['phases[i].pattern.intraBurstHz', L.frequencyMinHz.value, L.frequencyMaxHz.value],
+    ['phases[i].pattern.pulsesPerBurst', FORMAT_LIMITS.pulsesPerBurstMin, FORMAT_LIMITS.pulsesPerBurstMax],
+  ] as const)('%s is %d..%d', (key, min, max) => {
+    const f = NUMERIC_FIELDS[key];
+    expect([f.min, f.max]).toEqual([min, max]);
+  });
+
+  it('has exactly the numeric fields of the format', () => {
+    expect(Object.keys(NUMERIC_FIELDS)).toHaveLength(14);
+  });
+
+  it('offers the core regions, sides and waveforms, and knows which regions are forbidden', () => {
+    expect([...REGIONS].sort()).toEqual([...CORE_REGIONS].sort());
+    expect([...SIDES].sort()).toEqual([...CORE_SIDES].sort());
+    expect([...WAVEFORMS]).toEqual([...CORE_WAVEFORMS]);
+    expect([...FORBIDDEN_REGIONS].sort()).toEqual([...CORE_FORBIDDEN].sort());
+  });
+
+  it('draws the asymmetric waveform with the simulator ratio', () => {
+    expect(ASYM_RATIO).toBe(MODEL.asymRatio);
+  });
+});
+
+describe('paths', () => {
+  it('parses and formats the notation of the core validation', () => {
+    expect(parsePath('phases[0].amplitude.maxMa')).toEqual(['phases', 0, 'amplitude', 'maxMa']);
+    expect(parsePath('')).toEqual([]);
+    expect(parsePath('phases[x]')).toBeUndefined();
+    expect(formatPath(['sources', 1, 'verified', 2])).toBe('sources[1].verified[2]');
+    expect(fieldKey('phases[12].pattern.lowHz')).toBe('phases[i].pattern.lowHz');
+  });
+
+  it('gets, sets (creating containers) and deletes in place', () => {
+    const file: Record<string, unknown> = { phases: [{ amplitude: { maxMa: 10 } }] };
+    expect(getAt(file, 'phases[0].amplitude.maxMa')).toBe(10);
+    expect(getAt(file, 'phases[3].amplitude.maxMa')).toBeUndefined();
+    setAt(file, 'phases[0].amplitude.maxMa', 12);
+    setAt(file, 'electrode.diameterMm', 0.3);
+    expect(file).toEqual({ phases: [{ amplitude: { maxMa: 12 } }], electrode: { diameterMm: 0.3 } });
+    setAt(file, 'phases[0].amplitude.maxMa', undefined);
+    expect(getAt(file, 'phases[0].amplitude')).toEqual({});
+    setAt(file, 'phases[0]', undefined);
+    expect(file.phases).toEqual([]);
+    expect(() => setAt(file, '', 1)).toThrow(/not a field path/);
+  });
+
+  it('names paths in words for the error summary', () => {
+    expect(pathLabel('phases[0].amplitude.maxMa')).toBe('Phase 1 › Maximum amplitude');
+    expect(pathLabel('channels[1].region')).toBe('Channel entry 2 › Region');
+    expect(pathLabel('sources[0].verified[2]')).toBe('Source 1 › Verified fields › item 3');
+    expect(pathLabel('channels[0].sites[1]')).toBe('Channel entry 1 › Needle sites › item 2');
+    expect(pathLabel('phases[1]')).toBe('Phase 2');
+    expect(pathLabel('name')).toBe('Name');
+    expect(pathLabel('')).toBe('The file');
+  });
+});
+
+describe('numeric fields', () => {
+  const amp = NUMERIC_FIELDS['phases[i].amplitude.maxMa'];
+  const pw = NUMERIC_FIELDS['phases[i].pulseWidthUs'];
+
+  it('says the allowed range with the unit', () => {
+    expect(rangeText(pw)).toBe('50–600 µs');
+    expect(rangeText(amp)).toBe('above 0, up to 20 mA');
+    expect(numericField('phases[3].pulseWidthUs')).toBe(pw);
+    expect(numericField('name')).toBeUndefined();
+  });
+
+  it('steps onto round numbers and stays in range', () => {
+    expect(stepValue(amp, 10, 1)).toBe(10.5);
+    expect(stepValue(amp, 10.2, 1)).toBe(10.5);
+    expect(stepValue(amp, 10.2, -1)).toBe(10);
+    expect(stepValue(amp, 20, 1)).toBe(20);
+    expect(stepValue(amp, 0.5, -1)).toBe(0.5); // never 0: the field must be above 0
+    expect(stepValue(amp, undefined, 1)).toBe(0.5);
+    expect(stepValue(pw, 600, 1)).toBe(600);
+    expect(stepValue(pw, 45, 1)).toBe(50);
+    expect(stepValue(NUMERIC_FIELDS['phases[i].amplitude.rampMaPerS'], 0.3, 1)).toBe(0.4);
+  });
+
+  it('parses typed numbers (a decimal comma too); NaN when not a number', () => {
+    expect(parseNumber(' 2.5 ')).toBe(2.5);
+    expect(parseNumber('2,5')).toBe(2.5);
+    expect(parseNumber('')).toBeUndefined();
+    expect(parseNumber('12abc')).toBeNaN();
+    expect(parseNumber('.5')).toBe(0.5);
+  });
+});
+
+describe('validation messages beside their fields', () => {
+  it('places a message at its field, at the nearest shown parent, or in the summary', () => {
+    const shown = new Set(['phases[0].amplitude.maxMa', 'sources[0].verified', 'phases']);
+    const { byPath, unplaced } = placeMessages(
+      [
+        { path: 'phases[0].amplitude.maxMa', message: 'too high' },
+        { path: 'sources[0].verified[3]', message: 'not a field' },
+        { path: 'phases', message: 'too long in total' },
+        { path: '', message: 'not a protocol' },
+        { path: 'aftercare', message: 'missing' },
+      ],
+      shown,
+    );
+    expect(Object.fromEntries(byPath)).toEqual({
+      'phases[0].amplitude.maxMa': ['too high'],
+      'sources[0].verified': ['not a field'],
+      phases: ['too long in total'],
+    });
+    expect(unplaced.map((m) => m.message)).toEqual(['not a protocol', 'missing']);
+  });
+});
+
+describe('frequency modes', () => {
+  it('switches a phase between steady and the patterns, keeping the frequency', () => {
+    const phase: Record<string, unknown> = { frequencyHz: 4 };
+    expect(frequencyMode(phase)).toBe('steady');
+    setFrequencyMode(phase, 'dense-disperse');
+    expect(phase).toEqual({ pattern: { kind: 'dense-disperse', lowHz: 4, highHz: 100, dwellS: 3 } });
+    setFrequencyMode(phase, 'burst');
+    expect(frequencyMode(phase)).toBe('burst');
+    expect(phase.pattern).toMatchObject({ kind: 'burst', burstRateHz: 4 });
+    setFrequencyMode(phase, 'steady');
+    expect(phase).toEqual({ frequencyHz: 4 });
+  });
+});
+
+describe('copies, export and import', () => {
+  it('duplicates a built-in under a free id, and the copy validates', () => {
+    const knee = BUILT_IN_FILES['knee-oa-periosteal.json'];
+    expect(knee).toBeDefined();
+    const copy = duplicateProtocol(knee, new Set(['knee-oa-periosteal', 'knee-oa-periosteal-custom']));
+    expect(copy.id).toBe('knee-oa-periosteal-custom-2');
+    expect(copy.name).toBe('Periosteal EDN for knee osteoarthritis (customised)');
+    expect(validateProtocol(copy).ok).toBe(true);
+    expect((knee as { id: string }).id).toBe('knee-oa-periosteal'); // the original is untouched
+  });
+
+  it('keeps ids within 64 characters', () => {
+    expect(copyId('a'.repeat(64), new Set()).length).toBeLessThanOrEqual(64);
+  });
+
+  it('names export files after the id, and reads imports', () => {
+    expect(exportFileName({ id: 'knee-oa-short' })).toBe('knee-oa-short.edn-protocol.json');
+    expect(exportFileName({ id: '../../etc/passwd' })).toBe('protocol.edn-protocol.json');
+    expect(parseImport('{"id":"x"}', 'a.json')).toEqual({ ok: true, file: { id: 'x' } });
+    const bad = parseImport('{', 'a.json');
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.message).toMatch(/^a\.json is not a protocol file \(not valid JSON/);
+  });
+});
+
+describe('the waveform preview', () => {
+  it('outlines a symmetric pulse: equal and opposite phases', () => {
+    const { x, y } = pulseOutline('biphasic-symmetric', 250, 10);
+    expect(x).toEqual([-75, 0, 0, 250, 250, 500, 500, 575]);
+    expect(y).toEqual([0, 0, -10, -10, 10, 10, 0, 0]);
+  });
+
+  it('outlines an asymmetric pulse with the same charge in both phases', () => {
+    const { x, y } = pulseOutline('biphasic-asymmetric', 200, 8);
+    const cathodic = (x[3]! - x[2]!) * y[2]!;
+    const anodic = (x[5]! - x[4]!) * y[4]!;
+    expect(cathodic + anodic).toBeCloseTo(0, 9);
+    expect(y[4]).toBe(2);
+  });
+});
