@@ -51,6 +51,7 @@ export class App {
   readonly #notice = h('div', { class: 'notice', hidden: true });
   readonly #announcer = h('div', { class: 'sr-only', 'aria-live': 'assertive' });
   #estopBusy = false;
+  #noticeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(root: HTMLElement, ctx: AppContext, options: ShellOptions) {
     this.#ctx = ctx;
@@ -148,6 +149,8 @@ export class App {
   }
 
   #show(name: ScreenName): void {
+    // Information belongs to the screen it was given on; errors stay until dismissed.
+    if (this.#notice.classList.contains('notice-info')) this.#ctx.clearNotice();
     for (const [n, screen] of this.#screens) setFlag(screen.el, 'hidden', n !== name);
     for (const [n, b] of this.#navButtons) {
       if (n === name) b.setAttribute('aria-current', 'page');
@@ -221,6 +224,10 @@ export class App {
   }
 
   #showNotice(n: Notice | undefined): void {
+    if (this.#noticeTimer !== undefined) clearTimeout(this.#noticeTimer);
+    this.#noticeTimer = undefined;
+    // Information fades after a while; an error stays until it is dismissed or replaced.
+    if (n?.kind === 'info') this.#noticeTimer = setTimeout(() => this.#ctx.clearNotice(), 8000);
     setFlag(this.#notice, 'hidden', n === undefined);
     if (!n) {
       this.#notice.replaceChildren();

@@ -119,7 +119,7 @@ export async function estopHost(figures: Figures, options: BenchOptions): Promis
 
   /** One e-stop, fired from a timer at a random moment; returns call -> bytes latency. */
   const trial = async (): Promise<number> => {
-    await sleep(Math.random() * 3);
+    await sleep(Math.random() * 8);
     const before = port.estopWrites.length;
     const t0 = performance.now();
     const acked = client.estop();

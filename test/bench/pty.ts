@@ -187,9 +187,7 @@ export async function ptyBench(figures: Figures, options: BenchOptions): Promise
     section: 'E-stop',
     name: 'pty end to end, simulator in-process: estop() -> simulator executes ESTOP (one-way, one clock)',
     value: dist(sOne),
-    reference: `round trip in the same setup: ${dist(sLocalRtt)}, so RTT/2 = ${dist(sLocalHalf)} (RTT/2 / true one-way at p50: ${(sLocalHalf.p50 / sOne.p50).toFixed(2)}); wire time of the ESTOP frame: ${ms(wireMs(estopBytes))}`,
-    goal: 'p99 < 5 ms',
-    met: sOne.p99 < 5,
+    reference: `cross-check of the RTT/2 estimate (host and simulator share this process's event loop, unlike a real device): round trip ${dist(sLocalRtt)}, RTT/2 = ${dist(sLocalHalf)}; RTT/2 / true one-way: p50 ${(sLocalHalf.p50 / sOne.p50).toFixed(2)}, p99 ${(sLocalHalf.p99 / sOne.p99).toFixed(2)}; wire time of the ESTOP frame: ${ms(wireMs(estopBytes))}`,
   });
   const sAmp = summarize(amps);
   figures.add({

@@ -117,7 +117,8 @@ describe('edn simulate --pty over a real serial port', () => {
     expect(quietMs).toBeGreaterThanOrEqual(1000);
     expect(quietMs).toBeLessThan(4000);
     await sim.nextEvent({ event: 'watchdog' });
-    expect(sim.events.items.some(isOutput(3, false, 0))).toBe(true);
+    // The output-off line may arrive in a later chunk than the watchdog's: wait for it.
+    await sim.nextEvent(isOutput(3, false, 0));
     const hb = await port.call('HB', {});
     expect(hb.type === 'err' && hb.args.code).toBe('NO_HELLO');
     await port.close();

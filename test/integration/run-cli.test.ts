@@ -156,11 +156,10 @@ describe('edn run --sim --json, in a child process', () => {
     expect(of(records, 'ack').some((a) => a.data.verb === 'ESTOP' && a.data.seq === estop!.data.seq && a.data.ok)).toBe(true);
   });
 
-  it('BUG: the journal of a SIGINT e-stop ends as the run reports it: stopped, emergency stop (signal), confirmed', async () => {
-    // `edn run` (src/cli/commands/run.ts) resolves its end on the first terminal snapshot and at
-    // once calls finish() -> runner.dispose(), while SessionRunner.estop() is still awaiting the
-    // device's confirmation before it ends the journal: dispose() ends it first, as
-    // {reason: 'aborted', detail: 'the application closed'}, and the confirmation is never written.
+  it('ends the journal of a SIGINT e-stop as the run reports it: stopped, emergency stop (signal), confirmed', async () => {
+    // Found by this test: `edn run` used to dispose the runner on the first terminal snapshot,
+    // before SessionRunner.estop() had the device's confirmation, so the journal ended
+    // {reason: 'aborted', detail: 'the application closed'} and the confirmation was lost.
     const run = await interrupted();
     const end = run.events().at(-1)!;
     const records = journalAt(end.journal);

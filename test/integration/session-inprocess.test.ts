@@ -178,13 +178,11 @@ describe('DeviceClient over the synchronous SimulatorTransport', () => {
 });
 
 describe('SessionRunner on a slow link (in-process, virtual time)', () => {
-  it('BUG: the session enters "running" only once every channel has started and reached its target', async () => {
-    // SessionRunner#rampStep enters `running` when `every((c) => !c.on || at target)`: a channel
-    // not yet started does not count, so a loop tick (every 50 ms) that falls while #beginOutput
-    // is still waiting for SET/START replies finds no channel on and declares the session
-    // `running` at 0 mA. The ramp then runs in `running` and every ramp step is journaled with
-    // cause 'titration'. Replies 250 ms late make it certain here; on the pty suite it happens
-    // whenever a tick falls inside channel 1's SET/START round trips (a few ms in 50).
+  it('enters "running" only once every channel has started and reached its target', async () => {
+    // Found by the pty suite (a ramp journaled as 'titration' on a busy machine): #rampStep used
+    // to count only the channels already ON, so a loop tick that fell while #beginOutput was
+    // still waiting for SET/START replies declared the session `running` at 0 mA. Replies 250 ms
+    // late make that tick certain here.
     const h = await createHost();
     try {
       const protocol = shortProtocol({ id: 'knee-oa-bench', durationMin: 0.5 });

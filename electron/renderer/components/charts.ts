@@ -59,8 +59,8 @@ export class LiveChart {
     this.#chart?.destroy();
     const series: uPlot.Series[] = [{ label: 'Time', value: (_u, v) => (v === null ? '—' : `${num(v, 1)} s`) }];
     for (const c of channels) {
-      series.push({ label: `Ch ${c} measured`, stroke: colourOf(c), width: 2.5, value: (_u, v) => (v === null ? '—' : `${v.toFixed(1)} mA`), spanGaps: true });
-      series.push({ label: `Ch ${c} target`, stroke: colourOf(c), width: 1.5, dash: [8, 6], value: (_u, v) => (v === null ? '—' : `${v.toFixed(1)} mA`), spanGaps: true });
+      series.push({ label: `Ch ${c} measured`, stroke: colourOf(c), width: 2.5, points: { show: false }, value: (_u, v) => (v === null ? '—' : `${v.toFixed(1)} mA`), spanGaps: true });
+      series.push({ label: `Ch ${c} target`, stroke: colourOf(c), width: 1.5, dash: [8, 6], points: { show: false }, value: (_u, v) => (v === null ? '—' : `${v.toFixed(1)} mA`), spanGaps: true });
     }
     const width = Math.max(320, Math.floor(this.#plotBox.clientWidth) || 640);
     this.#chart = new uPlot(
@@ -70,7 +70,7 @@ export class LiveChart {
         series,
         scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(2, Math.ceil((max ?? 0) * 1.2))] } },
         axes: [
-          { ...AXIS, label: 'Time (s)', values: (_u, ticks) => ticks.map((t) => `${num(t, 0)}`) },
+          { ...AXIS, label: 'Time (s)', values: (_u, ticks) => ticks.map((t) => num(t, 1)) },
           { ...AXIS, label: 'Amplitude (mA)', size: 60 },
         ],
         cursor: { drag: { x: false, y: false } },
@@ -105,7 +105,7 @@ export class PulsePreview {
   readonly el: HTMLElement;
   readonly #plotBox: HTMLElement;
   readonly #caption: HTMLElement;
-  readonly #height = 170;
+  readonly #height = 150;
   #chart: uPlot | undefined;
   readonly #ro: ResizeObserver;
 
@@ -139,11 +139,11 @@ export class PulsePreview {
       {
         width,
         height: this.#height,
-        series: [{ label: 'Time', value: (_u, v) => (v === null ? '—' : `${num(v, 0)} µs`) }, { label: 'Current', stroke: '#0072B2', width: 2.5, fill: 'rgba(0,114,178,0.12)', value: (_u, v) => (v === null ? '—' : `${num(v, 2)} mA`) }],
+        series: [{ label: 'Time', value: (_u, v) => (v === null ? '—' : `${num(v, 0)} µs`) }, { label: 'Current', stroke: '#0072B2', width: 2.5, fill: 'rgba(0,114,178,0.12)', points: { show: false }, value: (_u, v) => (v === null ? '—' : `${num(v, 2)} mA`) }],
         scales: { x: { time: false }, y: { range: () => [-a * 1.25, a * 1.25] } },
         axes: [
           { ...AXIS, label: 'µs', values: (_u, ticks) => ticks.map((t) => num(t, 0)) },
-          { ...AXIS, label: 'mA', size: 56 },
+          { ...AXIS, label: 'mA', size: 56, splits: () => (asym ? [-a, 0, a / 4] : [-a, 0, a]), values: (_u, ticks) => ticks.map((t) => num(t, 2)) },
         ],
         legend: { show: false },
         cursor: { show: false },

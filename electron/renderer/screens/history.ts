@@ -2,16 +2,17 @@
  * History: past sessions, and a session's report shown in a sandboxed frame (no scripts), exported
  * as a self-contained HTML file or printed (to paper or PDF) through the browser's print dialog.
  *
- * The page runs under a strict CSP (no inline styles), and a srcdoc frame inherits it, so the
- * report's own <style> and style attributes would be ignored. The frame is sandboxed without
- * scripts but same-origin, which lets this page apply the report's styles through the CSSOM
- * (constructed style sheets and element.style), which the CSP does not restrict.
+ * The page's CSP refuses the report's inline styles, so report-model.ts takes them out of the
+ * markup and they are applied after the frame loads through the CSSOM (a constructed style sheet
+ * and element.style). The frame is sandboxed without scripts; same-origin only so that this page
+ * can apply those styles. The exported file is the report exactly as the core wrote it.
  */
 import type { CallOutput } from '../../../src/app/contract.js';
 import type { AppContext } from '../context.js';
 import { h, replaceChildren, setFlag, svgIcon } from '../dom.js';
 import { dateTime, duration } from '../format.js';
 import { downloadText } from '../components/download.js';
+import { REPORT_STYLE_ATTR, reportFileName, splitReportStyles } from '../report-model.js';
 
 type SessionSummary = CallOutput<'listSessions'>[number];
 
@@ -79,8 +80,9 @@ export class HistoryScreen {
     if (!r) return;
     this.#report = { sessionId, html: r.content, intact: r.intact };
     const frame = h('iframe', { class: 'report-frame', title: `Session report ${sessionId}`, sandbox: 'allow-same-origin allow-modals' });
-    frame.addEventListener('load', () => applyReportStyles(frame, r.content), { once: true });
-    frame.srcdoc = r.content;
+    const { html, css } = splitReportStyles(r.content);
+    frame.addEventListener('load', () => applyReportStyles(frame, css), { once: true });
+    frame.srcdoc = html;
     replaceChildren(
       this.#viewer,
       h(
@@ -105,7 +107,7 @@ export class HistoryScreen {
 
   #export(): void {
     if (!this.#report) return;
-    downloadText(`edn-session-${this.#report.sessionId}.html`, this.#report.html, 'text/html');
+    downloadText(reportFileName(this.#report.sessionId), this.#report.html, 'text/html');
   }
 
   #close(): void {
@@ -115,24 +117,19 @@ export class HistoryScreen {
   }
 }
 
-/** Apply the report's <style> blocks and style attributes through the CSSOM (see the file comment). */
-function applyReportStyles(frame: HTMLIFrameElement, html: string): void {
+/** Apply the report's styles through the CSSOM (see the file comment). */
+function applyReportStyles(frame: HTMLIFrameElement, css: string): void {
   const doc = frame.contentDocument;
   const win = frame.contentWindow as (Window & typeof globalThis) | null;
   if (!doc || !win) return;
-  const parsed = new DOMParser().parseFromString(html, 'text/html');
-  const css = [...parsed.querySelectorAll('style')].map((s) => s.textContent).join('\n');
   try {
     const sheet = new win.CSSStyleSheet();
     sheet.replaceSync(css);
     doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
   } catch {
-    /* a report without styles is still readable */
+    /* a report without its styles is still readable */
   }
-  for (const el of doc.querySelectorAll<HTMLElement | SVGElement>('[style]')) {
-    const text = el.getAttribute('style');
-    if (text) el.style.cssText = text;
-  }
+  for (const el of doc.querySelectorAll<HTMLElement | SVGElement>(`[${REPORT_STYLE_ATTR}]`)) el.style.cssText = el.getAttribute(REPORT_STYLE_ATTR) ?? '';
   // Fit the frame to the report so the page scrolls, not a box inside it.
   const height = doc.documentElement.scrollHeight;
   if (height > 0) frame.style.height = `${Math.min(height + 32, 20000)}px`;

@@ -413,7 +413,7 @@ export class ProtocolEditor {
           this.#text(`${base}.amplitude.titration`, 'Titration rule', { optional: true, hint: 'How to titrate, e.g. "strong but comfortable".' }),
           this.#text(`${base}.notes`, 'Notes', { optional: true, multiline: true }),
         ),
-        h('div', { class: 'phase-side' }, h('h4', {}, 'At the maximum amplitude'), figures, preview.el),
+        h('div', { class: 'phase-side' }, h('h4', {}, 'At the maximum amplitude'), preview.el, figures),
       ),
       h('button', { type: 'button', class: 'secondary danger-text', onclick: () => this.#set(base, undefined, true) }, `Remove phase ${i + 1}`),
     );
@@ -483,7 +483,7 @@ export class ProtocolEditor {
         h(
           'table',
           { class: 'figures-table' },
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Figure'), h('th', { scope: 'col', class: 'num' }, 'Value'), h('th', { scope: 'col' }, 'Limit'), h('th', { scope: 'col' }, 'Status'))),
+          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Figure'), h('th', { scope: 'col', class: 'num' }, 'Value'), h('th', { scope: 'col' }, 'Against its limit'))),
           h('tbody', {}, set.figures.map((f) => figureRow(f))),
         ),
       );
@@ -538,12 +538,19 @@ const STATUS_TEXT: Record<Figure['status'], string> = { info: '', ok: 'Within li
 function figureRow(f: Figure): HTMLElement {
   const icon = f.status === 'ok' ? svgIcon('check') : f.status === 'warning' ? svgIcon('warning') : f.status === 'blocked' ? svgIcon('cross') : null;
   const decimals = f.key === 'shannonK' ? 2 : 3;
+  const unit = unitText(f.unit);
+  const label = f.label.charAt(0).toUpperCase() + f.label.slice(1);
   return h(
     'tr',
     { class: `fig fig-${f.status}` },
-    h('th', { scope: 'row' }, f.label),
+    h('th', { scope: 'row' }, label),
     h('td', { class: 'num' }, withUnit(f.value, f.unit, decimals)),
-    h('td', {}, f.limit ? `${f.limit}${unitText(f.unit) ? ` ${unitText(f.unit)}` : ''}` : '—'),
-    h('td', { class: 'status' }, icon, STATUS_TEXT[f.status] ? h('span', {}, STATUS_TEXT[f.status]) : null),
+    h(
+      'td',
+      { class: 'status' },
+      f.limit
+        ? [icon, h('span', { class: 'status-word' }, STATUS_TEXT[f.status]), h('span', { class: 'limit' }, ` (${f.limit}${unit ? ` ${unit}` : ''})`)]
+        : h('span', { class: 'muted' }, 'information'),
+    ),
   );
 }

@@ -175,7 +175,7 @@ export class RunView {
       setText(refs.measured, c.on || c.measuredMa !== null ? ma(c.on ? c.measuredMa : 0) : '— mA');
       setText(refs.target, ma(c.targetMa));
       setText(refs.impedance, impedance(c.impedance));
-      setText(refs.delivered, `${num(c.deliveredUc, 1)} µC`);
+      setText(refs.delivered, `${c.deliveredUc.toFixed(1)} µC`);
     }
     const first = s.channels.find((c) => this.#scopeChannel === undefined || c.channel === this.#scopeChannel);
     setText(this.#targetNow, first ? `Target ${ma(first.targetMa)}${this.#scopeChannel === undefined && s.channels.length > 1 ? ' on all channels' : ` on channel ${first.channel}`} · maximum ${ma(first.maxMa)}` : '');
