@@ -24,6 +24,7 @@ describe('SAFETY.md', () => {
       'TICK_MS',
       'RAMP_STEP_MS',
       'DEFAULT_LIMITS',
+      'GRACE_MS',
     ];
     const missing = keys.filter((k) => !doc.includes(`\`${k}\``));
     expect(missing).toEqual([]);
