@@ -34,7 +34,6 @@ export interface ShellOptions {
 
 export class App {
   readonly #ctx: AppContext;
-  readonly #root: HTMLElement;
   readonly #main: HTMLElement;
   readonly #nav: HTMLElement;
   readonly #banners: HTMLElement;
@@ -51,11 +50,12 @@ export class App {
   readonly #notice = h('div', { class: 'notice', hidden: true });
   readonly #announcer = h('div', { class: 'sr-only', 'aria-live': 'assertive' });
   #estopBusy = false;
+  /** The browser host's connection (Electron's IPC is always there). */
+  #connection: 'connecting' | 'open' | 'closed' = 'open';
   #noticeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(root: HTMLElement, ctx: AppContext, options: ShellOptions) {
     this.#ctx = ctx;
-    this.#root = root;
     const estop = h(
       'button',
       { type: 'button', class: 'estop', 'aria-keyshortcuts': 'Escape', onclick: () => void this.estop('button') },
@@ -132,6 +132,8 @@ export class App {
   }
 
   setConnection(state: 'connecting' | 'open' | 'closed', detail?: string): void {
+    this.#connection = state;
+    this.#render(this.#ctx.snapshot);
     setFlag(this.#connBanner, 'hidden', state === 'open');
     if (state !== 'open') {
       replaceChildren(
@@ -161,10 +163,16 @@ export class App {
 
   #render(s: Snapshot | undefined): void {
     const out = outputSummary(s);
-    this.#root.classList.toggle('output-on', out.on);
-    replaceChildren(this.#output, svgIcon(out.on ? 'bolt' : 'off'), h('span', {}, out.text));
-    this.#output.className = `output-status ${out.on ? 'on' : 'off'}`;
-    setText(this.#outputLive, out.on ? 'Output on' : 'Output off');
+    if (this.#connection !== 'open' && s !== undefined) {
+      // Without the controller this page cannot know: never show a stale "Output off".
+      replaceChildren(this.#output, svgIcon('warning'), h('span', {}, 'Output state unknown'));
+      this.#output.className = 'output-status unknown';
+      setText(this.#outputLive, 'Output state unknown: connection lost');
+    } else {
+      replaceChildren(this.#output, svgIcon(out.on ? 'bolt' : 'off'), h('span', {}, out.text));
+      this.#output.className = `output-status ${out.on ? 'on' : 'off'}`;
+      setText(this.#outputLive, out.on ? 'Output on' : 'Output off');
+    }
     setText(this.#devicePill, s?.device ? `Device: ${s.device.model}` : 'Device: not connected');
     this.#devicePill.classList.toggle('connected', Boolean(s?.device));
     setText(this.#statePill, `Session: ${stateText(s?.state ?? 'idle')}`);

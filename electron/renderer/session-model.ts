@@ -161,26 +161,42 @@ export type TitrationStep = 0.1 | -0.1 | 0.5 | -0.5;
 
 /**
  * Hold-to-repeat at a safe rate: the first press acts at once; held, it repeats after `delayMs`
- * every `intervalMs`, and never while the previous change is still being applied. Timers are
- * injected so the logic is tested without waiting.
+ * every `intervalMs`, and never while the previous change is still being applied. A keyboard
+ * click (`tap`) acts at most once per `intervalMs`, so a held Enter key (which auto-repeats at
+ * ~30 Hz) repeats at the same safe rate. Timers and the clock are injected so the logic is tested
+ * without waiting.
  */
 export class HoldRepeat {
   readonly #act: () => Promise<unknown>;
   readonly #timers: { set: (fn: () => void, ms: number) => unknown; clear: (handle: unknown) => void };
   readonly #delayMs: number;
   readonly #intervalMs: number;
+  readonly #now: () => number;
   #handle: unknown;
   #held = false;
   #busy = false;
+  #lastFire = -Infinity;
 
   constructor(
     act: () => Promise<unknown>,
-    options: { delayMs?: number; intervalMs?: number; timers?: { set: (fn: () => void, ms: number) => unknown; clear: (handle: unknown) => void } } = {},
+    options: {
+      delayMs?: number;
+      intervalMs?: number;
+      timers?: { set: (fn: () => void, ms: number) => unknown; clear: (handle: unknown) => void };
+      now?: () => number;
+    } = {},
   ) {
     this.#act = act;
     this.#delayMs = options.delayMs ?? 600;
     this.#intervalMs = options.intervalMs ?? 400;
     this.#timers = options.timers ?? { set: (fn, ms) => setTimeout(fn, ms), clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  /** One activation from the keyboard: acts unless the last one was under `intervalMs` ago. */
+  tap(): void {
+    if (this.#held || this.#now() - this.#lastFire < this.#intervalMs) return;
+    this.#fire();
   }
 
   get held(): boolean {
@@ -212,6 +228,7 @@ export class HoldRepeat {
   #fire(): void {
     if (this.#busy) return;
     this.#busy = true;
+    this.#lastFire = this.#now();
     this.#act().then(
       () => {
         this.#busy = false;

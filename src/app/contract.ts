@@ -8,6 +8,7 @@
  * a process boundary): `{ok: true, data} | {ok: false, error: {code, message}}`.
  */
 import * as z from 'zod';
+import { SESSION_STATES } from '../session/states.js';
 
 // ---- shared shapes ------------------------------------------------------------------------------
 
@@ -97,20 +98,8 @@ export const ElectrodeResultSchema = z.strictObject({
   reason: z.string().optional(),
 });
 
-export const SESSION_STATES = [
-  'idle',
-  'connecting',
-  'ready',
-  'screening',
-  'checking-electrodes',
-  'ramping',
-  'running',
-  'paused',
-  'ramping-down',
-  'completed',
-  'stopped',
-  'aborted',
-] as const;
+/** The session states (one list, src/session/states.ts). */
+export { SESSION_STATES } from '../session/states.js';
 
 /** Everything a UI shows about the session, pushed on every change. */
 export const SnapshotSchema = z.strictObject({

@@ -12,12 +12,13 @@ import type { MemoryResult } from './memory-child.js';
 import { type BenchOptions, type Figures, say } from './lib.js';
 
 const CHILD = fileURLToPath(new URL('./memory-child.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MB = 1024 * 1024;
 
 function runChild(exposeGc: boolean, quick: boolean): Promise<MemoryResult> {
   return new Promise((resolve, reject) => {
     const args = ['--import', 'tsx', ...(exposeGc ? ['--expose-gc'] : []), CHILD, ...(quick ? ['--quick'] : [])];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));

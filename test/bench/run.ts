@@ -30,7 +30,7 @@ const BENCHES: Record<string, (f: Figures, o: BenchOptions) => Promise<void> | v
 
 const RESULTS = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 
-function results(m: Machine, figures: readonly Figure[], wallS: number): string {
+function results(m: Machine, figures: readonly Figure[], wallS: number, loadAtEnd: string): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
   const lines = [
     '# Benchmark results',
@@ -44,8 +44,13 @@ function results(m: Machine, figures: readonly Figure[], wallS: number): string 
     `- Date: ${m.date}`,
     `- CPU: ${m.cpu}, ${m.nproc} logical cores (nproc)`,
     `- Node: ${m.node}; OS: ${m.os}`,
-    `- Load average at start: ${m.loadavg}`,
+    `- Load average (1, 5, 15 min) at start: ${m.loadavg}; at the end: ${loadAtEnd}`,
     `- Whole run: ${wallS.toFixed(0)} s`,
+    '',
+    'The machine is shared: a load average near or above the core count means other work competed for',
+    'the CPU during the run. Medians are stable from run to run; the p99 and max of the real-time',
+    'figures (pty round trips, heartbeat intervals) move by a few ms between runs on a loaded machine,',
+    'which is why each is printed beside a reference measured on the same loop in the same run.',
     '',
     '## Figures against goals',
     '',
@@ -96,7 +101,7 @@ async function main(): Promise<void> {
   for (const f of figures.list) say(`  ${f.goal === undefined ? '      ' : f.met ? '[met] ' : '[MISS]'} ${f.section}: ${f.name}: ${f.value}${f.goal ? ` (goal ${f.goal})` : ''}`);
   const complete = named.length === 0 && !quick;
   if (complete && !noWrite) {
-    writeFileSync(RESULTS, results(m, figures.list, wallS));
+    writeFileSync(RESULTS, results(m, figures.list, wallS, machine().loadavg));
     say(`\nwrote ${RESULTS}`);
   } else {
     say(`\nRESULTS.md not written (${quick ? 'quick run' : named.length > 0 ? 'not every benchmark ran' : '--no-write'})`);

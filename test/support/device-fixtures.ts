@@ -2,7 +2,8 @@
 import type { HostToDevice, DeviceToHost, HelloReply } from '../../firmware-protocol/index.js';
 import { setReadbackCrc } from '../../firmware-protocol/index.js';
 import { checkStimulation, checkAmplitudeChange, type Checked } from '../../src/domain/safety/guard.js';
-import type { AmplitudeChange, DeviceLimits, Electrode, StimulationParams } from '../../src/domain/stimulation.js';
+import type { AmplitudeChange, DeviceLimits, StimulationParams } from '../../src/domain/stimulation.js';
+import { DEVICE, NEEDLE } from '../unit/domain/guard-fixtures.js';
 
 export const HELLO: HelloReply = {
   proto: 1,
@@ -23,18 +24,9 @@ export const HELLO: HelloReply = {
   wdog: 1000,
 };
 
-export const DEVICE_LIMITS: DeviceLimits = {
-  channels: 4,
-  frequencyHz: { min: 1, max: 150 },
-  pulseWidthUs: { min: 50, max: 600 },
-  amplitudeMa: { min: 0, max: 20 },
-  maxChargePerPhaseUc: 12,
-  maxDurationS: 3600,
-  complianceV: 80,
-  watchdogMs: 1000,
-};
-
-export const NEEDLE: Electrode = { kind: 'needle', diameterMm: 0.3, insertedLengthMm: 40 };
+/** The same device as the guard tests use (0.30 x 40 mm needle too). */
+export const DEVICE_LIMITS: DeviceLimits = DEVICE;
+export { NEEDLE };
 
 export const PARAMS: StimulationParams = {
   channel: 1,

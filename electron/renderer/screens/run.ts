@@ -40,6 +40,8 @@ export class RunView {
   readonly #resumeBtn: HTMLButtonElement;
   readonly #stopBtn: HTMLButtonElement;
   readonly #pausedBanner = h('div', { class: 'paused-banner', hidden: true }, svgIcon('pause'), h('p', {}, h('strong', {}, 'Paused: output off.'), ' The session clock is held. Resume ramps back up to the targets.'));
+  readonly #warnings = h('ul', { class: 'run-warnings', 'aria-label': 'Warnings', hidden: true });
+  #warningsKey = '';
   readonly #ended = h('section', { class: 'ended', hidden: true, 'aria-labelledby': 'ended-title', tabindex: '-1' });
   readonly #noteInput: HTMLTextAreaElement;
   readonly #notesList = h('ul', { class: 'notes-list' });
@@ -67,7 +69,7 @@ export class RunView {
       for (const ev of ['pointerup', 'pointercancel', 'lostpointercapture']) b.addEventListener(ev, () => repeat.release());
       b.addEventListener('click', (e) => {
         // Pointer clicks were handled on pointerdown; keyboard clicks (detail 0) act here.
-        if ((e as MouseEvent).detail === 0) void this.#titrate(delta);
+        if ((e as MouseEvent).detail === 0) repeat.tap();
       });
       this.#stepButtons.push(b);
       return b;
@@ -113,6 +115,7 @@ export class RunView {
         this.#bar,
       ),
       this.#pausedBanner,
+      this.#warnings,
       this.#cards,
       h('div', { class: 'run-grid' }, h('div', { class: 'run-main' }, this.#titration, this.#controls), h('div', { class: 'run-side' }, this.#chart.el)),
       notes,
@@ -132,6 +135,19 @@ export class RunView {
     this.#renderCards(s);
     this.#renderControls(s);
     this.#renderEnded(s);
+    this.#renderWarnings(s);
+  }
+
+  /** Warning-level figures of the running phase (e.g. charge density), with their source. */
+  #renderWarnings(s: Snapshot): void {
+    const key = JSON.stringify(s.warnings);
+    if (key === this.#warningsKey) return;
+    this.#warningsKey = key;
+    setFlag(this.#warnings, 'hidden', s.warnings.length === 0);
+    replaceChildren(
+      this.#warnings,
+      s.warnings.map((w) => h('li', {}, svgIcon('warning'), h('span', {}, `Warning: ${w.message}`, w.source && !w.message.includes(w.source) ? ` [${w.source}]` : ''))),
+    );
   }
 
   #renderHead(s: Snapshot): void {

@@ -241,3 +241,22 @@ describe('formatting: every number with its unit', () => {
     expect(dateTime('2025-03-04T14:05:00')).toBe('2025-03-04 14:05');
   });
 });
+
+describe('keyboard taps on a titration button', () => {
+  it('act at most once per interval, so a held (auto-repeating) Enter key is as slow as a held button', async () => {
+    let now = 0;
+    let calls = 0;
+    const r = new HoldRepeat(
+      () => {
+        calls++;
+        return Promise.resolve();
+      },
+      { intervalMs: 400, now: () => now },
+    );
+    for (; now <= 1000; now += 33) {
+      r.tap();
+      await Promise.resolve();
+    }
+    expect(calls).toBe(3); // at 0, ~400 and ~800 ms
+  });
+});
