@@ -6,7 +6,7 @@
 import type { AppContext, Notice, ScreenName } from './context.js';
 import { h, replaceChildren, setFlag, setText, svgIcon } from './dom.js';
 import { stateText } from './format.js';
-import { ACTIVE_STATES, alarmViews, outputSummary } from './session-model.js';
+import { ACTIVE_STATES, ENDED_STATES, alarmViews, outputSummary } from './session-model.js';
 import type { Snapshot } from '../../src/app/contract.js';
 import { cancelAllDialogs } from './components/dialog.js';
 import { DeviceScreen } from './screens/device.js';
@@ -98,6 +98,12 @@ export class App {
     });
     measure.observe(header);
     measure.observe(this.#banners);
+    // Opened (or reloaded) while a session is on: show it, not the device screen.
+    let first = true;
+    ctx.snapshots.on((s) => {
+      if (first && (ACTIVE_STATES.has(s.state) || (ENDED_STATES.has(s.state) && s.sessionId !== undefined))) ctx.navigate('session');
+      first = false;
+    });
     ctx.snapshots.on((s) => this.#render(s));
     ctx.screens.on((name) => this.#show(name));
     ctx.notices.on((n) => this.#showNotice(n));

@@ -4,7 +4,6 @@
  * UI sees one EdnApi and nothing else of the core.
  */
 import './styles.css';
-// eslint-disable-next-line edn/layering -- uPlot's style sheet, bundled as a file beside ours (no inline styles under the CSP)
 import 'uplot/dist/uPlot.min.css';
 import type { EdnApi } from '../../src/app/contract.js';
 import { App } from './app.js';

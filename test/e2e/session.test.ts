@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './support/chromium.js';
 import { type TestHost, startTestHost } from './support/web-host.js';
+import { auditControls } from './support/audit.js';
 import { UI_WAIT_MS, answer, answerScreening, button, clearAndNewSession, nav, outputStatus, screenAndStart, screenshot, useForSession, waitText } from './support/ui.js';
 
 const KNEE = 'Periosteal EDN for knee osteoarthritis';
@@ -58,6 +59,7 @@ describe('a whole session through the UI', () => {
     // The emergency stop is in the header, the same place on every screen.
     expect(await button(page, 'Emergency stop').getAttribute('aria-keyshortcuts')).toBe('Escape');
     await screenshot(page, 'device');
+    expect(await auditControls(page)).toEqual([]);
   }, 30_000);
 
   it('edits a copy of the knee protocol as a form: validation as you type, figures, preview; saves, exports and imports it', async () => {
@@ -103,6 +105,7 @@ describe('a whole session through the UI', () => {
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await page.getByRole('group', { name: /^Phase 1/ }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
     await screenshot(page, 'protocol-editor', { readme: 'protocol-editor.png' });
+    expect(await auditControls(page)).toEqual([]);
 
     await button(page, 'Save protocol').click();
     await waitText(page.locator('.notice'), new RegExp(`Saved “${SHORT}” as ${SHORT_ID}`));
@@ -136,7 +139,8 @@ describe('a whole session through the UI', () => {
     await waitText(result, /stimulation currents can interfere with implanted or wearable electronic devices/);
     await page.getByRole('group', { name: /implanted electronic device/ }).getByText(/Blocks the session/).waitFor();
     await page.evaluate(() => window.scrollTo(0, 0));
-    await screenshot(page, 'screening-blocked', { fullPage: true });
+    await screenshot(page, 'screening-blocked');
+    expect(await auditControls(page)).toEqual([]);
     await waitText(outputStatus(page), /^Output off$/);
 
     await answer(page, /implanted electronic device/, 'No');
@@ -197,13 +201,24 @@ describe('a whole session through the UI', () => {
     await page.getByRole('radio', { name: 'All channels' }).check();
     await button(page, 'Increase amplitude by 0.5 mA').click();
     await waitText(target1, /^1\.5 mA$/);
+    // From the keyboard: Enter on a focused titration button acts once.
+    await button(page, 'Increase amplitude').focus();
+    await page.keyboard.press('Enter');
+    await waitText(target1, /^1\.6 mA$/);
+    await button(page, 'Decrease amplitude').focus();
+    await page.keyboard.press('Enter');
+    await waitText(target1, /^1\.5 mA$/);
     // Measured follows the target (slew-limited), shown in large type and in the header.
     await waitText(ch1.locator('.amp-big'), /^1\.5 mA$/);
     await waitText(outputStatus(page), /^OUTPUT ON 2\.0 mA/);
     await waitText(page.locator('.run-state'), /^Running$/);
     await page.locator('.live-chart canvas').first().waitFor();
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate(() => {
+      (document.activeElement as HTMLElement | null)?.blur();
+      window.scrollTo(0, 0);
+    });
     await screenshot(page, 'session-running', { readme: 'session.png', fullPage: true });
+    expect(await auditControls(page)).toEqual([]);
 
     await button(page, 'Pause').click();
     await waitText(page.locator('.run-state'), /^Paused$/);
@@ -234,6 +249,7 @@ describe('a whole session through the UI', () => {
     expect(await animation()).toBe('flash-high 0.5s');
     await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, 'estop-latched');
+    expect(await auditControls(page)).toEqual([]);
     await page.emulateMedia({ reducedMotion: 'reduce' });
     expect(await animation()).toMatch(/^none /);
     await page.emulateMedia({ reducedMotion: 'no-preference' });
@@ -244,7 +260,10 @@ describe('a whole session through the UI', () => {
   }, 30_000);
 
   it('Escape is the emergency stop too, from anywhere on the page', async () => {
-    await useForSession(page, SHORT);
+    // After "New session" the Session screen asks for the protocol first.
+    await page.getByRole('radio', { name: new RegExp(`^${SHORT}`) }).check();
+    await button(page, 'Continue to screening').click();
+    await page.getByRole('heading', { name: `Screening for ${SHORT}` }).waitFor({ timeout: UI_WAIT_MS });
     await screenAndStart(page, 'PT-0043');
     await page.getByRole('textbox', { name: 'Note for the session record' }).focus();
     await page.keyboard.press('Escape');
@@ -271,6 +290,7 @@ describe('a whole session through the UI', () => {
     expect(await page.locator('iframe.report-frame').getAttribute('sandbox')).toBe('allow-same-origin allow-modals');
     await page.getByRole('heading', { name: 'Session report' }).scrollIntoViewIfNeeded();
     await screenshot(page, 'report');
+    expect(await auditControls(page)).toEqual([]);
 
     const [download] = await Promise.all([page.waitForEvent('download'), button(page, 'Export report (HTML)').click()]);
     expect(download.suggestedFilename()).toMatch(/^edn-session-.+\.html$/);

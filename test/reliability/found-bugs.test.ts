@@ -7,8 +7,14 @@
  * Status: the DeviceClient.estop defect below was fixed in 223f1fe (the promise is registered
  * before the write, and cleared in settle only if it is still the current one).
  */
+import type { SchedulerLike } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DeviceClient } from '../../src/device/client.js';
+import { SimulatorTransport } from '../../src/device/sim-transport.js';
+import { HEARTBEAT_MS, SessionRunner, TICK_MS } from '../../src/session/runner.js';
+import { SimulatedStimulator } from '../../src/simulator/index.js';
 import { harness, kneeProtocol, clearedFor } from '../support/session-harness.js';
+import { ManualScheduler, settle } from '../support/virtual-time.js';
 
 let open: ReturnType<typeof harness>[] = [];
 function make(): ReturnType<typeof harness> {
@@ -77,5 +83,59 @@ describe('found by the sequence campaign (src/device/client.ts, DeviceClient.est
     expect(h.runner.state).toBe('aborted');
     expect(h.output().map((c) => `ch${c.channel} ${c.setpointUa} uA`), 'output 10 s after the abort').toEqual([]); // before the fix: ['ch2 2000 uA']
     expect(h.sim.snapshot().latched, 'device latched by the abort').toBe(true); // before the fix: false
+  });
+});
+
+describe('found by the timing benchmark (src/session/runner.ts, SessionRunner #tick / #startLoop)', () => {
+  /*
+   * The heartbeat is sent from the 50 ms session tick when `now - lastHeartbeatAt >= 250`. Each tick
+   * is a fresh relative timer (scheduler.schedule(next, TICK_MS)). Node's timers count from the
+   * event loop's cached time, so measured with performance.now() a 50 ms timer scheduled inside a
+   * callback can fire EARLY: test/bench measured ticks as little as 47.4 ms apart (30% under 50 ms)
+   * with a 5 ms-every-20 ms busy loop. Five early ticks sum to under 250 ms, the heartbeat waits for
+   * the sixth, and the interval becomes ~300 ms instead of 250 ms; with any lateness on top it is
+   * over 300 (npm run bench: p99 302-306 ms in three runs, while a bare setInterval(250) on the same
+   * loop had p99 257 ms). Not a watchdog risk (1000 ms), but the cadence depends on timers never
+   * firing early, and it misses the issue's goal (p99 within 250 +/- 50 ms).
+   * Expected: heartbeats every 250 ms give or take a little, whatever the timers' rounding. A fix:
+   * ticks at origin + k x TICK_MS (as the simulator does), or a heartbeat due at
+   * `>= HEARTBEAT_MS - TICK_MS / 2`, or a heartbeat timer of its own.
+   * Reproduced on virtual time by a scheduler whose timers fire 0.5 ms early.
+   */
+  it('BUG: when session ticks fire 0.5 ms early (Node timers can), the heartbeat slips a whole tick: ~300 ms instead of 250 ms', async () => {
+    const base = new ManualScheduler();
+    /** The runner's and client's clock: the same time, timers 0.5 ms early. */
+    const early: SchedulerLike = {
+      now: () => base.now(),
+      schedule: (work, delay, state) => base.schedule(work as (this: unknown, state?: unknown) => void, Math.max(0, (delay ?? 0) - 0.5), state),
+    };
+    const sim = new SimulatedStimulator({ scheduler: base, seed: 7 });
+    const transport = new SimulatorTransport(sim);
+    const hbAt: number[] = [];
+    const write = transport.write.bind(transport);
+    transport.write = (line: string) => {
+      if (/^\d+ HB /.test(line)) hbAt.push(base.now());
+      write(line);
+    };
+    sim.start();
+    const client = new DeviceClient({ transport, scheduler: early });
+    const runner = new SessionRunner({ client, scheduler: early });
+    try {
+      const connected = runner.connect();
+      await settle();
+      expect((await connected).ok).toBe(true);
+      for (let t = 0; t < 10_000; t += 10) {
+        base.advance(10);
+        await settle(20);
+      }
+      const intervals = hbAt.slice(1).map((t, i) => t - hbAt[i]!);
+      expect(intervals.length).toBeGreaterThan(20);
+      // Every interval is within half a tick of the nominal 250 ms. Today: 297 ms (6 ticks of 49.5).
+      expect(Math.max(...intervals), `heartbeat intervals: ${[...new Set(intervals)].join(', ')} ms`).toBeLessThanOrEqual(HEARTBEAT_MS + TICK_MS / 2);
+    } finally {
+      runner.dispose();
+      client.dispose();
+      sim.dispose();
+    }
   });
 });

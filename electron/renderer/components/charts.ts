@@ -5,7 +5,6 @@
  */
 // uPlot is the chart library the issue asks for (#5: "a proper chart library such as uPlot"); the
 // layering rule allows the renderer only the contract, so this one package import is exempted here.
-// eslint-disable-next-line edn/layering -- the renderer's one npm dependency besides the contract (zod)
 import uPlot from 'uplot';
 import { h, uid } from '../dom.js';
 import { num } from '../format.js';

@@ -32,6 +32,7 @@ export class RunView {
   readonly #chart = new LiveChart();
   readonly #buffer = new TelemetryBuffer(60);
   readonly #controls: HTMLElement;
+  readonly #grid: HTMLElement;
   readonly #titration: HTMLElement;
   readonly #scope = h('div', { class: 'choices inline scope' });
   readonly #targetNow = h('p', { class: 'target-now' });
@@ -94,6 +95,7 @@ export class RunView {
     this.#resumeBtn = h('button', { type: 'button', class: 'primary big', onclick: () => void this.#call('resume') }, svgIcon('play'), h('span', {}, 'Resume'));
     this.#stopBtn = h('button', { type: 'button', class: 'secondary big', onclick: () => void this.#call('stop') }, 'Stop session');
     this.#controls = h('div', { class: 'run-controls' }, this.#pauseBtn, this.#resumeBtn, this.#stopBtn);
+    this.#grid = h('div', { class: 'run-grid' }, h('div', { class: 'run-main' }, this.#titration, this.#controls), h('div', { class: 'run-side' }, this.#chart.el));
     this.#noteInput = h('textarea', { id: 'note-text', rows: 2, maxlength: 2000 });
     const notes = h(
       'section',
@@ -117,7 +119,7 @@ export class RunView {
       this.#pausedBanner,
       this.#warnings,
       this.#cards,
-      h('div', { class: 'run-grid' }, h('div', { class: 'run-main' }, this.#titration, this.#controls), h('div', { class: 'run-side' }, this.#chart.el)),
+      this.#grid,
       notes,
     );
     ctx.telemetry.on((t) => this.#onTelemetry(t));
@@ -247,6 +249,7 @@ export class RunView {
     this.#stopBtn.disabled = !(canTitrate || s.state === 'paused');
     setFlag(this.#controls, 'hidden', ENDED_STATES.has(s.state));
     setFlag(this.#titration, 'hidden', ENDED_STATES.has(s.state));
+    this.#grid.classList.toggle('ended', ENDED_STATES.has(s.state));
   }
 
   #renderEnded(s: Snapshot): void {
