@@ -259,6 +259,8 @@ export const CALLS = {
   estop: { input: z.strictObject({ source: EstopSourceSchema }), output: z.null() },
   clear: { input: none, output: z.null() },
   newSession: { input: none, output: z.null() },
+  /** Abandon a prepared session before any output (screening or electrode check): back to ready. */
+  cancelSession: { input: none, output: z.null() },
   addNote: { input: z.strictObject({ text: z.string().min(1).max(2000) }), output: z.null() },
   acknowledgeAlarm: { input: z.strictObject({ id: z.string().min(1).max(32) }), output: z.null() },
   getSnapshot: { input: none, output: SnapshotSchema },

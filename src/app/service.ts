@@ -451,6 +451,10 @@ export class ControllerService implements ContractHandlers {
     return this.#session('newSession', input, (runner) => done(runner.newSession()));
   }
 
+  cancelSession(input: Input<'cancelSession'> = {}): Promise<Result<null>> {
+    return this.#session('cancelSession', input, (runner) => done(runner.cancel()));
+  }
+
   addNote(input: Input<'addNote'>): Promise<Result<null>> {
     return this.#session('addNote', input, (runner, { text }) => done(runner.addNote(text)));
   }

@@ -461,6 +461,24 @@ export class SessionRunner {
     return { ok: true, value: undefined };
   }
 
+  /**
+   * Abandon a prepared session before any output (the wrong patient or protocol, electrodes that
+   * cannot be fixed): its journal ends as stopped, "cancelled before output", and the device is
+   * ready for the next one.
+   */
+  cancel(): SessionResult {
+    const refused = this.#require('cancel', ['screening', 'checking-electrodes']);
+    if (refused) return refused;
+    this.#enter('ready', 'cancelled before output');
+    this.#endSessionIfOpen('stopped', 'cancelled before output');
+    this.#plan = undefined;
+    this.#channels = [];
+    this.#electrodes = [];
+    this.#warnings = [];
+    this.#publish();
+    return { ok: true, value: undefined };
+  }
+
   /** After a session ended: back to ready for the next one (the latch must be cleared). */
   newSession(): SessionResult {
     const refused = this.#require('newSession', ['completed', 'stopped', 'aborted']);
@@ -693,11 +711,17 @@ export class SessionRunner {
     this.#lastHeartbeatAt = -Infinity;
     // Each tick schedules the next as a fresh action (a virtual scheduler chains rescheduled
     // actions into one another, which a 60-minute session would turn into a very deep chain).
+    // Ticks are spaced from a fixed origin (origin + k x TICK_MS), so timers that fire a little
+    // early or late never accumulate into a slipped heartbeat.
+    const origin = this.#scheduler.now();
+    let k = 0;
     const next = (): void => {
+      k += 1;
+      const delay = Math.max(0, origin + k * TICK_MS - this.#scheduler.now());
       this.#loop = this.#scheduler.schedule(() => {
         next();
         this.#tick();
-      }, TICK_MS);
+      }, delay);
     };
     next();
   }
@@ -715,7 +739,8 @@ export class SessionRunner {
   #tick(): void {
     const now = this.#scheduler.now();
     const healthy = !this.#client.failure && !(this.#recorder?.failed ?? false);
-    if (healthy && now - this.#lastHeartbeatAt >= HEARTBEAT_MS) {
+    // Half a tick of tolerance: a tick that fires slightly early still carries its heartbeat.
+    if (healthy && now - this.#lastHeartbeatAt >= HEARTBEAT_MS - TICK_MS / 2) {
       this.#lastHeartbeatAt = now;
       void this.#client.heartbeat().then((r) => {
         if (!r.ok && r.error.code === 'AckTimeout') void this.#abort(`the device stopped answering heartbeats (${describeDeviceError(r.error)})`);

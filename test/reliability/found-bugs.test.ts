@@ -86,7 +86,7 @@ describe('found by the sequence campaign (src/device/client.ts, DeviceClient.est
   });
 });
 
-describe('found by the timing benchmark (src/session/runner.ts, SessionRunner #tick / #startLoop)', () => {
+describe('found by the timing benchmark (src/session/runner.ts, SessionRunner #tick / #startLoop; fixed: ticks from a fixed origin, half a tick of tolerance)', () => {
   /*
    * The heartbeat is sent from the 50 ms session tick when `now - lastHeartbeatAt >= 250`. Each tick
    * is a fresh relative timer (scheduler.schedule(next, TICK_MS)). Node's timers count from the
@@ -102,7 +102,7 @@ describe('found by the timing benchmark (src/session/runner.ts, SessionRunner #t
    * `>= HEARTBEAT_MS - TICK_MS / 2`, or a heartbeat timer of its own.
    * Reproduced on virtual time by a scheduler whose timers fire 0.5 ms early.
    */
-  it('BUG: when session ticks fire 0.5 ms early (Node timers can), the heartbeat slips a whole tick: ~300 ms instead of 250 ms', async () => {
+  it('regression: when session ticks fire 0.5 ms early (Node timers can), the heartbeat does not slip a whole tick (~300 ms instead of 250 ms)', async () => {
     const base = new ManualScheduler();
     /** The runner's and client's clock: the same time, timers 0.5 ms early. */
     const early: SchedulerLike = {

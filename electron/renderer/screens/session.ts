@@ -288,7 +288,12 @@ export class SessionScreen {
               h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Channel'), h('th', { scope: 'col' }, 'Placement'), h('th', { scope: 'col', class: 'num' }, 'Impedance'), h('th', { scope: 'col' }, 'Result'))),
               h('tbody', {}, rows),
             ),
-        h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', onclick: () => void this.#checkAgain() }, 'Check electrodes again')),
+        h(
+          'div',
+          { class: 'actions' },
+          h('button', { type: 'button', class: 'secondary', onclick: () => void this.#checkAgain() }, 'Check electrodes again'),
+          h('button', { type: 'button', class: 'secondary', onclick: () => void this.#cancel() }, 'Cancel session'),
+        ),
       ),
       h(
         'section',
@@ -330,6 +335,12 @@ export class SessionScreen {
     if (!ok) return;
     const r = await this.#ctx.api.start({ targetMa: target });
     this.#ctx.check(r, 'Start');
+  }
+
+  /** Abandon the prepared session before any output (its record ends as cancelled). */
+  async #cancel(): Promise<void> {
+    const r = await this.#ctx.api.cancelSession({});
+    this.#ctx.check(r, 'Cancel session');
   }
 
   async #newSession(): Promise<void> {

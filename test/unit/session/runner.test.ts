@@ -241,4 +241,15 @@ describe('SessionRunner on the simulator, virtual time', () => {
     expect(h.runner.snapshot.elapsedS).toBe(900);
     expect(h.recorder().ofType('session-end')).toEqual([expect.objectContaining({ stimulationS: 900, phases: [{ index: 0, stimulationS: 300 }, { index: 1, stimulationS: 600 }] })]);
   });
+
+  it('cancels a prepared session before any output: the record ends as cancelled, the device is ready', async () => {
+    const h = make();
+    await h.ready();
+    expect(h.runner.cancel().ok).toBe(true);
+    expect(h.runner.state).toBe('ready');
+    expect(h.output()).toEqual([]);
+    expect(h.recorder().ofType('session-end')).toEqual([expect.objectContaining({ reason: 'stopped', detail: 'cancelled before output', stimulationS: 0 })]);
+    expect(h.recorder().closed).toBe(true);
+    expect(h.runner.prepare({ protocol: kneeProtocol() }).ok).toBe(true);
+  });
 });

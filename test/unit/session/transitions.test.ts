@@ -21,6 +21,7 @@ const ACTIONS: Record<string, { allowed: readonly SessionState[]; call: (h: H) =
   stop: { allowed: ['ramping', 'running', 'paused'], call: (h) => h.runner.stop() },
   clear: { allowed: ['stopped', 'aborted', 'ready', 'completed'], call: (h) => h.runner.clear() },
   newSession: { allowed: ['completed', 'stopped', 'aborted'], call: (h) => h.runner.newSession() },
+  cancel: { allowed: ['screening', 'checking-electrodes'], call: (h) => h.runner.cancel() },
 };
 
 /** Drive a fresh harness into `state`. */
