@@ -7,6 +7,8 @@
  * the core's validateProtocol is the authority, and test/unit/renderer checks the two agree.
  */
 
+import { PROTOCOL_CHOICES } from '../../src/app/contract.js';
+
 export type PathSegment = string | number;
 
 /** "phases[0].amplitude.maxMa" -> ['phases', 0, 'amplitude', 'maxMa']; undefined when malformed. */
@@ -152,36 +154,19 @@ export function parseNumber(text: string): number | undefined {
 
 // ---- choices -------------------------------------------------------------------------------------
 
-/** Mirrors REGIONS of the core; the last four are refused by validation (shown, so the reason is). */
-export const REGIONS = [
-  'shoulder',
-  'upper-back',
-  'posterior-neck',
-  'low-back',
-  'pelvis',
-  'hip',
-  'thigh',
-  'knee',
-  'leg',
-  'ankle-foot',
-  'arm',
-  'forearm-hand',
-  'abdomen',
-  'head',
-  'face',
-  'anterior-neck',
-  'thorax',
-] as const;
+/** The regions of the protocol format (from the core, through the contract); the forbidden ones are refused by validation. */
+export const REGIONS: readonly string[] = PROTOCOL_CHOICES.regions;
 
 /** Regions no channel may use (validation refuses them with the reason); the editor does not offer them. */
-export const FORBIDDEN_REGIONS: readonly string[] = ['head', 'face', 'anterior-neck', 'thorax'];
+export const FORBIDDEN_REGIONS: readonly string[] = PROTOCOL_CHOICES.forbiddenRegions;
 
 /** "ankle-foot" -> "ankle / foot", "low-back" -> "low back". */
 export function regionText(region: string): string {
   return region === 'ankle-foot' ? 'ankle / foot' : region === 'forearm-hand' ? 'forearm / hand' : region.replace(/-/g, ' ');
 }
 
-export const SIDES = ['affected', 'left', 'right', 'midline'] as const;
+/** The sides of the protocol format, "affected" first (the usual choice). */
+export const SIDES: readonly string[] = ['affected', ...PROTOCOL_CHOICES.sides.filter((side) => side !== 'affected')];
 export const WAVEFORMS = ['biphasic-symmetric', 'biphasic-asymmetric'] as const;
 export const FREQUENCY_MODES = ['steady', 'dense-disperse', 'burst'] as const;
 export type FrequencyMode = (typeof FREQUENCY_MODES)[number];

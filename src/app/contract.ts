@@ -9,6 +9,7 @@
  */
 import * as z from 'zod';
 import { SESSION_STATES } from '../session/states.js';
+import { FORBIDDEN_REGIONS, REGIONS, SIDES } from '../domain/protocols/schema.js';
 
 // ---- shared shapes ------------------------------------------------------------------------------
 
@@ -97,6 +98,9 @@ export const ElectrodeResultSchema = z.strictObject({
   ok: z.boolean(),
   reason: z.string().optional(),
 });
+
+/** The protocol format's fixed choices, for editors (one list each, src/domain/protocols/schema.ts). */
+export const PROTOCOL_CHOICES = { regions: REGIONS, forbiddenRegions: FORBIDDEN_REGIONS, sides: SIDES } as const;
 
 /** The session states (one list, src/session/states.ts). */
 export { SESSION_STATES } from '../session/states.js';
