@@ -12,6 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { DEFAULT_WAIT_MS, ExpectStream } from './pty.js';
 import { EDN_BIN, REPO_ROOT, processesInGroup } from './sim-process.js';
+import { onLines } from './child-lines.js';
 
 /** One JSON line of `edn ... --json`, with the time it arrived here (performance.now()). */
 export interface EdnJsonLine {
@@ -56,18 +57,10 @@ export class EdnProcess {
       });
     });
     child.stdin?.on('error', () => undefined);
-    let partial = '';
-    child.stdout?.setEncoding('utf8');
     child.stdout?.on('data', (chunk: string) => {
-      const at = performance.now();
       this.stdout += chunk;
-      partial += chunk;
-      let nl: number;
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        this.#line(partial.slice(0, nl), at);
-        partial = partial.slice(nl + 1);
-      }
     });
+    onLines(child.stdout, (text, at) => this.#line(text, at));
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
       this.stderr += chunk;

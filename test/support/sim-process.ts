@@ -17,6 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_WAIT_MS, ExpectStream } from './pty.js';
+import { onLines } from './child-lines.js';
 
 /** The repository root and the `edn` bin (run through tsx; no build step). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -78,16 +79,7 @@ export class SimProcess {
     });
     // Writing a control command to a simulator that has just exited must not crash the test.
     child.stdin?.on('error', () => undefined);
-    let partial = '';
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => {
-      partial += chunk;
-      let nl: number;
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        this.#line(partial.slice(0, nl));
-        partial = partial.slice(nl + 1);
-      }
-    });
+    onLines(child.stdout, (text) => this.#line(text));
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
       this.stderr += chunk;
