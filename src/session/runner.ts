@@ -39,10 +39,11 @@ export const TICK_MS = 50;
 /** How often the heartbeat is sent: the domain's limit table holds the number and its reason. */
 export const HEARTBEAT_MS = HARD_LIMITS.heartbeatIntervalMs.value;
 /**
- * Amplitude rises in steps at most this often, ms. At the 1 mA/s ceiling a step is 0.2 mA, which
- * the device slews smoothly; smaller steps would only add traffic and journal records.
+ * Amplitude rises in steps at most this often, ms: one rise window (HARD_LIMITS, where the number
+ * and its reasoning live). At the 1 mA/s ceiling a step is 0.2 mA, which a slewing device smooths
+ * and a non-slewing one applies at once; smaller steps would only add traffic and journal records.
  */
-export const RAMP_STEP_MS = 200;
+export const RAMP_STEP_MS = HARD_LIMITS.amplitudeRiseWindowMs.value;
 /** Titration steps offered to the clinician, mA (UX.md: 0.1 mA and 0.5 mA buttons). */
 export const TITRATION_STEPS_MA = [0.1, 0.5] as const;
 

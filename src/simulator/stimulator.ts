@@ -85,6 +85,8 @@ export class SimulatedStimulator implements FaultTarget {
   readonly model: string;
   readonly firmware: string;
   readonly serial: string;
+  /** `instant`: AMP and START apply the amplitude at once (no slew of the device's own). */
+  readonly amplitudeMode: 'ramp' | 'instant';
 
   private readonly scheduler: SchedulerLike;
   private readonly bootRandom: Random;
@@ -139,6 +141,8 @@ export class SimulatedStimulator implements FaultTarget {
     if (!Number.isInteger(this.channelCount) || this.channelCount < 1 || this.channelCount > MODEL.maxChannels) {
       throw new RangeError(`channels must be an integer in 1..${MODEL.maxChannels}, not ${this.channelCount}`);
     }
+    this.amplitudeMode = options.amplitude ?? 'ramp';
+    if (this.amplitudeMode !== 'ramp' && this.amplitudeMode !== 'instant') throw new RangeError(`amplitude must be 'ramp' or 'instant', not ${String(this.amplitudeMode)}`);
     this.tickMs = options.tickMs ?? MODEL.defaultTickMs;
     if (!(this.tickMs > 0 && this.tickMs <= MODEL.maxTickMs)) {
       throw new RangeError(`tickMs must be in (0, ${MODEL.maxTickMs}] ms, not ${this.tickMs}`);
@@ -596,12 +600,12 @@ export class SimulatedStimulator implements FaultTarget {
     c.state = 'ON';
     c.startAt = now;
     c.targetUa = program.amp;
-    c.segBaseUa = 0;
+    c.segBaseUa = this.amplitudeMode === 'instant' ? program.amp : 0;
     c.segAt = now;
     c.ramp = program.ramp;
     c.chargePc = 0;
     c.accruedToUs = 0;
-    this.reportOutput(c, true, 0);
+    this.reportOutput(c, true, c.segBaseUa);
     c.doneTimer = this.after(program.dur * 1000, this.deviceTimers, () => this.durationElapsed(c));
     let k = 0;
     const next = (): void => {
@@ -822,7 +826,7 @@ export class SimulatedStimulator implements FaultTarget {
     const sp = this.setpoint(c, now);
     c.targetUa = a.amp;
     c.segAt = now;
-    if (a.amp > sp) {
+    if (a.amp > sp && this.amplitudeMode === 'ramp') {
       c.segBaseUa = sp;
     } else {
       c.segBaseUa = a.amp;

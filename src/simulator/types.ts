@@ -28,6 +28,13 @@ export interface SimulatorOptions {
   readonly tickMs?: number;
   /** Nominal load of every channel, ohm; each channel draws +/-3% noise from the seed. Default 1500. */
   readonly loadOhms?: number;
+  /**
+   * How the output stage follows an amplitude: `ramp` (default) slews toward it at the program's
+   * ramp, as PROTOCOL.md §7.3 asks; `instant` applies AMP (and the staged amplitude at START) at
+   * once, as a device without its own slew would. With `instant` only the host's own ramp stands
+   * between a titration and the patient, so the session suite runs against it too.
+   */
+  readonly amplitude?: 'ramp' | 'instant';
 }
 
 /** What the simulator reports about itself: one JSON line each in `edn simulate --json`. */

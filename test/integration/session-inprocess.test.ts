@@ -30,9 +30,9 @@ function pendingWork(scheduler: ManualScheduler): string[] {
 const dirs: string[] = [];
 const disposed: { sim: SimulatedStimulator; transportClosed: () => boolean; scheduler: ManualScheduler }[] = [];
 
-function createHost(): Promise<SessionHost> {
+function createHost(amplitude: 'ramp' | 'instant' = 'ramp'): Promise<SessionHost> {
   const scheduler = new ManualScheduler();
-  const sim = new SimulatedStimulator({ scheduler, seed: 7 });
+  const sim = new SimulatedStimulator({ scheduler, seed: 7, amplitude });
   const deviceEvents: SeenDeviceEvent[] = [];
   sim.onEvent((e) => deviceEvents.push({ ...e, at: scheduler.now() }));
   sim.start();
@@ -122,26 +122,28 @@ function createHost(): Promise<SessionHost> {
   return Promise.resolve(host);
 }
 
-const factory: HostFactory = {
-  name: 'in-process, SimulatorTransport, virtual time',
-  create: createHost,
-  cleanup(): Promise<void> {
-    const problems: string[] = [];
-    for (const d of disposed.splice(0)) {
-      if (!d.transportClosed()) problems.push('a transport was left open');
-      if (!d.sim.snapshot().disposed) problems.push('a simulator was left running');
-      if (d.scheduler.pending > 0) problems.push(`timers still scheduled after dispose:\n  ${pendingWork(d.scheduler).join('\n  ')}`);
-    }
-    for (const dir of dirs.splice(0)) {
-      rmSync(dir, { recursive: true, force: true });
-      if (existsSync(dir)) problems.push(`temporary directory ${dir} was not removed`);
-    }
-    if (problems.length > 0) return Promise.reject(new Error(problems.join('\n')));
-    return Promise.resolve();
-  },
-};
+function cleanup(): Promise<void> {
+  const problems: string[] = [];
+  for (const d of disposed.splice(0)) {
+    if (!d.transportClosed()) problems.push('a transport was left open');
+    if (!d.sim.snapshot().disposed) problems.push('a simulator was left running');
+    if (d.scheduler.pending > 0) problems.push(`timers still scheduled after dispose:\n  ${pendingWork(d.scheduler).join('\n  ')}`);
+  }
+  for (const dir of dirs.splice(0)) {
+    rmSync(dir, { recursive: true, force: true });
+    if (existsSync(dir)) problems.push(`temporary directory ${dir} was not removed`);
+  }
+  if (problems.length > 0) return Promise.reject(new Error(problems.join('\n')));
+  return Promise.resolve();
+}
+
+const factory: HostFactory = { name: 'in-process, SimulatorTransport, virtual time', create: () => createHost('ramp'), cleanup };
 
 sessionSuite(factory);
+
+// The same suite against a device that applies every amplitude at once (no slew of its own): what
+// the device delivers is then exactly what the host commanded, so a host that jumps shows here.
+sessionSuite({ name: 'in-process, a non-slewing device, virtual time', create: () => createHost('instant'), cleanup });
 
 // What only the in-process run can show: the simulator answers synchronously, inside the write.
 // (Both were defects this suite found; the client now arms the timer first and holds such replies.)

@@ -14,6 +14,7 @@ import type { SessionRecorder } from '../../src/session/recorder.js';
 import { SessionRunner } from '../../src/session/runner.js';
 import type { SessionState } from '../../src/session/states.js';
 import { SimulatedStimulator, type SimEvent, type SimulatorOptions } from '../../src/simulator/index.js';
+import { TapTransport } from './tap-transport.js';
 import { ManualScheduler, settle } from './virtual-time.js';
 
 /**
@@ -68,7 +69,10 @@ export function harness(options: { sim?: Partial<SimulatorOptions>; stepMs?: num
   sim.onEvent((e) => simEvents.push({ ...e, at: scheduler.now() }));
   sim.start();
   const transport = new SimulatorTransport(sim);
-  const client = new DeviceClient({ transport, scheduler });
+  // Every line the host writes is recorded as it reaches the device (tap.written), and a test can
+  // make the device lie by rewriting what it says (tap.rewrite).
+  const tap = new TapTransport(transport, () => scheduler.now());
+  const client = new DeviceClient({ transport: tap, scheduler });
   const recorders: MemoryRecorder[] = [];
   const runner = new SessionRunner({
     client,
@@ -137,5 +141,5 @@ export function harness(options: { sim?: Partial<SimulatorOptions>; stepMs?: num
 
   const recorder = () => recorders.at(-1)!;
   const output = () => sim.snapshot().channels.filter((c) => c.state === 'ON' && c.setpointUa > 0);
-  return { scheduler, sim, simEvents, transport, client, runner, states, recorders, recorder, output, run, until, call, ready, dispose };
+  return { scheduler, sim, simEvents, transport, tap, client, runner, states, recorders, recorder, output, run, until, call, ready, dispose };
 }

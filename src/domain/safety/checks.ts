@@ -310,12 +310,19 @@ function protocolViolations(p: StimulationParams, pl: ProtocolLimits): Violation
 
 /**
  * The highest amplitude the slew limit allows at `atMs` after `previous` (0 mA at 0 ms when
- * undefined): what a titration control may offer right now.
+ * undefined): the rise rate times the time since the previous command, but never more than one
+ * rise window's worth (HARD_LIMITS.amplitudeRiseWindowMs). Holding an amplitude saves nothing up:
+ * after a 17 s hold the next command may still rise only 0.2 mA, so over any window t1..t2 the
+ * commanded amplitude rises at most rate x (t2 - t1) + rate x window, whatever the call timing.
  */
 export function slewCeilingMa(previous: CommandedAmplitude | undefined, atMs: number, protocol?: ProtocolLimits): number {
   const from = previous ?? { amplitudeMa: 0, atMs: 0 };
-  const elapsedS = Math.max(0, atMs - from.atMs) / 1000;
-  return from.amplitudeMa + riseRate(protocol).rate * elapsedS;
+  return from.amplitudeMa + riseRate(protocol).rate * (riseAllowanceMs(from, atMs) / 1000);
+}
+
+/** The time the rise allowance counts: since the previous command, capped at one rise window, ms. */
+function riseAllowanceMs(from: CommandedAmplitude, atMs: number): number {
+  return Math.min(Math.max(0, atMs - from.atMs), HARD_LIMITS.amplitudeRiseWindowMs.value);
 }
 
 export function riseRate(protocol: ProtocolLimits | undefined): { rate: number; limit: string; source: string } {
@@ -332,6 +339,8 @@ export function slewViolations(change: AmplitudeChange, previous: CommandedAmpli
   if (atMost(change.amplitudeMa, ceiling)) return [];
   const { rate, limit, source } = riseRate(protocol);
   const elapsedS = (change.atMs - from.atMs) / 1000;
+  const window = HARD_LIMITS.amplitudeRiseWindowMs;
+  const held = change.atMs - from.atMs > window.value ? ` (a hold saves nothing up: one command rises at most ${withUnit(rate, 'mA/s')} x ${withUnit(window.value, 'ms')})` : '';
   return [
     {
       scope: 'slew',
@@ -341,7 +350,7 @@ export function slewViolations(change: AmplitudeChange, previous: CommandedAmpli
       allowed: `<= ${formatNumber(ceiling)}`,
       unit: symbol('mA'),
       source,
-      message: `raising from ${withUnit(from.amplitudeMa, 'mA')} to ${withUnit(change.amplitudeMa, 'mA')} in ${withUnit(elapsedS, 's')} is faster than ${withUnit(rate, 'mA/s')}; at most ${withUnit(ceiling, 'mA')} now (raise slowly so the patient is not startled and needles are not bent) [${source}]`,
+      message: `raising from ${withUnit(from.amplitudeMa, 'mA')} to ${withUnit(change.amplitudeMa, 'mA')} in ${withUnit(elapsedS, 's')} is faster than ${withUnit(rate, 'mA/s')}${held}; at most ${withUnit(ceiling, 'mA')} now (raise slowly so the patient is not startled and needles are not bent) [${source}]`,
     },
   ];
 }

@@ -144,6 +144,15 @@ export const HARD_LIMITS = deepFreeze({
     reasoning:
       'Raise at most 1 mA/s (soft start and titration) so the patient is not startled and needles are not bent; decreases are immediate.',
   },
+  amplitudeRiseWindowMs: {
+    key: 'amplitudeRiseWindowMs',
+    value: 200,
+    unit: 'ms',
+    source: 'CLINICAL.md: amplitude rise',
+    refs: ['CUMMINGS2011'],
+    reasoning:
+      'The rise allowance accrues over at most 200 ms: one command may rise at most 1 mA/s x 200 ms = 0.2 mA above the previous one, however long the amplitude was held. So the commanded amplitude never rises more than 1 mA/s x (t2 - t1) + 0.2 mA over any window t1..t2, whatever the timing of the calls (an allowance saved up while holding would let a burst of titrations jump).',
+  },
   watchdogMaxMs: {
     key: 'watchdogMaxMs',
     value: 1000,

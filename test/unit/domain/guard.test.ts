@@ -216,20 +216,34 @@ describe('checkStimulation: protocol limits', () => {
 describe('checkAmplitudeChange', () => {
   const ctx = (previous: { amplitudeMa: number; atMs: number } | undefined, base = CTX) => ({ ...base, previous, active: activeAt0(base) });
 
-  it('counts the first command from 0 mA at 0 ms', () => {
-    expect(checkAmplitudeChange({ channel: 1, amplitudeMa: 0.5, atMs: 1000 }, ctx(undefined)).ok).toBe(true);
-    // the protocol ramp (0.5 mA/s) is stricter than the hard 1 mA/s
-    expect(limits(checkAmplitudeChange({ channel: 1, amplitudeMa: 0.6, atMs: 1000 }, ctx(undefined)))).toEqual(['protocol.rampMaPerS']);
-    expect(limits(checkAmplitudeChange({ channel: 1, amplitudeMa: 1.1, atMs: 1000 }, ctx(undefined, NO_PROTOCOL)))).toEqual(['amplitudeRiseMaxMaPerS']);
-    expect(checkAmplitudeChange({ channel: 1, amplitudeMa: 1, atMs: 1000 }, ctx(undefined, NO_PROTOCOL)).ok).toBe(true);
+  it('counts the first command from 0 mA at 0 ms, with at most one rise window of allowance', () => {
+    expect(checkAmplitudeChange({ channel: 1, amplitudeMa: 0.1, atMs: 1000 }, ctx(undefined)).ok).toBe(true);
+    // the protocol ramp (0.5 mA/s) is stricter than the hard 1 mA/s: 0.1 mA per 200 ms window
+    expect(limits(checkAmplitudeChange({ channel: 1, amplitudeMa: 0.11, atMs: 1000 }, ctx(undefined)))).toEqual(['protocol.rampMaPerS']);
+    expect(limits(checkAmplitudeChange({ channel: 1, amplitudeMa: 0.21, atMs: 1000 }, ctx(undefined, NO_PROTOCOL)))).toEqual(['amplitudeRiseMaxMaPerS']);
+    expect(checkAmplitudeChange({ channel: 1, amplitudeMa: 0.2, atMs: 1000 }, ctx(undefined, NO_PROTOCOL)).ok).toBe(true);
+    expect(checkAmplitudeChange({ channel: 1, amplitudeMa: 0.1, atMs: 100 }, ctx(undefined, NO_PROTOCOL)).ok).toBe(true);
+    expect(limits(checkAmplitudeChange({ channel: 1, amplitudeMa: 0.11, atMs: 100 }, ctx(undefined, NO_PROTOCOL)))).toEqual(['amplitudeRiseMaxMaPerS']);
   });
 
   it('limits the rise relative to the previous command and says what is allowed now', () => {
-    // 4 mA at 9 s -> 6 mA at 11 s is exactly 1 mA/s
-    expect(checkAmplitudeChange({ channel: 1, amplitudeMa: 6, atMs: 11_000 }, ctx({ amplitudeMa: 4, atMs: 9_000 }, NO_PROTOCOL)).ok).toBe(true);
-    const r2 = checkAmplitudeChange({ channel: 1, amplitudeMa: 6.5, atMs: 11_000 }, ctx({ amplitudeMa: 4, atMs: 9_000 }, NO_PROTOCOL));
-    expect(violations(r2)).toEqual([expect.objectContaining({ scope: 'slew', limit: 'amplitudeRiseMaxMaPerS', value: 6.5, allowed: '<= 6' })]);
-    expect(violations(r2)[0]!.message).toContain('at most 6 mA now');
+    // 4 mA at 9 s -> 4.15 mA 150 ms later is exactly 1 mA/s
+    expect(checkAmplitudeChange({ channel: 1, amplitudeMa: 4.15, atMs: 9_150 }, ctx({ amplitudeMa: 4, atMs: 9_000 }, NO_PROTOCOL)).ok).toBe(true);
+    const r2 = checkAmplitudeChange({ channel: 1, amplitudeMa: 4.5, atMs: 9_150 }, ctx({ amplitudeMa: 4, atMs: 9_000 }, NO_PROTOCOL));
+    expect(violations(r2)).toEqual([expect.objectContaining({ scope: 'slew', limit: 'amplitudeRiseMaxMaPerS', value: 4.5, allowed: '<= 4.15' })]);
+    expect(violations(r2)[0]!.message).toContain('at most 4.15 mA now');
+  });
+
+  it('saves nothing up while the amplitude is held: after a 17 s hold one command still rises at most 0.2 mA', () => {
+    // The bypass found by adversarial testing: 2 mA held for 17 s, then one command to 10 mA.
+    const held = ctx({ amplitudeMa: 2, atMs: 3_000 }, NO_PROTOCOL);
+    const jump = checkAmplitudeChange({ channel: 1, amplitudeMa: 10, atMs: 20_000 }, held);
+    expect(violations(jump)).toEqual([expect.objectContaining({ scope: 'slew', limit: 'amplitudeRiseMaxMaPerS', value: 10, allowed: '<= 2.2' })]);
+    expect(violations(jump)[0]!.message).toContain('a hold saves nothing up');
+    expect(checkAmplitudeChange({ channel: 1, amplitudeMa: 2.2, atMs: 20_000 }, held).ok).toBe(true);
+    expect(checkAmplitudeChange({ channel: 1, amplitudeMa: 2.201, atMs: 20_000 }, held).ok).toBe(false);
+    // 4 mA at 9 s -> 6 mA at 11 s averages 1 mA/s, but is one jump of 2 mA: refused
+    expect(limits(checkAmplitudeChange({ channel: 1, amplitudeMa: 6, atMs: 11_000 }, ctx({ amplitudeMa: 4, atMs: 9_000 }, NO_PROTOCOL)))).toEqual(['amplitudeRiseMaxMaPerS']);
   });
 
   it('accepts 0.1 mA steps every 100 ms at exactly 1 mA/s despite float error', () => {
@@ -249,9 +263,9 @@ describe('checkAmplitudeChange', () => {
   });
 
   it('still applies the other limits at the new amplitude, and carries warnings', () => {
-    expect(limits(checkAmplitudeChange({ channel: 1, amplitudeMa: 12, atMs: 60_000 }, ctx({ amplitudeMa: 9, atMs: 0 })))).toEqual(['protocol.maxMa']);
+    expect(limits(checkAmplitudeChange({ channel: 1, amplitudeMa: 10.1, atMs: 60_000 }, ctx({ amplitudeMa: 10, atMs: 59_800 })))).toEqual(['protocol.maxMa']);
     const thin = { ...NO_PROTOCOL, electrode: { kind: 'needle' as const, diameterMm: 0.3, insertedLengthMm: 20 } };
-    const r = checkAmplitudeChange({ channel: 1, amplitudeMa: 10, atMs: 60_000 }, ctx({ amplitudeMa: 9.5, atMs: 59_000 }, thin));
+    const r = checkAmplitudeChange({ channel: 1, amplitudeMa: 10, atMs: 60_000 }, ctx({ amplitudeMa: 9.8, atMs: 59_800 }, thin));
     expect(r.ok && r.checked.warnings.map((w) => w.limit)).toEqual(['shannonKWarn']);
   });
 
@@ -265,18 +279,19 @@ describe('checkAmplitudeChange', () => {
   });
 
   it('returns a frozen Checked amplitude change', () => {
-    const r = checkAmplitudeChange({ channel: 1, amplitudeMa: 0.5, atMs: 1000 }, ctx(undefined));
+    const r = checkAmplitudeChange({ channel: 1, amplitudeMa: 0.1, atMs: 1000 }, ctx(undefined));
     expect(r.ok).toBe(true);
     if (r.ok) {
-      expect(r.checked.value).toEqual({ channel: 1, amplitudeMa: 0.5, atMs: 1000 });
+      expect(r.checked.value).toEqual({ channel: 1, amplitudeMa: 0.1, atMs: 1000 });
       expect(Object.isFrozen(r.checked.value)).toBe(true);
       expect(isChecked(r.checked)).toBe(true);
     }
   });
 
   it('slewCeilingMa tells a titration control how far it may go', () => {
-    expect(slewCeilingMa(undefined, 3000)).toBe(3);
-    expect(slewCeilingMa({ amplitudeMa: 4, atMs: 1000 }, 3000, PROTOCOL)).toBe(5);
+    expect(slewCeilingMa(undefined, 3000)).toBeCloseTo(0.2, 12);
+    expect(slewCeilingMa({ amplitudeMa: 4, atMs: 1000 }, 3000, PROTOCOL)).toBeCloseTo(4.1, 12);
+    expect(slewCeilingMa({ amplitudeMa: 4, atMs: 1000 }, 1100)).toBeCloseTo(4.1, 12);
     expect(slewCeilingMa({ amplitudeMa: 4, atMs: 1000 }, 500)).toBe(4);
   });
 });

@@ -49,6 +49,24 @@ describe('slewing', () => {
     });
   }
 
+  it("a non-slewing device (amplitude: 'instant') applies START's amplitude and every AMP at once, up and down", () => {
+    const r = makeRig({ amplitude: 'instant' });
+    r.hello();
+    r.run(1, { amp: 2000, ramp: 10 });
+    expect(r.sim.snapshot().channels[0]).toMatchObject({ setpointUa: 2000, targetUa: 2000, measuredUa: 2000 });
+    keepAlive(r, r.scheduler.now() + 500);
+    r.request('AMP', { ch: 1, amp: 9000 });
+    expect(r.sim.snapshot().channels[0]).toMatchObject({ setpointUa: 9000, targetUa: 9000 });
+    r.request('AMP', { ch: 1, amp: 100 });
+    expect(r.sim.snapshot().channels[0]).toMatchObject({ setpointUa: 100, targetUa: 100 });
+    expect(eventsOf(r, 'output').map((x) => x.e)).toEqual([
+      { event: 'output', channel: 1, on: true, amplitudeMa: 2 },
+      { event: 'output', channel: 1, on: true, amplitudeMa: 9 },
+      { event: 'output', channel: 1, on: true, amplitudeMa: 0.1 },
+    ]);
+    expect(() => makeRig({ amplitude: 'sometimes' as 'ramp' })).toThrow(/amplitude must be 'ramp' or 'instant'/);
+  });
+
   it('falls at once on a lower AMP, and rises again from there at the ramp', () => {
     const r = makeRig();
     r.hello();
