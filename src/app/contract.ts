@@ -199,6 +199,8 @@ export const SessionSummarySchema = z.strictObject({
   endReason: z.string().nullable(),
   stimulationS: z.number().nullable(),
   intact: z.boolean(),
+  /** The journal's state in words: intact, truncated (N records missing after HH:MM:SS), incomplete, damaged. */
+  integrity: z.string(),
 });
 
 export const SettingsSchema = z.strictObject({

@@ -613,6 +613,8 @@ export function sessionFail(e: SessionError): { ok: false; error: ContractError 
       return fail('DEVICE', e.message);
     case 'Invalid':
       return fail('BAD_INPUT', e.message);
+    case 'JournalUnavailable':
+      return fail('STORAGE', e.message);
   }
 }
 

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type ProtocolValidation, parseJsonText, parseProtocolText } from '../domain/protocols/index.js';
-import { type JournalReadResult, readJournal } from '../session/journal.js';
+import { CHAIN_KINDS, type JournalReadResult, describeEnding, readJournal } from '../session/journal.js';
 
 /** Largest protocol file read, bytes (the built-ins are about 3 KB). */
 export const MAX_PROTOCOL_BYTES = 1024 * 1024;
@@ -153,8 +153,10 @@ export interface JournalSummary {
   readonly protocolName: string | null;
   readonly endReason: string | null;
   readonly stimulationS: number | null;
-  /** The hash chain is unbroken, every line valid and the last line complete. */
+  /** The hash chain is unbroken, every line valid, the last line complete and the session ended as the index says. */
   readonly intact: boolean;
+  /** The same in words: "intact", "truncated: 20 records missing after 09:31:05 UTC", "incomplete (crash or truncation)"... */
+  readonly integrity: string;
 }
 
 export class SessionStore {
@@ -216,18 +218,29 @@ export class SessionStore {
 
   /** Read asynchronously, then check (the check itself is synchronous and never throws). */
   async #read(file: string): Promise<JournalReadResult> {
-    try {
-      const bytes = await fs.promises.readFile(file);
-      return { ...readJournal({ text: bytes }), path: file };
-    } catch {
-      return readJournal({ path: file });
-    }
+    // From the path: the reader also joins a saved backlog and compares with the sessions index.
+    await Promise.resolve();
+    return readJournal({ path: file });
   }
 }
 
-/** A journal is intact when nothing is wrong with it at all: no problem and no torn last line. */
+/**
+ * A journal is intact when nothing is wrong with it at all: no problem, no torn last line, and it
+ * ends with its session-end as the sessions index says (a journal with no end is never intact).
+ */
 export function journalIntact(read: JournalReadResult): boolean {
-  return read.ok && read.truncatedTail === null;
+  return read.ok && read.truncatedTail === null && read.ending.kind === 'ended';
+}
+
+/** What History says of a journal, in words. */
+export function journalIntegrity(read: JournalReadResult): string {
+  if (read.ending.kind === 'truncated') return describeEnding(read.ending);
+  const chain = read.problems.filter((p) => CHAIN_KINDS.has(p.kind));
+  if (chain.length > 0) return `damaged: ${chain[0]!.message}`;
+  if (read.problems.length > 0) return `damaged: ${read.problems[0]!.message}`;
+  if (read.ending.kind !== 'ended') return describeEnding(read.ending);
+  if (read.truncatedTail) return 'complete; its last line was cut short';
+  return 'intact';
 }
 
 function summarize(name: string, read: JournalReadResult): JournalSummary {
@@ -247,5 +260,6 @@ function summarize(name: string, read: JournalReadResult): JournalSummary {
     endReason: end?.data.reason ?? null,
     stimulationS: end?.data.stimulationS ?? null,
     intact: journalIntact(read),
+    integrity: journalIntegrity(read),
   };
 }

@@ -23,6 +23,7 @@ import {
 } from '../../firmware-protocol/index.js';
 import type { Checked } from '../domain/safety/guard.js';
 import type { AmplitudeChange, StimulationParams } from '../domain/stimulation.js';
+import { echoMismatch } from './echo.js';
 import { type DeviceError, type Result, err, ok } from './errors.js';
 import { type DeviceInfo, deviceInfoFromHello } from './identity.js';
 import { ampArgs, setArgs } from './stimulating.js';
@@ -74,6 +75,8 @@ type Lane = 'control' | 'heartbeat';
 interface Pending {
   readonly seq: number;
   readonly verb: RequestVerb;
+  /** The request's arguments, to compare with what the reply echoes. */
+  readonly args: Readonly<Record<string, unknown>>;
   readonly line: string;
   readonly lane: Lane | 'estop';
   attempts: number;
@@ -253,6 +256,7 @@ export class DeviceClient {
     const pending: Pending = {
       seq,
       verb: 'ESTOP',
+      args: {},
       line,
       lane: 'estop',
       attempts: 0,
@@ -325,7 +329,7 @@ export class DeviceClient {
       return Promise.resolve(err({ code: 'Unencodable', detail: e instanceof Error ? e.message : String(e) }));
     }
     return new Promise((resolve) => {
-      const pending: Pending = { seq, verb, line, lane, attempts: 0, timer: undefined, settle: resolve };
+      const pending: Pending = { seq, verb, args, line, lane, attempts: 0, timer: undefined, settle: resolve };
       this.#inFlight.set(seq, pending);
       this.#transmit(pending);
     });
@@ -388,7 +392,8 @@ export class DeviceClient {
     if (this.#failure && this.#failure.code === failure.code) return;
     if (failure.code === 'Disconnected' && this.#failure?.code === 'Disconnected') return;
     this.#failure = failure;
-    if (failure.code === 'Rebooted') this.#info = undefined;
+    // The device's session with us is gone: a new HELLO is needed before anything else.
+    if (failure.code === 'Rebooted' || failure.code === 'SessionLost') this.#info = undefined;
     const queued = this.#controlQueue;
     this.#controlQueue = [];
     for (const q of queued) q.settle(err(failure));
@@ -450,10 +455,25 @@ export class DeviceClient {
     }
     if (m.type === 'err') {
       this.#settle(p, err({ code: 'DeviceRejected', verb: p.verb, seq: p.seq, deviceCode: m.args.code, ...(m.args.msg === undefined ? {} : { detail: m.args.msg }) }));
+      // A device that had a session with us and now says there is none reset or timed out without
+      // a word (no BOOT, no WDOG): every session on it is over (PROTOCOL.md §9 NO_HELLO).
+      if (m.args.code === 'NO_HELLO' && this.#info && p.verb !== 'HELLO') {
+        this.#fail({ code: 'SessionLost', verb: p.verb, detail: m.args.msg ?? '' });
+      }
       return;
     }
     if (m.verb !== p.verb) {
       this.#settle(p, err({ code: 'UnexpectedReply', verb: p.verb, seq: p.seq, got: `OK ${m.verb}` }));
+      return;
+    }
+    const mismatch = echoMismatch(p.verb, p.args, m.args);
+    if (mismatch) {
+      if (p.lane === 'estop') {
+        // An ESTOP "acknowledged" as not latched is no confirmation: keep repeating it.
+        this.#reject({ code: 'ECHO_MISMATCH', detail: `ESTOP answered with ${mismatch.field}=${mismatch.got}`, line: text });
+        return;
+      }
+      this.#settle(p, err({ code: 'EchoMismatch', verb: p.verb, seq: p.seq, ...mismatch }));
       return;
     }
     if (m.verb === 'ESTOP') this.#latched = true;

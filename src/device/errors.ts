@@ -21,6 +21,14 @@ export type DeviceError =
   | { readonly code: 'HandshakeRefused'; readonly detail: string }
   /** The CRC the device echoed for a SET does not match what was sent. */
   | { readonly code: 'ReadbackMismatch'; readonly channel: number; readonly sent: string; readonly stored: string }
+  /** The reply contradicts its request (`OK AMP amp=20000` to `AMP amp=4000`): not done as commanded. */
+  | { readonly code: 'EchoMismatch'; readonly verb: RequestVerb; readonly seq: number; readonly field: string; readonly sent: string; readonly got: string }
+  /**
+   * The device no longer has a session with this host (it answered `ERR NO_HELLO` after a HELLO
+   * succeeded): it reset or its watchdog ended the session without a word; nothing it was doing is
+   * known any more.
+   */
+  | { readonly code: 'SessionLost'; readonly verb: RequestVerb; readonly detail: string }
   /** The request was withdrawn before it was answered (an e-stop overtook it, or the client closed). */
   | { readonly code: 'Cancelled'; readonly verb: RequestVerb; readonly reason: string }
   /** A value cannot be written on the wire exactly (never rounded silently). */
@@ -54,6 +62,12 @@ export function describeDeviceError(e: DeviceError): string {
       return `device not usable: ${e.detail}`;
     case 'ReadbackMismatch':
       return `channel ${e.channel}: the device stored different parameters (read-back CRC ${e.stored}, sent ${e.sent})`;
+    case 'EchoMismatch':
+      return e.verb === 'AMP' && e.field === 'amp'
+        ? `the device answered AMP with amp=${e.got} µA (${Number(e.got) / 1000} mA) though amp=${e.sent} µA (${Number(e.sent) / 1000} mA) was sent: it did not do what was commanded`
+        : `the device answered ${e.verb} with ${e.field}=${e.got} though ${e.field}=${e.sent} was sent: it did not do what was commanded`;
+    case 'SessionLost':
+      return `the device lost its session with this computer (it answered ${e.verb} with ERR NO_HELLO${e.detail ? `: ${e.detail}` : ''}): it reset or timed out without saying so; output is off and nothing resumes automatically`;
     case 'Cancelled':
       return `${e.verb} withdrawn: ${e.reason}`;
     case 'Unencodable':

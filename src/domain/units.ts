@@ -86,6 +86,7 @@ export const UNIT_SYMBOL = {
   V: 'V',
   k: '',
   pulses: 'pulses',
+  percent: '%',
   channel: '',
   none: '',
 } as const;

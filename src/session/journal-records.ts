@@ -243,6 +243,25 @@ export const DATA_SCHEMAS = {
     allowed: z.union([z.number(), text(200)]).optional(),
   }),
   fault: z.strictObject({ channel: anyChannel, code: text(32), message: text(2000) }),
+  /**
+   * The journal could not write (a full disk...): recorded in the backlog the journal holds, so it
+   * reaches the file once space returns (or the backlog file) and the report can say when and why.
+   */
+  'journal-failure': z.strictObject({ operation: text(32), code: text(32), message: text(2000), pending: z.number().int().min(0) }),
+  /**
+   * What the device reported contradicts what it was commanded (output-monitor.ts): a measured
+   * current or set point above the commanded value, the protocol maximum or the ceiling; telemetry
+   * gone quiet; current implausibly low; current measured on a channel that should be off. Every
+   * such sample is recorded, so the report can flag it.
+   */
+  measurement: z.strictObject({
+    channel: channelNo,
+    finding: z.enum(['setpoint-above-commanded', 'over-commanded', 'over-protocol', 'over-ceiling', 'telemetry-lost', 'current-low', 'current-while-off']),
+    measuredMa: nonNegative.optional(),
+    limitMa: nonNegative.optional(),
+    silentMs: nonNegative.optional(),
+    message: text(2000),
+  }),
   estop: z.strictObject({ source: text(64), acked: z.boolean() }),
   /** An alarm was raised (after IEC 60601-1-8: cause and next action). */
   alarm: z.strictObject({ id: text(32), priority: z.enum(['high', 'medium', 'low']), cause: text(2000), action: text(500), channel: channelNo.optional() }),

@@ -28,6 +28,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as nodeFs from 'node:fs';
+import * as nodeOs from 'node:os';
 import * as nodePath from 'node:path';
 import { type Observable, Subject } from 'rxjs';
 import * as z from 'zod';
@@ -43,6 +44,7 @@ import {
   isoMs,
 } from './journal-records.js';
 import type { SessionRecorder } from './recorder.js';
+import { type IndexEntry, appendIndexEntry, readIndex } from './session-index.js';
 
 export * from './journal-records.js';
 
@@ -97,11 +99,22 @@ export interface OpenJournalOptions {
   readonly clock: JournalClock;
   /** Defaults to node:fs. */
   readonly fs?: JournalFs;
+  /**
+   * Report the session's start, end and close to the sessions index (session-index.ts), so a
+   * journal cut short is detected. Default true.
+   */
+  readonly index?: boolean;
+  /**
+   * Where the backlog goes when the journal is closed with records it still cannot write (a full
+   * disk): tried in order, first `<journal>.backlog`, then this directory. Default
+   * `<os tmpdir>/edn-journal-backlog`. readJournal looks in both.
+   */
+  readonly fallbackDir?: string;
 }
 
 /** A write, fsync or close that failed. */
 export interface JournalFailure {
-  readonly operation: 'write' | 'fsync' | 'reopen' | 'close';
+  readonly operation: 'write' | 'fsync' | 'reopen' | 'close' | 'index' | 'backlog';
   /** The system error code (ENOSPC, EIO, EBADF...), or 'UNKNOWN'. */
   readonly code: string;
   readonly message: string;
@@ -150,6 +163,19 @@ export class Journal implements SessionRecorder {
   #syncOwed = false;
   #failed = false;
   #closed = false;
+  readonly #dir: string;
+  readonly #index: boolean;
+  readonly #fallbackDir: string;
+  /** Index entries owed: written once the records they count are on disk. */
+  #indexOwed: ('start' | 'end' | 'close')[] = [];
+  /** Wall time of the last record appended. */
+  #lastTs = '';
+  /** Whether the session-end record has been appended (records after it are the epilogue). */
+  #ended = false;
+  #recordsAtEnd = -1;
+  #lastFailure: { readonly operation: JournalFailure['operation']; readonly code: string; readonly at: string } | undefined;
+  /** Where the backlog was written on close, if it had to be. */
+  #backlogPath: string | undefined;
 
   constructor(options: OpenJournalOptions) {
     if (!SESSION_ID_PATTERN.test(options.sessionId)) {
@@ -161,6 +187,9 @@ export class Journal implements SessionRecorder {
     this.#clock = options.clock;
     this.sessionId = options.sessionId;
     const dir = nodePath.join(options.dataDir, 'sessions');
+    this.#dir = dir;
+    this.#index = options.index ?? true;
+    this.#fallbackDir = options.fallbackDir ?? defaultFallbackDir();
     this.path = nodePath.join(dir, journalFileName(wall, options.sessionId));
     this.#fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.#fd = this.#fs.openSync(this.path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL, 0o600);
@@ -187,6 +216,18 @@ export class Journal implements SessionRecorder {
     return this.#n;
   }
 
+  /** The last failure in words, e.g. "disk full (ENOSPC) while writing, at 09:31:05 UTC". */
+  failureText(): string | undefined {
+    const f = this.#lastFailure;
+    if (!f) return undefined;
+    return `${describeErrno(f.code)} (${f.code}) while ${OPERATION_WORDS[f.operation]}, at ${f.at.slice(11, 19)} UTC`;
+  }
+
+  /** Where the backlog was written when the journal closed with records it could not write. */
+  get backlogPath(): string | undefined {
+    return this.#backlogPath;
+  }
+
   /**
    * Append one record. Returns it as written. A write failure does not throw: the record is held
    * and reported (see the file comment). Throws JournalRecordError for an invalid record.
@@ -208,8 +249,15 @@ export class Journal implements SessionRecorder {
     const line = JSON.stringify(record);
     this.#n += 1;
     this.#prev = sha256(line);
+    this.#lastTs = record.ts;
     this.#pending.push({ record, bytes: Buffer.from(`${line}\n`, 'utf8'), written: 0 });
     if (needsFsync(type, record.data)) this.#syncOwed = true;
+    if (type === 'session-start') this.#indexOwed.push('start');
+    if (type === 'session-end') {
+      this.#indexOwed.push('end');
+      this.#ended = true;
+      this.#recordsAtEnd = this.#n;
+    }
     this.#drain();
     return record;
   }
@@ -226,7 +274,10 @@ export class Journal implements SessionRecorder {
   close(): void {
     if (this.#closed) return;
     if (this.#pending.length > 0 || this.#n > 0) this.#syncOwed = true;
+    // The index learns the final count when records followed the end (or there was no end).
+    if (this.#n > 0 && (!this.#ended || this.#n > this.#recordsAtEnd)) this.#indexOwed.push('close');
     this.#drain();
+    if (this.#pending.length > 0) this.#writeBacklog();
     this.#closed = true;
     if (this.#fd !== undefined) {
       try {
@@ -258,13 +309,78 @@ export class Journal implements SessionRecorder {
       }
       this.#pending.shift();
     }
-    if (!this.#syncOwed) return;
-    try {
-      this.#fs.fsyncSync(fd);
-      this.#syncOwed = false;
-    } catch (e) {
-      if (errorCode(e) === 'EBADF') this.#fdBad = true;
-      this.#fail('fsync', e);
+    if (this.#syncOwed) {
+      try {
+        this.#fs.fsyncSync(fd);
+        this.#syncOwed = false;
+      } catch (e) {
+        if (errorCode(e) === 'EBADF') this.#fdBad = true;
+        this.#fail('fsync', e);
+        return;
+      }
+    }
+    this.#writeIndex();
+  }
+
+  /** Tell the index what is now on disk (every record appended so far is written and fsynced). */
+  #writeIndex(): void {
+    if (!this.#index) {
+      this.#indexOwed = [];
+      return;
+    }
+    while (this.#indexOwed.length > 0) {
+      const entry: IndexEntry = {
+        v: 1,
+        event: this.#indexOwed[0]!,
+        sessionId: this.sessionId,
+        file: nodePath.basename(this.path),
+        records: this.#n,
+        lastHash: this.#prev,
+        lastTs: this.#lastTs,
+        at: this.#clock.wallIso(),
+      };
+      try {
+        appendIndexEntry(this.#dir, entry, this.#fs);
+      } catch (e) {
+        this.#fail('index', e);
+        return;
+      }
+      this.#indexOwed.shift();
+    }
+  }
+
+  /**
+   * Closed with records still unwritten (the disk stayed full): write them, complete and in
+   * order, to the first place that takes them, so nothing recorded is lost; readJournal joins them
+   * to the journal again. The lines are the journal's own, so the hash chain runs on through them.
+   */
+  #writeBacklog(): void {
+    const text = this.#pending.map((p) => p.bytes).reduce((a, b) => Buffer.concat([a, b]), Buffer.alloc(0));
+    for (const target of backlogCandidates(this.path, this.#fallbackDir)) {
+      let fd: number | undefined;
+      try {
+        this.#fs.mkdirSync(nodePath.dirname(target), { recursive: true, mode: 0o700 });
+        fd = this.#fs.openSync(target, O_WRONLY | O_CREAT | nodeFs.constants.O_TRUNC, 0o600);
+        let written = 0;
+        while (written < text.length) {
+          const n = this.#fs.writeSync(fd, text, written, text.length - written);
+          if (n <= 0) throw Object.assign(new Error('write wrote nothing'), { code: 'EIO' });
+          written += n;
+        }
+        this.#fs.fsyncSync(fd);
+        this.#backlogPath = target;
+        return;
+      } catch (e) {
+        this.#fail('backlog', e);
+      } finally {
+        if (fd !== undefined) {
+          try {
+            this.#fs.closeSync(fd);
+          } catch {
+            // nothing more can be done with it
+          }
+        }
+      }
     }
   }
 
@@ -291,6 +407,7 @@ export class Journal implements SessionRecorder {
 
   #fail(operation: JournalFailure['operation'], e: unknown): void {
     this.#failed = true;
+    this.#lastFailure = { operation, code: errorCode(e) ?? 'UNKNOWN', at: this.#clock.wallIso() };
     const failure: JournalFailure = {
       operation,
       code: errorCode(e) ?? 'UNKNOWN',
@@ -321,6 +438,45 @@ export class Journal implements SessionRecorder {
   }
 }
 
+const OPERATION_WORDS: Readonly<Record<JournalFailure['operation'], string>> = {
+  write: 'writing',
+  fsync: 'syncing to disk',
+  reopen: 'reopening the file',
+  close: 'closing the file',
+  index: 'updating the session index',
+  backlog: 'saving the held records elsewhere',
+};
+
+/** A system error code in words, for clinicians ("disk full"). */
+export function describeErrno(code: string): string {
+  switch (code) {
+    case 'ENOSPC':
+      return 'disk full';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'EROFS':
+      return 'the disk is read-only';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EIO':
+      return 'disk input/output error';
+    case 'EBADF':
+      return 'the file was closed under the program';
+    default:
+      return 'write failed';
+  }
+}
+
+function defaultFallbackDir(): string {
+  return nodePath.join(nodeOs.tmpdir(), 'edn-journal-backlog');
+}
+
+/** Where a journal's backlog may be: beside it, then in the fallback directory. */
+export function backlogCandidates(journalPath: string, fallbackDir: string = defaultFallbackDir()): string[] {
+  return [`${journalPath}.backlog`, nodePath.join(fallbackDir, `${nodePath.basename(journalPath)}.backlog`)];
+}
+
 function errorCode(e: unknown): string | undefined {
   const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
   return typeof code === 'string' ? code : undefined;
@@ -347,11 +503,13 @@ export type JournalProblemKind =
   | 'reordered'
   /** The chain breaks and none of the above explains it. */
   | 'broken-chain'
+  /** Records are missing from the end: the sessions index counted more (or another last record). */
+  | 'truncated'
   /** A bug in the reader (never expected; the fuzz tests look for it). */
   | 'internal';
 
 /** The kinds of problem that mean the chain is broken. */
-export const CHAIN_KINDS: ReadonlySet<JournalProblemKind> = new Set(['edited', 'inserted', 'deleted', 'reordered', 'broken-chain']);
+export const CHAIN_KINDS: ReadonlySet<JournalProblemKind> = new Set(['edited', 'inserted', 'deleted', 'reordered', 'broken-chain', 'truncated']);
 
 export interface JournalProblem {
   /** 1-based line number in the file (0 when the problem is the whole file). */
@@ -379,29 +537,132 @@ export interface JournalReadResult {
   readonly truncatedTail: { readonly bytes: number; readonly recovered: boolean } | null;
   /** No problems (a torn tail alone leaves a journal ok). */
   readonly ok: boolean;
+  /**
+   * How the journal ends, against the sessions index (session-index.ts) when it was read from a
+   * file: `ended` (its session-end record is there and the index agrees, or has no entry),
+   * `truncated` (the index counted more records: `missing` of them after `afterTs`),
+   * `incomplete` (no session-end, and the index knows of no end: a crash, or a truncation the index
+   * never saw), `open` (the index has a start and no end: a session may still be running).
+   */
+  readonly ending: JournalEnding;
+  /** Records held back by a full disk and saved beside the journal or in the fallback directory. */
+  readonly backlog: { readonly path: string; readonly lines: number } | null;
+}
+
+export type JournalEnding =
+  | { readonly kind: 'ended'; readonly indexed: boolean }
+  | { readonly kind: 'truncated'; readonly missing: number; readonly afterTs: string | null }
+  | { readonly kind: 'incomplete' }
+  | { readonly kind: 'open' };
+
+/** The ending in words, for History and the report. */
+export function describeEnding(e: JournalEnding): string {
+  switch (e.kind) {
+    case 'ended':
+      return 'complete';
+    case 'truncated':
+      return `truncated: ${e.missing} ${e.missing === 1 ? 'record' : 'records'} missing${e.afterTs ? ` after ${e.afterTs.slice(11, 19)} UTC` : ''}`;
+    case 'incomplete':
+      return 'incomplete (crash or truncation)';
+    case 'open':
+      return 'open (a session may be running, or the program stopped)';
+  }
 }
 
 export type JournalSource = { readonly path: string } | { readonly text: string | Uint8Array };
 
-/** Read a journal from a file or from its text. Never throws. */
-export function readJournal(source: JournalSource): JournalReadResult {
+/**
+ * Read a journal from a file or from its text. Never throws. From a file it also joins a backlog
+ * saved by a journal that closed on a full disk (`<journal>.backlog`, or the fallback directory),
+ * and compares the journal with the sessions index beside it (`ending`).
+ */
+export function readJournal(source: JournalSource, options: { readonly fallbackDir?: string } = {}): JournalReadResult {
   const path = 'path' in source ? source.path : undefined;
+  const at = path === undefined ? {} : { path };
+  const failed = (kind: JournalProblemKind, message: string): JournalReadResult => ({
+    ...at,
+    records: [],
+    lines: 0,
+    problems: [{ line: 0, kind, message }],
+    chainIntact: false,
+    truncatedTail: null,
+    ok: false,
+    ending: { kind: 'incomplete' },
+    backlog: null,
+  });
   let bytes: Uint8Array;
+  let backlog: JournalReadResult['backlog'] = null;
   try {
-    if ('path' in source) bytes = nodeFs.readFileSync(source.path);
-    else bytes = typeof source.text === 'string' ? Buffer.from(source.text, 'utf8') : source.text;
+    if ('path' in source) {
+      bytes = nodeFs.readFileSync(source.path);
+      const joined = joinBacklog(source.path, bytes, options.fallbackDir);
+      bytes = joined.bytes;
+      backlog = joined.backlog;
+    } else bytes = typeof source.text === 'string' ? Buffer.from(source.text, 'utf8') : source.text;
   } catch (e) {
-    const message = `cannot read ${path ?? 'the journal'}: ${e instanceof Error ? e.message : String(e)}`;
-    return { ...(path === undefined ? {} : { path }), records: [], lines: 0, problems: [{ line: 0, kind: 'unreadable', message }], chainIntact: false, truncatedTail: null, ok: false };
+    return failed('unreadable', `cannot read ${path ?? 'the journal'}: ${e instanceof Error ? e.message : String(e)}`);
   }
   try {
-    const result = readBytes(bytes);
-    return { ...(path === undefined ? {} : { path }), ...result };
+    const { lastLineHash: _last, ...result } = readBytes(bytes);
+    const { ending, problem } = endingOf(path, { ...result, lastLineHash: _last });
+    const problems = problem ? [...result.problems, problem] : result.problems;
+    return {
+      ...at,
+      ...result,
+      problems,
+      chainIntact: result.chainIntact && !problem,
+      ok: result.ok && !problem,
+      ending,
+      backlog,
+    };
   } catch (e) {
-    const message = `the reader failed: ${e instanceof Error ? e.message : String(e)}`;
-    return { ...(path === undefined ? {} : { path }), records: [], lines: 0, problems: [{ line: 0, kind: 'internal', message }], chainIntact: false, truncatedTail: null, ok: false };
+    return failed('internal', `the reader failed: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
+
+/** A saved backlog continues the journal: the torn partial line (if any) is replaced by its whole. */
+function joinBacklog(path: string, bytes: Uint8Array, fallbackDir: string | undefined): { bytes: Uint8Array; backlog: JournalReadResult['backlog'] } {
+  for (const candidate of backlogCandidates(path, fallbackDir)) {
+    let extra: Buffer;
+    try {
+      extra = nodeFs.readFileSync(candidate);
+    } catch {
+      continue;
+    }
+    const lastNewline = Buffer.from(bytes).lastIndexOf(0x0a);
+    const whole = Buffer.from(bytes).subarray(0, lastNewline + 1);
+    const lines = extra.toString('utf8').split('\n').filter((l) => l !== '').length;
+    return { bytes: Buffer.concat([whole, extra]), backlog: { path: candidate, lines } };
+  }
+  return { bytes, backlog: null };
+}
+
+function endingOf(path: string | undefined, r: ReadCore): { ending: JournalEnding; problem?: JournalProblem } {
+  const hasEnd = r.records.some((x) => x.type === 'session-end');
+  const lastRecord = r.records.at(-1);
+  if (path === undefined) return { ending: hasEnd ? { kind: 'ended', indexed: false } : { kind: 'incomplete' } };
+  const entry = readIndex(nodePath.dirname(path)).last.get(nodePath.basename(path));
+  if (!entry) return { ending: hasEnd ? { kind: 'ended', indexed: false } : { kind: 'incomplete' } };
+  const count = lastRecord === undefined ? 0 : lastRecord.n + 1;
+  if (count < entry.records) {
+    const missing = entry.records - count;
+    const afterTs = lastRecord?.ts ?? null;
+    const ending: JournalEnding = { kind: 'truncated', missing, afterTs };
+    return {
+      ending,
+      problem: { line: r.lines, kind: 'truncated', message: `the journal ends short of the sessions index: ${describeEnding(ending)} (the index counted ${entry.records}, last at ${entry.lastTs})` },
+    };
+  }
+  if (count === entry.records && lastRecord !== undefined && r.lastLineHash !== entry.lastHash) {
+    return {
+      ending: hasEnd ? { kind: 'ended', indexed: true } : { kind: 'incomplete' },
+      problem: { line: r.lines, kind: 'edited', message: `the last record differs from the one the sessions index recorded (record ${lastRecord.n})` },
+    };
+  }
+  if (hasEnd) return { ending: { kind: 'ended', indexed: true } };
+  return { ending: entry.event === 'start' ? { kind: 'open' } : { kind: 'incomplete' } };
+}
+
 
 interface Line {
   /** 1-based. */
@@ -448,7 +709,9 @@ function clip(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max - 3)}...` : s;
 }
 
-function readBytes(bytes: Uint8Array): Omit<JournalReadResult, 'path'> {
+type ReadCore = Omit<JournalReadResult, 'path' | 'ending' | 'backlog'> & { readonly lastLineHash: string };
+
+function readBytes(bytes: Uint8Array): ReadCore {
   const lines: Line[] = [];
   let start = 0;
   for (let i = 0; i < bytes.length; i++) {
@@ -466,6 +729,7 @@ function readBytes(bytes: Uint8Array): Omit<JournalReadResult, 'path'> {
   const records = lines.flatMap((l) => (l.record ? [l.record] : []));
 
   let truncatedTail: JournalReadResult['truncatedTail'] = null;
+  let lastLineHash = lines.at(-1)?.hash ?? GENESIS_PREV;
   if (tailBytes.length > 0) {
     const tail = parseLine(lines.length + 1, tailBytes);
     const last = lines[lines.length - 1];
@@ -474,10 +738,11 @@ function readBytes(bytes: Uint8Array): Omit<JournalReadResult, 'path'> {
     const recovered = tail.record !== undefined && tail.prev === expectedPrev && tail.n === expectedN;
     if (recovered) records.push(tail.record);
     truncatedTail = { bytes: tailBytes.length, recovered };
+    if (recovered) lastLineHash = tail.hash;
   }
   problems.sort((a, b) => a.line - b.line);
   const chainIntact = !problems.some((p) => CHAIN_KINDS.has(p.kind));
-  return { records, lines: lines.length, problems, chainIntact, truncatedTail, ok: problems.length === 0 };
+  return { records, lines: lines.length, problems, chainIntact, truncatedTail, ok: problems.length === 0, lastLineHash };
 }
 
 /** Where and how the hash chain breaks (see the classification in the comments below). */

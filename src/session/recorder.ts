@@ -11,6 +11,10 @@ export interface SessionRecorder {
   readonly failed: boolean;
   /** Emits when a write fails. */
   readonly failures$: Observable<unknown>;
+  /** The last failure in words ("disk full (ENOSPC) at 09:31:05"), when there was one. */
+  failureText?(): string | undefined;
+  /** Try to write the held records now; true when nothing is held any more. */
+  flush?(): boolean;
   /** Where the records go, for people (a file path). */
   readonly location: string;
   close(): void;

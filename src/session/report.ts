@@ -13,7 +13,7 @@
 import { PATIENT_QUESTIONS, PREGNANCY_QUESTION, SITE_QUESTIONS } from '../domain/screening.js';
 import { describePattern } from '../domain/stimulation.js';
 import { formatNumber } from '../domain/units.js';
-import { CHAIN_KINDS, type JournalProblem, type JournalReadResult } from './journal.js';
+import { CHAIN_KINDS, type JournalProblem, type JournalReadResult, describeEnding, describeErrno } from './journal.js';
 import type { JournalRecord, JournalRecordOf, RecordType } from './journal-records.js';
 import { OUTPUT_STATES } from './states.js';
 import { renderHtml } from './report-html.js';
@@ -259,11 +259,22 @@ function integrityOf(read: JournalReadResult | undefined, records: readonly Jour
       damaged = true;
       notices.push(`${other.length} ${other.length === 1 ? 'line of the journal is' : 'lines of the journal are'} unreadable or invalid and left out (first: ${other[0]!.message}).`);
     }
+    const storage = records.find((r): r is JournalRecordOf<'journal-failure'> => r.type === 'journal-failure');
+    if (storage) {
+      notices.push(
+        `Journal write failed: ${describeErrno(storage.data.code)} (${storage.data.code}) at ${storage.ts.slice(11, 19)} UTC. The records from then on were held in memory and written ${read.backlog ? `to ${read.backlog.path} (${read.backlog.lines} ${read.backlog.lines === 1 ? 'record' : 'records'}), joined here` : 'once the disk took them again'}.`,
+      );
+    }
+    if (read.ending.kind === 'truncated') {
+      damaged = true;
+      notices.push(`The journal is ${describeEnding(read.ending)}: the sessions index recorded more records than the file holds, so records were cut off its end after it was written.`);
+    }
     if (read.truncatedTail) {
+      const why = storage ? 'the write was cut short when the disk failed' : 'the program stopped while writing it';
       notices.push(
         read.truncatedTail.recovered
-          ? `The journal's last line lacks its end of line (the program stopped while writing it); the record itself is complete and included.`
-          : `The journal's last line is torn (${read.truncatedTail.bytes} bytes): the program stopped while writing it. That partial record is left out; everything before it is intact.`,
+          ? `The journal's last line lacks its end of line (${why}); the record itself is complete and included.`
+          : `The journal's last line is torn (${read.truncatedTail.bytes} bytes): ${why}. That partial record is left out; everything before it is intact.`,
       );
     }
   } else {
@@ -273,8 +284,13 @@ function integrityOf(read: JournalReadResult | undefined, records: readonly Jour
     damaged = true;
     notices.push('The journal has no session-start record: patient, protocol, device and screening are unknown.');
   }
-  if (!complete) {
-    notices.push('The journal has no session-end record: the session did not end normally (the program or computer stopped). Times and doses are computed from the records up to the last one.');
+  if (!complete && read?.ending.kind !== 'truncated') {
+    const storage = records.some((r) => r.type === 'journal-failure');
+    notices.push(
+      storage
+        ? 'The journal has no session-end record: it could not be written (see the journal failure above). Times and doses are computed from the records up to the last one.'
+        : `The journal has no session-end record: ${read?.ending.kind === 'open' ? 'the session may still be running, or' : 'it is incomplete (a crash or a truncation):'} the program or computer stopped. Times and doses are computed from the records up to the last one.`,
+    );
   }
   return {
     checked: read !== undefined,
@@ -586,6 +602,13 @@ function eventsOf(records: readonly JournalRecord[], t0: number, phases: Protoco
         break;
       case 'fault':
         add(r, 'alarm', `Fault ${r.data.code}, ${ch(r.data.channel)}${r.data.message}`);
+        break;
+      case 'journal-failure':
+        add(r, 'alarm', `Journal write failed: ${describeErrno(r.data.code)} (${r.data.code}) at ${r.ts.slice(11, 19)} UTC; ${r.data.pending} ${r.data.pending === 1 ? 'record was' : 'records were'} held in memory and written later`);
+        break;
+      case 'measurement':
+        // Every sample the device reported beyond what it was commanded is flagged (output-monitor.ts).
+        add(r, 'alarm', `Device measurement contradicts the command (${r.data.finding.replace(/-/g, ' ')}): ${r.data.message}`);
         break;
       case 'estop':
         add(r, 'alarm', r.data.acked ? `Emergency stop confirmed by the device (${r.data.source})` : `Emergency stop (${r.data.source})`);

@@ -32,6 +32,7 @@ import type { Protocol } from '../domain/protocols/derive.js';
 import { protocolRecord } from './journal-records.js';
 import { currentFrequencyHz, phaseDurationMs, phaseLimits, phaseParams, totalDurationMs } from './plan.js';
 import type { RecorderFactory, SessionRecorder } from './recorder.js';
+import { type MonitorVerdict, OutputMonitor } from './output-monitor.js';
 import { type EndReason, OUTPUT_STATES, type SessionState, TERMINAL_STATES, canTransition } from './states.js';
 
 /** The session loop period, ms: heartbeat cadence and ramp steps are multiples of it. */
@@ -44,6 +45,8 @@ export const HEARTBEAT_MS = HARD_LIMITS.heartbeatIntervalMs.value;
  * and a non-slewing one applies at once; smaller steps would only add traffic and journal records.
  */
 export const RAMP_STEP_MS = HARD_LIMITS.amplitudeRiseWindowMs.value;
+/** A journal that failed is retried this often, ms, so its held records reach the disk once space returns. */
+export const JOURNAL_RETRY_MS = 1000;
 /** Titration steps offered to the clinician, mA (UX.md: 0.1 mA and 0.5 mA buttons). */
 export const TITRATION_STEPS_MA = [0.1, 0.5] as const;
 
@@ -118,7 +121,9 @@ export type SessionError =
   | { readonly code: 'IllegalInState'; readonly action: string; readonly state: SessionState; readonly message: string }
   | { readonly code: 'LimitExceeded'; readonly violations: readonly Violation[]; readonly message: string }
   | { readonly code: 'Device'; readonly error: DeviceError; readonly message: string }
-  | { readonly code: 'Invalid'; readonly message: string };
+  | { readonly code: 'Invalid'; readonly message: string }
+  /** The session's journal cannot be written (a full disk, a read-only data directory). */
+  | { readonly code: 'JournalUnavailable'; readonly message: string };
 
 export type SessionResult<T = void> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: SessionError };
 
@@ -174,7 +179,15 @@ export class SessionRunner {
   #warnings: Warning[] = [];
   #alarms: Alarm[] = [];
   #alarmSeq = 0;
+  /**
+   * The journal of the present or last session. It stays open after the session's end record, so
+   * what still happens (a device fault or current after the stop, an alarm acknowledged, a stop
+   * cleared, a note) is recorded after it: nothing the device reports is lost. It is closed when the
+   * next session opens one, or on disconnect, newSession, cancel and dispose.
+   */
   #recorder: SessionRecorder | undefined;
+  /** Between the session-start and session-end records. */
+  #sessionOpen = false;
   #sessionId: string | undefined;
 
   #phaseIndex = 0;
@@ -192,6 +205,7 @@ export class SessionRunner {
 
   #loop: Subscription | undefined;
   #lastHeartbeatAt = -Infinity;
+  #lastFlushTry = -Infinity;
   #ampBusy = false;
   #aborting = false;
   /** True while #beginOutput stages and starts the channels. */
@@ -200,6 +214,8 @@ export class SessionRunner {
   #deviceSubs: Subscription[] = [];
   #recorderSub: Subscription | undefined;
   #summary = new Map<number, { sum: number; n: number; max: number }>();
+  /** What the device says it delivers, against what it was commanded. */
+  readonly #monitor = new OutputMonitor();
   #summaryFrom = 0;
 
   /** The whole state for a UI, on every change. */
@@ -249,6 +265,7 @@ export class SessionRunner {
     const refused = this.#require('disconnect', ['ready', 'screening', 'checking-electrodes', 'completed', 'stopped', 'aborted']);
     if (refused) return refused;
     this.#endSessionIfOpen('stopped', 'disconnected before output');
+    this.#closeJournal();
     this.#stopLoop();
     this.#enter('idle');
     return { ok: true, value: undefined };
@@ -423,6 +440,7 @@ export class SessionRunner {
   async estop(source: string): Promise<SessionResult> {
     const acked = this.#client.estop();
     this.#interrupt();
+    this.#monitor.allOff(this.#scheduler.now());
     for (const c of this.#channels) c.on = false;
     this.#raise('high', 'Emergency stop: all output is off and latched', 'Check the patient; clear the stop to start a new session', undefined);
     this.#record('estop', { source, acked: false });
@@ -472,6 +490,7 @@ export class SessionRunner {
     if (refused) return refused;
     this.#enter('ready', 'cancelled before output');
     this.#endSessionIfOpen('stopped', 'cancelled before output');
+    this.#closeJournal();
     this.#plan = undefined;
     this.#channels = [];
     this.#electrodes = [];
@@ -487,6 +506,7 @@ export class SessionRunner {
     if (this.#client.latched) return invalid('the stop is latched: clear it first');
     if (!this.#client.info || this.#client.failure) return invalid('the device is not connected: connect again');
     this.#endSessionIfOpen('stopped', 'closed');
+    this.#closeJournal();
     this.#plan = undefined;
     this.#channels = [];
     this.#electrodes = [];
@@ -520,6 +540,7 @@ export class SessionRunner {
     this.#interrupt();
     this.#stopLoop();
     this.#endSessionIfOpen('aborted', 'the application closed');
+    this.#closeJournal();
     for (const s of this.#deviceSubs) s.unsubscribe();
     this.#deviceSubs = [];
     this.#snapshot.complete();
@@ -568,6 +589,7 @@ export class SessionRunner {
       c.on = true;
       c.lastQnC = 0;
       c.commanded = { amplitudeMa: 0, atMs: this.#scheduler.now() };
+      this.#monitor.on(c.channel, checked.checked.value.amplitudeMa, this.#scheduler.now());
       this.#record('amplitude', { channel: c.channel, targetMa: c.targetMa, commandedMa: 0, cause: cause === 'resume' ? 'resume' : 'ramp' });
     }
     this.#segmentStart = this.#scheduler.now();
@@ -598,6 +620,7 @@ export class SessionRunner {
 
   /** STOP every channel (output off at once; the device discards the programs). */
   async #stopOutput(cause: 'pause' | 'stop' | 'ramp-down'): Promise<SessionResult> {
+    this.#monitor.allOff(this.#scheduler.now());
     for (const c of this.#channels) {
       if (c.on || (c.commanded?.amplitudeMa ?? 0) > 0) {
         this.#record('amplitude', { channel: c.channel, targetMa: c.targetMa, commandedMa: 0, cause });
@@ -684,12 +707,14 @@ export class SessionRunner {
           continue;
         }
         this.#noteWarnings(checked.checked.warnings, c.channel);
+        this.#monitor.commanding(c.channel, next);
         const r = await this.#client.setAmplitude(checked.checked);
         if (epoch !== this.#epoch) return;
         if (!r.ok) {
           await this.#failOutput(r.error);
           return;
         }
+        this.#monitor.acknowledged(c.channel, next);
         c.commanded = { amplitudeMa: next, atMs: now };
         const cause = this.#state === 'ramping' ? 'ramp' : 'titration';
         this.#record('amplitude', { channel: c.channel, targetMa: c.targetMa, commandedMa: next, cause });
@@ -739,16 +764,27 @@ export class SessionRunner {
    */
   #tick(): void {
     const now = this.#scheduler.now();
-    const healthy = !this.#client.failure && !(this.#recorder?.failed ?? false);
+    // A journal that fails during a session stops the heartbeat (output must not go on unrecorded);
+    // after the session's end it no longer matters to the device.
+    const healthy = !this.#client.failure && !(this.#sessionOpen && (this.#recorder?.failed ?? false));
     // Half a tick of tolerance: a tick that fires slightly early still carries its heartbeat.
     if (healthy && now - this.#lastHeartbeatAt >= HEARTBEAT_MS - TICK_MS / 2) {
       this.#lastHeartbeatAt = now;
       void this.#client.heartbeat().then((r) => {
-        if (!r.ok && r.error.code === 'AckTimeout') void this.#abort(`the device stopped answering heartbeats (${describeDeviceError(r.error)})`);
+        if (r.ok || r.error.code === 'Cancelled') return;
+        // No answer, or any refusal: a device in session with us always answers HB with OK.
+        if (r.error.code === 'AckTimeout') void this.#abort(`the device stopped answering heartbeats (${describeDeviceError(r.error)})`);
+        else if (r.error.code !== 'SessionLost') void this.#abort(`the device refused a heartbeat (${describeDeviceError(r.error)})`);
       });
     }
+    if (OUTPUT_STATES.has(this.#state)) for (const v of this.#monitor.check(now)) this.#onVerdict(v);
     if (this.#state === 'ramping' || this.#state === 'running') void this.#rampStep();
-    if (this.#recorder && now - this.#summaryFrom >= 1000) this.#writeSummary(now);
+    if (this.#sessionOpen && now - this.#summaryFrom >= 1000) this.#writeSummary(now);
+    // Records held by a failed journal are written as soon as the disk takes them again.
+    if (this.#recorder?.failed && now - this.#lastFlushTry >= JOURNAL_RETRY_MS) {
+      this.#lastFlushTry = now;
+      this.#recorder.flush?.();
+    }
     if (OUTPUT_STATES.has(this.#state) || this.#state === 'paused') this.#publish();
   }
 
@@ -768,6 +804,8 @@ export class SessionRunner {
       case 'TEL': {
         const c = this.#channels.find((x) => x.channel === e.args.ch);
         if (!c) return;
+        const verdict = this.#monitor.telemetry(c.channel, e.args.amp, e.args.i, this.#scheduler.now(), this.#plan ? this.#phase().amplitude.maxMa : 0);
+        if (verdict) this.#onVerdict(verdict);
         c.measuredMa = e.args.i / 1000;
         c.impedance = e.args.z;
         c.deliveredUc += Math.max(0, e.args.q - c.lastQnC) / 1000;
@@ -790,6 +828,7 @@ export class SessionRunner {
       case 'DONE': {
         const c = this.#channels.find((x) => x.channel === e.args.ch);
         if (c) c.on = false;
+        this.#monitor.off(e.args.ch, this.#scheduler.now());
         // The device ends output on its own at the staged duration, which is never before the
         // host's phase timer; a DONE while the runner still expects output is a fault.
         if (OUTPUT_STATES.has(this.#state) && this.#state !== 'ramping-down' && this.#phaseRemainingMs() > 1000) {
@@ -820,6 +859,30 @@ export class SessionRunner {
   }
 
   /**
+   * The device's telemetry contradicts what it was commanded (output-monitor.ts): every such sample
+   * is recorded; the first ends the session (e-stop, high alarm naming both values, abort). Current
+   * on a channel that was switched off raises its alarm once and repeats the e-stop.
+   */
+  #onVerdict(v: MonitorVerdict): void {
+    this.#record('measurement', {
+      channel: v.channel,
+      finding: v.finding,
+      ...(v.measuredMa === undefined ? {} : { measuredMa: roundMa(v.measuredMa) }),
+      ...(v.limitMa === undefined ? {} : { limitMa: roundMa(v.limitMa) }),
+      ...(v.silentMs === undefined ? {} : { silentMs: Math.round(v.silentMs) }),
+      message: v.cause,
+    });
+    if (v.repeat) return;
+    if (v.finding === 'current-while-off') {
+      void this.#client.estop();
+      this.#raise('high', v.cause, v.action, v.channel);
+      this.#publish();
+      return;
+    }
+    void this.#abort(`${v.cause}: ${v.action}`, false, { cause: v.cause, action: v.action, channel: v.channel });
+  }
+
+  /**
    * End the session because something went wrong: e-stop first (unless the port is gone), then
    * the state, the alarm and the record.
    */
@@ -842,6 +905,7 @@ export class SessionRunner {
   async #abortOnce(reason: string, portGone: boolean, alarm: { cause: string; action: string; channel?: number } | undefined): Promise<void> {
     const acked = portGone ? undefined : this.#client.estop();
     this.#interrupt();
+    this.#monitor.allOff(this.#scheduler.now());
     for (const c of this.#channels) c.on = false;
     this.#raise('high', alarm?.cause ?? reason, alarm?.action ?? 'Check the patient and the device, then clear', alarm?.channel);
     if (canTransition(this.#state, 'aborted')) {
@@ -859,6 +923,7 @@ export class SessionRunner {
   #openSession(): SessionResult {
     const plan = this.#plan!;
     const device = this.#client.info!;
+    this.#closeJournal();
     this.#sessionId = this.#newSessionId();
     try {
       this.#recorder = this.#recorderFactory?.(this.#sessionId);
@@ -866,9 +931,6 @@ export class SessionRunner {
       return invalid(`cannot open the session journal: ${e instanceof Error ? e.message : String(e)}`);
     }
     this.#summaryFrom = this.#scheduler.now();
-    this.#recorderSub = this.#recorder?.failures$.subscribe(() => {
-      void this.#abort('the session journal cannot be written (its records are held in memory); output is off');
-    });
     this.#record('session-start', {
       sessionId: this.#sessionId,
       patientRef: this.#screening!.patientRef,
@@ -886,12 +948,47 @@ export class SessionRunner {
       screening: this.#screening!.record,
       app: { version: this.#appVersion },
     });
+    const recorder = this.#recorder;
+    if (recorder?.failed) {
+      // The very first record could not be written (a full disk, a read-only data directory): no
+      // session starts; the clinician is told why and may try again once it is fixed.
+      const why = recorder.failureText?.() ?? 'the write failed';
+      this.#closeJournal();
+      return { ok: false, error: { code: 'JournalUnavailable', message: `cannot write the session journal (${why}): nothing was started; free space or fix the data directory, then submit the screening again` } };
+    }
+    this.#sessionOpen = true;
+    let told = false;
+    this.#recorderSub = recorder?.failures$.subscribe((f) => {
+      // The failure itself goes into the held backlog, so the record says when and why.
+      if (!told) {
+        told = true;
+        const failure = f as { operation?: unknown; code?: unknown; message?: unknown; pending?: unknown };
+        this.#record('journal-failure', {
+          operation: typeof failure.operation === 'string' ? failure.operation : 'write',
+          code: typeof failure.code === 'string' ? failure.code : 'UNKNOWN',
+          message: (typeof failure.message === 'string' && failure.message.length > 0 ? failure.message : 'write failed').slice(0, 2000),
+          pending: typeof failure.pending === 'number' ? failure.pending : 0,
+        });
+      }
+      if (this.#sessionOpen) void this.#abort(`the session journal cannot be written (${recorder.failureText?.() ?? 'write failed'}; its records are held in memory and written when it can); output is off`);
+    });
     return { ok: true, value: undefined };
   }
 
-  #endSessionIfOpen(reason: EndReason, detail: string | undefined): void {
+  /** Close the journal of the last session, if one is open (records after its end included). */
+  #closeJournal(): void {
     const recorder = this.#recorder;
     if (!recorder) return;
+    if (this.#sessionOpen) this.#endSessionIfOpen('aborted', 'closed without an end');
+    this.#recorder = undefined;
+    this.#sessionOpen = false;
+    this.#recorderSub?.unsubscribe();
+    this.#recorderSub = undefined;
+    recorder.close();
+  }
+
+  #endSessionIfOpen(reason: EndReason, detail: string | undefined): void {
+    if (!this.#recorder || !this.#sessionOpen) return;
     this.#holdClock();
     this.#writeSummary(this.#scheduler.now());
     this.#record('session-end', {
@@ -906,10 +1003,7 @@ export class SessionRunner {
           }))
         : [],
     });
-    this.#recorder = undefined;
-    this.#recorderSub?.unsubscribe();
-    this.#recorderSub = undefined;
-    recorder.close();
+    this.#sessionOpen = false;
   }
 
   #record(type: string, data: unknown): void {

@@ -8,17 +8,18 @@
  * are test/integration/run-sigkill.test.ts and session-pty.test.ts. The matrix is written to
  * test-results/fault-matrix.md and printed at the end of `npm test` by test/reporters/summary.ts.
  */
-import nodeFs, { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DeviceClient } from '../../src/device/client.js';
 import { SimulatorTransport } from '../../src/device/sim-transport.js';
-import { type JournalFs, openJournal, readJournal } from '../../src/session/journal.js';
+import { openJournal, readJournal } from '../../src/session/journal.js';
 import { SessionRunner } from '../../src/session/runner.js';
 import { SimulatedStimulator } from '../../src/simulator/index.js';
 import { clearedFor } from '../support/session-harness.js';
 import { shortProtocol } from '../support/short-protocol.js';
+import { SwitchableFs } from '../support/switchable-fs.js';
 import { ManualScheduler, settle } from '../support/virtual-time.js';
 
 const FAULTS = [
@@ -55,7 +56,7 @@ function expected(fault: Fault, at: At): Expect {
   const benign = at === 'ramping-down' ? { outcome: 'completes-stop' as const } : { outcome: 'continues' as const };
   switch (fault) {
     case 'cable-pull':
-      return { outcome: 'aborted', offWithinMs: WATCHDOG_DEADLINE_MS, reason: /heartbeat|AckTimeout|no reply|STOP failed/ };
+      return { outcome: 'aborted', offWithinMs: WATCHDOG_DEADLINE_MS, reason: /heartbeat|AckTimeout|no reply|STOP failed|no telemetry/ };
     case 'device-reboot':
       return { outcome: 'aborted', offWithinMs: 0, reason: /restarted/ };
     case 'dropped-acks':
@@ -74,29 +75,6 @@ function expected(fault: Fault, at: At): Expect {
     case 'disk-full':
     case 'journal-write-error':
       return at === 'ready' ? { outcome: 'continues' } : { outcome: 'aborted', offWithinMs: outputPossible ? 0 : undefined!, reason: /journal/ };
-  }
-}
-
-/** A node:fs stand-in for the journal that can be made to fail (ENOSPC, EIO) or to freeze (a killed process writes nothing more). */
-class SwitchableFs implements JournalFs {
-  mode: 'ok' | 'ENOSPC' | 'EIO' | 'frozen' = 'ok';
-  mkdirSync(p: string, o: { recursive: true; mode?: number }) {
-    return nodeFs.mkdirSync(p, o);
-  }
-  openSync(p: string, flags: number, mode?: number) {
-    return nodeFs.openSync(p, flags, mode);
-  }
-  writeSync(fd: number, buffer: Uint8Array, offset: number, length: number): number {
-    if (this.mode === 'frozen') return length; // the process is gone: nothing reaches the file
-    if (this.mode !== 'ok') throw Object.assign(new Error(`${this.mode}: injected`), { code: this.mode });
-    return nodeFs.writeSync(fd, buffer, offset, length);
-  }
-  fsyncSync(fd: number) {
-    if (this.mode === 'ENOSPC' || this.mode === 'EIO') throw Object.assign(new Error(`${this.mode}: injected`), { code: this.mode });
-    if (this.mode === 'ok') nodeFs.fsyncSync(fd);
-  }
-  closeSync(fd: number) {
-    nodeFs.closeSync(fd);
   }
 }
 

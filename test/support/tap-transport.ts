@@ -49,6 +49,11 @@ export class TapTransport implements Transport {
     return this.#inner.close();
   }
 
+  /** The "device" says `m` (encoded with a valid CRC), as if it came down the line now. */
+  say(m: DeviceToHost): void {
+    this.#input.next({ kind: 'line', text: encode(m) });
+  }
+
   #deliver(input: TransportInput): void {
     const hook = this.rewrite;
     if (!hook || input.kind !== 'line') {

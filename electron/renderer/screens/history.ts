@@ -70,7 +70,7 @@ export class HistoryScreen {
       h('td', {}, s.protocolName ?? s.protocolId ?? '—'),
       h('td', {}, s.endReason ?? 'not ended'),
       h('td', { class: 'num' }, s.stimulationS === null ? '—' : duration(s.stimulationS)),
-      h('td', { class: 'status' }, s.intact ? [svgIcon('check'), h('span', {}, 'Intact')] : [svgIcon('warning'), h('span', {}, 'Damaged or incomplete')]),
+      h('td', { class: 'status' }, s.intact ? [svgIcon('check'), h('span', {}, 'Intact')] : [svgIcon('warning'), h('span', {}, capitalise(s.integrity))]),
       h('td', {}, h('button', { type: 'button', class: 'secondary', 'aria-label': `Open report of ${s.patientRef ?? 'session'} ${dateTime(s.startedAt)}`, onclick: () => void this.open(s.sessionId) }, 'Open report')),
     );
   }
@@ -133,4 +133,8 @@ function applyReportStyles(frame: HTMLIFrameElement, css: string): void {
   // Fit the frame to the report so the page scrolls, not a box inside it.
   const height = doc.documentElement.scrollHeight;
   if (height > 0) frame.style.height = `${Math.min(height + 32, 20000)}px`;
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -235,6 +235,80 @@ export const ELECTRODE_IMPEDANCE = deepFreeze({
 } as const satisfies Record<string, Limit>);
 
 /**
+ * What the host checks of what the device says it delivers (TEL, 10 Hz per channel that is ON).
+ * The host cannot measure current itself; it can refuse to believe a device whose own telemetry
+ * contradicts what it was commanded, and stop it. Design choices, to be confirmed by the clinical
+ * lead and the hardware maker (a real output stage's current-sense accuracy may be better).
+ */
+export const OUTPUT_MONITOR = deepFreeze({
+  measuredToleranceMa: {
+    key: 'measuredToleranceMa',
+    value: 0.3,
+    unit: 'mA',
+    source: 'design choice (current-sense accuracy)',
+    refs: [],
+    reasoning:
+      'A measured current (TEL i) may read above the commanded set point by at most 0.3 mA plus measuredTolerancePercent of the set point (a current-sense offset and gain error); beyond that, or above the protocol maximum or the 20 mA ceiling by as much, the output is not what was commanded and the session is e-stopped on the TEL line that shows it, so within one TEL period (100 ms).',
+  },
+  measuredTolerancePercent: {
+    key: 'measuredTolerancePercent',
+    value: 5,
+    unit: 'percent',
+    source: 'design choice (current-sense accuracy)',
+    refs: [],
+    reasoning: 'The gain part of the measurement tolerance: 5 % of the set point (0.8 mA at 10 mA with the 0.3 mA offset).',
+  },
+  telemetryMissingMs: {
+    key: 'telemetryMissingMs',
+    value: 350,
+    unit: 'ms',
+    source: 'PROTOCOL.md: TEL every 100 ms per channel that is ON',
+    refs: [],
+    reasoning:
+      'No TEL for more than 3 periods (300 ms) plus half a period for delivery jitter while a channel is on means the host no longer knows what the output does: a lost or faulty output stage (or link); alarm and abort, output off.',
+  },
+  offGraceMs: {
+    key: 'offGraceMs',
+    value: 200,
+    unit: 'ms',
+    source: 'PROTOCOL.md: replies within 50 ms; the host ack timeout',
+    refs: [],
+    reasoning:
+      'After the host switches a channel off (STOP, e-stop, pause), TEL sampled before the device acted may still arrive; from 200 ms on (the ack timeout), a measured current above the tolerance on a channel that should be off means the device did not stop: alarm and e-stop again.',
+  },
+  lowCurrentMinMa: {
+    key: 'lowCurrentMinMa',
+    value: 1,
+    unit: 'mA',
+    source: 'design choice (plausibility of measured current)',
+    refs: [],
+    reasoning: 'The low-current check applies from a commanded 1 mA up: below it offsets and the device’s own slew lag dominate the reading.',
+  },
+  lowCurrentPercent: {
+    key: 'lowCurrentPercent',
+    value: 25,
+    unit: 'percent',
+    source: 'design choice (plausibility of measured current)',
+    refs: [],
+    reasoning:
+      'A measured current below 25 % of the commanded amplitude (the device’s own slew lags the host’s ramp by at most one 0.2 mA step, so a healthy stage reads at least 80 % from 1 mA up) means current is not reaching the needles, or the measurement is broken.',
+  },
+  lowCurrentMs: {
+    key: 'lowCurrentMs',
+    value: 1000,
+    unit: 'ms',
+    source: 'design choice (plausibility of measured current)',
+    refs: [],
+    reasoning: 'Implausibly low for 1 s (10 TEL samples) in a row is a lost or faulty output stage: alarm and abort; a single odd sample is not.',
+  },
+} as const satisfies Record<string, Limit>);
+
+/** How far a measured current may read above a set point, mA: offset plus gain (OUTPUT_MONITOR). */
+export function measuredToleranceMa(setpointMa: number): number {
+  return OUTPUT_MONITOR.measuredToleranceMa.value + (OUTPUT_MONITOR.measuredTolerancePercent.value / 100) * setpointMa;
+}
+
+/**
  * Bounds of the formats (protocol files and the wire protocol) that are not safety limits: they
  * keep values representable, they do not make anything safer or less safe.
  */

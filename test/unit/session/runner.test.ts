@@ -52,6 +52,10 @@ describe('SessionRunner on the simulator, virtual time', () => {
     expect(h.states).toEqual(['idle', 'connecting', 'ready', 'screening', 'checking-electrodes', 'ramping', 'running', 'paused', 'ramping', 'running', 'ramping-down', 'completed']);
     const end = h.recorder().ofType('session-end');
     expect(end).toEqual([{ reason: 'completed', finalState: 'completed', stimulationS: 1200, phases: [{ index: 0, stimulationS: 1200 }] }]);
+    // The journal stays open after its end record (what still happens is recorded after it) until
+    // the next session, a disconnect or dispose.
+    expect(h.recorder().closed).toBe(false);
+    expect(h.runner.newSession().ok).toBe(true);
     expect(h.recorder().closed).toBe(true);
   });
 
