@@ -1,6 +1,7 @@
 /**
  * THE table of hard safety limits. Every safety number of the project lives here, with its unit,
- * the CLINICAL.md key it comes from, and the reasoning.
+ * the section of the product's clinical reference (docs/CLINICAL.md) that gives its sources, and
+ * the reasoning. test/unit/docs/clinical-reference.test.ts keeps that page's values equal to these.
  *
  * Nothing can raise these at run time: the table is deep-frozen, and every check (guard.ts) applies
  * it before and regardless of anything a protocol file, a setting or a device reports. Those can
@@ -12,9 +13,9 @@ export interface Limit {
   readonly key: string;
   readonly value: number;
   readonly unit: UnitName;
-  /** The section of ../shared/domain/CLINICAL.md it comes from, as cited in messages. */
+  /** The section of docs/CLINICAL.md it comes from, as cited in messages: "docs/CLINICAL.md#amplitude". */
   readonly source: string;
-  /** The literature and standards keys behind it (CLINICAL.md "Sources"). */
+  /** The literature and standards keys behind it (docs/CLINICAL.md#references). */
   readonly refs: readonly string[];
   readonly reasoning: string;
 }
@@ -33,7 +34,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'frequencyMinHz',
     value: 1,
     unit: 'Hz',
-    source: 'CLINICAL.md: frequency',
+    source: 'docs/CLINICAL.md#frequency',
     refs: ['HAN'],
     reasoning: 'Absolute range 1-150 Hz (TENS/EA practice); low-frequency EDN protocols use 1-10 Hz.',
   },
@@ -41,7 +42,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'frequencyMaxHz',
     value: 150,
     unit: 'Hz',
-    source: 'CLINICAL.md: frequency',
+    source: 'docs/CLINICAL.md#frequency',
     refs: ['HAN'],
     reasoning: 'Absolute range 1-150 Hz; covers the 2/100 Hz dense-disperse pattern with margin.',
   },
@@ -49,7 +50,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'pulseWidthMinUs',
     value: 50,
     unit: 'us',
-    source: 'CLINICAL.md: pulse width (per phase)',
+    source: 'docs/CLINICAL.md#pulse-width-per-phase',
     refs: ['HAN'],
     reasoning: 'Per-phase width 50-600 µs absolute; 250-260 µs in EDN devices, 300-600 µs common in EA.',
   },
@@ -57,7 +58,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'pulseWidthMaxUs',
     value: 600,
     unit: 'us',
-    source: 'CLINICAL.md: pulse width (per phase)',
+    source: 'docs/CLINICAL.md#pulse-width-per-phase',
     refs: ['HAN'],
     reasoning: 'Per-phase width 50-600 µs absolute; 300-600 µs is the widest common EA setting.',
   },
@@ -65,7 +66,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'amplitudeMinMa',
     value: 0,
     unit: 'mA',
-    source: 'CLINICAL.md: amplitude',
+    source: 'docs/CLINICAL.md#amplitude',
     refs: [],
     reasoning: 'Amplitude is a peak current magnitude; the polarity is the waveform, never a sign.',
   },
@@ -73,7 +74,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'amplitudeMaxMa',
     value: 20,
     unit: 'mA',
-    source: 'CLINICAL.md: amplitude',
+    source: 'docs/CLINICAL.md#amplitude',
     refs: ['HAN', 'IEC 60601-2-10'],
     reasoning:
       'Absolute ceiling for needle electrodes; needle EA is typically 2-10 mA, and a protocol sets its own lower maximum.',
@@ -82,7 +83,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'shannonKBlock',
     value: 1.85,
     unit: 'k',
-    source: 'CLINICAL.md: charge density (Shannon)',
+    source: 'docs/CLINICAL.md#charge-density-shannon',
     refs: ['SHANNON1992'],
     reasoning:
       'k = log10(Q) + log10(Q/A) must stay below 1.85, the lowest k at which damage was seen (platinum, neural tissue; used as a conservative bound).',
@@ -91,7 +92,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'shannonKWarn',
     value: 1.5,
     unit: 'k',
-    source: 'CLINICAL.md: charge density (Shannon)',
+    source: 'docs/CLINICAL.md#charge-density-shannon',
     refs: ['SHANNON1992'],
     reasoning: 'Above k 1.5 the charge density is shown as a visible warning.',
   },
@@ -99,7 +100,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'rmsDensityWarnMaPerCm2',
     value: 2,
     unit: 'mA/cm2',
-    source: 'CLINICAL.md: RMS current density',
+    source: 'docs/CLINICAL.md#rms-current-density',
     refs: ['IEC 60601-2-10 201.7.9.2.101'],
     reasoning: 'Current densities above 2 mA/cm² need the operator’s special attention (needles usually are above).',
   },
@@ -107,7 +108,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'energyPerPulseMaxMj',
     value: 300,
     unit: 'mJ',
-    source: 'CLINICAL.md: energy per pulse',
+    source: 'docs/CLINICAL.md#energy-per-pulse',
     refs: ['IEC 60601-2-10'],
     reasoning: 'Hard ceiling of 300 mJ per pulse into the 500 Ω reference load (1987 edition output limit).',
   },
@@ -115,7 +116,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'energyReferenceLoadKOhm',
     value: 0.5,
     unit: 'kOhm',
-    source: 'CLINICAL.md: energy per pulse',
+    source: 'docs/CLINICAL.md#energy-per-pulse',
     refs: ['IEC 60601-2-10'],
     reasoning: 'The energy ceiling is defined into a 500 Ω load.',
   },
@@ -123,7 +124,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'complianceMaxV',
     value: 500,
     unit: 'V',
-    source: 'CLINICAL.md: peak voltage',
+    source: 'docs/CLINICAL.md#peak-voltage',
     refs: ['IEC 60601-2-10'],
     reasoning: 'A device whose reported open-circuit compliance voltage exceeds 500 V is refused.',
   },
@@ -131,7 +132,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'sessionMaxMin',
     value: 60,
     unit: 'min',
-    source: 'CLINICAL.md: session length',
+    source: 'docs/CLINICAL.md#session-length',
     refs: ['GHONAME1999', 'CUMMINGS2011'],
     reasoning: '60 min absolute per session; protocols typically run 20-30 min.',
   },
@@ -139,7 +140,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'amplitudeRiseMaxMaPerS',
     value: 1,
     unit: 'mA/s',
-    source: 'CLINICAL.md: amplitude rise',
+    source: 'docs/CLINICAL.md#amplitude-rise',
     refs: ['CUMMINGS2011'],
     reasoning:
       'Raise at most 1 mA/s (soft start and titration) so the patient is not startled and needles are not bent; decreases are immediate.',
@@ -148,7 +149,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'watchdogMaxMs',
     value: 1000,
     unit: 'ms',
-    source: 'CLINICAL.md: loss of host',
+    source: 'docs/CLINICAL.md#loss-of-host',
     refs: [],
     reasoning: 'The device turns output off within 1000 ms of the last valid frame; a device with a longer window is refused.',
   },
@@ -156,7 +157,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'heartbeatIntervalMs',
     value: 250,
     unit: 'ms',
-    source: 'CLINICAL.md: loss of host',
+    source: 'docs/CLINICAL.md#loss-of-host',
     refs: [],
     reasoning: 'The host sends HB every 250 ms: 4 heartbeats per 1000 ms watchdog window, so one lost frame never stops a session.',
   },
@@ -164,7 +165,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'needleDiameterMinMm',
     value: 0.1,
     unit: 'mm',
-    source: 'CLINICAL.md: charge density (Shannon)',
+    source: 'docs/CLINICAL.md#needle-dimensions',
     refs: [],
     reasoning: 'Design choice: plausible needle gauges only (filiform needles are about 0.12-0.40 mm).',
   },
@@ -172,7 +173,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'needleDiameterMaxMm',
     value: 0.5,
     unit: 'mm',
-    source: 'CLINICAL.md: charge density (Shannon)',
+    source: 'docs/CLINICAL.md#needle-dimensions',
     refs: [],
     reasoning:
       'Design choice: the declared needle sets the conductive area the Shannon k is computed for; an implausibly thick needle would hide a dangerous charge density.',
@@ -181,7 +182,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'needleInsertedLengthMinMm',
     value: 1,
     unit: 'mm',
-    source: 'CLINICAL.md: charge density (Shannon)',
+    source: 'docs/CLINICAL.md#needle-dimensions',
     refs: [],
     reasoning: 'Design choice: a needle must be inserted to conduct; shorter declared lengths are input errors.',
   },
@@ -189,7 +190,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'needleInsertedLengthMaxMm',
     value: 100,
     unit: 'mm',
-    source: 'CLINICAL.md: charge density (Shannon)',
+    source: 'docs/CLINICAL.md#needle-dimensions',
     refs: [],
     reasoning:
       'Design choice: an implausibly long inserted length would inflate the conductive area and hide a dangerous charge density.',
@@ -203,15 +204,15 @@ export const HARD_LIMIT_LIST: readonly Limit[] = deepFreeze(Object.values(HARD_L
 
 /**
  * The electrode check before output (the IMP verb on every channel a protocol uses): an impedance
- * outside this band blocks the start. CLINICAL.md has no entry for it; these are design choices
- * for a pair of steel needles in muscle, to be confirmed by the clinical lead.
+ * outside this band blocks the start. No published source gives one; these are design choices for
+ * a pair of steel needles in muscle, to be confirmed by the clinical lead (docs/CLINICAL.md#electrode-impedance).
  */
 export const ELECTRODE_IMPEDANCE = deepFreeze({
   minOhm: {
     key: 'electrodeImpedanceMinOhm',
     value: 100,
     unit: 'ohm',
-    source: 'design choice (no CLINICAL.md entry)',
+    source: 'docs/CLINICAL.md#electrode-impedance',
     refs: [],
     reasoning: 'Below 100 Ω between the two needles of a channel the needles or clips are probably touching (a short).',
   },
@@ -219,7 +220,7 @@ export const ELECTRODE_IMPEDANCE = deepFreeze({
     key: 'electrodeImpedanceMaxOhm',
     value: 10_000,
     unit: 'ohm',
-    source: 'design choice (no CLINICAL.md entry)',
+    source: 'docs/CLINICAL.md#electrode-impedance',
     refs: [],
     reasoning: 'Above 10 kΩ the contact is poor (needle too shallow or clip loose); the device may hit its compliance voltage.',
   },
