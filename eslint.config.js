@@ -1,5 +1,5 @@
 // ESLint flat config. Besides typescript-eslint's recommended type-aware rules it enforces the
-// layering of ../shared/ARCHITECTURE.md with a local rule, `edn/layering`: imports only point
+// layering of README.md ("Architecture") with a local rule, `edn/layering`: imports only point
 // downward, and the pure layers (firmware-protocol, src/domain) import nothing platform-specific.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';

@@ -1,4 +1,4 @@
-// The `edn/layering` ESLint rule: the layers of ../shared/ARCHITECTURE.md, as code.
+// The `edn/layering` ESLint rule: the layers of README.md ("Architecture"), as code.
 //
 // Each source file belongs to the layer of the longest matching prefix below. An import is allowed
 // only into the layers listed for the importer (its own layer is always allowed). Pure layers may

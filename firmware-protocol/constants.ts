@@ -22,7 +22,7 @@ export const MAX_CHANNELS = 8;
 
 /**
  * Device watchdog window: all outputs off within this many ms of the last valid frame
- * (CLINICAL.md "loss of host"; ARCHITECTURE.md). A device reports its own value in HELLO (`wdog`);
+ * (docs/CLINICAL.md#loss-of-host). A device reports its own value in HELLO (`wdog`);
  * it may be shorter, never longer.
  */
 export const WATCHDOG_MS = 1000;

@@ -10,6 +10,7 @@
 import * as z from 'zod';
 import { SESSION_STATES } from '../session/states.js';
 import { FORBIDDEN_REGIONS, REGIONS, SIDES } from '../domain/protocols/schema.js';
+import { EVIDENCE_STATUSES } from '../domain/protocols/evidence.js';
 
 // ---- shared shapes ------------------------------------------------------------------------------
 
@@ -146,6 +147,28 @@ export const FigureSchema = z.strictObject({
   source: z.string().optional(),
 });
 
+const EvidenceValueSchema = z.strictObject({
+  /** The field path it was marked by: for links to the field, never shown as its label. */
+  path: z.string(),
+  /** "Frequency", "Phase 2 pulse width", "Channel 1 sites". */
+  label: z.string(),
+  /** "2 Hz", "250 µs per phase"; absent when the protocol record does not hold the value. */
+  value: z.string().optional(),
+  status: z.enum(EVIDENCE_STATUSES),
+  sources: z.array(z.string()),
+});
+
+/**
+ * A protocol's values with their evidence status in words (src/domain/protocols/evidence.ts): what
+ * the library card, the editor and the start dialog show instead of field paths.
+ */
+export const EvidenceSchema = z.strictObject({
+  values: z.array(EvidenceValueSchema),
+  /** Per source its verified, then its unverified values, then the unmarked ones, each as a sentence. */
+  groups: z.array(z.strictObject({ status: z.enum(EVIDENCE_STATUSES), source: z.string().optional(), text: z.string(), values: z.array(EvidenceValueSchema) })),
+});
+export type Evidence = z.infer<typeof EvidenceSchema>;
+
 export const ProtocolSummarySchema = z.strictObject({
   id: z.string(),
   name: z.string(),
@@ -156,6 +179,8 @@ export const ProtocolSummarySchema = z.strictObject({
   /** "2 Hz continuous, 250 µs, up to 10 mA" per phase. */
   phases: z.array(z.string()),
   sources: z.array(z.strictObject({ key: z.string(), citation: z.string(), verified: z.array(z.string()), unverified: z.array(z.string()) })),
+  /** Every value with its evidence status in words (empty for a protocol that does not validate). */
+  evidence: EvidenceSchema,
   /**
    * Set on a user protocol whose file no longer validates (edited by hand, or written by an older
    * version): its first problem in words. Load it to see every problem; it cannot be run.
@@ -170,6 +195,8 @@ export const ValidationSchema = z.strictObject({
   hash: z.string().optional(),
   /** Computed figures per phase at its maxMa, against their limits (when the file parses). */
   figures: z.array(z.strictObject({ phaseIndex: z.number(), atMa: z.number(), figures: z.array(FigureSchema) })),
+  /** Every value with its evidence status in words (when the file passes the schema). */
+  evidence: EvidenceSchema.optional(),
 });
 
 export const QuestionSchema = z.strictObject({

@@ -19,6 +19,7 @@ import type * as z from 'zod';
 import {
   BUILT_INS,
   type Protocol,
+  type ProtocolEvidence,
   ProtocolSchema,
   type ProtocolValidation,
   builtInProtocol,
@@ -26,6 +27,7 @@ import {
   formatProtocolError,
   normalizeProtocol,
   phaseFigures,
+  protocolEvidence,
   totalDurationMin,
   validateProtocol,
   withUnit,
@@ -55,6 +57,7 @@ import {
   type CallOutput,
   type ContractError,
   type EstopSource,
+  type Evidence,
   type EventData,
   type EventName,
   type Result,
@@ -312,6 +315,7 @@ export class ControllerService implements ContractHandlers {
           totalMin: 0,
           phases: [],
           sources: [],
+          evidence: { values: [], groups: [] },
           problem: first ? formatProtocolError(first) : 'the file does not validate',
         });
       }
@@ -712,33 +716,44 @@ function summary(p: Protocol, builtIn: boolean): CallOutput<'listProtocols'>[num
     totalMin: totalDurationMin(p),
     phases: p.phases.map((ph) => `${describePattern(ph.pattern)}, ${ph.pulseWidthUs} µs, up to ${withUnit(ph.amplitude.maxMa, 'mA')}`),
     sources: p.sources.map((s) => ({ key: s.key, citation: s.citation, verified: [...s.verified], unverified: [...s.unverified] })),
+    evidence: evidenceOf(p),
   };
 }
 
 /** A validation in the contract's shape, with per-phase figures whenever the file passes the schema. */
 function toValidation(v: ProtocolValidation, json: unknown): CallOutput<'validateProtocol'> {
   const strip = (e: { path: string; message: string }) => ({ path: e.path, message: e.message });
+  const protocol = v.ok ? v.protocol : schemaProtocol(json);
   return {
     valid: v.ok,
     errors: v.ok ? [] : v.errors.map(strip),
     warnings: v.warnings.map(strip),
     ...(v.ok ? { hash: v.hash } : {}),
-    figures: figuresOf(v.ok ? v.protocol : undefined, json),
+    figures: figuresOf(protocol),
+    ...(protocol ? { evidence: evidenceOf(protocol) } : {}),
   };
 }
 
-function figuresOf(valid: Protocol | undefined, json: unknown): CallOutput<'validateProtocol'>['figures'] {
-  let protocol = valid;
-  if (!protocol) {
-    const parsed = ProtocolSchema.safeParse(json);
-    if (!parsed.success) return [];
-    try {
-      protocol = normalizeProtocol(parsed.data, '');
-    } catch {
-      return [];
-    }
+/** The protocol's values with their evidence status in words, in the contract's shape. */
+function evidenceOf(p: Protocol): Evidence {
+  const ev = protocolEvidence(p);
+  const value = (v: ProtocolEvidence['values'][number]) => ({ ...v, sources: [...v.sources] });
+  return { values: ev.values.map(value), groups: ev.groups.map((g) => ({ ...g, values: g.values.map(value) })) };
+}
+
+/** The protocol of a file that passes the schema (valid, or refused only by the cross-field checks). */
+function schemaProtocol(json: unknown): Protocol | undefined {
+  const parsed = ProtocolSchema.safeParse(json);
+  if (!parsed.success) return undefined;
+  try {
+    return normalizeProtocol(parsed.data, '');
+  } catch {
+    return undefined;
   }
-  const p = protocol;
+}
+
+function figuresOf(p: Protocol | undefined): CallOutput<'validateProtocol'>['figures'] {
+  if (!p) return [];
   return p.phases.flatMap((_, i) => {
     try {
       const f = phaseFigures(p, i);

@@ -35,7 +35,7 @@ export function deviceInfoFromHello(h: HelloReply, accepted: { min: number; max:
     if (lo > hi) return refuse(`its ${what} range is empty (${lo} > ${hi})`);
   }
   // The host relies on the device switching output off within the watchdog window after the
-  // host goes quiet [CLINICAL.md: loss of host]; a longer device window is not safe to run.
+  // host goes quiet [docs/CLINICAL.md#loss-of-host]; a longer device window is not safe to run.
   if (h.wdog > HARD_LIMITS.watchdogMaxMs.value) {
     return refuse(`its watchdog window is ${h.wdog} ms; at most ${HARD_LIMITS.watchdogMaxMs.value} ms is required [${HARD_LIMITS.watchdogMaxMs.source}]`);
   }

@@ -34,14 +34,14 @@ import {
   v,
 } from './units.js';
 
-/** Charge per phase: Q [µC] = I [mA] x pw [µs] / 1000 [CLINICAL.md: Conventions]. */
+/** Charge per phase: Q [µC] = I [mA] x pw [µs] / 1000 [docs/CLINICAL.md#conventions]. */
 export function chargePerPhaseUc(amplitude: Ma, pulseWidth: Us): Uc {
   return uc((amplitude * pulseWidth) / 1000);
 }
 
 /**
  * Conductive area of a bare needle: the side of a cylinder, pi x d x L, converted from mm² to cm²
- * (1 cm² = 100 mm²) [CLINICAL.md: charge density (Shannon)]. The tip's cone is ignored: that only
+ * (1 cm² = 100 mm²) [docs/CLINICAL.md#charge-density-shannon]. The tip's cone is ignored: that only
  * underestimates the area, which is the conservative direction for every density computed from it.
  */
 export function needleAreaCm2(diameter: Mm, insertedLength: Mm): Cm2 {

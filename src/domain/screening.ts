@@ -1,5 +1,6 @@
 /**
- * Screening before any session [CLINICAL.md: Contraindications and precautions].
+ * Screening before any session [docs/CLINICAL.md#contraindications]. Each question's `source` is the
+ * section that explains it and the primary sources behind it (keys of docs/CLINICAL.md#references).
  *
  * - Absolute contraindications block the start, with the reason and its source.
  * - Relative ones block until a clinician acknowledges them explicitly; the caller supplies who
@@ -29,11 +30,14 @@ export interface Question {
   readonly severity: Severity;
   /** Why a "yes" blocks or needs acknowledgement. */
   readonly reason: string;
-  /** CLINICAL.md key and the source it cites. */
+  /** The docs/CLINICAL.md section and the primary sources it cites ("docs/CLINICAL.md#...; KEY"). */
   readonly source: string;
 }
 
-const CONTRA = 'CLINICAL.md: Contraindications';
+/** Findings about the answers themselves (unanswered, for another protocol) cite screening as a whole. */
+const SCREENING = 'docs/CLINICAL.md#contraindications';
+const ABSOLUTE = 'docs/CLINICAL.md#absolute-contraindications';
+const RELATIVE = 'docs/CLINICAL.md#relative-contraindications';
 
 /** Asked once per patient. */
 export const PATIENT_QUESTIONS = deepFreeze({
@@ -41,37 +45,37 @@ export const PATIENT_QUESTIONS = deepFreeze({
     text: 'Does the patient have an implanted electronic device (pacemaker, ICD, neurostimulator) or wear a defibrillator?',
     severity: 'absolute',
     reason: 'stimulation currents can interfere with implanted or wearable electronic devices',
-    source: `${CONTRA}; FDA 21 CFR 890.5850 and 882.5891; IEC 60601-2-10`,
+    source: `${ABSOLUTE}; FDA 21 CFR 890.5850; FDA 21 CFR 882.5891; IEC 60601-2-10`,
   },
   bloodBorneInfection: {
     text: 'Does the patient have a blood-borne infection that has not yet subsided?',
     severity: 'absolute',
     reason: 'needling waits until a blood-borne infection has subsided',
-    source: `${CONTRA}; seed article`,
+    source: `${ABSOLUTE}; PRACTICE`,
   },
   bleedingRisk: {
     text: 'Does the patient have a bleeding disorder, or take anticoagulant or antithrombotic medication?',
     severity: 'relative',
     reason: 'needling carries a bleeding risk',
-    source: `${CONTRA}; seed article; MUNOZ2022`,
+    source: `${RELATIVE}; PRACTICE; MUNOZ2022`,
   },
   needlePhobia: {
     text: 'Does the patient have a needle phobia?',
     severity: 'relative',
     reason: 'needle phobia',
-    source: `${CONTRA}; seed article`,
+    source: `${RELATIVE}; PRACTICE`,
   },
   uncontrolledEpilepsy: {
     text: 'Does the patient have uncontrolled epilepsy?',
     severity: 'relative',
     reason: 'uncontrolled epilepsy',
-    source: CONTRA,
+    source: RELATIVE,
   },
   unableToGiveFeedback: {
     text: 'Is the patient unable to give feedback on the intensity?',
     severity: 'relative',
     reason: 'the amplitude is titrated on the patient’s feedback',
-    source: CONTRA,
+    source: RELATIVE,
   },
 } as const satisfies Record<string, Question>);
 
@@ -80,7 +84,7 @@ export const PREGNANCY_QUESTION = deepFreeze({
   text: 'Is the patient pregnant?',
   severity: 'absolute',
   reason: 'no stimulation on the abdomen, pelvis or low back during pregnancy',
-  source: `${CONTRA}; seed article; trial exclusions`,
+  source: `${ABSOLUTE}; PRACTICE`,
 } as const satisfies Question);
 
 export const PREGNANCY_REGIONS: readonly Region[] = deepFreeze(['abdomen', 'pelvis', 'low-back'] as const);
@@ -91,25 +95,25 @@ export const SITE_QUESTIONS = deepFreeze({
     text: 'Is there an active infection at this site?',
     severity: 'absolute',
     reason: 'no needling through an active infection',
-    source: `${CONTRA}; seed article`,
+    source: `${ABSOLUTE}; PRACTICE`,
   },
   malignancy: {
     text: 'Is there a malignancy at this site?',
     severity: 'absolute',
     reason: 'no stimulation over a malignancy',
-    source: `${CONTRA}; FDA powered muscle stimulators`,
+    source: `${ABSOLUTE}; FDA 21 CFR 890.5850`,
   },
   metalImplant: {
     text: 'Is there a metal implant in this treatment area?',
     severity: 'relative',
     reason: 'a metal implant in the treatment area',
-    source: CONTRA,
+    source: RELATIVE,
   },
   impairedSensation: {
     text: 'Is sensation impaired at this site?',
     severity: 'relative',
     reason: 'impaired sensation at the site (the patient cannot report an excessive intensity there)',
-    source: CONTRA,
+    source: RELATIVE,
   },
 } as const satisfies Record<string, Question>);
 
@@ -298,11 +302,11 @@ export function evaluateScreening(
 function identityFindings(answers: ScreeningAnswers, protocol: ScreenedProtocol): Finding[] {
   const out: Finding[] = [];
   if (answers.patientRef === null) {
-    out.push({ id: 'patientRef', path: 'patientRef', kind: 'unanswered', message: 'no patient reference: fill in a pseudonymous code such as "PT-0042"', source: CONTRA });
+    out.push({ id: 'patientRef', path: 'patientRef', kind: 'unanswered', message: 'no patient reference: fill in a pseudonymous code such as "PT-0042"', source: SCREENING });
   }
   if (answers.protocolId !== protocol.id) {
     const what = answers.protocolId === null ? 'no protocol' : `protocol "${answers.protocolId}"`;
-    out.push({ id: 'protocolId', path: 'protocolId', kind: 'mismatch', message: `these answers are for ${what}, not "${protocol.id}": screen for the protocol that will run`, source: CONTRA });
+    out.push({ id: 'protocolId', path: 'protocolId', kind: 'mismatch', message: `these answers are for ${what}, not "${protocol.id}": screen for the protocol that will run`, source: SCREENING });
   }
   protocol.channels.forEach((c, i) => {
     if (FORBIDDEN_REGIONS.includes(c.region)) {
@@ -339,7 +343,7 @@ function siteFindings(answers: ScreeningAnswers, protocol: ScreenedProtocol): Fi
     const index = answers.sites.findIndex((s) => s.region === site.region && s.side === site.side);
     const entry = answers.sites[index];
     if (entry === undefined) {
-      return [{ id: `site@${label}`, path: 'sites', kind: 'unanswered' as const, message: `the treated site ${site.region} (${site.side}) is not screened: add it to "sites"`, source: CONTRA }];
+      return [{ id: `site@${label}`, path: 'sites', kind: 'unanswered' as const, message: `the treated site ${site.region} (${site.side}) is not screened: add it to "sites"`, source: SCREENING }];
     }
     return (Object.keys(SITE_QUESTIONS) as SiteQuestionId[]).flatMap((k) => judge(`${k}@${label}`, `sites[${index}].${k}`, entry[k], SITE_QUESTIONS[k], ` at the ${site.region} (${site.side})`));
   });

@@ -3,7 +3,7 @@
  * layers. Plain numbers in clearly named fields (the unit is the suffix); see units.ts.
  *
  * Only charge-balanced biphasic waveforms exist: there is no way to say "monophasic" or "DC"
- * [CLINICAL.md: Conventions; waveform; ZHANG2018, HWANG2010].
+ * [docs/CLINICAL.md#conventions; docs/CLINICAL.md#waveform; ZHANG2018; HWANG2010].
  */
 
 /** The two charge-balanced biphasic waveforms; net DC is zero by construction. */

@@ -8,7 +8,7 @@
  * (`amplitudeMa`, `pulseWidthUs`); the physics functions take branded values so that their
  * positional arguments cannot be swapped.
  *
- * Conventions [CLINICAL.md: Conventions]:
+ * Conventions [docs/CLINICAL.md#conventions]:
  * - pulse width is the width of ONE phase of a biphasic pulse, in microseconds;
  * - amplitude is the peak current of a current-controlled output, in milliamperes;
  * - charge per phase in microcoulombs: Q [µC] = I [mA] x pw [µs] / 1000.

@@ -4,6 +4,7 @@
  * on A4 and Letter: the page has 15 mm margins and nothing is wider than the narrower of the two
  * printable widths (A4: 180 mm); tables wrap long words and the chart scales to the page.
  */
+import type { EvidenceGroup } from '../domain/protocols/evidence.js';
 import {
   type ReportChannel,
   type ReportSource,
@@ -125,7 +126,9 @@ function sessionSection(r: SessionReport): string {
 function protocolSection(r: SessionReport): string {
   const p = r.protocol;
   if (!p) return '<section><h2>Protocol</h2><p>Not recorded.</p></section>';
-  const sources = p.sources.length === 0 ? '<p>No sources listed.</p>' : `<ul>${p.sources.map((s) => sourceItem(s)).join('')}</ul>`;
+  const groups = (source: string | undefined) => p.evidence.groups.filter((g) => g.source === source);
+  const unmarked = groups(undefined).map((g) => `<li>${evidenceLine(g)}</li>`).join('');
+  const sources = p.sources.length === 0 && unmarked === '' ? '<p>No sources listed.</p>' : `<ul>${p.sources.map((s) => sourceItem(s, groups(s.key))).join('')}${unmarked}</ul>`;
   return `<section><h2>Protocol</h2>${dl([
     ['Name', e(p.name)],
     ['Id', `<span class="mono">${e(p.id)}</span>`],
@@ -135,14 +138,14 @@ function protocolSection(r: SessionReport): string {
   ])}<h3>Sources</h3>${sources}</section>`;
 }
 
-function sourceItem(s: ReportSource): string {
+function sourceItem(s: ReportSource, groups: readonly EvidenceGroup[]): string {
   const ids = [s.doi ? `doi ${e(s.doi)}` : '', s.registry ? `registry ${e(s.registry)}` : '', s.pmcid ? e(s.pmcid) : ''].filter(Boolean).join(', ');
-  const verified = s.verified.length > 0 ? `<div class="verified">✓ verified against this source: ${s.verified.map((v) => `<code>${e(v)}</code>`).join(', ')}</div>` : '';
-  const unverified =
-    s.unverified.length > 0
-      ? `<div class="unverified">⚠ not verified (defaults the clinician confirms): ${s.unverified.map((v) => `<code>${e(v)}</code>`).join(', ')}</div>`
-      : '';
-  return `<li><strong>[${e(s.key)}]</strong> ${e(s.citation)}${ids ? ` (${ids})` : ''}${s.note ? `. ${e(s.note)}` : ''}${verified}${unverified}</li>`;
+  return `<li><strong>[${e(s.key)}]</strong> ${e(s.citation)}${ids ? ` (${ids})` : ''}${s.note ? `. ${e(s.note)}` : ''}${groups.map(evidenceLine).join('')}</li>`;
+}
+
+/** One source's verified or unverified values, in words (the same sentences the app shows). */
+function evidenceLine(g: EvidenceGroup): string {
+  return g.status === 'verified' ? `<div class="verified">✓ ${e(g.text)}</div>` : `<div class="unverified">⚠ ${e(g.text)}</div>`;
 }
 
 function deviceSection(r: SessionReport): string {

@@ -10,6 +10,7 @@
  * inline SVG amplitude chart) or JSON. A report built from a journal that was damaged or edited
  * says so at the top, and says what it could read.
  */
+import { type EvidenceSubject, type ProtocolEvidence, protocolEvidence } from '../domain/protocols/evidence.js';
 import { PATIENT_QUESTIONS, PREGNANCY_QUESTION, SITE_QUESTIONS } from '../domain/screening.js';
 import { describePattern } from '../domain/stimulation.js';
 import { formatNumber } from '../domain/units.js';
@@ -120,6 +121,8 @@ export interface SessionReport {
     readonly indication: string;
     readonly electrode: string | null;
     readonly sources: readonly ReportSource[];
+    /** Every value with its evidence status in words (src/domain/protocols/evidence.ts), as the app showed it. */
+    readonly evidence: ProtocolEvidence;
   } | null;
   readonly device: {
     readonly transport: string;
@@ -153,6 +156,30 @@ export interface SessionReport {
   readonly events: readonly ReportEvent[];
   readonly end: { readonly reason: string; readonly detail: string | null; readonly finalState: string } | null;
   readonly aftercare: string | null;
+}
+
+/**
+ * The session record's copy of the protocol as the evidence needs it. The record keeps what ran
+ * (durations in s, the amplitude limits flat), not the titration rule or the schedule: those are
+ * named without a value.
+ */
+function evidenceSubject(p: JournalRecordOf<'session-start'>['data']['protocol']): EvidenceSubject {
+  return {
+    name: p.name,
+    indication: p.indication,
+    aftercare: p.aftercare,
+    electrode: p.electrode,
+    phases: p.phases.map((ph) => ({
+      name: ph.name,
+      durationMin: ph.durationS / 60,
+      waveform: ph.waveform,
+      pattern: ph.pattern,
+      pulseWidthUs: ph.pulseWidthUs,
+      amplitude: { maxMa: ph.maxMa, rampMaPerS: ph.rampMaPerS },
+    })),
+    channels: p.channels,
+    sources: p.sources,
+  };
 }
 
 /** Build the report of a journal as read (with its integrity), or of bare records. */
@@ -197,6 +224,7 @@ export function buildReport(input: JournalReadResult | readonly JournalRecord[])
             verified: s.verified,
             unverified: s.unverified,
           })),
+          evidence: protocolEvidence(evidenceSubject(protocol)),
         }
       : null,
     device: start

@@ -50,7 +50,7 @@ export const DEFAULT_LIMITS: DeviceLimits = Object.freeze({
   pwmax: 600,
   /** 0 µA: a channel may run at zero while the clinician titrates up. */
   amin: 0,
-  /** 20 mA: the needle-electrode ceiling (CLINICAL.md: amplitude). */
+  /** 20 mA: the needle-electrode ceiling (docs/CLINICAL.md#amplitude). */
   amax: 20_000,
   /** 12000 nC = 20 mA x 600 µs: the largest phase the two limits above allow. */
   qmax: 12_000,

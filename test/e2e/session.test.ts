@@ -67,7 +67,11 @@ describe('a whole session through the UI', () => {
     const knee = page.getByRole('article', { name: KNEE });
     await knee.getByText('Built-in').waitFor({ timeout: UI_WAIT_MS });
     await knee.getByText(/Sources: 2 \(2 verified, 11 unverified values\)/).click();
-    await knee.getByText(/Unverified \(defaults you confirm\): phases\[0\]\.frequencyHz/).waitFor();
+    // Each value in words with its unit and status, never a field path.
+    await knee.getByText(/^Frequency 2 Hz, pulse width 250 µs per phase, duration 20 min, .*: defaults you confirm; not verified against DUNNING2018KNEE\.$/).waitFor();
+    await knee.getByText('Indication: verified against DUNNING2018KNEE.', { exact: true }).waitFor();
+    await knee.getByText(/^Schedule “6 weeks, 1-2 sessions a week; up to 10 sessions”: verified against NCT05365061\.$/).waitFor();
+    expect(await knee.locator('details.sources').innerText()).not.toMatch(/phases\[|frequencyHz|pulseWidthUs|durationMin/);
     await button(knee, 'Duplicate to customise').click();
     await page.getByRole('heading', { name: `Protocol editor: ${KNEE} (customised)` }).waitFor({ timeout: UI_WAIT_MS });
 
@@ -90,6 +94,8 @@ describe('a whole session through the UI', () => {
     await page.getByText('Allowed: above 0, up to 20 mA').waitFor();
     await page.getByRole('textbox', { name: 'Duration', exact: true }).fill('0.25');
     await waitText(page.locator('.validity'), /Valid: ready to save/);
+    // The editor says how the values read to the clinician, as they change.
+    await waitText(page.getByRole('group', { name: 'How the values read to the clinician' }), /duration 0\.25 min, .*: defaults you confirm; not verified against DUNNING2018KNEE/);
     expect(await maxMa.getAttribute('aria-invalid')).toBeNull();
     // The computed figures against their limits, and the waveform preview (uPlot).
     const shannon = page.getByRole('row', { name: /Shannon k/ });
@@ -163,6 +169,9 @@ describe('a whole session through the UI', () => {
     const dialog = page.getByRole('dialog', { name: 'Start output?' });
     await dialog.waitFor();
     await dialog.getByText(/ramping from 0 to 1\.0 mA at 0\.5 mA\/s/).waitFor();
+    // What the values rest on, in words: the defaults the clinician confirms before output.
+    await dialog.getByText(/^Frequency 2 Hz, pulse width 250 µs per phase, duration 20 min, .*: defaults you confirm; not verified against DUNNING2018KNEE\.$/).waitFor();
+    expect(await dialog.innerText()).not.toMatch(/phases\[|frequencyHz|pulseWidthUs|durationMin/);
     // Not behind the dialog: the emergency stop is not inert and is the topmost element at its centre.
     const estopReachable = await button(page, 'Emergency stop').evaluate((el) => {
       const r = el.getBoundingClientRect();

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ELECTRODE_IMPEDANCE, HARD_LIMITS } from '../../src/domain/safety/limits.js';
+import { ELECTRODE_IMPEDANCE, HARD_LIMITS, OUTPUT_MONITOR } from '../../src/domain/safety/limits.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const doc = readFileSync(path.join(ROOT, 'SAFETY.md'), 'utf8');
@@ -16,6 +16,8 @@ describe('SAFETY.md', () => {
     const keys = [
       ...Object.values(HARD_LIMITS).map((l) => l.key),
       ...Object.values(ELECTRODE_IMPEDANCE).map((l) => l.key),
+      ...Object.values(OUTPUT_MONITOR).map((l) => l.key),
+      'JOURNAL_RETRY_MS',
       'WATCHDOG_MS',
       'DEVICE_REPLY_MS',
       'MAX_LINE_BYTES',

@@ -34,7 +34,8 @@ export function confirmDialog(opts: ConfirmOptions): Promise<boolean> {
       'dialog',
       { class: 'confirm', 'aria-labelledby': titleId, 'aria-describedby': bodyId, 'aria-modal': 'false' },
       h('h2', { id: titleId }, opts.title),
-      h('div', { id: bodyId, class: 'confirm-body' }, ...opts.body),
+      // Focusable: a long body scrolls, and must scroll from the keyboard too.
+      h('div', { id: bodyId, class: 'confirm-body', tabindex: '0' }, ...opts.body),
       h('div', { class: 'actions' }, cancelBtn, confirmBtn),
     );
     const finish = (ok: boolean) => {

@@ -29,6 +29,7 @@ import {
 import { type FieldHandle, radioGroup, selectField, stepper, textField } from '../components/fields.js';
 import { PulsePreview } from '../components/charts.js';
 import { downloadText } from '../components/download.js';
+import { allEvidenceLines } from '../components/evidence.js';
 
 type Validation = CallOutput<'validateProtocol'>;
 type Figure = Validation['figures'][number]['figures'][number];
@@ -66,6 +67,8 @@ export class ProtocolEditor {
   readonly #fields = new Map<string, FieldHandle>();
   readonly #previews = new Map<number, PulsePreview>();
   readonly #figureBoxes = new Map<number, HTMLElement>();
+  /** Every value with its evidence status in words, as the library, the start dialog and the report show it. */
+  readonly #evidence = h('div', { class: 'evidence-box', role: 'group', 'aria-labelledby': 'evidence-title' });
   #draft: Record<string, unknown> = {};
   #validation: Validation | undefined;
   #seq = 0;
@@ -177,6 +180,7 @@ export class ProtocolEditor {
     const errors = placeMessages(v.errors, shown);
     const warnings = placeMessages(v.warnings, shown);
     for (const [path, field] of this.#fields) field.setMessages(errors.byPath.get(path) ?? [], warnings.byPath.get(path) ?? []);
+    replaceChildren(this.#evidence, v.evidence ? allEvidenceLines(v.evidence) : h('p', { class: 'hint' }, 'Shown once the file passes the format checks above.'));
     const n = v.errors.length;
     this.#showValidity(v.valid ? 'valid' : 'invalid', n === 1 ? 'One problem to fix before saving.' : `${n} problems to fix before saving.`);
     // The summary lists every problem, each a button that takes you to its field.
@@ -247,6 +251,8 @@ export class ProtocolEditor {
         h('p', { class: 'hint' }, 'Which values each source verifies, and which are defaults you confirm (unverified). One field path per line, e.g. phases[0].pulseWidthUs.'),
         ...this.#list('sources').map((_s, i) => this.#source(i)),
         h('button', { type: 'button', class: 'secondary', onclick: () => this.#addSource() }, 'Add source'),
+        h('h4', { id: 'evidence-title' }, 'How the values read to the clinician'),
+        this.#evidence,
       ], 'sources'),
     );
     this.#updatePreviews();

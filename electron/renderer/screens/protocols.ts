@@ -8,6 +8,7 @@ import { h, replaceChildren, setFlag, svgIcon } from '../dom.js';
 import { num } from '../format.js';
 import { duplicateProtocol, exportFileName, parseImport, protocolText } from '../protocol-model.js';
 import { downloadText } from '../components/download.js';
+import { evidenceLines } from '../components/evidence.js';
 import { ProtocolEditor } from './protocol-editor.js';
 
 export class ProtocolsScreen {
@@ -93,10 +94,11 @@ export class ProtocolsScreen {
             'div',
             { class: 'source' },
             h('p', {}, h('strong', {}, s.key), ` — ${s.citation}`),
-            s.verified.length > 0 ? h('p', { class: 'verified' }, svgIcon('check'), h('span', {}, `Verified: ${s.verified.join(', ')}`)) : null,
-            s.unverified.length > 0 ? h('p', { class: 'unverified' }, svgIcon('warning'), h('span', {}, `Unverified (defaults you confirm): ${s.unverified.join(', ')}`)) : null,
+            evidenceLines(p.evidence, s.key),
           ),
         ),
+        // Stimulation values no source mentions (a protocol of your own): defaults you confirm too.
+        evidenceLines(p.evidence, undefined).map((line) => h('div', { class: 'source' }, line)),
       ),
       h('div', { class: 'actions' }, actions),
     );

@@ -11,6 +11,7 @@ import { getAt } from '../protocol-model.js';
 import { ACTIVE_STATES, ENDED_STATES } from '../session-model.js';
 import { stepper } from '../components/fields.js';
 import { confirmDialog } from '../components/dialog.js';
+import { allEvidenceLines } from '../components/evidence.js';
 import { ScreeningPanel } from './screening.js';
 import { RunView } from './run.js';
 
@@ -321,11 +322,14 @@ export class SessionScreen {
     const target = this.#startTarget;
     const chans = s.channels.map((c) => `channel ${c.channel} (${placement(c.region, c.side)})`).join(' and ');
     const rampMaPerS = numberAt(this.#fileOf(s), 'phases[0].amplitude.rampMaPerS');
+    // What the values rest on, in words: a default the clinician confirms is said so before output.
+    const evidence = this.#ctx.protocols.find((p) => p.id === s.protocol?.id && p.hash === s.protocol.hash)?.evidence;
     const ok = await confirmDialog({
       title: 'Start output?',
       body: [
         h('p', {}, `Current will flow on ${chans}, ramping from 0 to ${ma(target)}${rampMaPerS !== undefined ? ` at ${num(rampMaPerS)} mA/s` : ''}.`),
         h('p', {}, `Protocol: ${s.protocol?.name ?? ''}. The session runs ${Math.round(s.totalS / 60) >= 1 ? `${num(s.totalS / 60, 1)} min` : `${Math.round(s.totalS)} s`}.`),
+        evidence && evidence.groups.length > 0 ? h('div', { class: 'start-evidence' }, h('p', {}, h('strong', {}, 'What the values rest on:')), allEvidenceLines(evidence)) : '',
         h('p', {}, 'Tell the patient that stimulation is starting. Emergency stop (or the Escape key) stops all output at any time.'),
       ],
       confirm: 'Start output',

@@ -37,4 +37,16 @@ export {
 export { parseJsonText, type JsonTextResult, type JsonTextError } from './json-text.js';
 export { phaseFigures, type Figure, type FigureStatus, type PhaseFigures } from './figures.js';
 export { formatPath, parsePath, pathExists } from './paths.js';
+export {
+  EVIDENCE_STATUSES,
+  protocolEvidence,
+  statusWords,
+  valueList,
+  type EvidenceGroup,
+  type EvidencePhase,
+  type EvidenceStatus,
+  type EvidenceSubject,
+  type EvidenceValue,
+  type ProtocolEvidence,
+} from './evidence.js';
 export { BUILT_INS, BUILT_IN_FILES, BUILT_IN_IDS, builtInProtocol, type BuiltInProtocol } from './library/index.js';

@@ -40,10 +40,10 @@ export type Region = (typeof REGIONS)[number];
 /**
  * Regions no channel may use: no current path across the head, over the eyes or mouth, over the
  * front of the neck or carotid sinus, or across the thorax and heart
- * [CLINICAL.md: Contraindications; IEC 60601-2-10 201.7.9.2.101].
+ * [docs/CLINICAL.md#forbidden-regions; IEC 60601-2-10 201.7.9.2.101].
  */
 export const FORBIDDEN_REGIONS: readonly Region[] = ['head', 'face', 'anterior-neck', 'thorax'];
-export const FORBIDDEN_REGION_SOURCE = 'CLINICAL.md: Contraindications; IEC 60601-2-10 201.7.9.2.101';
+export const FORBIDDEN_REGION_SOURCE = 'docs/CLINICAL.md#forbidden-regions; IEC 60601-2-10 201.7.9.2.101';
 
 /** `affected` is the side chosen for the patient at the session (e.g. the painful knee). */
 export const SIDES = ['left', 'right', 'midline', 'affected'] as const;
@@ -123,7 +123,7 @@ export const SourceSchema = z
     key: z
       .string({ error: typeError('a source key such as "DUNNING2018KNEE"') })
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$/, { error: 'must be a short key of letters, digits, dots, dashes (e.g. "DUNNING2018KNEE")' })
-      .meta({ description: 'Short key of the source, as in CLINICAL.md "Sources" (e.g. DUNNING2018KNEE).' }),
+      .meta({ description: 'Short key of the source, as in the references of docs/CLINICAL.md (e.g. DUNNING2018KNEE).' }),
     citation: text('the citation', 500).meta({ description: 'Authors, title, journal, year, volume and pages.' }),
     doi: z
       .string({ error: typeError('a DOI such as "10.1097/AJP.0000000000000634"') })

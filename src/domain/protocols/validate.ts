@@ -7,7 +7,7 @@
  *
  * Errors are one per line: the path, then the value, the allowed range, the reason and the
  * source key, e.g.
- *   phases[0].amplitude.maxMa: 25 mA is above the 20 mA ceiling for needle electrodes [CLINICAL.md: amplitude]
+ *   phases[0].amplitude.maxMa: 25 mA is above the 20 mA ceiling for needle electrodes [docs/CLINICAL.md#amplitude]
  */
 import type * as z from 'zod';
 import { contentHash } from '../hash/canonical-json.js';

@@ -86,7 +86,7 @@ function inputViolations(p: StimulationParams): Violation[] {
   out.push(...patternInputViolations(p.pattern));
   out.push(...numberInput('pulseWidthUs', p.pulseWidthUs, 'us', true));
   if (!(WAVEFORMS as readonly string[]).includes(p.waveform)) {
-    out.push(inputViolation('waveform', p.waveform, WAVEFORMS.join(' | '), 'none', `'${String(p.waveform)}' is not a charge-balanced biphasic waveform (${WAVEFORMS.join(', ')}) [CLINICAL.md: waveform]`));
+    out.push(inputViolation('waveform', p.waveform, WAVEFORMS.join(' | '), 'none', `'${String(p.waveform)}' is not a charge-balanced biphasic waveform (${WAVEFORMS.join(', ')}) [docs/CLINICAL.md#waveform]`));
   }
   out.push(...numberInput('amplitudeMa', p.amplitudeMa, 'mA', false));
   out.push(...numberInput('durationS', p.durationS, 's', true));

@@ -1,6 +1,7 @@
 /**
  * THE table of hard safety limits. Every safety number of the project lives here, with its unit,
- * the CLINICAL.md key it comes from, and the reasoning.
+ * the section of the product's clinical reference (docs/CLINICAL.md) that gives its sources, and
+ * the reasoning. test/unit/docs/clinical-reference.test.ts keeps that page's values equal to these.
  *
  * Nothing can raise these at run time: the table is deep-frozen, and every check (guard.ts) applies
  * it before and regardless of anything a protocol file, a setting or a device reports. Those can
@@ -12,9 +13,9 @@ export interface Limit {
   readonly key: string;
   readonly value: number;
   readonly unit: UnitName;
-  /** The section of ../shared/domain/CLINICAL.md it comes from, as cited in messages. */
+  /** The section of docs/CLINICAL.md it comes from, as cited in messages: "docs/CLINICAL.md#amplitude". */
   readonly source: string;
-  /** The literature and standards keys behind it (CLINICAL.md "Sources"). */
+  /** The literature and standards keys behind it (docs/CLINICAL.md#references). */
   readonly refs: readonly string[];
   readonly reasoning: string;
 }
@@ -33,7 +34,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'frequencyMinHz',
     value: 1,
     unit: 'Hz',
-    source: 'CLINICAL.md: frequency',
+    source: 'docs/CLINICAL.md#frequency',
     refs: ['HAN'],
     reasoning: 'Absolute range 1-150 Hz (TENS/EA practice); low-frequency EDN protocols use 1-10 Hz.',
   },
@@ -41,7 +42,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'frequencyMaxHz',
     value: 150,
     unit: 'Hz',
-    source: 'CLINICAL.md: frequency',
+    source: 'docs/CLINICAL.md#frequency',
     refs: ['HAN'],
     reasoning: 'Absolute range 1-150 Hz; covers the 2/100 Hz dense-disperse pattern with margin.',
   },
@@ -49,7 +50,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'pulseWidthMinUs',
     value: 50,
     unit: 'us',
-    source: 'CLINICAL.md: pulse width (per phase)',
+    source: 'docs/CLINICAL.md#pulse-width-per-phase',
     refs: ['HAN'],
     reasoning: 'Per-phase width 50-600 µs absolute; 250-260 µs in EDN devices, 300-600 µs common in EA.',
   },
@@ -57,7 +58,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'pulseWidthMaxUs',
     value: 600,
     unit: 'us',
-    source: 'CLINICAL.md: pulse width (per phase)',
+    source: 'docs/CLINICAL.md#pulse-width-per-phase',
     refs: ['HAN'],
     reasoning: 'Per-phase width 50-600 µs absolute; 300-600 µs is the widest common EA setting.',
   },
@@ -65,7 +66,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'amplitudeMinMa',
     value: 0,
     unit: 'mA',
-    source: 'CLINICAL.md: amplitude',
+    source: 'docs/CLINICAL.md#amplitude',
     refs: [],
     reasoning: 'Amplitude is a peak current magnitude; the polarity is the waveform, never a sign.',
   },
@@ -73,7 +74,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'amplitudeMaxMa',
     value: 20,
     unit: 'mA',
-    source: 'CLINICAL.md: amplitude',
+    source: 'docs/CLINICAL.md#amplitude',
     refs: ['HAN', 'IEC 60601-2-10'],
     reasoning:
       'Absolute ceiling for needle electrodes; needle EA is typically 2-10 mA, and a protocol sets its own lower maximum.',
@@ -82,7 +83,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'shannonKBlock',
     value: 1.85,
     unit: 'k',
-    source: 'CLINICAL.md: charge density (Shannon)',
+    source: 'docs/CLINICAL.md#charge-density-shannon',
     refs: ['SHANNON1992'],
     reasoning:
       'k = log10(Q) + log10(Q/A) must stay below 1.85, the lowest k at which damage was seen (platinum, neural tissue; used as a conservative bound).',
@@ -91,7 +92,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'shannonKWarn',
     value: 1.5,
     unit: 'k',
-    source: 'CLINICAL.md: charge density (Shannon)',
+    source: 'docs/CLINICAL.md#charge-density-shannon',
     refs: ['SHANNON1992'],
     reasoning: 'Above k 1.5 the charge density is shown as a visible warning.',
   },
@@ -99,7 +100,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'rmsDensityWarnMaPerCm2',
     value: 2,
     unit: 'mA/cm2',
-    source: 'CLINICAL.md: RMS current density',
+    source: 'docs/CLINICAL.md#rms-current-density',
     refs: ['IEC 60601-2-10 201.7.9.2.101'],
     reasoning: 'Current densities above 2 mA/cm² need the operator’s special attention (needles usually are above).',
   },
@@ -107,7 +108,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'energyPerPulseMaxMj',
     value: 300,
     unit: 'mJ',
-    source: 'CLINICAL.md: energy per pulse',
+    source: 'docs/CLINICAL.md#energy-per-pulse',
     refs: ['IEC 60601-2-10'],
     reasoning: 'Hard ceiling of 300 mJ per pulse into the 500 Ω reference load (1987 edition output limit).',
   },
@@ -115,7 +116,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'energyReferenceLoadKOhm',
     value: 0.5,
     unit: 'kOhm',
-    source: 'CLINICAL.md: energy per pulse',
+    source: 'docs/CLINICAL.md#energy-per-pulse',
     refs: ['IEC 60601-2-10'],
     reasoning: 'The energy ceiling is defined into a 500 Ω load.',
   },
@@ -123,7 +124,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'complianceMaxV',
     value: 500,
     unit: 'V',
-    source: 'CLINICAL.md: peak voltage',
+    source: 'docs/CLINICAL.md#peak-voltage',
     refs: ['IEC 60601-2-10'],
     reasoning: 'A device whose reported open-circuit compliance voltage exceeds 500 V is refused.',
   },
@@ -131,7 +132,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'sessionMaxMin',
     value: 60,
     unit: 'min',
-    source: 'CLINICAL.md: session length',
+    source: 'docs/CLINICAL.md#session-length',
     refs: ['GHONAME1999', 'CUMMINGS2011'],
     reasoning: '60 min absolute per session; protocols typically run 20-30 min.',
   },
@@ -139,7 +140,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'amplitudeRiseMaxMaPerS',
     value: 1,
     unit: 'mA/s',
-    source: 'CLINICAL.md: amplitude rise',
+    source: 'docs/CLINICAL.md#amplitude-rise',
     refs: ['CUMMINGS2011'],
     reasoning:
       'Raise at most 1 mA/s (soft start and titration) so the patient is not startled and needles are not bent; decreases are immediate.',
@@ -148,7 +149,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'amplitudeRiseWindowMs',
     value: 200,
     unit: 'ms',
-    source: 'CLINICAL.md: amplitude rise',
+    source: 'docs/CLINICAL.md#amplitude-rise',
     refs: ['CUMMINGS2011'],
     reasoning:
       'The rise allowance accrues over at most 200 ms: one command may rise at most 1 mA/s x 200 ms = 0.2 mA above the previous one, however long the amplitude was held. So the commanded amplitude never rises more than 1 mA/s x (t2 - t1) + 0.2 mA over any window t1..t2, whatever the timing of the calls (an allowance saved up while holding would let a burst of titrations jump).',
@@ -157,7 +158,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'watchdogMaxMs',
     value: 1000,
     unit: 'ms',
-    source: 'CLINICAL.md: loss of host',
+    source: 'docs/CLINICAL.md#loss-of-host',
     refs: [],
     reasoning: 'The device turns output off within 1000 ms of the last valid frame; a device with a longer window is refused.',
   },
@@ -165,7 +166,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'heartbeatIntervalMs',
     value: 250,
     unit: 'ms',
-    source: 'CLINICAL.md: loss of host',
+    source: 'docs/CLINICAL.md#loss-of-host',
     refs: [],
     reasoning: 'The host sends HB every 250 ms: 4 heartbeats per 1000 ms watchdog window, so one lost frame never stops a session.',
   },
@@ -173,7 +174,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'needleDiameterMinMm',
     value: 0.1,
     unit: 'mm',
-    source: 'CLINICAL.md: charge density (Shannon)',
+    source: 'docs/CLINICAL.md#needle-dimensions',
     refs: [],
     reasoning: 'Design choice: plausible needle gauges only (filiform needles are about 0.12-0.40 mm).',
   },
@@ -181,7 +182,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'needleDiameterMaxMm',
     value: 0.5,
     unit: 'mm',
-    source: 'CLINICAL.md: charge density (Shannon)',
+    source: 'docs/CLINICAL.md#needle-dimensions',
     refs: [],
     reasoning:
       'Design choice: the declared needle sets the conductive area the Shannon k is computed for; an implausibly thick needle would hide a dangerous charge density.',
@@ -190,7 +191,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'needleInsertedLengthMinMm',
     value: 1,
     unit: 'mm',
-    source: 'CLINICAL.md: charge density (Shannon)',
+    source: 'docs/CLINICAL.md#needle-dimensions',
     refs: [],
     reasoning: 'Design choice: a needle must be inserted to conduct; shorter declared lengths are input errors.',
   },
@@ -198,7 +199,7 @@ export const HARD_LIMITS = deepFreeze({
     key: 'needleInsertedLengthMaxMm',
     value: 100,
     unit: 'mm',
-    source: 'CLINICAL.md: charge density (Shannon)',
+    source: 'docs/CLINICAL.md#needle-dimensions',
     refs: [],
     reasoning:
       'Design choice: an implausibly long inserted length would inflate the conductive area and hide a dangerous charge density.',
@@ -212,15 +213,15 @@ export const HARD_LIMIT_LIST: readonly Limit[] = deepFreeze(Object.values(HARD_L
 
 /**
  * The electrode check before output (the IMP verb on every channel a protocol uses): an impedance
- * outside this band blocks the start. CLINICAL.md has no entry for it; these are design choices
- * for a pair of steel needles in muscle, to be confirmed by the clinical lead.
+ * outside this band blocks the start. No published source gives one; these are design choices for
+ * a pair of steel needles in muscle, to be confirmed by the clinical lead (docs/CLINICAL.md#electrode-impedance).
  */
 export const ELECTRODE_IMPEDANCE = deepFreeze({
   minOhm: {
     key: 'electrodeImpedanceMinOhm',
     value: 100,
     unit: 'ohm',
-    source: 'design choice (no CLINICAL.md entry)',
+    source: 'docs/CLINICAL.md#electrode-impedance',
     refs: [],
     reasoning: 'Below 100 Ω between the two needles of a channel the needles or clips are probably touching (a short).',
   },
@@ -228,7 +229,7 @@ export const ELECTRODE_IMPEDANCE = deepFreeze({
     key: 'electrodeImpedanceMaxOhm',
     value: 10_000,
     unit: 'ohm',
-    source: 'design choice (no CLINICAL.md entry)',
+    source: 'docs/CLINICAL.md#electrode-impedance',
     refs: [],
     reasoning: 'Above 10 kΩ the contact is poor (needle too shallow or clip loose); the device may hit its compliance voltage.',
   },
@@ -245,7 +246,7 @@ export const OUTPUT_MONITOR = deepFreeze({
     key: 'measuredToleranceMa',
     value: 0.3,
     unit: 'mA',
-    source: 'design choice (current-sense accuracy)',
+    source: 'docs/CLINICAL.md#output-monitor',
     refs: [],
     reasoning:
       'A measured current (TEL i) may read above the commanded set point by at most 0.3 mA plus measuredTolerancePercent of the set point (a current-sense offset and gain error); beyond that, or above the protocol maximum or the 20 mA ceiling by as much, the output is not what was commanded and the session is e-stopped on the TEL line that shows it, so within one TEL period (100 ms).',
@@ -254,7 +255,7 @@ export const OUTPUT_MONITOR = deepFreeze({
     key: 'measuredTolerancePercent',
     value: 5,
     unit: 'percent',
-    source: 'design choice (current-sense accuracy)',
+    source: 'docs/CLINICAL.md#output-monitor',
     refs: [],
     reasoning: 'The gain part of the measurement tolerance: 5 % of the set point (0.8 mA at 10 mA with the 0.3 mA offset).',
   },
@@ -262,7 +263,7 @@ export const OUTPUT_MONITOR = deepFreeze({
     key: 'telemetryMissingMs',
     value: 350,
     unit: 'ms',
-    source: 'PROTOCOL.md: TEL every 100 ms per channel that is ON',
+    source: 'docs/CLINICAL.md#output-monitor',
     refs: [],
     reasoning:
       'No TEL for more than 3 periods (300 ms) plus half a period for delivery jitter while a channel is on means the host no longer knows what the output does: a lost or faulty output stage (or link); alarm and abort, output off.',
@@ -271,7 +272,7 @@ export const OUTPUT_MONITOR = deepFreeze({
     key: 'offGraceMs',
     value: 200,
     unit: 'ms',
-    source: 'PROTOCOL.md: replies within 50 ms; the host ack timeout',
+    source: 'docs/CLINICAL.md#output-monitor',
     refs: [],
     reasoning:
       'After the host switches a channel off (STOP, e-stop, pause), TEL sampled before the device acted may still arrive; from 200 ms on (the ack timeout), a measured current above the tolerance on a channel that should be off means the device did not stop: alarm and e-stop again.',
@@ -280,7 +281,7 @@ export const OUTPUT_MONITOR = deepFreeze({
     key: 'lowCurrentMinMa',
     value: 1,
     unit: 'mA',
-    source: 'design choice (plausibility of measured current)',
+    source: 'docs/CLINICAL.md#output-monitor',
     refs: [],
     reasoning: 'The low-current check applies from a commanded 1 mA up: below it offsets and the device’s own slew lag dominate the reading.',
   },
@@ -288,7 +289,7 @@ export const OUTPUT_MONITOR = deepFreeze({
     key: 'lowCurrentPercent',
     value: 25,
     unit: 'percent',
-    source: 'design choice (plausibility of measured current)',
+    source: 'docs/CLINICAL.md#output-monitor',
     refs: [],
     reasoning:
       'A measured current below 25 % of the commanded amplitude (the device’s own slew lags the host’s ramp by at most one 0.2 mA step, so a healthy stage reads at least 80 % from 1 mA up) means current is not reaching the needles, or the measurement is broken.',
@@ -297,7 +298,7 @@ export const OUTPUT_MONITOR = deepFreeze({
     key: 'lowCurrentMs',
     value: 1000,
     unit: 'ms',
-    source: 'design choice (plausibility of measured current)',
+    source: 'docs/CLINICAL.md#output-monitor',
     refs: [],
     reasoning: 'Implausibly low for 1 s (10 TEL samples) in a row is a lost or faulty output stage: alarm and abort; a single odd sample is not.',
   },

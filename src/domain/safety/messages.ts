@@ -1,7 +1,7 @@
 /**
  * The sentences limits are explained in, shared by the guard and the protocol file schema so that
  * a value outside a limit reads the same wherever it is caught:
- *   "25 mA is above the 20 mA ceiling for needle electrodes [CLINICAL.md: amplitude]"
+ *   "25 mA is above the 20 mA ceiling for needle electrodes [docs/CLINICAL.md#amplitude]"
  */
 import { type UnitName, UNIT_SYMBOL, formatNumber, withUnit } from '../units.js';
 import type { Limit } from './limits.js';

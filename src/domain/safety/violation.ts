@@ -19,7 +19,7 @@ export interface Violation {
   /** What would have been accepted, e.g. "<= 20", "1-150", "< 1.85", "= 250". */
   readonly allowed: string;
   readonly unit: string;
-  /** CLINICAL.md key (or "device HELLO", "protocol <id>"). */
+  /** The section of docs/CLINICAL.md ("docs/CLINICAL.md#amplitude"), or "device HELLO", "protocol <id>". */
   readonly source: string;
   /** A sentence with the value, the allowed range, the reason and the source. */
   readonly message: string;

@@ -45,6 +45,24 @@ describe('ControllerService: protocols', () => {
     expect(await h.call('loadProtocol', { id: 'no-such-protocol' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
   });
 
+  it('gives every protocol its evidence in words: the card, the start dialog and the editor read these', async () => {
+    const h = make();
+    const knee = (await h.must('listProtocols', {})).find((p) => p.id === 'knee-oa-periosteal')!;
+    const unverified = knee.evidence.groups.find((g) => g.status === 'unverified' && g.source === 'DUNNING2018KNEE');
+    expect(unverified?.text).toMatch(/^Frequency 2 Hz, pulse width 250 µs per phase, duration 20 min, .*: defaults you confirm; not verified against DUNNING2018KNEE$/);
+    expect(knee.evidence.values.find((v) => v.path === 'phases[0].frequencyHz')).toMatchObject({ label: 'Frequency', value: '2 Hz', status: 'unverified' });
+
+    const loaded = await h.must('loadProtocol', { id: 'knee-oa-periosteal' });
+    expect(loaded.validation.evidence).toEqual(knee.evidence);
+    // A draft the guard refuses still passes the schema, so the editor keeps showing its evidence;
+    // a file that does not parse has none.
+    const refused = await h.must('validateProtocol', { file: fixture('invalid', 'shannon-thin-needle.json') });
+    expect(refused.valid).toBe(false);
+    expect(refused.evidence?.values.find((v) => v.path === 'electrode.diameterMm')).toMatchObject({ label: 'Needle diameter', value: '0.25 mm', status: 'unverified' });
+    expect((await h.must('validateProtocol', { file: fixture('invalid', 'amplitude-above-ceiling.json') })).evidence).toBeUndefined();
+    expect((await h.must('validateProtocol', { file: 'hello' })).evidence).toBeUndefined();
+  });
+
   it('validates as the editor types: path errors, and figures even when the guard refuses the phase', async () => {
     const h = make();
     const v = await h.must('validateProtocol', { file: fixture('invalid', 'amplitude-above-ceiling.json') });

@@ -30,7 +30,7 @@ describe('edn validate', () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain('invalid/amplitude-above-ceiling.json: invalid (1 error)');
     expect(r.out).toMatch(
-      /^invalid\/amplitude-above-ceiling\.json:\d+:\d+: error: phases\[0\]\.amplitude\.maxMa: 25 mA is above the 20 mA ceiling for needle electrodes \[CLINICAL\.md: amplitude\]$/m,
+      /^invalid\/amplitude-above-ceiling\.json:\d+:\d+: error: phases\[0\]\.amplitude\.maxMa: 25 mA is above the 20 mA ceiling for needle electrodes \[docs\/CLINICAL\.md#amplitude\]$/m,
     );
   });
 

@@ -106,8 +106,8 @@ describe('checkStimulation: hard limits', () => {
   it('reports the example message for 25 mA', () => {
     const r = check({ amplitudeMa: 25 }, free);
     const v = violations(r).find((x) => x.limit === 'amplitudeMaxMa');
-    expect(v).toMatchObject({ scope: 'hard', field: 'amplitudeMa', value: 25, allowed: '<= 20', unit: 'mA', source: 'CLINICAL.md: amplitude' });
-    expect(v!.message).toBe('25 mA is above the 20 mA ceiling for needle electrodes [CLINICAL.md: amplitude]');
+    expect(v).toMatchObject({ scope: 'hard', field: 'amplitudeMa', value: 25, allowed: '<= 20', unit: 'mA', source: 'docs/CLINICAL.md#amplitude' });
+    expect(v!.message).toBe('25 mA is above the 20 mA ceiling for needle electrodes [docs/CLINICAL.md#amplitude]');
     expect(formatViolation(v!)).toBe(`amplitudeMa: ${v!.message}`);
   });
 
@@ -123,7 +123,7 @@ describe('checkStimulation: hard limits', () => {
   ] as [Partial<StimulationParams>, string, string][])('%j breaks %s', (p, limit, field) => {
     const v = violations(check(p, free));
     expect(v.map((x) => [x.limit, x.field])).toEqual([[limit, field]]);
-    expect(v[0]!.message).toMatch(/\[CLINICAL\.md: [a-z ()]+\]$/);
+    expect(v[0]!.message).toMatch(/\[docs\/CLINICAL\.md#[a-z-]+\]$/);
   });
 
   it('blocks Shannon k >= 1.85 for the declared needle (0.25 x 10 mm at 10 mA: k 1.90)', () => {

@@ -12,7 +12,7 @@ const VALID_DIR = path.resolve(import.meta.dirname, '../../fixtures/protocols/va
 /** file (without .json) -> [expected error path, a fragment of its message]. "" is the file as a whole. */
 const EXPECTED: Record<string, [string, string]> = {
   'aftercare-missing': ['aftercare', 'required field is missing'],
-  'amplitude-above-ceiling': ['phases[0].amplitude.maxMa', '25 mA is above the 20 mA ceiling for needle electrodes [CLINICAL.md: amplitude]'],
+  'amplitude-above-ceiling': ['phases[0].amplitude.maxMa', '25 mA is above the 20 mA ceiling for needle electrodes [docs/CLINICAL.md#amplitude]'],
   'amplitude-as-text': ['phases[0].amplitude.maxMa', 'expected a number in mA'],
   'amplitude-missing': ['phases[0].amplitude.maxMa', 'required field is missing'],
   'amplitude-negative': ['phases[0].amplitude.maxMa', '-5 mA is not valid'],
@@ -29,7 +29,7 @@ const EXPECTED: Record<string, [string, string]> = {
   'dense-disperse-low-above-high': ['phases[0].pattern.lowHz', 'must be below highHz'],
   'dense-disperse-missing-dwell': ['phases[0].pattern.dwellS', 'required field is missing'],
   'duration-not-whole-seconds': ['phases[0].durationMin', 'whole number of seconds'],
-  'duration-phase-over-60': ['phases[0].durationMin', '61 min is above the 60 min maximum session length [CLINICAL.md: session length]'],
+  'duration-phase-over-60': ['phases[0].durationMin', '61 min is above the 60 min maximum session length [docs/CLINICAL.md#session-length]'],
   'duration-total-over-60': ['phases', '70 min in total is above the 60 min maximum session length'],
   'duration-zero': ['phases[0].durationMin', 'must be above 0'],
   'electrode-not-needle': ['electrode.kind', 'only "needle"'],
@@ -39,7 +39,7 @@ const EXPECTED: Record<string, [string, string]> = {
   'format-wrong-version': ['format', 'not a format this version reads'],
   'frequency-and-pattern': ['phases[0].pattern', 'either frequencyHz or pattern, not both'],
   'frequency-and-pattern-missing': ['phases[0].frequencyHz', 'give frequencyHz (steady) or pattern'],
-  'frequency-too-high': ['phases[0].frequencyHz', '200 Hz is above the 150 Hz maximum frequency (allowed 1-150 Hz) [CLINICAL.md: frequency]'],
+  'frequency-too-high': ['phases[0].frequencyHz', '200 Hz is above the 150 Hz maximum frequency (allowed 1-150 Hz) [docs/CLINICAL.md#frequency]'],
   'frequency-too-low': ['phases[0].frequencyHz', '0.5 Hz is below the 1 Hz minimum frequency'],
   'frequency-too-precise': ['phases[0].frequencyHz', 'more than 3 decimals'],
   'id-with-spaces': ['id', 'is not an id'],

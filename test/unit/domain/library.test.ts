@@ -1,4 +1,4 @@
-// The built-in library against CLINICAL.md "Published protocols": values, sources and which values
+// The built-in library against docs/CLINICAL.md#built-in-protocols: values, sources and which values
 // are verified. An unverified value must never be presented as the paper's figure.
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -70,7 +70,7 @@ describe('the built-in library', () => {
   });
 });
 
-describe('values and status as CLINICAL.md records them', () => {
+describe('values and status as docs/CLINICAL.md records them', () => {
   it('knee-oa-periosteal: 2 Hz, 250 µs, 20 min, all unverified (methods text not verified)', () => {
     const p = get('knee-oa-periosteal');
     const ph = p.phases[0]!;

@@ -5,7 +5,7 @@ import type { DeviceLimits, StimulationParams } from '../../../src/domain/stimul
 import { validateProtocol } from '../../../src/domain/protocols/validate.js';
 import { BUILT_IN_FILES } from '../../../src/domain/protocols/library/index.js';
 
-/** The values the brief and CLINICAL.md "Safety limits" ask for. */
+/** The values the brief and docs/CLINICAL.md#limits ask for. */
 const EXPECTED: Record<string, [number, string]> = {
   frequencyMinHz: [1, 'Hz'],
   frequencyMaxHz: [150, 'Hz'],
@@ -25,22 +25,23 @@ const EXPECTED: Record<string, [number, string]> = {
   heartbeatIntervalMs: [250, 'ms'],
 };
 
-/** Section keys of CLINICAL.md "Safety limits" (and the table the needle bounds protect). */
+/** Sections of docs/CLINICAL.md#limits (test/unit/docs/clinical-reference.test.ts checks each states its values). */
 const CLINICAL_KEYS = [
-  'CLINICAL.md: frequency',
-  'CLINICAL.md: pulse width (per phase)',
-  'CLINICAL.md: amplitude',
-  'CLINICAL.md: charge density (Shannon)',
-  'CLINICAL.md: RMS current density',
-  'CLINICAL.md: energy per pulse',
-  'CLINICAL.md: peak voltage',
-  'CLINICAL.md: session length',
-  'CLINICAL.md: amplitude rise',
-  'CLINICAL.md: loss of host',
+  'docs/CLINICAL.md#frequency',
+  'docs/CLINICAL.md#pulse-width-per-phase',
+  'docs/CLINICAL.md#amplitude',
+  'docs/CLINICAL.md#charge-density-shannon',
+  'docs/CLINICAL.md#needle-dimensions',
+  'docs/CLINICAL.md#rms-current-density',
+  'docs/CLINICAL.md#energy-per-pulse',
+  'docs/CLINICAL.md#peak-voltage',
+  'docs/CLINICAL.md#session-length',
+  'docs/CLINICAL.md#amplitude-rise',
+  'docs/CLINICAL.md#loss-of-host',
 ];
 
 describe('the hard limits table', () => {
-  it('holds the values of CLINICAL.md with their units', () => {
+  it('holds the values of docs/CLINICAL.md with their units', () => {
     for (const [key, [value, unit]] of Object.entries(EXPECTED)) {
       const entry = HARD_LIMITS[key as keyof typeof HARD_LIMITS];
       expect(entry, key).toBeDefined();
@@ -48,7 +49,7 @@ describe('the hard limits table', () => {
     }
   });
 
-  it('gives every entry its own key, a finite value, a CLINICAL.md source and a reasoning', () => {
+  it('gives every entry its own key, a finite value, a docs/CLINICAL.md source and a reasoning', () => {
     for (const [name, entry] of Object.entries(HARD_LIMITS)) {
       expect(entry.key).toBe(name);
       expect(Number.isFinite(entry.value)).toBe(true);

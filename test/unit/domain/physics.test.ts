@@ -38,7 +38,7 @@ describe('charge density', () => {
   });
 });
 
-/** The worked table of CLINICAL.md "Safety limits" (250 µs phases). */
+/** The worked table of docs/CLINICAL.md#charge-density-shannon (250 µs phases). */
 const WORKED: readonly { d: number; l: number; area: number; k: readonly [number, number, number]; verdict: readonly string[] }[] = [
   { d: 0.25, l: 10, area: 0.079, k: [1.3, 1.9, 2.5], verdict: ['ok', 'blocked', 'blocked'] },
   { d: 0.3, l: 20, area: 0.188, k: [0.92, 1.52, 2.12], verdict: ['ok', 'warn', 'blocked'] },
@@ -52,7 +52,7 @@ function verdict(k: number): string {
   return 'ok';
 }
 
-describe('Shannon k: the worked table of CLINICAL.md', () => {
+describe('Shannon k: the worked table of docs/CLINICAL.md', () => {
   for (const row of WORKED) {
     const area = needleAreaCm2(mm(row.d), mm(row.l));
     it(`${row.d} x ${row.l} mm has A = ${row.area} cm²`, () => {

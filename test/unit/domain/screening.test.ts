@@ -71,7 +71,7 @@ describe('evaluateScreening', () => {
 
   it.each([
     ['implantedElectronicDevice', 'FDA 21 CFR 890.5850'],
-    ['bloodBorneInfection', 'seed article'],
+    ['bloodBorneInfection', 'PRACTICE'],
   ] as const)('blocks on the absolute contraindication %s, citing %s', (key, cite) => {
     const a = allNo(KNEE);
     const r = evaluate({ ...a, answers: { ...a.answers, [key]: true } }, KNEE, [{ id: key, by: 'dr-1', at: '2025-01-01T10:00:00Z' }]);

@@ -137,8 +137,13 @@ describe('the 20-minute knee session (generated with the journal writer)', () =>
     }
     expect(md).toContain('- **Patient reference:** `KNEE-0042`');
     expect(md).toContain(`- **Content hash:** \`${KNEE_PROTOCOL.hash}\``);
-    expect(md).toContain('✓ verified against this source: `indication`');
-    expect(md).toContain('⚠ not verified (defaults the clinician confirms): `phases[0].frequencyHz`');
+    // The evidence in words under each source, never the field paths.
+    expect(md).toContain('  - ✓ Indication: verified against DUNNING2018KNEE\n');
+    expect(md).toContain('  - ⚠ Frequency 2 Hz, pulse width 250 µs per phase, duration 20 min: defaults you confirm; not verified against DUNNING2018KNEE\n');
+    // The record keeps no schedule: named, without a value.
+    expect(md).toContain('  - ✓ Schedule: verified against NCT05365061\n');
+    expect(md).toMatch(/\n- ⚠ Waveform symmetric biphasic, maximum amplitude \d+ mA, .*: defaults you confirm; no source is given for them\n/);
+    expect(md.split('## Device')[0]).not.toMatch(/phases\[\d\]|frequencyHz/);
     expect(md).toContain('Total stimulation time **20 min** of 20 min planned.');
     expect(md).toMatch(/\| 1 \| knee, affected: medial tibial plateau \(periosteum\); medial femoral condyle \(periosteum\) \| 20 min \| 4\.5 mA \| 4\.35 mA \| 2607\.4 µC \|/);
     expect(md).toContain('| 10:30 | 09:40:30 | Note: Patient reported a calf cramp; needles checked, all in place. |');
@@ -154,6 +159,9 @@ describe('the 20-minute knee session (generated with the journal writer)', () =>
     expect(html).toContain('time since session start (min)');
     expect(html).toContain('4.35 mA');
     expect(html).toContain('2607.4 µC');
+    expect(html).toContain('<div class="unverified">⚠ Frequency 2 Hz, pulse width 250 µs per phase, duration 20 min: defaults you confirm; not verified against DUNNING2018KNEE</div>');
+    expect(html).toContain('<div class="verified">✓ Indication: verified against DUNNING2018KNEE</div>');
+    expect(html).not.toContain('<code>phases[');
     expect(html).not.toContain('role="alert"');
 
     const json = JSON.parse(renderReport(report, 'json')) as SessionReport;
