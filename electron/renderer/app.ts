@@ -173,7 +173,8 @@ export class App {
     const t = c.takeover;
     if (t && t.seq > this.#takeoverSeen) {
       this.#takeoverSeen = t.seq;
-      this.#takeoverAt = new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+      const now = new Date();
+      this.#takeoverAt = [now.getHours(), now.getMinutes(), now.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
       if (c.role === 'controller' && t.to === c.label) this.#ctx.notify('info', `This window now controls the session (taken from ${t.from}, which is told and can only watch). The take-over is in the session record.`);
     }
     const key = JSON.stringify([c.role, c.controller, c.controllerPresent, c.others, t?.seq]);
@@ -204,7 +205,7 @@ export class App {
         h(
           'p',
           {},
-          takenFromMe ? `${who} took control of this session at ${this.#takeoverAt}. ` : '',
+          takenFromMe ? `${capitalise(who)} took control of this session at ${this.#takeoverAt}. ` : '',
           c.controllerPresent
             ? `${capitalise(who)} controls it. This window shows the session live, read-only; Emergency stop (or Escape) works from here.`
             : `${capitalise(who)} went away: output stops on its own unless it comes back or this window takes control. Emergency stop (or Escape) works from here.`,

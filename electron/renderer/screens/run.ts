@@ -34,7 +34,7 @@ export class RunView {
   readonly #controls: HTMLElement;
   readonly #grid: HTMLElement;
   readonly #titration: HTMLElement;
-  readonly #scope = h('div', { class: 'choices inline scope' });
+  readonly #scope = h('div', { class: 'choices inline scope', 'data-session-control': true });
   readonly #targetNow = h('p', { class: 'target-now' });
   readonly #stepButtons: HTMLButtonElement[] = [];
   readonly #pauseBtn: HTMLButtonElement;
@@ -89,7 +89,7 @@ export class RunView {
         step(0.1, 'Increase amplitude', '+0.1 mA'),
         step(0.5, 'Increase amplitude by 0.5 mA', '+0.5 mA'),
       ),
-      h('p', { class: 'hint' }, 'Steps in mA. The device raises the amplitude gradually (slew-limited); decreases act at once. Hold a button to repeat.'),
+      h('p', { class: 'hint', 'data-session-control': true }, 'Steps in mA. The device raises the amplitude gradually (slew-limited); decreases act at once. Hold a button to repeat.'),
     );
     this.#pauseBtn = h('button', { type: 'button', class: 'secondary big', 'data-session-control': true, onclick: () => void this.#call('pause') }, svgIcon('pause'), h('span', {}, 'Pause'));
     this.#resumeBtn = h('button', { type: 'button', class: 'primary big', 'data-session-control': true, onclick: () => void this.#call('resume') }, svgIcon('play'), h('span', {}, 'Resume'));
