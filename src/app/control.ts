@@ -251,12 +251,6 @@ export class SessionControl {
     this.#update();
   }
 
-  /** This UI's view of who controls the session. */
-  view(id: string): ControlView | undefined {
-    const c = this.#clients.get(id);
-    return c ? this.#view(c) : undefined;
-  }
-
   /**
    * Route one wire message from `client`: a sign of life in any case; `heartbeat` and
    * `takeControl` are answered here; a call that changes a session from a UI that does not

@@ -31,7 +31,7 @@ import type { Duplex } from 'node:stream';
 import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { EstopSource, Result, Snapshot } from '../app/contract.js';
-import { type ControlChange, type ControlEvent, type ControlStopSource, SessionControl } from '../app/control.js';
+import { type ControlChange, type ControlEvent, SessionControl } from '../app/control.js';
 import { type Dispatcher, createDispatcher } from '../app/dispatch.js';
 import type { ContractHandlers, ServiceEvent } from '../app/service.js';
 import { GRACE_MS } from '../app/ui-timing.js';
@@ -242,7 +242,7 @@ class Host implements WebHost {
   }
 
   get unresponsiveStops(): number {
-    return this.#control.stats.stops['ui-unresponsive' satisfies ControlStopSource];
+    return this.#control.stats.stops['ui-unresponsive'];
   }
 
   get pings(): number {
