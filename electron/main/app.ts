@@ -6,6 +6,9 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { SchedulerLike } from 'rxjs';
+import { IPC_EVENT_CHANNEL } from '../../src/app/contract.js';
+import { SessionControl } from '../../src/app/control.js';
 import { type Dispatch, type IpcBinding, type IpcMainLike, bindIpc } from './ipc.js';
 import { APP_LAYOUT } from './layout.js';
 import { type HardenableContents, type PolicyRefusal, type PreventableEvent, type SessionLike, applySessionPolicy, hardenContents } from './security.js';
@@ -40,6 +43,8 @@ export interface AppDeps<W extends WindowLike, S extends ShellService> {
   readonly createDispatch: (service: S) => Dispatch;
   /** Registers a handler for SIGINT/SIGTERM of the main process (optional). */
   readonly onSignal?: (handler: (signal: string) => void) => void;
+  /** Runs the renderer's pings and liveness deadline (SessionControl). Default: the monotonic real-time scheduler. */
+  readonly scheduler?: SchedulerLike;
   readonly log?: Log;
 }
 
@@ -47,6 +52,8 @@ export interface RunningApp<W extends WindowLike, S extends ShellService> {
   readonly service: S;
   readonly main: MainWindow<W>;
   readonly ipc: IpcBinding;
+  /** Who controls the session, and whether the renderer still lives (src/app/control.ts). */
+  readonly control: SessionControl;
   readonly appUrl: string;
 }
 
@@ -98,11 +105,29 @@ export async function startApp<W extends WindowLike, S extends ShellService>(dep
     log,
     refused,
   });
+  const target = () => (main.isClosed() || main.window.isDestroyed() ? undefined : main.window.webContents);
+  // The same rule as the browser host: the window's every message goes through SessionControl, which
+  // pings the page and e-stops a session whose page gave no sign of life for UI_LIVENESS_MS (a hung
+  // renderer is caught long before Chromium's 'unresponsive'). One window is one UI; a second
+  // window would join as a second UI and watch read-only until it took control.
+  const control = new SessionControl({
+    port: service,
+    ...(deps.scheduler === undefined ? {} : { scheduler: deps.scheduler }),
+    log: (message) => log('warn', message),
+  });
+  const windowClient = control.join({
+    label: 'the app window',
+    send: (event) => {
+      const t = target();
+      if (t && !t.isDestroyed()) t.send(IPC_EVENT_CHANNEL, event);
+    },
+  });
+  const dispatch = deps.createDispatch(service);
   const ipc = bindIpc({
     ipcMain: deps.ipcMain,
-    dispatch: deps.createDispatch(service),
+    dispatch: (message) => control.handle(windowClient, message, dispatch),
     events: service,
-    target: () => (main.isClosed() || main.window.isDestroyed() ? undefined : main.window.webContents),
+    target,
     appUrl,
     log,
   });
@@ -126,6 +151,7 @@ export async function startApp<W extends WindowLike, S extends ShellService>(dep
         }
       }
       ipc.dispose();
+      control.dispose();
       try {
         await service.dispose();
       } catch (err) {
@@ -150,5 +176,5 @@ export async function startApp<W extends WindowLike, S extends ShellService>(dep
     })();
   });
 
-  return { service, main, ipc, appUrl };
+  return { service, main, ipc, control, appUrl };
 }

@@ -3,7 +3,8 @@
  * main depends on a few methods and tests can pass a fake. The real service satisfies these types
  * (checked where electron/main/main.ts passes it).
  */
-import type { EstopSource, EventName } from '../../src/app/contract.js';
+import type { EstopSource, EventName, Result } from '../../src/app/contract.js';
+import type { ControlChange } from '../../src/app/control.js';
 
 export type { EstopSource };
 
@@ -21,10 +22,12 @@ export interface PushedEvent {
   readonly data: unknown;
 }
 
-/** The service as the shell uses it: safety, its pushed events and its disposal. */
+/** The service as the shell uses it: safety, its pushed events, the record of a take-over, and its disposal. */
 export interface ShellService extends SafetyPort {
   /** Subscribes to every pushed event; returns the unsubscribe. */
   on(listener: (event: PushedEvent) => void): () => void;
+  /** Writes a change of the controlling UI into the open session's record (SessionControl decides it). */
+  recordControl(change: ControlChange): Result<null>;
   /** E-stops if output may be on, then releases everything. Never throws. */
   dispose(): unknown;
 }

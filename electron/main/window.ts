@@ -145,10 +145,12 @@ export function createMainWindow<W extends WindowLike>(deps: MainWindowDeps<W>):
     crashReloads += 1;
     contents.reload();
   });
+  // Chromium's hang monitor (about 15 s, and only once someone tries to use the window); the
+  // heartbeat (src/app/control.ts, bound in app.ts) catches a frozen page sooner.
   contents.on('unresponsive', () => {
     const on = service.outputMayBeOn();
     log('warn', `renderer unresponsive${on ? ': emergency stop' : ''}`);
-    if (on) void estop(service, 'renderer-crash', log);
+    if (on) void estop(service, 'ui-unresponsive', log);
   });
   contents.on('responsive', () => log('info', 'renderer responsive again'));
   contents.on('preload-error', (_event, preloadPath, error) => log('error', `preload ${preloadPath} failed: ${error.message}`));

@@ -10,8 +10,12 @@
  * call made while the socket is down, or pending when it drops, resolves to an error result at once
  * (never hangs, and is never sent late: a titration must not arrive after the moment it was meant
  * for). The socket reconnects on its own.
+ *
+ * The host names this page a client id (in its `control` event); the page keeps it for this tab
+ * (sessionStorage) and repeats it when it connects again (`&client=...`), so a reload, or a
+ * dropped connection, resumes control of the session instead of leaving the page an observer.
  */
-import { type CallName, type EdnApi, type EventName, WireEventSchema, WireReplySchema, makeApi } from '../../src/app/contract.js';
+import { type CallName, ControlSchema, type EdnApi, type EventName, WireEventSchema, WireReplySchema, makeApi } from '../../src/app/contract.js';
 
 /** The few members of the browser's WebSocket this client uses (a test passes a fake). */
 export interface SocketLike {
@@ -34,6 +38,30 @@ export interface WsApiOptions {
   /** Delay before reconnecting after a drop, ms (default 500 ms, doubling up to 5 s). */
   readonly reconnectMs?: number;
   readonly timers?: { set: (fn: () => void, ms: number) => unknown; clear: (h: unknown) => void };
+  /** Where this tab keeps its client id (default: sessionStorage, when the page may use it). */
+  readonly clientId?: { get(): string | undefined; set(id: string): void };
+}
+
+const CLIENT_KEY = 'edn.client';
+
+/** This tab's client id in sessionStorage (per tab, kept across reloads); nothing when storage is unavailable. */
+function sessionClientId(): { get(): string | undefined; set(id: string): void } {
+  return {
+    get: () => {
+      try {
+        return globalThis.sessionStorage.getItem(CLIENT_KEY) ?? undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    set: (id) => {
+      try {
+        globalThis.sessionStorage.setItem(CLIENT_KEY, id);
+      } catch {
+        // Without storage a reload starts as a new window (it may take control explicitly).
+      }
+    },
+  };
 }
 
 export interface WsApi {
@@ -63,6 +91,7 @@ export function connectWebSocket(url: string, options: WsApiOptions = {}): WsApi
   const callTimeoutMs = options.callTimeoutMs ?? 15_000;
   const baseDelay = options.reconnectMs ?? 500;
   const timers = options.timers ?? { set: (fn: () => void, ms: number) => setTimeout(fn, ms), clear: (h: unknown) => clearTimeout(h as ReturnType<typeof setTimeout>) };
+  const clientId = options.clientId ?? sessionClientId();
 
   const pending = new Map<number, { resolve: (r: unknown) => void; timer: unknown }>();
   const eventListeners = new Set<(event: EventName, data: unknown) => void>();
@@ -111,14 +140,20 @@ export function connectWebSocket(url: string, options: WsApiOptions = {}): WsApi
       return;
     }
     const event = WireEventSchema.safeParse(msg);
-    if (event.success) for (const l of eventListeners) l(event.data.event, event.data.data);
+    if (!event.success) return;
+    if (event.data.event === 'control') {
+      const control = ControlSchema.safeParse(event.data.data);
+      if (control.success) clientId.set(control.data.client);
+    }
+    for (const l of eventListeners) l(event.data.event, event.data.data);
   };
 
   const connect = () => {
     setState('connecting');
     let s: SocketLike;
+    const id = clientId.get();
     try {
-      s = open(url);
+      s = open(id === undefined ? url : `${url}${url.includes('?') ? '&' : '?'}client=${encodeURIComponent(id)}`);
     } catch (e) {
       scheduleReconnect(e instanceof Error ? e.message : String(e));
       return;

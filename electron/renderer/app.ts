@@ -1,14 +1,19 @@
 /**
  * The application shell: the header (device, session state, whether output is on, and the
- * Emergency stop, always in the same place), the navigation, the banners (connection, latched stop,
- * alarms, notices) and the four screens.
+ * Emergency stop, always in the same place), the navigation, the banners (connection, who controls
+ * the session, latched stop, alarms, notices) and the four screens.
+ *
+ * A window that does not control the session (an observer) shows it live with every control that
+ * changes it removed (`data-session-control`, hidden by styles.css under `body.observer`); the
+ * Emergency stop and Escape stay. "Take control" asks first; the controller refuses the calls of
+ * an observer anyway (src/app/control.ts), so this is what the clinician sees, not the safeguard.
  */
 import type { AppContext, Notice, ScreenName } from './context.js';
 import { h, replaceChildren, setFlag, setText, svgIcon } from './dom.js';
 import { stateText } from './format.js';
 import { ACTIVE_STATES, ENDED_STATES, alarmViews, outputSummary } from './session-model.js';
-import type { Snapshot } from '../../src/app/contract.js';
-import { cancelAllDialogs } from './components/dialog.js';
+import type { ControlView, Snapshot } from '../../src/app/contract.js';
+import { cancelAllDialogs, confirmDialog } from './components/dialog.js';
 import { DeviceScreen } from './screens/device.js';
 import { ProtocolsScreen } from './screens/protocols.js';
 import { SessionScreen } from './screens/session.js';
@@ -45,6 +50,11 @@ export class App {
   /** Says "Output on" / "Output off" when it changes (the amplitude itself is not announced). */
   readonly #outputLive = h('div', { class: 'sr-only', role: 'status' });
   readonly #connBanner = h('div', { class: 'banner banner-connection', role: 'alert', hidden: true });
+  readonly #controlBanner = h('section', { class: 'banner banner-control', 'aria-labelledby': 'control-title', hidden: true });
+  #controlKey = '';
+  /** The latest take-over already told about, and when this window learnt of it. */
+  #takeoverSeen = 0;
+  #takeoverAt = '';
   readonly #latchBanner = h('section', { class: 'banner banner-latched', 'aria-labelledby': 'latch-title', hidden: true });
   readonly #alarmList = h('section', { class: 'alarms', 'aria-label': 'Alarms', hidden: true });
   readonly #notice = h('div', { class: 'notice', hidden: true });
@@ -80,7 +90,7 @@ export class App {
         return b;
       }),
     );
-    this.#banners = h('div', { class: 'banners' }, this.#connBanner, this.#latchBanner, this.#alarmList, this.#notice);
+    this.#banners = h('div', { class: 'banners' }, this.#connBanner, this.#controlBanner, this.#latchBanner, this.#alarmList, this.#notice);
     this.#main = h('main', { id: 'main', tabindex: '-1' });
     this.#screens.set('device', new DeviceScreen(ctx));
     this.#screens.set('protocols', new ProtocolsScreen(ctx));
@@ -105,6 +115,7 @@ export class App {
       first = false;
     });
     ctx.snapshots.on((s) => this.#render(s));
+    ctx.controls.on((c) => this.#renderControl(c));
     ctx.screens.on((name) => this.#show(name));
     ctx.notices.on((n) => this.#showNotice(n));
     // Escape is the emergency stop, from anywhere on the page, whatever has focus.
@@ -156,6 +167,73 @@ export class App {
     }
   }
 
+  /** Who controls the session: the observer banner with "Take control", or a line saying another window watches. */
+  #renderControl(c: ControlView): void {
+    document.body.classList.toggle('observer', c.role === 'observer');
+    const t = c.takeover;
+    if (t && t.seq > this.#takeoverSeen) {
+      this.#takeoverSeen = t.seq;
+      const now = new Date();
+      this.#takeoverAt = [now.getHours(), now.getMinutes(), now.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+      if (c.role === 'controller' && t.to === c.label) this.#ctx.notify('info', `This window now controls the session (taken from ${t.from}, which is told and can only watch). The take-over is in the session record.`);
+    }
+    const key = JSON.stringify([c.role, c.controller, c.controllerPresent, c.others, t?.seq]);
+    if (key === this.#controlKey) return;
+    this.#controlKey = key;
+    const others = c.others === 1 ? 'another window' : `${c.others} other windows`;
+    if (c.role !== 'observer') {
+      setFlag(this.#controlBanner, 'hidden', c.others === 0);
+      this.#controlBanner.classList.toggle('banner-control-info', true);
+      replaceChildren(
+        this.#controlBanner,
+        svgIcon('info'),
+        h('p', { id: 'control-title' }, c.role === 'controller' ? `This window controls the session; it is also shown in ${others}, read-only there.` : `This app is also open in ${others}.`),
+      );
+      return;
+    }
+    const who = c.controller ?? 'another window';
+    const takenFromMe = t !== undefined && t.from === c.label && t.to === c.controller;
+    this.#controlBanner.classList.toggle('banner-control-info', false);
+    setFlag(this.#controlBanner, 'hidden', false);
+    replaceChildren(
+      this.#controlBanner,
+      svgIcon('warning'),
+      h(
+        'div',
+        { class: 'control-text' },
+        h('h2', { id: 'control-title' }, c.controllerPresent ? 'Another window controls this session' : 'The window that controlled this session has gone'),
+        h(
+          'p',
+          {},
+          takenFromMe ? `${capitalise(who)} took control of this session at ${this.#takeoverAt}. ` : '',
+          c.controllerPresent
+            ? `${capitalise(who)} controls it. This window shows the session live, read-only; Emergency stop (or Escape) works from here.`
+            : `${capitalise(who)} went away: output stops on its own unless it comes back or this window takes control. Emergency stop (or Escape) works from here.`,
+        ),
+      ),
+      h('button', { type: 'button', class: 'primary big', onclick: () => void this.#takeControl() }, 'Take control'),
+    );
+  }
+
+  /** Take control of the session, after the clinician confirms (recorded, and the other window is told). */
+  async #takeControl(): Promise<void> {
+    const c = this.#ctx.control;
+    const who = c?.controller ?? 'another window';
+    const ok = await confirmDialog({
+      title: 'Take control of this session?',
+      body: [
+        h('p', {}, c?.controllerPresent === false ? `${capitalise(who)}, which controlled this session, has gone away.` : `${capitalise(who)} controls this session now.`),
+        h('p', {}, `Taking control lets this window change the session (titrate, pause, stop, notes, acknowledgements). ${capitalise(who)} can then only watch, and is told at once. The take-over is written into the session record.`),
+      ],
+      confirm: 'Take control',
+      cancel: 'Cancel',
+      inertWhileOpen: [this.#main, this.#nav, this.#banners],
+    });
+    if (!ok) return;
+    const r = await this.#ctx.api.takeControl({ confirmed: true });
+    if (this.#ctx.check(r, 'Take control')) this.#main.focus();
+  }
+
   #show(name: ScreenName): void {
     // Information belongs to the screen it was given on; errors stay until dismissed.
     if (this.#notice.classList.contains('notice-info')) this.#ctx.clearNotice();
@@ -198,7 +276,7 @@ export class App {
           h('h2', { id: 'latch-title' }, 'Emergency stop latched: all output is off'),
           h('p', {}, 'The stimulator stays off until the stop is cleared. Check the patient and the needles first. Clearing does not restart output: a new session must be started.'),
         ),
-        h('button', { type: 'button', class: 'primary big', onclick: () => void this.#clear() }, 'Clear stop'),
+        h('button', { type: 'button', class: 'primary big', 'data-session-control': true, onclick: () => void this.#clear() }, 'Clear stop'),
       );
     } else if (!latched) this.#latchBanner.replaceChildren();
 
@@ -225,7 +303,7 @@ export class App {
           { class: `alarm alarm-${v.priority}`, role: v.priority === 'low' ? 'status' : 'alert' },
           h('div', { class: 'alarm-indicator' }, svgIcon(v.icon)),
           h('div', { class: 'alarm-text' }, h('p', { class: 'alarm-priority' }, v.priorityText), h('p', { class: 'alarm-cause' }, v.title), h('p', { class: 'alarm-action' }, v.action)),
-          h('button', { type: 'button', class: 'secondary', 'aria-label': `Acknowledge alarm: ${v.title}`, onclick: () => void this.#ack(v.id) }, 'Acknowledge'),
+          h('button', { type: 'button', class: 'secondary', 'data-session-control': true, 'aria-label': `Acknowledge alarm: ${v.title}`, onclick: () => void this.#ack(v.id) }, 'Acknowledge'),
         ),
       ),
     );
@@ -263,4 +341,8 @@ export class App {
       this.#announcer.textContent = text;
     });
   }
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -2,8 +2,8 @@
  * The app's shared state: the API, the latest snapshot, the protocol library, which screen is
  * shown, and a place to report a call's failure in words. Screens subscribe to what they show.
  */
-import type { CallName, CallOutput, EdnApi, Result, Snapshot, Telemetry } from '../../src/app/contract.js';
-import { SnapshotSchema, TelemetrySchema } from '../../src/app/contract.js';
+import type { CallName, CallOutput, ControlView, EdnApi, Result, Snapshot, Telemetry } from '../../src/app/contract.js';
+import { ControlSchema, EVENTS, SnapshotSchema, TelemetrySchema } from '../../src/app/contract.js';
 
 export type ScreenName = 'device' | 'protocols' | 'session' | 'history';
 export type ProtocolSummary = CallOutput<'listProtocols'>[number];
@@ -31,12 +31,15 @@ export interface Notice {
 export class AppContext {
   readonly api: EdnApi;
   #snapshot: Snapshot | undefined;
+  #control: ControlView | undefined;
   #protocols: ProtocolSummary[] = [];
   #screen: ScreenName = 'device';
   /** The protocol chosen for the next session. */
   sessionProtocolId: string | undefined;
 
   readonly snapshots = new Topic<Snapshot>();
+  /** Who controls the session, for this window (observers watch read-only). */
+  readonly controls = new Topic<ControlView>();
   readonly telemetry = new Topic<Telemetry>();
   readonly protocolsChanged = new Topic<ProtocolSummary[]>();
   readonly screens = new Topic<ScreenName>();
@@ -55,6 +58,24 @@ export class AppContext {
       const parsed = TelemetrySchema.safeParse(data);
       if (parsed.success) this.telemetry.emit(parsed.data);
     });
+    api.on('control', (data) => {
+      const parsed = ControlSchema.safeParse(data);
+      if (parsed.success) {
+        this.#control = parsed.data;
+        this.controls.emit(parsed.data);
+      }
+    });
+    // The controller's proof that this page's own code runs: answered at once, from here, so a
+    // frozen page (whatever froze it) stops answering and the controller stops the output.
+    api.on('ping', (data) => {
+      const parsed = EVENTS.ping.safeParse(data);
+      if (parsed.success) void this.api.heartbeat({ seq: parsed.data.seq });
+    });
+  }
+
+  /** The latest control view (undefined until the controller says). */
+  get control(): ControlView | undefined {
+    return this.#control;
   }
 
   get snapshot(): Snapshot | undefined {

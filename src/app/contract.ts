@@ -15,8 +15,12 @@ import { EVIDENCE_STATUSES } from '../domain/protocols/evidence.js';
 // ---- shared shapes ------------------------------------------------------------------------------
 
 export const ErrorSchema = z.strictObject({
-  /** A stable code the UI can branch on: BAD_INPUT, ILLEGAL_STATE, LIMIT, DEVICE, NOT_FOUND, SCREENING, INTERNAL. */
-  code: z.enum(['BAD_INPUT', 'ILLEGAL_STATE', 'LIMIT', 'DEVICE', 'NOT_FOUND', 'SCREENING', 'STORAGE', 'INTERNAL']),
+  /**
+   * A stable code the UI can branch on: BAD_INPUT, ILLEGAL_STATE, LIMIT, DEVICE, NOT_FOUND,
+   * SCREENING, STORAGE, INTERNAL, and NOT_CONTROLLER (another UI controls the session: this one
+   * may watch it and press Emergency stop, or take control explicitly).
+   */
+  code: z.enum(['BAD_INPUT', 'ILLEGAL_STATE', 'LIMIT', 'DEVICE', 'NOT_FOUND', 'SCREENING', 'STORAGE', 'INTERNAL', 'NOT_CONTROLLER']),
   /** What went wrong, in words a clinician can act on. */
   message: z.string(),
   /** Per-field problems (protocol or screening validation). */
@@ -241,13 +245,41 @@ export type Settings = z.infer<typeof SettingsSchema>;
 const none = z.strictObject({});
 
 /**
- * What triggered an e-stop (journaled). `connection-lost`: the browser host's UI went away with
- * output on and did not come back within the grace period; `shutdown`: the host process is
- * closing (SIGINT/SIGTERM or app quit) with output on.
+ * What triggered an e-stop (journaled). `connection-lost`: the controlling UI went away with
+ * output on and did not come back within the grace period; `ui-unresponsive`: the controlling UI
+ * is still connected but its own code gave no sign of life within the liveness window (a frozen
+ * page; src/app/ui-timing.ts); `shutdown`: the host process is closing (SIGINT/SIGTERM or app quit)
+ * with output on.
  */
-export const EstopSourceSchema = z.enum(['button', 'keyboard', 'renderer-crash', 'window-close', 'signal', 'connection-lost', 'shutdown']);
+export const EstopSourceSchema = z.enum(['button', 'keyboard', 'renderer-crash', 'ui-unresponsive', 'window-close', 'signal', 'connection-lost', 'shutdown']);
 export type EstopSource = z.infer<typeof EstopSourceSchema>;
 const channelNo = z.number().int().min(1).max(8);
+
+/**
+ * Who controls the session, as one UI sees it (pushed to each UI as the `control` event, and the
+ * result of `takeControl`). One UI controls a session: the one that began it, until another takes
+ * control explicitly. The others watch it live, read-only; any UI may always press Emergency stop.
+ */
+export const ControlSchema = z.strictObject({
+  /** This UI's id; the browser client keeps it (per tab) to resume control after a reload. */
+  client: z.string(),
+  /** This UI in words ("window 2"). */
+  label: z.string(),
+  /**
+   * `free`: no UI controls a session (none in progress): this UI may begin one. `controller`: this
+   * UI controls the session. `observer`: another UI does (see `controllerPresent`).
+   */
+  role: z.enum(['free', 'controller', 'observer']),
+  /** The controlling UI in words, when there is one. */
+  controller: z.string().optional(),
+  /** False when the controlling UI went away (output stops after the grace period unless it returns or another UI takes control). */
+  controllerPresent: z.boolean(),
+  /** Other UIs connected now. */
+  others: z.number().int().min(0),
+  /** The latest take-over of this session: who took control from whom (both UIs are told). */
+  takeover: z.strictObject({ seq: z.number().int().min(1), from: z.string(), to: z.string() }).optional(),
+});
+export type ControlView = z.infer<typeof ControlSchema>;
 
 // ---- calls ----------------------------------------------------------------------------------------
 
@@ -297,6 +329,10 @@ export const CALLS = {
   addNote: { input: z.strictObject({ text: z.string().min(1).max(2000) }), output: z.null() },
   acknowledgeAlarm: { input: z.strictObject({ id: z.string().min(1).max(32) }), output: z.null() },
   getSnapshot: { input: none, output: SnapshotSchema },
+  /** The answer to a `ping` event: proof that the page's own code runs (src/app/ui-timing.ts). */
+  heartbeat: { input: z.strictObject({ seq: z.number().int().min(0) }), output: z.null() },
+  /** Take control of the session from another UI (or the one that went away); the UI has asked the clinician first. */
+  takeControl: { input: z.strictObject({ confirmed: z.literal(true) }), output: ControlSchema },
 
   listSessions: { input: none, output: z.array(SessionSummarySchema) },
   openReport: { input: z.strictObject({ sessionId: z.string().min(1).max(64), format: z.enum(['html', 'md', 'json']) }), output: z.strictObject({ format: z.enum(['html', 'md', 'json']), content: z.string(), intact: z.boolean() }) },
@@ -317,6 +353,10 @@ export const EVENTS = {
   snapshot: SnapshotSchema,
   /** One channel's telemetry sample (10 Hz while output is on). */
   telemetry: TelemetrySchema,
+  /** Who controls the session, for this UI (on connecting and on every change). */
+  control: ControlSchema,
+  /** A request for a sign of life from the controlling UI: answer with `heartbeat({seq})`. */
+  ping: z.strictObject({ seq: z.number().int().min(0) }),
 } as const;
 
 export type EventName = keyof typeof EVENTS;

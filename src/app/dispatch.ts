@@ -46,7 +46,7 @@ export function createDispatcher(handlers: ContractHandlers, options: Dispatcher
 }
 
 /** The id of a message that is not a valid call, when it has a usable one (so the reply still matches). */
-function salvageId(message: unknown): number | null {
+export function salvageId(message: unknown): number | null {
   if (typeof message !== 'object' || message === null) return null;
   const id = (message as { id?: unknown }).id;
   return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : null;

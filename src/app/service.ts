@@ -64,6 +64,7 @@ import {
   type Snapshot,
   parseInput,
 } from './contract.js';
+import type { ControlChange } from './control.js';
 import { SettingsStore } from './settings.js';
 import { ProtocolStore, SessionStore, journalIntact } from './store.js';
 
@@ -469,6 +470,36 @@ export class ControllerService implements ContractHandlers {
 
   getSnapshot(input: Input<'getSnapshot'> = {}): Promise<Result<Snapshot>> {
     return this.#run('getSnapshot', input, () => ok(this.#snapshot.value));
+  }
+
+  /**
+   * A UI's sign of life. The adapters answer it in SessionControl (src/app/control.ts), which
+   * watches the UIs; a caller in this process (no adapter) is alive by definition.
+   */
+  heartbeat(input: Input<'heartbeat'>): Promise<Result<null>> {
+    return this.#run('heartbeat', input, () => ok(null));
+  }
+
+  /**
+   * Taking control is SessionControl's (the adapters answer it there); a caller in this process is
+   * the only one, so it controls already.
+   */
+  takeControl(input: Input<'takeControl'>): Promise<Result<CallOutput<'takeControl'>>> {
+    return this.#run('takeControl', input, () => ok({ client: 'local', label: 'this process', role: 'controller' as const, controllerPresent: true, others: 0 }));
+  }
+
+  /**
+   * Write a change of the controlling UI (SessionControl decides it) into the open session's
+   * record. ILLEGAL_STATE when no session record is open (before screening, after its end).
+   */
+  recordControl(change: ControlChange): Result<null> {
+    const conn = this.#conn;
+    if (!conn) return fail('ILLEGAL_STATE', NOT_CONNECTED);
+    try {
+      return done(conn.runner.recordControl(change));
+    } catch (e) {
+      return internal('recordControl', e);
+    }
   }
 
   // ---- records ------------------------------------------------------------------------------------

@@ -268,6 +268,12 @@ export const DATA_SCHEMAS = {
   'alarm-ack': z.strictObject({ alarmId: text(32), by: text(64), cause: text(2000).optional() }),
   /** A clinician's note. */
   note: z.strictObject({ text: text(2000) }),
+  /**
+   * Control of the session passed from one user interface to another (src/app/control.ts): an
+   * explicit take-over, confirmed by the clinician in the UI that took it. `from` and `to` name the
+   * UIs ("window 1"); `fromPresent` says whether the UI that lost control was still connected.
+   */
+  control: z.strictObject({ change: z.literal('take-over'), from: text(64), to: text(64), fromPresent: z.boolean() }),
   'session-end': z.strictObject({
     reason: z.enum(['completed', 'stopped', 'aborted']),
     detail: text(2000).optional(),

@@ -650,6 +650,9 @@ function eventsOf(records: readonly JournalRecord[], t0: number, phases: Protoco
       case 'note':
         add(r, 'note', `Note: ${r.data.text}`);
         break;
+      case 'control':
+        add(r, 'warning', `Control taken over by ${r.data.to} from ${r.data.from}${r.data.fromPresent ? '' : ' (which had gone away)'}`);
+        break;
       case 'ack':
         if (!r.data.ok) add(r, 'warning', `Device refused ${r.data.verb ?? 'a command'}${r.data.seq === null ? '' : ` (seq ${r.data.seq})`}: ${r.data.code ?? 'no code'}`);
         break;

@@ -29,7 +29,7 @@ import type { DeviceInfo } from '../device/identity.js';
 import { ACK_GIVE_UP_MS } from '../device/timing.js';
 import { type ElectrodeResult, judgeElectrode } from './electrodes.js';
 import type { Protocol } from '../domain/protocols/derive.js';
-import { protocolRecord } from './journal-records.js';
+import { type RecordDataInput, protocolRecord } from './journal-records.js';
 import { currentFrequencyHz, phaseDurationMs, phaseLimits, phaseParams, totalDurationMs } from './plan.js';
 import type { RecorderFactory, SessionRecorder } from './recorder.js';
 import { type MonitorVerdict, OutputMonitor } from './output-monitor.js';
@@ -522,6 +522,17 @@ export class SessionRunner {
     if (trimmed.length === 0 || trimmed.length > 2000) return invalid('a note must be 1-2000 characters');
     if (!this.#recorder) return invalid('notes belong to a session: there is none open');
     this.#record('note', { text: trimmed });
+    return { ok: true, value: undefined };
+  }
+
+  /**
+   * Record that control of the session passed to another user interface (src/app/control.ts
+   * decides who controls; the runner only writes it into the session's record). Refused when no
+   * session record is open.
+   */
+  recordControl(change: RecordDataInput<'control'>): SessionResult {
+    if (!this.#recorder) return invalid('no session record is open');
+    this.#record('control', change);
     return { ok: true, value: undefined };
   }
 

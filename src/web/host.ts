@@ -16,10 +16,14 @@
  * Every response carries a strict Content-Security-Policy (no inline script, connect only to this
  * host), nosniff, no-referrer (the token is in the URL), no framing and no caching.
  *
- * A UI that vanishes with output on: when the last WebSocket client goes away while output may be
- * on, the host waits GRACE_MS (2 s, on the injected scheduler) for a client to come back (a page
- * reload reconnects well within it), then e-stops the session (source `connection-lost`). A
- * clinician whose screen went blank expects the stimulation to stop, not to run on unseen.
+ * One controlling UI, and a UI that freezes or vanishes with output on (src/app/control.ts): every
+ * message of a client goes through SessionControl, which refuses session changes from a client
+ * that does not control the session (NOT_CONTROLLER; Emergency stop is open to all), answers
+ * `heartbeat` and `takeControl`, pings the controlling page, and e-stops a session whose
+ * controlling page gave no sign of life for UI_LIVENESS_MS (source `ui-unresponsive`) or went away
+ * for GRACE_MS (source `connection-lost`; a page reload reconnects well within it and resumes
+ * control with its client id, `/ws?token=...&client=...`). A clinician whose screen froze or went
+ * blank expects the stimulation to stop, not to run on unseen.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
@@ -27,16 +31,18 @@ import type { Duplex } from 'node:stream';
 import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { EstopSource, Result, Snapshot } from '../app/contract.js';
+import { type ControlChange, type ControlEvent, SessionControl } from '../app/control.js';
 import { type Dispatcher, createDispatcher } from '../app/dispatch.js';
 import type { ContractHandlers, ServiceEvent } from '../app/service.js';
+import { GRACE_MS } from '../app/ui-timing.js';
 import { monotonicScheduler } from '../device/time.js';
 
+/** How long a vanished UI has to come back before a session with output on is e-stopped, ms (src/app/ui-timing.ts). */
+export { GRACE_MS };
 /** The only address the host binds. */
 export const LOOPBACK_HOST = '127.0.0.1';
 /** Where the WebSocket is. */
 export const WS_PATH = '/ws';
-/** How long a vanished UI has to come back before a session with output on is e-stopped, ms. */
-export const GRACE_MS = 2000;
 /** Largest message accepted from a client, bytes (a protocol file is a few KB). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 /** Telemetry is skipped for a client with this much unsent data (a slow or stalled tab). */
@@ -48,6 +54,9 @@ export interface HostedService extends ContractHandlers {
   readonly snapshot: Snapshot;
   outputMayBeOn(): boolean;
   emergencyStop(source: EstopSource): Promise<Result<null>>;
+  /** Journal a take-over in the open session's record. */
+  recordControl(change: ControlChange): Result<null>;
+  on(listener: (event: ServiceEvent) => void): () => void;
 }
 
 /** A page and its assets, by URL path ("/main.js"). */
@@ -70,13 +79,17 @@ export interface WebHostOptions {
   readonly port?: number;
   /** The access token. Default: newToken(). */
   readonly token?: string;
-  /** Runs the grace timer. Default: the monotonic real-time scheduler. */
+  /** Runs the grace timer, the pings and the liveness deadline. Default: the monotonic real-time scheduler. */
   readonly scheduler?: SchedulerLike;
   /** Grace period before a vanished UI's session is e-stopped, ms. Default GRACE_MS. */
   readonly graceMs?: number;
+  /** Ping period of the controlling page, ms. Default UI_PING_MS. */
+  readonly pingMs?: number;
+  /** Liveness window of the controlling page, ms. Default UI_LIVENESS_MS. */
+  readonly livenessMs?: number;
   /** Check every result against the contract (tests, --debug). */
   readonly validateOutput?: boolean;
-  /** Told about what is worth a line in a log: page build failures, invalid results, grace e-stops. */
+  /** Told about what is worth a line in a log: page build failures, invalid results, e-stops for a lost or frozen UI, take-overs. */
   readonly log?: (message: string) => void;
 }
 
@@ -94,6 +107,10 @@ export interface WebHost {
   readonly refusals: Readonly<Record<RefusalReason, number>>;
   /** Sessions e-stopped because the UI vanished with output on. */
   readonly graceStops: number;
+  /** Sessions e-stopped because the controlling page gave no sign of life with output on. */
+  readonly unresponsiveStops: number;
+  /** Pings sent to controlling pages. */
+  readonly pings: number;
   /** Close every client and the server. The session is left to the caller (e-stop it first). */
   close(): Promise<void>;
 }
@@ -168,23 +185,21 @@ class Host implements WebHost {
   readonly port: number;
   readonly wsUrl: string;
   readonly refusals: Record<RefusalReason, number> = { 'not-loopback': 0, 'bad-host': 0, 'bad-method': 0, 'no-token': 0, 'bad-token': 0, 'bad-origin': 0, 'not-found': 0 };
-  graceStops = 0;
 
   readonly #server: http.Server;
   readonly #wss: WebSocketServer;
   readonly #service: HostedService;
   readonly #page: PageSource;
   readonly #token: string;
-  readonly #scheduler: SchedulerLike;
-  readonly #graceMs: number;
   readonly #dispatch: Dispatcher;
+  readonly #control: SessionControl;
   readonly #log: (message: string) => void;
   readonly #headers: Record<string, string>;
-  readonly #clients = new Set<WebSocket>();
+  /** Open sockets by client id (SessionControl's). */
+  readonly #clients = new Map<string, WebSocket>();
   readonly #events: Subscription;
   #assets: RendererPage['assets'] = new Map();
   #building: Promise<RendererPage> | undefined;
-  #grace: Subscription | undefined;
   #closed = false;
 
   constructor(server: http.Server, port: number, options: WebHostOptions & { readonly token: string }) {
@@ -196,8 +211,6 @@ class Host implements WebHost {
     this.wsUrl = `ws://${LOOPBACK_HOST}:${port}${WS_PATH}?token=${options.token}`;
     this.#service = options.service;
     this.#page = options.page;
-    this.#scheduler = options.scheduler ?? monotonicScheduler;
-    this.#graceMs = options.graceMs ?? GRACE_MS;
     this.#log = options.log ?? (() => undefined);
     this.#headers = securityHeaders(port);
     this.#dispatch = createDispatcher(options.service, {
@@ -207,20 +220,41 @@ class Host implements WebHost {
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
     server.on('request', (req, res) => void this.#onRequest(req, res));
     server.on('upgrade', (req, socket, head) => this.#onUpgrade(req, socket, head));
+    // The service's events first, so a UI is sent a snapshot before the control that follows from it.
     this.#events = options.service.events$.subscribe((e) => this.#broadcast(e));
+    this.#control = new SessionControl({
+      port: options.service,
+      scheduler: options.scheduler ?? monotonicScheduler,
+      initialState: options.service.snapshot.state,
+      ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
+      ...(options.pingMs === undefined ? {} : { pingMs: options.pingMs }),
+      ...(options.livenessMs === undefined ? {} : { livenessMs: options.livenessMs }),
+      log: this.#log,
+    });
   }
 
   get clients(): number {
     return this.#clients.size;
   }
 
+  get graceStops(): number {
+    return this.#control.stats.stops['connection-lost'];
+  }
+
+  get unresponsiveStops(): number {
+    return this.#control.stats.stops['ui-unresponsive'];
+  }
+
+  get pings(): number {
+    return this.#control.stats.pings;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#grace?.unsubscribe();
-    this.#grace = undefined;
+    this.#control.dispose();
     this.#events.unsubscribe();
-    for (const ws of this.#clients) ws.close(1001, 'the host is shutting down');
+    for (const ws of this.#clients.values()) ws.close(1001, 'the host is shutting down');
     for (const ws of this.#wss.clients) ws.terminate();
     this.#clients.clear();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
@@ -309,28 +343,29 @@ class Host implements WebHost {
     const token = url.searchParams.get('token');
     if (token === null) return refuse('no-token', 'the WebSocket URL needs the token');
     if (!tokenMatches(this.#token, token)) return refuse('bad-token', 'wrong token');
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#attach(ws));
+    const proposed = url.searchParams.get('client') ?? undefined;
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#attach(ws, proposed));
   }
 
-  #attach(ws: WebSocket): void {
+  #attach(ws: WebSocket, proposed: string | undefined): void {
     if (this.#closed) {
       ws.close(1001, 'the host is shutting down');
       return;
     }
-    this.#clients.add(ws);
-    this.#grace?.unsubscribe();
-    this.#grace = undefined;
+    // A new UI starts from the current state, then learns its id and who controls the session.
+    this.#send1(ws, { event: 'snapshot', data: this.#service.snapshot });
+    const client = this.#control.join({ proposed, send: (event: ControlEvent) => this.#send1(ws, event) });
+    this.#clients.set(client, ws);
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
-      this.#clients.delete(ws);
-      this.#armGrace();
+      if (this.#clients.get(client) !== ws) return;
+      this.#clients.delete(client);
+      this.#control.leave(client);
     });
-    ws.on('message', (data, isBinary) => void this.#onMessage(ws, data, isBinary));
-    // A new UI starts from the current state.
-    this.#send1(ws, { event: 'snapshot', data: this.#service.snapshot });
+    ws.on('message', (data, isBinary) => void this.#onMessage(ws, client, data, isBinary));
   }
 
-  async #onMessage(ws: WebSocket, data: unknown, isBinary: boolean): Promise<void> {
+  async #onMessage(ws: WebSocket, client: string, data: unknown, isBinary: boolean): Promise<void> {
     let message: unknown;
     try {
       if (isBinary) throw new Error('binary frames are not accepted: send JSON text');
@@ -340,7 +375,7 @@ class Host implements WebHost {
       this.#send1(ws, { id: null, result: { ok: false, error: { code: 'BAD_INPUT', message: `not a JSON call: ${e instanceof Error ? e.message : String(e)}` } } });
       return;
     }
-    const reply = await this.#dispatch(message);
+    const reply = await this.#control.handle(client, message, this.#dispatch);
     this.#send1(ws, reply);
   }
 
@@ -350,26 +385,11 @@ class Host implements WebHost {
   }
 
   #broadcast(e: ServiceEvent): void {
-    if (this.#clients.size === 0) {
-      if (e.event === 'snapshot') this.#armGrace();
-      return;
-    }
+    if (this.#clients.size === 0) return;
     const text = JSON.stringify(e);
-    for (const ws of this.#clients) {
+    for (const ws of this.#clients.values()) {
       if (e.event === 'telemetry' && ws.bufferedAmount > MAX_BUFFERED_BYTES) continue;
       if (ws.readyState === ws.OPEN) ws.send(text);
     }
-  }
-
-  /** With no client left and output possibly on, start the grace period (once). */
-  #armGrace(): void {
-    if (this.#closed || this.#clients.size > 0 || this.#grace || !this.#service.outputMayBeOn()) return;
-    this.#grace = this.#scheduler.schedule(() => {
-      this.#grace = undefined;
-      if (this.#closed || this.#clients.size > 0 || !this.#service.outputMayBeOn()) return;
-      this.graceStops += 1;
-      this.#log(`no user interface for ${this.#graceMs} ms with output on: emergency stop`);
-      void this.#service.emergencyStop('connection-lost');
-    }, this.#graceMs);
   }
 }

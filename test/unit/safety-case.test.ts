@@ -27,6 +27,8 @@ describe('SAFETY.md', () => {
       'RAMP_STEP_MS',
       'DEFAULT_LIMITS',
       'GRACE_MS',
+      'UI_PING_MS',
+      'UI_LIVENESS_MS',
     ];
     const missing = keys.filter((k) => !doc.includes(`\`${k}\``));
     expect(missing).toEqual([]);

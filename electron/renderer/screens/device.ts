@@ -27,8 +27,8 @@ export class DeviceScreen {
 
   constructor(ctx: AppContext) {
     this.#ctx = ctx;
-    this.#connectBtn = h('button', { type: 'button', class: 'primary big', onclick: () => void this.#connect() }, 'Connect');
-    this.#disconnectBtn = h('button', { type: 'button', class: 'secondary big', onclick: () => void this.#disconnect() }, 'Disconnect');
+    this.#connectBtn = h('button', { type: 'button', class: 'primary big', 'data-session-control': true, onclick: () => void this.#connect() }, 'Connect');
+    this.#disconnectBtn = h('button', { type: 'button', class: 'secondary big', 'data-session-control': true, onclick: () => void this.#disconnect() }, 'Disconnect');
     const refresh = h('button', { type: 'button', class: 'secondary', onclick: () => void this.refreshPorts() }, 'Refresh ports');
     this.#portsSection = h(
       'section',
@@ -47,7 +47,7 @@ export class DeviceScreen {
         this.#clinician = v;
       },
     });
-    const saveClinician = h('button', { type: 'button', class: 'secondary', onclick: () => void this.#saveSettings(clinician) }, 'Save clinician');
+    const saveClinician = h('button', { type: 'button', class: 'secondary', 'data-session-control': true, onclick: () => void this.#saveSettings(clinician) }, 'Save clinician');
     this.el = h(
       'section',
       { class: 'screen screen-device', 'aria-labelledby': 'device-title' },

@@ -34,7 +34,7 @@ export class RunView {
   readonly #controls: HTMLElement;
   readonly #grid: HTMLElement;
   readonly #titration: HTMLElement;
-  readonly #scope = h('div', { class: 'choices inline scope' });
+  readonly #scope = h('div', { class: 'choices inline scope', 'data-session-control': true });
   readonly #targetNow = h('p', { class: 'target-now' });
   readonly #stepButtons: HTMLButtonElement[] = [];
   readonly #pauseBtn: HTMLButtonElement;
@@ -57,7 +57,7 @@ export class RunView {
       const repeat = new HoldRepeat(() => this.#titrate(delta));
       const b = h(
         'button',
-        { type: 'button', class: `titrate ${delta > 0 ? 'up' : 'down'}`, 'data-delta': String(delta) },
+        { type: 'button', class: `titrate ${delta > 0 ? 'up' : 'down'}`, 'data-delta': String(delta), 'data-session-control': true },
         h('span', { class: 'titrate-big', 'aria-hidden': 'true' }, big),
         h('span', { class: 'titrate-name' }, name),
       );
@@ -89,11 +89,11 @@ export class RunView {
         step(0.1, 'Increase amplitude', '+0.1 mA'),
         step(0.5, 'Increase amplitude by 0.5 mA', '+0.5 mA'),
       ),
-      h('p', { class: 'hint' }, 'Steps in mA. The device raises the amplitude gradually (slew-limited); decreases act at once. Hold a button to repeat.'),
+      h('p', { class: 'hint', 'data-session-control': true }, 'Steps in mA. The device raises the amplitude gradually (slew-limited); decreases act at once. Hold a button to repeat.'),
     );
-    this.#pauseBtn = h('button', { type: 'button', class: 'secondary big', onclick: () => void this.#call('pause') }, svgIcon('pause'), h('span', {}, 'Pause'));
-    this.#resumeBtn = h('button', { type: 'button', class: 'primary big', onclick: () => void this.#call('resume') }, svgIcon('play'), h('span', {}, 'Resume'));
-    this.#stopBtn = h('button', { type: 'button', class: 'secondary big', onclick: () => void this.#call('stop') }, 'Stop session');
+    this.#pauseBtn = h('button', { type: 'button', class: 'secondary big', 'data-session-control': true, onclick: () => void this.#call('pause') }, svgIcon('pause'), h('span', {}, 'Pause'));
+    this.#resumeBtn = h('button', { type: 'button', class: 'primary big', 'data-session-control': true, onclick: () => void this.#call('resume') }, svgIcon('play'), h('span', {}, 'Resume'));
+    this.#stopBtn = h('button', { type: 'button', class: 'secondary big', 'data-session-control': true, onclick: () => void this.#call('stop') }, 'Stop session');
     this.#controls = h('div', { class: 'run-controls' }, this.#pauseBtn, this.#resumeBtn, this.#stopBtn);
     this.#grid = h('div', { class: 'run-grid' }, h('div', { class: 'run-main' }, this.#titration, this.#controls), h('div', { class: 'run-side' }, this.#chart.el));
     this.#noteInput = h('textarea', { id: 'note-text', rows: 2, maxlength: 2000 });
@@ -101,8 +101,8 @@ export class RunView {
       'section',
       { class: 'card notes', 'aria-labelledby': 'notes-title' },
       h('h2', { id: 'notes-title' }, 'Notes'),
-      h('div', { class: 'field' }, h('label', { for: 'note-text' }, 'Note for the session record'), this.#noteInput),
-      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', onclick: () => void this.#addNote() }, 'Add note')),
+      h('div', { class: 'field', 'data-session-control': true }, h('label', { for: 'note-text' }, 'Note for the session record'), this.#noteInput),
+      h('div', { class: 'actions', 'data-session-control': true }, h('button', { type: 'button', class: 'secondary', onclick: () => void this.#addNote() }, 'Add note')),
       this.#notesList,
     );
     this.el = h(
@@ -272,7 +272,7 @@ export class RunView {
         'div',
         { class: 'actions' },
         sessionId ? h('button', { type: 'button', class: 'secondary big', onclick: () => this.#openReport(sessionId) }, 'Open report') : null,
-        h('button', { type: 'button', class: 'primary big', disabled: s.latched, onclick: () => void this.#newSession() }, 'New session'),
+        h('button', { type: 'button', class: 'primary big', 'data-session-control': true, disabled: s.latched, onclick: () => void this.#newSession() }, 'New session'),
       ),
     );
     this.#ended.className = `ended ended-${s.state}`;

@@ -35,7 +35,7 @@ export class ScreeningPanel {
   constructor(ctx: AppContext, protocolId: string, protocolName: string, onBack: () => void) {
     this.#ctx = ctx;
     this.#protocolId = protocolId;
-    this.#submit = h('button', { type: 'button', class: 'primary big', onclick: () => void this.#send() }, 'Submit screening');
+    this.#submit = h('button', { type: 'button', class: 'primary big', 'data-session-control': true, onclick: () => void this.#send() }, 'Submit screening');
     this.el = h(
       'section',
       { class: 'card screening', 'aria-labelledby': 'screening-title' },

@@ -125,7 +125,7 @@ export class SessionScreen {
               { class: 'card ended ended-stopped' },
               h('div', { class: 'ended-head' }, svgIcon('stop'), h('h2', {}, `Output stopped${s?.reason ? `: ${s.reason}` : ''}.`)),
               h('p', {}, s?.latched ? 'The stop is latched: clear it (above), then start a new session.' : 'Start a new session when ready.'),
-              h('button', { type: 'button', class: 'primary big', onclick: () => void this.#newSession() }, 'New session'),
+              h('button', { type: 'button', class: 'primary big', 'data-session-control': true, onclick: () => void this.#newSession() }, 'New session'),
             ),
           );
           break;
@@ -274,7 +274,7 @@ export class SessionScreen {
         if (this.#startBtn) this.#startBtn.disabled = !ok || !allOk;
       },
     });
-    this.#startBtn = h('button', { type: 'button', class: 'primary big start', disabled: !allOk, onclick: () => void this.#start(s) }, svgIcon('play'), h('span', {}, 'Start'));
+    this.#startBtn = h('button', { type: 'button', class: 'primary big start', 'data-session-control': true, disabled: !allOk, onclick: () => void this.#start(s) }, svgIcon('play'), h('span', {}, 'Start'));
     replaceChildren(
       this.#panel,
       h(
@@ -292,8 +292,8 @@ export class SessionScreen {
         h(
           'div',
           { class: 'actions' },
-          h('button', { type: 'button', class: 'secondary', onclick: () => void this.#checkAgain() }, 'Check electrodes again'),
-          h('button', { type: 'button', class: 'secondary', onclick: () => void this.#cancel() }, 'Cancel session'),
+          h('button', { type: 'button', class: 'secondary', 'data-session-control': true, onclick: () => void this.#checkAgain() }, 'Check electrodes again'),
+          h('button', { type: 'button', class: 'secondary', 'data-session-control': true, onclick: () => void this.#cancel() }, 'Cancel session'),
         ),
       ),
       h(

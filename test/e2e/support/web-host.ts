@@ -8,21 +8,42 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ControllerService } from '../../../src/app/service.js';
+import { openTransport } from '../../../src/device/open.js';
+import type { SimEvent } from '../../../src/simulator/index.js';
 import { rendererSource, startWebHost, stopBundler } from '../../../src/web/index.js';
+
+/** What the simulated device did, with when (performance.now(), ms). */
+export interface DeviceEvent {
+  readonly atMs: number;
+  readonly event: SimEvent;
+}
 
 export interface TestHost {
   /** The page to open, with its token. */
   readonly url: string;
   readonly dataDir: string;
   readonly service: ControllerService;
-  /** What the host logged (contract mismatches, build failures, grace e-stops). */
+  /** What the host logged (contract mismatches, build failures, e-stops for a lost or frozen UI). */
   readonly logs: readonly string[];
+  /** Everything the in-process simulated device reported (its outputs switching, e-stops). */
+  readonly device: readonly DeviceEvent[];
+  /** Pings sent to the controlling page so far, and e-stops for a frozen page. */
+  readonly liveness: () => { readonly pings: number; readonly unresponsiveStops: number };
   close(): Promise<void>;
 }
 
 export async function startTestHost(): Promise<TestHost> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'edn-e2e-'));
-  const service = new ControllerService({ dataDir, allowHardware: false });
+  const device: DeviceEvent[] = [];
+  const service = new ControllerService({
+    dataDir,
+    allowHardware: false,
+    openTransport: async (p, scheduler) => {
+      const opened = await openTransport(p, scheduler);
+      opened.simulator?.onEvent((event) => device.push({ atMs: performance.now(), event }));
+      return opened;
+    },
+  });
   const logs: string[] = [];
   const host = await startWebHost({ service, page: rendererSource(), validateOutput: true, log: (m) => logs.push(m) });
   let closed = false;
@@ -31,6 +52,8 @@ export async function startTestHost(): Promise<TestHost> {
     dataDir,
     service,
     logs,
+    device,
+    liveness: () => ({ pings: host.pings, unresponsiveStops: host.unresponsiveStops }),
     async close() {
       if (closed) return;
       closed = true;

@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { BrowserWindowConstructorOptions, MessageBoxOptions } from 'electron';
 import type { EstopSource } from '../../../src/app/contract.js';
+import type { ControlChange } from '../../../src/app/control.js';
 import type { AppLike } from '../../../electron/main/app.js';
 import type { InvokeEventLike, IpcMainLike } from '../../../electron/main/ipc.js';
 import type { NavigationEvent, SessionLike } from '../../../electron/main/security.js';
@@ -218,11 +219,16 @@ export class FakeService implements ShellService {
   outputMayBeOn(): boolean {
     return this.outputOn;
   }
+  readonly controlRecords: ControlChange[] = [];
   emergencyStop(source: EstopSource): Promise<{ ok: true; data: null }> {
     this.estops.push(source);
     this.journal.push(`estop ${source}`);
     this.outputOn = false;
     return Promise.resolve({ ok: true, data: null });
+  }
+  recordControl(change: ControlChange): { ok: true; data: null } {
+    this.controlRecords.push(change);
+    return { ok: true, data: null };
   }
   on(listener: (event: PushedEvent) => void): () => void {
     this.listeners.add(listener);

@@ -90,10 +90,10 @@ describe('renderer lost while output may be on', () => {
     expect(window.webContents.reloads).toBe(1);
   });
 
-  it('a hang (unresponsive) e-stops exactly once', () => {
+  it('a hang (unresponsive) e-stops exactly once, naming the cause', () => {
     const { window, service } = setup({ outputOn: true });
     window.webContents.emit('unresponsive');
-    expect(service.estops).toEqual(['renderer-crash']);
+    expect(service.estops).toEqual(['ui-unresponsive']);
   });
 
   it('with output off, a crash or a hang does not e-stop', () => {
@@ -115,7 +115,7 @@ describe('renderer lost while output may be on', () => {
     service.emergencyStop = () => Promise.reject(new Error('port gone'));
     expect(() => window.webContents.emit('unresponsive')).not.toThrow();
     await settle();
-    expect(log.lines).toContain('error: emergency stop (renderer-crash) failed: port gone');
+    expect(log.lines).toContain('error: emergency stop (ui-unresponsive) failed: port gone');
   });
 });
 

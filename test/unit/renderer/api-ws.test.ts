@@ -55,9 +55,10 @@ function manualTimers() {
   };
 }
 
-function setup() {
+function setup(stored?: string) {
   const sockets: FakeSocket[] = [];
   const clock = manualTimers();
+  const store = { id: stored };
   const ws = connectWebSocket('ws://127.0.0.1:1/ws?token=t', {
     open: (url) => {
       const s = new FakeSocket(url);
@@ -67,8 +68,9 @@ function setup() {
     callTimeoutMs: 15_000,
     reconnectMs: 500,
     timers: clock.timers,
+    clientId: { get: () => store.id, set: (id) => void (store.id = id) },
   });
-  return { ws, sockets, clock, socket: () => sockets.at(-1)! };
+  return { ws, sockets, clock, store, socket: () => sockets.at(-1)! };
 }
 
 describe('the socket URL', () => {
@@ -166,6 +168,27 @@ describe('the contract over a WebSocket', () => {
     expect(clock.pending()).toEqual([5000]);
     ws.close();
     expect(clock.pending()).toEqual([]);
+  });
+
+  it('keeps the client id the host gives it and repeats it when it connects again (a reload or a drop resumes control)', () => {
+    const { ws, sockets, socket, clock, store } = setup();
+    expect(socket().url).toBe('ws://127.0.0.1:1/ws?token=t');
+    socket().open();
+    const id = 'Abcdefghijklmnop_-123456';
+    socket().receive({ event: 'control', data: { client: id, label: 'window 1', role: 'controller', controller: 'window 1', controllerPresent: true, others: 0 } });
+    expect(store.id).toBe(id);
+    // A malformed control event changes nothing.
+    socket().receive({ event: 'control', data: { client: 42 } });
+    expect(store.id).toBe(id);
+    socket().drop();
+    clock.fire(500);
+    expect(sockets).toHaveLength(2);
+    expect(socket().url).toBe(`ws://127.0.0.1:1/ws?token=t&client=${id}`);
+    ws.close();
+    // A reloaded page (a new client over the same tab's storage) proposes it from the start.
+    const again = setup(id);
+    expect(again.socket().url).toBe(`ws://127.0.0.1:1/ws?token=t&client=${id}`);
+    again.ws.close();
   });
 
   it('close() settles calls still waiting for the first open', async () => {

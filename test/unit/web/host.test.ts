@@ -1,9 +1,13 @@
 import * as http from 'node:http';
+import type { SchedulerLike } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { WireReplySchema, type Snapshot } from '../../../src/app/contract.js';
+import { type ControlView, WireReplySchema, type Snapshot } from '../../../src/app/contract.js';
+import { UI_LIVENESS_MS, UI_PING_MS } from '../../../src/app/ui-timing.js';
+import { openTransport } from '../../../src/device/open.js';
+import { readJournal } from '../../../src/session/journal.js';
 import { GRACE_MS, type RendererPage, type WebHost, isLoopback, startWebHost, tokenMatches } from '../../../src/web/host.js';
-import { ManualScheduler } from '../../support/virtual-time.js';
+import { ManualScheduler, settle } from '../../support/virtual-time.js';
 import { answersFrom, serviceHarness, type ServiceHarness } from '../app/service-harness.js';
 
 const PAGE: RendererPage = {
@@ -28,12 +32,28 @@ afterEach(async () => {
 
 async function setup(options: { graceMs?: number } = {}) {
   const scheduler = new ManualScheduler();
-  const h = serviceHarness({ scheduler });
+  /** Every line the host wrote to the device, with the virtual time it was written at. */
+  const frames: { atMs: number; line: string }[] = [];
+  const h = serviceHarness({
+    scheduler,
+    service: {
+      openTransport: async (p: string, s: SchedulerLike) => {
+        const opened = await openTransport(p, s, { seed: 7 });
+        const write = opened.transport.write.bind(opened.transport);
+        opened.transport.write = (line: string) => {
+          frames.push({ atMs: s.now(), line });
+          write(line);
+        };
+        return opened;
+      },
+    },
+  });
   harnesses.push(h);
   const log: string[] = [];
   const host = await startWebHost({ service: h.service, page: () => Promise.resolve(PAGE), scheduler, validateOutput: true, log: (m) => log.push(m), ...options });
   hosts.push(host);
-  return { h, host, scheduler, log };
+  clock = () => scheduler.now();
+  return { h, host, scheduler, log, frames };
 }
 
 interface Response {
@@ -60,16 +80,45 @@ interface Client {
   inbox: unknown[];
   next(predicate: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   call(id: number, call: string, input: unknown): Promise<Record<string, unknown>>;
+  /** Answers the host's pings with `heartbeat` while true (a page whose code runs). */
+  alive: boolean;
+  /** Pings received, pings answered, and the host's answers to those received. */
+  pings: number;
+  answered: number;
+  acknowledged: number;
+  /** Virtual time of the last answer to a ping (the host reads it at that same time). */
+  lastAnsweredAt: number;
+  /** The latest `control` event. */
+  control(): ControlView | undefined;
 }
+
+/** Heartbeat call ids, apart from the tests' own. */
+let heartbeatIds = 100_000;
+/** The virtual clock of the host under test (set by setup). */
+let clock: () => number = () => 0;
 
 function connect(url: string, origin: string | undefined): Promise<Client | { refused: number; body: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, origin === undefined ? {} : { origin });
     sockets.push(ws);
     const inbox: unknown[] = [];
+    const heartbeats = new Set<number>();
     const waiters: { predicate: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void }[] = [];
+    const self = { alive: true, pings: 0, answered: 0, acknowledged: 0, lastAnsweredAt: -1 };
     ws.on('message', (data: Buffer) => {
       const m = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
+      if (m.event === 'ping') self.pings += 1;
+      if (m.event === 'ping' && self.alive) {
+        const id = heartbeatIds++;
+        heartbeats.add(id);
+        self.answered += 1;
+        self.lastAnsweredAt = clock();
+        ws.send(JSON.stringify({ id, call: 'heartbeat', input: { seq: (m.data as { seq: number }).seq } }));
+      }
+      if (typeof m.id === 'number' && heartbeats.delete(m.id)) {
+        self.acknowledged += 1;
+        return;
+      }
       inbox.push(m);
       for (const w of [...waiters]) {
         if (w.predicate(m)) {
@@ -84,17 +133,17 @@ function connect(url: string, origin: string | undefined): Promise<Client | { re
         if (found) res(found as Record<string, unknown>);
         else waiters.push({ predicate, resolve: res });
       });
-    ws.on('open', () =>
-      resolve({
-        ws,
-        inbox,
-        next,
-        call: (id, call, input) => {
-          ws.send(JSON.stringify({ id, call, input }));
-          return next((m) => m.id === id);
-        },
-      }),
-    );
+    const client: Client = Object.assign(self, {
+      ws,
+      inbox,
+      next,
+      call: (id: number, call: string, input: unknown) => {
+        ws.send(JSON.stringify({ id, call, input }));
+        return next((m) => m.id === id);
+      },
+      control: () => (inbox.filter((m) => (m as { event?: unknown }).event === 'control').at(-1) as { data: ControlView } | undefined)?.data,
+    });
+    ws.on('open', () => resolve(client));
     ws.on('unexpected-response', (_req, res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -104,8 +153,8 @@ function connect(url: string, origin: string | undefined): Promise<Client | { re
   });
 }
 
-async function client(host: WebHost): Promise<Client> {
-  const c = await connect(host.wsUrl, host.origin);
+async function client(host: WebHost, clientId?: string): Promise<Client> {
+  const c = await connect(clientId === undefined ? host.wsUrl : `${host.wsUrl}&client=${clientId}`, host.origin);
   if ('refused' in c) throw new Error(`refused ${c.refused}: ${c.body}`);
   return c;
 }
@@ -303,5 +352,127 @@ describe('web host: a UI that vanishes with output on (virtual time)', () => {
     await h.run(GRACE_MS * 3);
     expect(h.service.snapshot.state).toBe('ready');
     expect(host.graceStops).toBe(0);
+  });
+});
+
+// ---- one controlling page, and its signs of life ----------------------------------------------------
+
+const KNEE = 'knee-oa-periosteal';
+
+/** `c`, over its own socket, connects the simulator, screens and starts output at 1 mA (virtual time runs meanwhile). */
+async function startFrom(h: ServiceHarness, c: Client, ids = 1): Promise<void> {
+  const ok = (r: Record<string, unknown>) => expect(r.result, JSON.stringify(r.result)).toMatchObject({ ok: true });
+  ok(await h.drive(c.call(ids, 'connect', { path: 'sim' })));
+  const form = await c.call(ids + 1, 'screeningForm', { protocolId: KNEE });
+  const template = (form.result as { data: { template: unknown } }).data.template;
+  ok(await h.drive(c.call(ids + 2, 'submitScreening', { protocolId: KNEE, answers: answersFrom(template, 'PT-0042'), acknowledgements: [] })));
+  ok(await h.drive(c.call(ids + 3, 'start', { targetMa: 1 })));
+  expect(h.service.snapshot.state).toMatch(/ramping|running/);
+}
+
+/**
+ * Virtual time passes in 50 ms steps; after each, the pages' answers to the pings it brought are
+ * read by the host before time moves on (as they would be on a real clock).
+ */
+async function live(h: ServiceHarness, host: WebHost, clients: readonly Client[], ms: number): Promise<void> {
+  const end = h.scheduler.now() + ms;
+  while (h.scheduler.now() < end) {
+    h.scheduler.advanceTo(Math.min(end, h.scheduler.now() + 50));
+    await settle(20);
+    await eventually(() => clients.reduce((n, c) => n + c.pings, 0) === host.pings && clients.every((c) => c.acknowledged === c.answered), 'the pings answered');
+  }
+}
+
+const isEstop = (f: { line: string }) => /^\d+ ESTOP\b/.test(f.line);
+
+describe('web host: a frozen page (issue 9 item 3)', () => {
+  it('a page that answers its pings runs on; once its code stops, output is e-stopped UI_LIVENESS_MS after its last answer, and the journal says why', async () => {
+    const { h, host, frames, log } = await setup();
+    const a = await client(host);
+    await startFrom(h, a);
+    expect(a.control()).toMatchObject({ role: 'controller', label: 'window 1' });
+    const journal = h.service.snapshot.journal!;
+    await live(h, host, [a], 10_000);
+    expect(h.service.snapshot.state).toBe('running');
+    expect(a.answered).toBeGreaterThanOrEqual(10_000 / UI_PING_MS);
+    expect(frames.filter(isEstop)).toEqual([]);
+
+    // The page freezes: its socket stays open (the browser still pongs), its code answers nothing.
+    a.alive = false;
+    const last = a.lastAnsweredAt;
+    await live(h, host, [a], last + UI_LIVENESS_MS - 1 - h.scheduler.now());
+    expect(h.service.outputMayBeOn()).toBe(true);
+    await live(h, host, [a], 50);
+    // What reached the device: the ESTOP frame, at exactly the end of the liveness window.
+    expect(frames.filter(isEstop).map((f) => f.atMs)[0]).toBe(last + UI_LIVENESS_MS);
+    expect(h.service.snapshot).toMatchObject({ state: 'stopped', reason: 'emergency stop (ui-unresponsive)', latched: true });
+    expect(host.unresponsiveStops).toBe(1);
+    expect(host.graceStops).toBe(0);
+    expect(log).toContain(`window 1, which controls the session, gave no sign of life for ${UI_LIVENESS_MS} ms with output on: emergency stop`);
+    const estops = readJournal({ path: journal }).records.flatMap((r) => (r.type === 'estop' ? [r.data] : []));
+    expect(estops).toEqual([
+      { source: 'ui-unresponsive', acked: false },
+      { source: 'ui-unresponsive', acked: true },
+    ]);
+    expect(a.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('a reload (the same client id) resumes control within the grace period', async () => {
+    const { h, host } = await setup();
+    const a = await client(host);
+    await startFrom(h, a);
+    const id = a.control()!.client;
+    a.ws.close();
+    await eventually(() => host.clients === 0, 'the host to see the page go');
+    await live(h, host, [], GRACE_MS - 500);
+    const again = await client(host, id);
+    await eventually(() => again.control() !== undefined, 'the control event');
+    expect(again.control()).toMatchObject({ client: id, role: 'controller', label: 'window 1' });
+    await live(h, host, [again], GRACE_MS * 3);
+    expect(h.service.outputMayBeOn()).toBe(true);
+    expect(await again.call(20, 'titrate', { deltaMa: 0.1 })).toMatchObject({ result: { ok: true, data: { targetMa: 1.1 } } });
+  });
+});
+
+describe('web host: one controlling page per session (issue 9 item 4)', () => {
+  it("a second page watches live but may not change the session; Emergency stop works from it; a take-over is confirmed, journaled and shown to both", async () => {
+    const { h, host, frames } = await setup();
+    const a = await client(host);
+    const b = await client(host);
+    await startFrom(h, a);
+    const journal = h.service.snapshot.journal!;
+    await live(h, host, [a, b], 3000);
+    expect(b.control()).toMatchObject({ role: 'observer', label: 'window 2', controller: 'window 1', controllerPresent: true, others: 1 });
+    // Observers see everything live.
+    expect(b.inbox.some((m) => (m as { event?: string; data?: Snapshot }).event === 'snapshot' && (m as { data: Snapshot }).data.state === 'running')).toBe(true);
+
+    const titrate = await b.call(10, 'titrate', { deltaMa: 0.5 });
+    expect(titrate).toMatchObject({ id: 10, result: { ok: false, error: { code: 'NOT_CONTROLLER' } } });
+    expect((titrate.result as { error: { message: string } }).error.message).toMatch(/^titrate refused: window 1 controls this session/);
+    expect(await b.call(11, 'stop', {})).toMatchObject({ result: { ok: false, error: { code: 'NOT_CONTROLLER' } } });
+    expect(await b.call(12, 'pause', {})).toMatchObject({ result: { ok: false, error: { code: 'NOT_CONTROLLER' } } });
+    expect(await b.call(13, 'addNote', { text: 'not mine to write' })).toMatchObject({ result: { ok: false, error: { code: 'NOT_CONTROLLER' } } });
+    expect(h.service.snapshot.channels.map((c) => c.targetMa)).toEqual([1, 1]);
+    expect(h.service.snapshot.state).toBe('running');
+
+    // A take-over: explicit and confirmed.
+    expect(await b.call(14, 'takeControl', {})).toMatchObject({ result: { ok: false, error: { code: 'BAD_INPUT' } } });
+    expect(await b.call(15, 'takeControl', { confirmed: true })).toMatchObject({ result: { ok: true, data: { role: 'controller', takeover: { from: 'window 1', to: 'window 2' } } } });
+    await eventually(() => a.control()?.role === 'observer', 'the first page to be told');
+    expect(a.control()).toMatchObject({ role: 'observer', controller: 'window 2', takeover: { seq: 1, from: 'window 1', to: 'window 2' } });
+    expect(await a.call(30, 'titrate', { deltaMa: 0.1 })).toMatchObject({ result: { ok: false, error: { code: 'NOT_CONTROLLER' } } });
+    expect(await b.call(16, 'titrate', { deltaMa: 0.5 })).toMatchObject({ result: { ok: true, data: { targetMa: 1.5 } } });
+    await live(h, host, [a, b], 1000);
+
+    // The observer's Emergency stop reaches the device at once.
+    const before = frames.filter(isEstop).length;
+    expect(await h.drive(a.call(31, 'estop', { source: 'button' }))).toMatchObject({ result: { ok: true } });
+    expect(frames.filter(isEstop).length).toBeGreaterThan(before);
+    expect(h.service.snapshot).toMatchObject({ state: 'stopped', reason: 'emergency stop (button)' });
+
+    const records = readJournal({ path: journal }).records;
+    expect(records.filter((r) => r.type === 'control').map((r) => r.data)).toEqual([{ change: 'take-over', from: 'window 1', to: 'window 2', fromPresent: true }]);
+    // Only the controller's titration is in the record.
+    expect(records.filter((r) => r.type === 'titration')).toHaveLength(1);
   });
 });
