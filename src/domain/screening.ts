@@ -13,6 +13,7 @@
  */
 import * as z from 'zod';
 import { type Region, REGIONS, SIDES, type Side, FORBIDDEN_REGIONS, FORBIDDEN_REGION_SOURCE } from './protocols/schema.js';
+import { forbiddenAreaNamed, sideProblem } from './protocols/sites.js';
 import { treatedSites } from './protocols/derive.js';
 import { formatPath } from './protocols/paths.js';
 import { deepFreeze } from './safety/limits.js';
@@ -177,7 +178,8 @@ export function screeningJsonSchema(): Record<string, unknown> {
 export interface ScreenedProtocol {
   readonly id: string;
   readonly hash: string;
-  readonly channels: readonly { readonly region: Region; readonly side: Side }[];
+  /** Sites as they read (a validated Protocol's); when given, screening re-checks them. */
+  readonly channels: readonly { readonly region: Region; readonly side: Side; readonly sites?: readonly string[] }[];
 }
 
 /** An answers file with every answer null, for the protocol's sites when one is given. */
@@ -304,10 +306,20 @@ function identityFindings(answers: ScreeningAnswers, protocol: ScreenedProtocol)
     const what = answers.protocolId === null ? 'no protocol' : `protocol "${answers.protocolId}"`;
     out.push({ id: 'protocolId', path: 'protocolId', kind: 'mismatch', message: `these answers are for ${what}, not "${protocol.id}": screen for the protocol that will run`, source: CONTRA });
   }
+  // Defence in depth: the placement rules of the protocol format (sites.ts), checked again here
+  // so a protocol that reached screening by another path still cannot place a channel badly.
   protocol.channels.forEach((c, i) => {
     if (FORBIDDEN_REGIONS.includes(c.region)) {
       out.push({ id: `region@${c.region}`, path: `channels[${i}].region`, kind: 'absolute', message: `the protocol places a channel on the ${c.region}: never allowed`, source: FORBIDDEN_REGION_SOURCE });
     }
+    const side = sideProblem(c.region, c.side);
+    if (side) out.push({ id: `side@${c.region}/${c.side}`, path: `channels[${i}].side`, kind: 'absolute', message: `the protocol's channel ${i + 1}: ${side}`, source: FORBIDDEN_REGION_SOURCE });
+    (c.sites ?? []).forEach((site, j) => {
+      const named = forbiddenAreaNamed(site);
+      if (named) {
+        out.push({ id: `site@${c.region}/${j}`, path: `channels[${i}].sites[${j}]`, kind: 'absolute', message: `the protocol's site "${site}" names ${named.area}: ${named.why}; never allowed`, source: FORBIDDEN_REGION_SOURCE });
+      }
+    });
   });
   return out;
 }

@@ -15,6 +15,20 @@ export {
   type ProtocolSource,
 } from './schema.js';
 export {
+  MIDLINE_REGIONS,
+  REGION_SITES,
+  ALL_SITES,
+  SITE_NOTE_SEPARATOR,
+  allowsMidline,
+  forbiddenAreaNamed,
+  placementProblems,
+  sideProblem,
+  siteName,
+  siteText,
+  type SiteEntry,
+  type PlacementProblem,
+} from './sites.js';
+export {
   validateProtocol,
   parseProtocolText,
   hashProtocolFile,
@@ -32,6 +46,7 @@ export {
   treatedSites,
   type Protocol,
   type ProtocolPhase,
+  type ProtocolChannelView,
   type TreatedSite,
 } from './derive.js';
 export { parseJsonText, type JsonTextResult, type JsonTextError } from './json-text.js';
