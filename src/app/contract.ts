@@ -10,6 +10,7 @@
 import * as z from 'zod';
 import { SESSION_STATES } from '../session/states.js';
 import { FORBIDDEN_REGIONS, REGIONS, SIDES } from '../domain/protocols/schema.js';
+import { MIDLINE_REGIONS, REGION_SITES, SITE_NOTE_MAX } from '../domain/protocols/sites.js';
 
 // ---- shared shapes ------------------------------------------------------------------------------
 
@@ -99,8 +100,18 @@ export const ElectrodeResultSchema = z.strictObject({
   reason: z.string().optional(),
 });
 
-/** The protocol format's fixed choices, for editors (one list each, src/domain/protocols/schema.ts). */
-export const PROTOCOL_CHOICES = { regions: REGIONS, forbiddenRegions: FORBIDDEN_REGIONS, sides: SIDES } as const;
+/**
+ * The protocol format's fixed choices, for editors (one list each, src/domain/protocols/sites.ts):
+ * the regions, the sides, where `midline` is a side, and each region's listed sites.
+ */
+export const PROTOCOL_CHOICES = {
+  regions: REGIONS,
+  forbiddenRegions: FORBIDDEN_REGIONS,
+  sides: SIDES,
+  midlineRegions: MIDLINE_REGIONS,
+  sites: REGION_SITES,
+  siteNoteMax: SITE_NOTE_MAX,
+} as const;
 
 /** The session states (one list, src/session/states.ts). */
 export { SESSION_STATES } from '../session/states.js';
