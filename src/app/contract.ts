@@ -217,6 +217,11 @@ export const SettingsSchema = z.strictObject({
   clinician: z.string().max(32),
   /** USB vendor:product ids that mark a likely stimulator. */
   usbIds: z.array(z.string().regex(/^[0-9a-f]{4}:[0-9a-f]{4}$/)),
+  /**
+   * The clinic's own rule for new patient references: an anchored regular expression and an
+   * example that follows it (src/domain/privacy.ts, patientRefRule). Absent or null: the default.
+   */
+  patientRef: z.strictObject({ pattern: z.string().min(1).max(200), example: z.string().min(1).max(32) }).nullable().optional(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
@@ -263,6 +268,8 @@ export const CALLS = {
       status: z.enum(['cleared', 'blocked', 'needs-acknowledgement']),
       findings: z.array(FindingSchema),
       electrodes: z.array(ElectrodeResultSchema),
+      /** Fields of the answers that are not part of the format: dropped, never recorded. */
+      warnings: z.array(z.strictObject({ path: z.string(), message: z.string() })).optional(),
     }),
   },
   checkElectrodes: { input: none, output: z.array(ElectrodeResultSchema) },

@@ -381,7 +381,7 @@ export class ControllerService implements ContractHandlers {
       const found = this.#findProtocol(protocolId);
       if (!found.ok) return found;
       const protocol = found.data;
-      const parsed = parseScreeningAnswers(answers);
+      const parsed = parseScreeningAnswers(answers, { patientRefRule: this.#settings.patientRefRule() });
       if (!parsed.ok) {
         const details = parsed.errors.map((e) => ({ path: e.path || '(answers)', message: e.message }));
         return { ok: false, error: { code: 'BAD_INPUT', message: `the screening answers are invalid: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details } };
@@ -394,7 +394,8 @@ export class ControllerService implements ContractHandlers {
       const acks: Acknowledgement[] = acknowledgements.map((id) => ({ id, by: clinician, at }));
       const outcome = evaluateScreening(parsed.answers, { protocol, acknowledgements: acks });
       const findings = outcome.record.findings.map((f) => ({ id: f.id, path: f.path, kind: f.kind, message: f.message, source: f.source }));
-      if (!outcome.ok) return ok({ status: outcome.status, findings, electrodes: [] });
+      const warnings = parsed.warnings.length > 0 ? { warnings: parsed.warnings.map((w) => ({ path: w.path, message: w.message })) } : {};
+      if (!outcome.ok) return ok({ status: outcome.status, findings, electrodes: [], ...warnings });
 
       const conn = this.#conn;
       if (!conn) return fail('ILLEGAL_STATE', `the screening cleared the patient, but ${NOT_CONNECTED}; then submit it again`);
@@ -402,7 +403,7 @@ export class ControllerService implements ContractHandlers {
       if (!prepared.ok) return sessionFail(prepared.error);
       const checked = await conn.runner.submitScreening(outcome.cleared);
       if (!checked.ok) return sessionFail(checked.error);
-      return ok({ status: 'cleared', findings, electrodes: checked.value.map(toElectrode) });
+      return ok({ status: 'cleared', findings, electrodes: checked.value.map(toElectrode), ...warnings });
     });
   }
 
