@@ -258,6 +258,41 @@ function bestShownPath(path: string, shown: ReadonlySet<string>): string | undef
   return undefined;
 }
 
+// ---- sources: verified, claimed, unverified -----------------------------------------------------
+
+export interface SourceLine {
+  /** `verified`: checked for the built-in library; `claimed`: a user protocol's author says so; `unverified`: defaults. */
+  readonly kind: 'verified' | 'claimed' | 'unverified';
+  readonly text: string;
+}
+
+/**
+ * How a source's lists read. Only a built-in's checks carry the verified mark: in a user
+ * protocol (a copy, an import, a file from a colleague) anyone can list any value as verified,
+ * so its list is shown as its author's claim.
+ */
+export function sourceLines(source: { readonly verified: readonly string[]; readonly unverified: readonly string[] }, builtIn: boolean): SourceLine[] {
+  const out: SourceLine[] = [];
+  if (source.verified.length > 0) {
+    out.push(
+      builtIn
+        ? { kind: 'verified', text: `Verified: ${source.verified.join(', ')}` }
+        : { kind: 'claimed', text: `The author says these were checked against this source (not reviewed for the built-in library): ${source.verified.join(', ')}` },
+    );
+  }
+  if (source.unverified.length > 0) out.push({ kind: 'unverified', text: `Unverified (defaults you confirm): ${source.unverified.join(', ')}` });
+  return out;
+}
+
+/** The sources line of a library card: "Sources: 2 (2 verified, 11 unverified values)". */
+export function sourcesSummary(p: { readonly builtIn: boolean; readonly sources: readonly { readonly verified: readonly string[]; readonly unverified: readonly string[] }[] }): string {
+  const verified = p.sources.reduce((n, s) => n + s.verified.length, 0);
+  const unverified = p.sources.reduce((n, s) => n + s.unverified.length, 0);
+  return p.builtIn
+    ? `Sources: ${p.sources.length} (${verified} verified, ${unverified} unverified values)`
+    : `Sources: ${p.sources.length} (${verified} values the author marks as checked, ${unverified} unverified)`;
+}
+
 // ---- copying a protocol ------------------------------------------------------------------------
 
 /** An id not in `taken`: "knee-oa-periosteal-custom", then "-custom-2", ... (at most 64 characters). */
@@ -350,7 +385,7 @@ const LABELS: Record<string, string> = {
   'sources[i].doi': 'DOI',
   'sources[i].registry': 'Trial registry id',
   'sources[i].pmcid': 'PubMed Central id',
-  'sources[i].verified': 'Verified fields',
+  'sources[i].verified': 'Fields you checked',
   'sources[i].unverified': 'Unverified fields',
   'sources[i].note': 'Note',
 };

@@ -28,6 +28,7 @@ import {
   phaseFigures,
   totalDurationMin,
   validateProtocol,
+  validateUserProtocol,
   withUnit,
 } from '../domain/index.js';
 import {
@@ -330,12 +331,16 @@ export class ControllerService implements ContractHandlers {
   }
 
   validateProtocol(input: Input<'validateProtocol'>): Promise<Result<CallOutput<'validateProtocol'>>> {
-    return this.#run('validateProtocol', input, ({ file }) => ok(toValidation(validateProtocol(file), file)));
+    return this.#run('validateProtocol', input, ({ file }) => ok(toValidation(validateUserProtocol(file), file)));
   }
 
   saveProtocol(input: Input<'saveProtocol'>): Promise<Result<CallOutput<'saveProtocol'>>> {
     return this.#run('saveProtocol', input, ({ file }) => {
-      const v = validateProtocol(file);
+      // As a user protocol: a built-in's id or name is refused, and so is a name another of the
+      // user's protocols already has.
+      const validated = validateUserProtocol(file);
+      const clash = validated.ok ? this.#protocols.nameConflict(validated.protocol.id, validated.protocol.name) : undefined;
+      const v: ProtocolValidation = clash ? { ok: false, errors: [clash], warnings: validated.warnings } : validated;
       if (!v.ok) {
         const details = v.errors.map((e) => ({ path: e.path || '(file)', message: e.message }));
         return { ok: false, error: { code: 'BAD_INPUT', message: `the protocol is not saved: it has ${plural(details.length, 'problem')}, first ${formatProtocolError(v.errors[0]!)}`, details } };

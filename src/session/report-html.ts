@@ -15,6 +15,7 @@ import {
   formatWall,
 } from './report.js';
 import { channelStyle, renderAmplitudeChart } from './svg-chart.js';
+import type { Verification } from '../domain/protocols/user.js';
 
 const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -56,6 +57,7 @@ figcaption { font-size: 9pt; color: #333; }
 .sev-alarm { font-weight: 600; }
 .verified { color: #060; }
 .unverified { color: #840; }
+.claimed { color: #333; }
 .aftercare { border: 1px solid #999; padding: 2mm 3mm; white-space: pre-wrap; }
 .small { font-size: 8.5pt; color: #333; }
 @media print { body { max-width: none; padding: 0; } }
@@ -125,7 +127,7 @@ function sessionSection(r: SessionReport): string {
 function protocolSection(r: SessionReport): string {
   const p = r.protocol;
   if (!p) return '<section><h2>Protocol</h2><p>Not recorded.</p></section>';
-  const sources = p.sources.length === 0 ? '<p>No sources listed.</p>' : `<ul>${p.sources.map((s) => sourceItem(s)).join('')}</ul>`;
+  const sources = p.sources.length === 0 ? '<p>No sources listed.</p>' : `<ul>${p.sources.map((s) => sourceItem(s, p.verification)).join('')}</ul>`;
   return `<section><h2>Protocol</h2>${dl([
     ['Name', e(p.name)],
     ['Id', `<span class="mono">${e(p.id)}</span>`],
@@ -135,9 +137,16 @@ function protocolSection(r: SessionReport): string {
   ])}<h3>Sources</h3>${sources}</section>`;
 }
 
-function sourceItem(s: ReportSource): string {
+function sourceItem(s: ReportSource, verification: Verification): string {
   const ids = [s.doi ? `doi ${e(s.doi)}` : '', s.registry ? `registry ${e(s.registry)}` : '', s.pmcid ? e(s.pmcid) : ''].filter(Boolean).join(', ');
-  const verified = s.verified.length > 0 ? `<div class="verified">✓ verified against this source: ${s.verified.map((v) => `<code>${e(v)}</code>`).join(', ')}</div>` : '';
+  const fields = s.verified.map((v) => `<code>${e(v)}</code>`).join(', ');
+  // Only a built-in's checks are presented as verified; anyone else's are their author's claim.
+  const verified =
+    s.verified.length === 0
+      ? ''
+      : verification === 'library'
+        ? `<div class="verified">✓ verified against this source: ${fields}</div>`
+        : `<div class="claimed">stated by the protocol's author as checked against this source (not reviewed for the built-in library): ${fields}</div>`;
   const unverified =
     s.unverified.length > 0
       ? `<div class="unverified">⚠ not verified (defaults the clinician confirms): ${s.unverified.map((v) => `<code>${e(v)}</code>`).join(', ')}</div>`

@@ -69,7 +69,14 @@ export function renderMarkdown(r: SessionReport): string {
     for (const src of p.sources) {
       const ids = [src.doi ? `doi ${m(src.doi)}` : '', src.registry ? `registry ${m(src.registry)}` : '', src.pmcid ? m(src.pmcid) : ''].filter(Boolean).join(', ');
       line(`- **\\[${m(src.key)}\\]** ${m(src.citation)}${ids ? ` (${ids})` : ''}${src.note ? `. ${m(src.note)}` : ''}`);
-      if (src.verified.length > 0) line(`  - ✓ verified against this source: ${src.verified.map(code).join(', ')}`);
+      if (src.verified.length > 0) {
+        // Only a built-in's checks are presented as verified; anyone else's are their author's claim.
+        line(
+          p.verification === 'library'
+            ? `  - ✓ verified against this source: ${src.verified.map(code).join(', ')}`
+            : `  - stated by the protocol's author as checked against this source (not reviewed for the built-in library): ${src.verified.map(code).join(', ')}`,
+        );
+      }
       if (src.unverified.length > 0) line(`  - ⚠ not verified (defaults the clinician confirms): ${src.unverified.map(code).join(', ')}`);
     }
   }

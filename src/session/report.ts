@@ -13,6 +13,7 @@
 import { PATIENT_QUESTIONS, PREGNANCY_QUESTION, SITE_QUESTIONS } from '../domain/screening.js';
 import { describePattern } from '../domain/stimulation.js';
 import { formatNumber } from '../domain/units.js';
+import { type Verification, verificationOf } from '../domain/protocols/user.js';
 import { CHAIN_KINDS, type JournalProblem, type JournalReadResult } from './journal.js';
 import type { JournalRecord, JournalRecordOf, RecordType } from './journal-records.js';
 import { OUTPUT_STATES } from './states.js';
@@ -120,6 +121,11 @@ export interface SessionReport {
     readonly indication: string;
     readonly electrode: string | null;
     readonly sources: readonly ReportSource[];
+    /**
+     * Whose word the sources' `verified` lists are: `library` for a built-in (this exact version,
+     * by content hash), `author` for any other protocol (its author's claim, never shown as verified).
+     */
+    readonly verification: Verification;
   } | null;
   readonly device: {
     readonly transport: string;
@@ -197,6 +203,7 @@ export function buildReport(input: JournalReadResult | readonly JournalRecord[])
             verified: s.verified,
             unverified: s.unverified,
           })),
+          verification: verificationOf(protocol.hash),
         }
       : null,
     device: start

@@ -491,7 +491,7 @@ export class ProtocolEditor {
       this.#group(base),
       h('div', { class: 'row' }, this.#text(`${base}.key`, 'Key'), this.#text(`${base}.doi`, 'DOI', { optional: true }), this.#text(`${base}.registry`, 'Trial registry id', { optional: true }), this.#text(`${base}.pmcid`, 'PubMed Central id', { optional: true })),
       this.#text(`${base}.citation`, 'Citation', { multiline: true }),
-      h('div', { class: 'row' }, this.#lines(`${base}.verified`, 'Verified fields', 'Checked against this source.'), this.#lines(`${base}.unverified`, 'Unverified fields', 'Defaults the clinician confirms: not from this source.')),
+      h('div', { class: 'row' }, this.#lines(`${base}.verified`, 'Fields you checked', 'Against this source. Shown as your claim, never with the built-in library’s verified mark.'), this.#lines(`${base}.unverified`, 'Unverified fields', 'Defaults the clinician confirms: not from this source.')),
       this.#text(`${base}.note`, 'Note', { optional: true, multiline: true }),
       h('button', { type: 'button', class: 'secondary danger-text', onclick: () => this.#set(base, undefined, true) }, `Remove source ${i + 1}`),
     );

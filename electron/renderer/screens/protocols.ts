@@ -6,9 +6,11 @@
 import type { AppContext, ProtocolSummary } from '../context.js';
 import { h, replaceChildren, setFlag, svgIcon } from '../dom.js';
 import { num } from '../format.js';
-import { duplicateProtocol, exportFileName, parseImport, protocolText } from '../protocol-model.js';
+import { duplicateProtocol, exportFileName, parseImport, protocolText, sourceLines, sourcesSummary } from '../protocol-model.js';
 import { downloadText } from '../components/download.js';
 import { ProtocolEditor } from './protocol-editor.js';
+
+const LINE_ICON = { verified: 'check', claimed: 'info', unverified: 'warning' } as const;
 
 export class ProtocolsScreen {
   readonly el: HTMLElement;
@@ -68,8 +70,6 @@ export class ProtocolsScreen {
 
   #card(p: ProtocolSummary): HTMLElement {
     const titleId = `proto-${p.id}`;
-    const verified = p.sources.reduce((n, s) => n + s.verified.length, 0);
-    const unverified = p.sources.reduce((n, s) => n + s.unverified.length, 0);
     const actions = [
       p.problem === undefined ? h('button', { type: 'button', class: 'primary', onclick: () => this.#use(p.id) }, 'Use for session') : null,
       p.builtIn
@@ -87,14 +87,14 @@ export class ProtocolsScreen {
       h(
         'details',
         { class: 'sources' },
-        h('summary', {}, `Sources: ${p.sources.length} (${verified} verified, ${unverified} unverified values)`),
+        h('summary', {}, sourcesSummary(p)),
         p.sources.map((s) =>
           h(
             'div',
             { class: 'source' },
             h('p', {}, h('strong', {}, s.key), ` — ${s.citation}`),
-            s.verified.length > 0 ? h('p', { class: 'verified' }, svgIcon('check'), h('span', {}, `Verified: ${s.verified.join(', ')}`)) : null,
-            s.unverified.length > 0 ? h('p', { class: 'unverified' }, svgIcon('warning'), h('span', {}, `Unverified (defaults you confirm): ${s.unverified.join(', ')}`)) : null,
+            // Only the built-ins' checks carry the verified mark; a user protocol's are its author's claim.
+            sourceLines(s, p.builtIn).map((line) => h('p', { class: line.kind }, svgIcon(LINE_ICON[line.kind]), h('span', {}, line.text))),
           ),
         ),
       ),

@@ -35,6 +35,7 @@ export {
   formatProtocolError,
   type ProtocolError,
   type ProtocolValidation,
+  type ValidateOptions,
 } from './validate.js';
 export {
   normalizeProtocol,
@@ -53,3 +54,4 @@ export { parseJsonText, type JsonTextResult, type JsonTextError } from './json-t
 export { phaseFigures, type Figure, type FigureStatus, type PhaseFigures } from './figures.js';
 export { formatPath, parsePath, pathExists } from './paths.js';
 export { BUILT_INS, BUILT_IN_FILES, BUILT_IN_IDS, builtInProtocol, type BuiltInProtocol } from './library/index.js';
+export { builtInConflicts, comparableName, isBuiltInVersion, parseUserProtocolText, validateUserProtocol, verificationOf, type Verification } from './user.js';

@@ -28,6 +28,8 @@ import {
   siteEntry,
   siteParts,
   nextSite,
+  sourceLines,
+  sourcesSummary,
   stepValue,
 } from '../../../electron/renderer/protocol-model.js';
 import { MIDLINE_REGIONS, REGION_SITES } from '../../../src/domain/protocols/sites.js';
@@ -100,6 +102,17 @@ describe('the editor ranges mirror the core limits (display hints must not drift
     expect(!r.ok && r.errors.map((e) => e.path)).toEqual(['channels[0].sites[1].note']);
   });
 
+  it('shows "verified" with the verified mark only for a built-in; a user protocol\'s is its author\'s claim', () => {
+    const source = { verified: ['indication', 'phases[0].durationMin'], unverified: ['electrode.diameterMm'] };
+    expect(sourceLines(source, true).map((l) => l.kind)).toEqual(['verified', 'unverified']);
+    const user = sourceLines(source, false);
+    expect(user.map((l) => l.kind)).toEqual(['claimed', 'unverified']);
+    expect(user[0]!.text).toBe('The author says these were checked against this source (not reviewed for the built-in library): indication, phases[0].durationMin');
+    expect(user.some((l) => /^Verified/.test(l.text))).toBe(false);
+    expect(sourcesSummary({ builtIn: true, sources: [source] })).toBe('Sources: 1 (2 verified, 1 unverified values)');
+    expect(sourcesSummary({ builtIn: false, sources: [source] })).toBe('Sources: 1 (2 values the author marks as checked, 1 unverified)');
+  });
+
   it('draws the asymmetric waveform with the simulator ratio', () => {
     expect(ASYM_RATIO).toBe(MODEL.asymRatio);
   });
@@ -131,7 +144,7 @@ describe('paths', () => {
   it('names paths in words for the error summary', () => {
     expect(pathLabel('phases[0].amplitude.maxMa')).toBe('Phase 1 › Maximum amplitude');
     expect(pathLabel('channels[1].region')).toBe('Channel entry 2 › Region');
-    expect(pathLabel('sources[0].verified[2]')).toBe('Source 1 › Verified fields › item 3');
+    expect(pathLabel('sources[0].verified[2]')).toBe('Source 1 › Fields you checked › item 3');
     expect(pathLabel('channels[0].sites[1]')).toBe('Channel entry 1 › Needle sites › item 2');
     expect(pathLabel('phases[1]')).toBe('Phase 2');
     expect(pathLabel('name')).toBe('Name');
