@@ -41,6 +41,8 @@ export interface AppDeps<W extends WindowLike, S extends ShellService> {
   readonly createService: (dataDir: string) => S | Promise<S>;
   /** Validating dispatcher over the service (src/app/dispatch.ts). */
   readonly createDispatch: (service: S) => Dispatch;
+  /** Makes a file the page saved readable by its owner only (main.ts: chmod 0600). */
+  readonly restrictFile?: (file: string) => void;
   /** Registers a handler for SIGINT/SIGTERM of the main process (optional). */
   readonly onSignal?: (handler: (signal: string) => void) => void;
   /** Runs the renderer's pings and liveness deadline (SessionControl). Default: the monotonic real-time scheduler. */
@@ -88,7 +90,14 @@ export async function startApp<W extends WindowLike, S extends ShellService>(dep
   app.on('web-contents-created', (_event, contents) => hardenContents(contents, appUrl, refused));
 
   await app.whenReady();
-  applySessionPolicy(deps.session(), refused);
+  // A saved report identifies a session of a patient: 0600, like the journals.
+  applySessionPolicy(deps.session(), refused, (file) => {
+    try {
+      (deps.restrictFile ?? (() => undefined))(file);
+    } catch (err) {
+      log('warn', `could not make ${file} private: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
 
   const dataDir = app.getPath('userData');
   const service = await deps.createService(dataDir);

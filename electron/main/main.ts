@@ -4,6 +4,7 @@
  * real objects here is what checks the structural types of app.ts, window.ts, ipc.ts and
  * security.ts against the electron package's own declarations.
  */
+import { chmodSync } from 'node:fs';
 import { BrowserWindow, app, dialog, ipcMain, session } from 'electron';
 import { createDispatcher } from '../../src/app/dispatch.js';
 import { ControllerService } from '../../src/app/service.js';
@@ -29,6 +30,7 @@ startApp<BrowserWindow, ControllerService>({
     return service;
   },
   createDispatch: (service) => createDispatcher(service),
+  restrictFile: (file) => chmodSync(file, 0o600),
   onSignal: (handler) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => handler(signal));
   },

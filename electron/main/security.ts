@@ -107,6 +107,13 @@ export interface SessionLike {
   on(event: 'select-serial-port', listener: (event: PreventableEvent, portList: unknown[], webContents: unknown, callback: (portId: string) => void) => void): unknown;
   on(event: 'select-hid-device', listener: (event: PreventableEvent, details: unknown, callback: (deviceId?: string | null) => void) => void): unknown;
   on(event: 'select-usb-device', listener: (event: PreventableEvent, details: unknown, callback: (deviceId?: string) => void) => void): unknown;
+  on(event: 'will-download', listener: (event: unknown, item: DownloadItemLike, webContents: unknown) => void): unknown;
+}
+
+/** The part of Electron's DownloadItem the policy uses (structural). */
+export interface DownloadItemLike {
+  getSavePath(): string;
+  once(event: 'done', listener: (event: unknown, state: 'completed' | 'cancelled' | 'interrupted') => void): unknown;
 }
 
 /** Something refused by the policy, for the log (never includes page content). */
@@ -136,8 +143,15 @@ export function withCsp(headers: Headers | undefined): Record<string, string[]> 
 /**
  * Applies the session-wide policy: the CSP on every response, every permission denied, every
  * device picker (Web Serial, WebHID, WebUSB) cancelled and every device permission refused.
+ * Every file the page saves (an exported report or protocol) is handed to `saved` once complete,
+ * so main can make it readable by its owner only, like the journals.
  */
-export function applySessionPolicy(session: SessionLike, refused: RefusalSink = () => undefined): void {
+export function applySessionPolicy(session: SessionLike, refused: RefusalSink = () => undefined, saved: (file: string) => void = () => undefined): void {
+  session.on('will-download', (_event, item) => {
+    item.once('done', (_done, state) => {
+      if (state === 'completed') saved(item.getSavePath());
+    });
+  });
   session.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: withCsp(details.responseHeaders) });
   });

@@ -167,6 +167,39 @@ export function regionText(region: string): string {
 
 /** The sides of the protocol format, "affected" first (the usual choice). */
 export const SIDES: readonly string[] = ['affected', ...PROTOCOL_CHOICES.sides.filter((side) => side !== 'affected')];
+
+/** The sides a channel in `region` may have: `midline` only where the region has one. */
+export function sidesFor(region: unknown): readonly string[] {
+  const midline = typeof region === 'string' && (PROTOCOL_CHOICES.midlineRegions as readonly string[]).includes(region);
+  return midline ? SIDES : SIDES.filter((s) => s !== 'midline');
+}
+
+/** The sites listed for a region (none for an unknown or forbidden one). */
+export function siteChoices(region: unknown): readonly string[] {
+  return typeof region === 'string' && Object.hasOwn(PROTOCOL_CHOICES.sites, region) ? PROTOCOL_CHOICES.sites[region as keyof typeof PROTOCOL_CHOICES.sites] : [];
+}
+
+/** Longest note beside a site, characters. */
+export const SITE_NOTE_MAX: number = PROTOCOL_CHOICES.siteNoteMax;
+
+/** A site entry of a file as its two parts: the listed site and the note ('' when none). */
+export function siteParts(entry: unknown): { site: string; note: string } {
+  if (typeof entry === 'string') return { site: entry, note: '' };
+  if (isRecord(entry)) return { site: typeof entry.site === 'string' ? entry.site : '', note: typeof entry.note === 'string' ? entry.note : '' };
+  return { site: '', note: '' };
+}
+
+/** The file's form of a site: the name alone, or with its note when there is one. */
+export function siteEntry(site: string, note: string): string | { site: string; note: string } {
+  return note.trim() === '' ? site : { site, note };
+}
+
+/** The first listed site of the region that the channel does not use yet (else the first). */
+export function nextSite(region: unknown, used: readonly unknown[]): string {
+  const choices = siteChoices(region);
+  const taken = new Set(used.map((u) => siteParts(u).site));
+  return choices.find((s) => !taken.has(s)) ?? choices[0] ?? '';
+}
 export const WAVEFORMS = ['biphasic-symmetric', 'biphasic-asymmetric'] as const;
 export const FREQUENCY_MODES = ['steady', 'dense-disperse', 'burst'] as const;
 export type FrequencyMode = (typeof FREQUENCY_MODES)[number];
@@ -223,6 +256,17 @@ function bestShownPath(path: string, shown: ReadonlySet<string>): string | undef
     p = p.slice(0, cut);
   }
   return undefined;
+}
+
+// ---- sources: verified, claimed, unverified -----------------------------------------------------
+
+/** The sources line of a library card: "Sources: 2 (2 verified, 11 unverified values)". */
+export function sourcesSummary(p: { readonly builtIn: boolean; readonly sources: readonly { readonly verified: readonly string[]; readonly unverified: readonly string[] }[] }): string {
+  const verified = p.sources.reduce((n, s) => n + s.verified.length, 0);
+  const unverified = p.sources.reduce((n, s) => n + s.unverified.length, 0);
+  return p.builtIn
+    ? `Sources: ${p.sources.length} (${verified} verified, ${unverified} unverified values)`
+    : `Sources: ${p.sources.length} (${verified} values the author marks as checked, ${unverified} unverified)`;
 }
 
 // ---- copying a protocol ------------------------------------------------------------------------
@@ -317,7 +361,7 @@ const LABELS: Record<string, string> = {
   'sources[i].doi': 'DOI',
   'sources[i].registry': 'Trial registry id',
   'sources[i].pmcid': 'PubMed Central id',
-  'sources[i].verified': 'Verified fields',
+  'sources[i].verified': 'Fields you checked',
   'sources[i].unverified': 'Unverified fields',
   'sources[i].note': 'Note',
 };

@@ -11,6 +11,7 @@ import * as z from 'zod';
 import { SESSION_STATES } from '../session/states.js';
 import { FORBIDDEN_REGIONS, REGIONS, SIDES } from '../domain/protocols/schema.js';
 import { EVIDENCE_STATUSES } from '../domain/protocols/evidence.js';
+import { MIDLINE_REGIONS, REGION_SITES, SITE_NOTE_MAX } from '../domain/protocols/sites.js';
 
 // ---- shared shapes ------------------------------------------------------------------------------
 
@@ -104,8 +105,18 @@ export const ElectrodeResultSchema = z.strictObject({
   reason: z.string().optional(),
 });
 
-/** The protocol format's fixed choices, for editors (one list each, src/domain/protocols/schema.ts). */
-export const PROTOCOL_CHOICES = { regions: REGIONS, forbiddenRegions: FORBIDDEN_REGIONS, sides: SIDES } as const;
+/**
+ * The protocol format's fixed choices, for editors (one list each, src/domain/protocols/sites.ts):
+ * the regions, the sides, where `midline` is a side, and each region's listed sites.
+ */
+export const PROTOCOL_CHOICES = {
+  regions: REGIONS,
+  forbiddenRegions: FORBIDDEN_REGIONS,
+  sides: SIDES,
+  midlineRegions: MIDLINE_REGIONS,
+  sites: REGION_SITES,
+  siteNoteMax: SITE_NOTE_MAX,
+} as const;
 
 /** The session states (one list, src/session/states.ts). */
 export { SESSION_STATES } from '../session/states.js';
@@ -239,6 +250,11 @@ export const SettingsSchema = z.strictObject({
   clinician: z.string().max(32),
   /** USB vendor:product ids that mark a likely stimulator. */
   usbIds: z.array(z.string().regex(/^[0-9a-f]{4}:[0-9a-f]{4}$/)),
+  /**
+   * The clinic's own rule for new patient references: an anchored regular expression and an
+   * example that follows it (src/domain/privacy.ts, patientRefRule). Absent or null: the default.
+   */
+  patientRef: z.strictObject({ pattern: z.string().min(1).max(200), example: z.string().min(1).max(32) }).nullable().optional(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
@@ -313,6 +329,8 @@ export const CALLS = {
       status: z.enum(['cleared', 'blocked', 'needs-acknowledgement']),
       findings: z.array(FindingSchema),
       electrodes: z.array(ElectrodeResultSchema),
+      /** Fields of the answers that are not part of the format: dropped, never recorded. */
+      warnings: z.array(z.strictObject({ path: z.string(), message: z.string() })).optional(),
     }),
   },
   checkElectrodes: { input: none, output: z.array(ElectrodeResultSchema) },

@@ -30,6 +30,8 @@ import {
   protocolEvidence,
   totalDurationMin,
   validateProtocol,
+  validateUserProtocol,
+  verificationOf,
   withUnit,
 } from '../domain/index.js';
 import {
@@ -335,12 +337,16 @@ export class ControllerService implements ContractHandlers {
   }
 
   validateProtocol(input: Input<'validateProtocol'>): Promise<Result<CallOutput<'validateProtocol'>>> {
-    return this.#run('validateProtocol', input, ({ file }) => ok(toValidation(validateProtocol(file), file)));
+    return this.#run('validateProtocol', input, ({ file }) => ok(toValidation(validateUserProtocol(file), file)));
   }
 
   saveProtocol(input: Input<'saveProtocol'>): Promise<Result<CallOutput<'saveProtocol'>>> {
     return this.#run('saveProtocol', input, ({ file }) => {
-      const v = validateProtocol(file);
+      // As a user protocol: a built-in's id or name is refused, and so is a name another of the
+      // user's protocols already has.
+      const validated = validateUserProtocol(file);
+      const clash = validated.ok ? this.#protocols.nameConflict(validated.protocol.id, validated.protocol.name) : undefined;
+      const v: ProtocolValidation = clash ? { ok: false, errors: [clash], warnings: validated.warnings } : validated;
       if (!v.ok) {
         const details = v.errors.map((e) => ({ path: e.path || '(file)', message: e.message }));
         return { ok: false, error: { code: 'BAD_INPUT', message: `the protocol is not saved: it has ${plural(details.length, 'problem')}, first ${formatProtocolError(v.errors[0]!)}`, details } };
@@ -386,7 +392,7 @@ export class ControllerService implements ContractHandlers {
       const found = this.#findProtocol(protocolId);
       if (!found.ok) return found;
       const protocol = found.data;
-      const parsed = parseScreeningAnswers(answers);
+      const parsed = parseScreeningAnswers(answers, { patientRefRule: this.#settings.patientRefRule() });
       if (!parsed.ok) {
         const details = parsed.errors.map((e) => ({ path: e.path || '(answers)', message: e.message }));
         return { ok: false, error: { code: 'BAD_INPUT', message: `the screening answers are invalid: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details } };
@@ -399,7 +405,8 @@ export class ControllerService implements ContractHandlers {
       const acks: Acknowledgement[] = acknowledgements.map((id) => ({ id, by: clinician, at }));
       const outcome = evaluateScreening(parsed.answers, { protocol, acknowledgements: acks });
       const findings = outcome.record.findings.map((f) => ({ id: f.id, path: f.path, kind: f.kind, message: f.message, source: f.source }));
-      if (!outcome.ok) return ok({ status: outcome.status, findings, electrodes: [] });
+      const warnings = parsed.warnings.length > 0 ? { warnings: parsed.warnings.map((w) => ({ path: w.path, message: w.message })) } : {};
+      if (!outcome.ok) return ok({ status: outcome.status, findings, electrodes: [], ...warnings });
 
       const conn = this.#conn;
       if (!conn) return fail('ILLEGAL_STATE', `the screening cleared the patient, but ${NOT_CONNECTED}; then submit it again`);
@@ -407,7 +414,7 @@ export class ControllerService implements ContractHandlers {
       if (!prepared.ok) return sessionFail(prepared.error);
       const checked = await conn.runner.submitScreening(outcome.cleared);
       if (!checked.ok) return sessionFail(checked.error);
-      return ok({ status: 'cleared', findings, electrodes: checked.value.map(toElectrode) });
+      return ok({ status: 'cleared', findings, electrodes: checked.value.map(toElectrode), ...warnings });
     });
   }
 
@@ -767,7 +774,8 @@ function toValidation(v: ProtocolValidation, json: unknown): CallOutput<'validat
 
 /** The protocol's values with their evidence status in words, in the contract's shape. */
 function evidenceOf(p: Protocol): Evidence {
-  const ev = protocolEvidence(p);
+  // Only the library's own versions (by content hash) say "verified"; elsewhere it is the author's claim.
+  const ev = protocolEvidence(p, { library: verificationOf(p.hash) === 'library' });
   const value = (v: ProtocolEvidence['values'][number]) => ({ ...v, sources: [...v.sources] });
   return { values: ev.values.map(value), groups: ev.groups.map((g) => ({ ...g, values: g.values.map(value) })) };
 }

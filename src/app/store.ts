@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type ProtocolValidation, parseJsonText, parseProtocolText } from '../domain/protocols/index.js';
+import { type ProtocolError, type ProtocolValidation, comparableName, parseJsonText, parseUserProtocolText } from '../domain/protocols/index.js';
 import { CHAIN_KINDS, type JournalReadResult, describeEnding, readJournal } from '../session/journal.js';
 
 /** Largest protocol file read, bytes (the built-ins are about 3 KB). */
@@ -85,7 +85,11 @@ export class ProtocolStore {
     this.dir = path.join(dataDir, 'protocols');
   }
 
-  /** Every `<id>.json` in the directory, sorted by id; a missing directory is an empty library. */
+  /**
+   * Every `<id>.json` in the directory, sorted by id; a missing directory is an empty library.
+   * Names are unique across the library: a file whose name a protocol earlier in id order already
+   * has (a copy placed by hand) is listed as invalid, naming the other.
+   */
   list(): UserProtocolEntry[] {
     let names: string[];
     try {
@@ -93,7 +97,7 @@ export class ProtocolStore {
     } catch {
       return [];
     }
-    return names
+    const entries = names
       .filter((n) => n.endsWith('.json') && PROTOCOL_ID_PATTERN.test(n.slice(0, -5)))
       .map((n) => n.slice(0, -5))
       .sort()
@@ -101,6 +105,24 @@ export class ProtocolStore {
         const entry = this.read(id);
         return entry ? [entry] : [];
       });
+    const seen = new Map<string, string>();
+    return entries.map((entry) => {
+      if (!entry.validation.ok) return entry;
+      const key = comparableName(entry.validation.protocol.name);
+      const first = seen.get(key);
+      if (first === undefined) {
+        seen.set(key, entry.id);
+        return entry;
+      }
+      return { ...entry, validation: { ok: false, errors: [nameTaken(entry.validation.protocol.name, first)], warnings: entry.validation.warnings } };
+    });
+  }
+
+  /** The problem when another user protocol (not `id`) already has this name, else undefined. */
+  nameConflict(id: string, name: string): ProtocolError | undefined {
+    const key = comparableName(name);
+    const other = this.list().find((e) => e.id !== id && e.validation.ok && comparableName(e.validation.protocol.name) === key);
+    return other ? nameTaken(name, other.id) : undefined;
   }
 
   /** The user protocol stored under `id`, or undefined when there is none (or the id is not one). */
@@ -125,7 +147,8 @@ export class ProtocolStore {
     }
     const parsed = parseJsonText(text);
     const json = parsed.ok ? parsed.value : undefined;
-    const validation = parseProtocolText(text, `${id}.json`);
+    // Validated as a user protocol: it may not pass itself off as a built-in (its id or name).
+    const validation = parseUserProtocolText(text, `${id}.json`);
     if (validation.ok && validation.protocol.id !== id) {
       return invalid(`${id}.json holds protocol "${validation.protocol.id}": the file name and the id must match (save it again under its id)`, json);
     }
@@ -139,6 +162,10 @@ export class ProtocolStore {
     writeFileAtomic(target, `${JSON.stringify(file, null, 2)}\n`);
     return target;
   }
+}
+
+function nameTaken(name: string, otherId: string): ProtocolError {
+  return { path: 'name', message: `"${name}" is already the name of your protocol ${otherId}: give each protocol its own name` };
 }
 
 // ---- session journals ------------------------------------------------------------------------------

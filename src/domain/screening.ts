@@ -14,9 +14,12 @@
  */
 import * as z from 'zod';
 import { type Region, REGIONS, SIDES, type Side, FORBIDDEN_REGIONS, FORBIDDEN_REGION_SOURCE } from './protocols/schema.js';
+import { forbiddenAreaNamed, sideProblem } from './protocols/sites.js';
 import { treatedSites } from './protocols/derive.js';
 import { formatPath } from './protocols/paths.js';
 import { deepFreeze } from './safety/limits.js';
+import { suggest } from './protocols/keys.js';
+import { DEFAULT_PATIENT_REF_RULE, type PatientRefRule, checkPatientRef, notePrivacyProblem, patientRefBaseProblem } from './privacy.js';
 
 export const SCREENING_FORMAT = 'edn-screening/1';
 export const SCREENING_RECORD_FORMAT = 'edn-screening-record/1';
@@ -123,21 +126,13 @@ export type SiteQuestionId = keyof typeof SITE_QUESTIONS;
 // ---- the answers file ----------------------------------------------------------------------------
 
 /**
- * A pseudonymous patient reference: 3-32 letters, digits and dashes with at least one digit
- * ("PT-0042"). Names (no digit), e-mail addresses and names with spaces (not in the alphabet),
- * and phone numbers or dates (digits and dashes only, 7 digits or more) are refused.
+ * The base rule for a pseudonymous patient reference (privacy.ts): 3-32 letters, digits and
+ * dashes with at least one digit. Journals are read back with it, so it never gets stricter; new
+ * references must also follow the clinic's rule (`checkPatientRef`, applied by
+ * `parseScreeningAnswers`).
  */
-export const PatientRefSchema = z.string().superRefine((ref, ctx) => {
-  const problem = patientRefProblem(ref);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
-
 export function patientRefProblem(ref: string): string | undefined {
-  const hint = 'use a pseudonymous code such as "PT-0042": 3-32 letters, digits and dashes, never a name, e-mail address, phone number or date';
-  if (!/^[A-Za-z0-9-]{3,32}$/.test(ref)) return `"${ref}" is not a pseudonymous reference: ${hint}`;
-  if (!/[0-9]/.test(ref)) return `"${ref}" looks like a name (it has no digit): ${hint}`;
-  if (!/[A-Za-z]/.test(ref) && (ref.match(/[0-9]/g) ?? []).length >= 7) return `"${ref}" looks like a phone number or a date: ${hint}`;
-  return undefined;
+  return patientRefBaseProblem(ref);
 }
 
 const answer = z.boolean({ error: (iss) => `expected true, false or null (null means unanswered), got ${JSON.stringify(iss.input) ?? 'nothing'}` }).nullable();
@@ -145,32 +140,103 @@ const answer = z.boolean({ error: (iss) => `expected true, false or null (null m
 const patientAnswers = Object.fromEntries(Object.keys(PATIENT_QUESTIONS).map((k) => [k, answer])) as Record<PatientQuestionId, typeof answer>;
 const siteAnswers = Object.fromEntries(Object.keys(SITE_QUESTIONS).map((k) => [k, answer])) as Record<SiteQuestionId, typeof answer>;
 
-export const ScreeningAnswersSchema = z
-  .strictObject({
-    $schema: z.string().optional(),
-    format: z.literal(SCREENING_FORMAT),
-    patientRef: PatientRefSchema.nullable().meta({ description: 'Pseudonymous patient reference, e.g. "PT-0042" (null: not filled in).' }),
-    protocolId: z.string().nullable().meta({ description: 'Id of the protocol screened for (null: not filled in).' }),
-    answers: z.strictObject({ ...patientAnswers, pregnancy: answer.optional() }).meta({
-      description: 'true, false, or null for unanswered (blocks). pregnancy is asked when a site is on the abdomen, pelvis or low back.',
-    }),
-    sites: z.array(z.strictObject({ region: z.enum(REGIONS), side: z.enum(SIDES), ...siteAnswers })).meta({
-      description: 'One entry per treated site (region and side of the protocol channels).',
-    }),
-    notes: z.string().max(2000).optional(),
-  })
-  .meta({ title: 'EDN screening answers', description: 'Contraindication screening answers; null means unanswered and blocks a start.' });
+/** The answers file's schema, with a clinic's rule for new patient references. */
+function answersSchema(rule: PatientRefRule) {
+  return z
+    .strictObject({
+      $schema: z.string().optional(),
+      format: z.literal(SCREENING_FORMAT),
+      patientRef: z
+        .string()
+        .superRefine((ref, ctx) => {
+          const problem = checkPatientRef(ref, rule);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        .nullable()
+        .meta({ description: `Pseudonymous patient reference, e.g. "${rule.example}" (null: not filled in).` }),
+      protocolId: z.string().nullable().meta({ description: 'Id of the protocol screened for (null: not filled in).' }),
+      answers: z.strictObject({ ...patientAnswers, pregnancy: answer.optional() }).meta({
+        description: 'true, false, or null for unanswered (blocks). pregnancy is asked when a site is on the abdomen, pelvis or low back.',
+      }),
+      sites: z.array(z.strictObject({ region: z.enum(REGIONS), side: z.enum(SIDES), ...siteAnswers })).meta({
+        description: 'One entry per treated site (region and side of the protocol channels).',
+      }),
+      notes: z
+        .string()
+        .max(2000)
+        .superRefine((notes, ctx) => {
+          const problem = notePrivacyProblem(notes, 'notes');
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        .optional()
+        .meta({ description: 'Free text; never a name, date, phone number or e-mail address.' }),
+    })
+    .meta({ title: 'EDN screening answers', description: 'Contraindication screening answers; null means unanswered and blocks a start.' });
+}
+
+export const ScreeningAnswersSchema = answersSchema(DEFAULT_PATIENT_REF_RULE);
 
 export type ScreeningAnswers = z.output<typeof ScreeningAnswersSchema>;
 
-export type ParsedAnswers =
-  | { readonly ok: true; readonly answers: ScreeningAnswers }
-  | { readonly ok: false; readonly errors: readonly { readonly path: string; readonly message: string }[] };
+export interface AnswersProblem {
+  readonly path: string;
+  readonly message: string;
+}
 
-export function parseScreeningAnswers(json: unknown): ParsedAnswers {
-  const parsed = ScreeningAnswersSchema.safeParse(json, { reportInput: true });
-  if (parsed.success) return { ok: true, answers: parsed.data };
-  return { ok: false, errors: parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) };
+export type ParsedAnswers =
+  | {
+      readonly ok: true;
+      readonly answers: ScreeningAnswers;
+      /** Fields that were not part of the format and were dropped (never stored). */
+      readonly warnings: readonly AnswersProblem[];
+    }
+  | { readonly ok: false; readonly errors: readonly AnswersProblem[]; readonly warnings: readonly AnswersProblem[] };
+
+/** The fields the format knows, per level of the answers file. */
+const KNOWN = {
+  root: Object.keys(ScreeningAnswersSchema.shape),
+  answers: [...Object.keys(PATIENT_QUESTIONS), 'pregnancy'],
+  site: ['region', 'side', ...Object.keys(SITE_QUESTIONS)],
+};
+
+/**
+ * Parse an answers file. Unknown fields are dropped with a warning each (an unknown answer can
+ * never clear anything: every question the protocol asks must still be answered), and `$schema`
+ * (an editor's hint) is never kept, so nothing outside the format reaches the session record.
+ * The patient reference must follow `patientRefRule` (the clinic's, from the settings; the
+ * default otherwise) and the notes must not identify the patient (privacy.ts).
+ */
+export function parseScreeningAnswers(json: unknown, options: { readonly patientRefRule?: PatientRefRule } = {}): ParsedAnswers {
+  const warnings: AnswersProblem[] = [];
+  const cleaned = dropUnknown(json, warnings);
+  const schema = options.patientRefRule === undefined ? ScreeningAnswersSchema : answersSchema(options.patientRefRule);
+  const parsed = schema.safeParse(cleaned, { reportInput: true });
+  if (parsed.success) return { ok: true, answers: parsed.data, warnings };
+  return { ok: false, errors: parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })), warnings };
+}
+
+function dropUnknown(json: unknown, warnings: AnswersProblem[]): unknown {
+  if (!isPlainObject(json)) return json;
+  const keep = (obj: Record<string, unknown>, known: readonly string[], at: readonly (string | number)[]) => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) {
+      if (known.includes(k)) out[k] = v;
+      else {
+        const guess = suggest(k, known);
+        warnings.push({ path: formatPath([...at, k]), message: `unknown field "${k}" was dropped${guess ? ` (did you mean "${guess}"?)` : ''}: it is not part of ${SCREENING_FORMAT} and is not recorded` });
+      }
+    }
+    return out;
+  };
+  const { $schema: _editorHint, ...rest } = json;
+  const root = keep(rest, KNOWN.root, []);
+  if (isPlainObject(root.answers)) root.answers = keep(root.answers, KNOWN.answers, ['answers']);
+  if (Array.isArray(root.sites)) root.sites = root.sites.map((site: unknown, i) => (isPlainObject(site) ? keep(site, KNOWN.site, ['sites', i]) : site));
+  return root;
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
 export function screeningJsonSchema(): Record<string, unknown> {
@@ -181,7 +247,8 @@ export function screeningJsonSchema(): Record<string, unknown> {
 export interface ScreenedProtocol {
   readonly id: string;
   readonly hash: string;
-  readonly channels: readonly { readonly region: Region; readonly side: Side }[];
+  /** Sites as they read (a validated Protocol's); when given, screening re-checks them. */
+  readonly channels: readonly { readonly region: Region; readonly side: Side; readonly sites?: readonly string[] }[];
 }
 
 /** An answers file with every answer null, for the protocol's sites when one is given. */
@@ -308,10 +375,20 @@ function identityFindings(answers: ScreeningAnswers, protocol: ScreenedProtocol)
     const what = answers.protocolId === null ? 'no protocol' : `protocol "${answers.protocolId}"`;
     out.push({ id: 'protocolId', path: 'protocolId', kind: 'mismatch', message: `these answers are for ${what}, not "${protocol.id}": screen for the protocol that will run`, source: SCREENING });
   }
+  // Defence in depth: the placement rules of the protocol format (sites.ts), checked again here
+  // so a protocol that reached screening by another path still cannot place a channel badly.
   protocol.channels.forEach((c, i) => {
     if (FORBIDDEN_REGIONS.includes(c.region)) {
       out.push({ id: `region@${c.region}`, path: `channels[${i}].region`, kind: 'absolute', message: `the protocol places a channel on the ${c.region}: never allowed`, source: FORBIDDEN_REGION_SOURCE });
     }
+    const side = sideProblem(c.region, c.side);
+    if (side) out.push({ id: `side@${c.region}/${c.side}`, path: `channels[${i}].side`, kind: 'absolute', message: `the protocol's channel ${i + 1}: ${side}`, source: FORBIDDEN_REGION_SOURCE });
+    (c.sites ?? []).forEach((site, j) => {
+      const named = forbiddenAreaNamed(site);
+      if (named) {
+        out.push({ id: `site@${c.region}/${j}`, path: `channels[${i}].sites[${j}]`, kind: 'absolute', message: `the protocol's site "${site}" names ${named.area}: ${named.why}; never allowed`, source: FORBIDDEN_REGION_SOURCE });
+      }
+    });
   });
   return out;
 }

@@ -57,6 +57,7 @@ figcaption { font-size: 9pt; color: #333; }
 .sev-alarm { font-weight: 600; }
 .verified { color: #060; }
 .unverified { color: #840; }
+.claimed { color: #333; }
 .aftercare { border: 1px solid #999; padding: 2mm 3mm; white-space: pre-wrap; }
 .small { font-size: 8.5pt; color: #333; }
 @media print { body { max-width: none; padding: 0; } }
@@ -145,7 +146,10 @@ function sourceItem(s: ReportSource, groups: readonly EvidenceGroup[]): string {
 
 /** One source's verified or unverified values, in words (the same sentences the app shows). */
 function evidenceLine(g: EvidenceGroup): string {
-  return g.status === 'verified' ? `<div class="verified">✓ ${e(g.text)}</div>` : `<div class="unverified">⚠ ${e(g.text)}</div>`;
+  if (g.status === 'verified') return `<div class="verified">✓ ${e(g.text)}</div>`;
+  // A user protocol's "verified" is its author's claim: never the library's mark.
+  if (g.status === 'claimed') return `<div class="claimed">${e(g.text)}</div>`;
+  return `<div class="unverified">⚠ ${e(g.text)}</div>`;
 }
 
 function deviceSection(r: SessionReport): string {

@@ -69,7 +69,7 @@ export function renderMarkdown(r: SessionReport): string {
     for (const src of p.sources) {
       const ids = [src.doi ? `doi ${m(src.doi)}` : '', src.registry ? `registry ${m(src.registry)}` : '', src.pmcid ? m(src.pmcid) : ''].filter(Boolean).join(', ');
       line(`- **\\[${m(src.key)}\\]** ${m(src.citation)}${ids ? ` (${ids})` : ''}${src.note ? `. ${m(src.note)}` : ''}`);
-      for (const g of p.evidence.groups.filter((x) => x.source === src.key)) line(`  - ${g.status === 'verified' ? '✓' : '⚠'} ${m(g.text)}`);
+      for (const g of p.evidence.groups.filter((x) => x.source === src.key)) line(`  - ${g.status === 'verified' ? '✓ ' : g.status === 'claimed' ? '' : '⚠ '}${m(g.text)}`);
     }
     // Stimulation values no source mentions: defaults the clinician confirmed, said so.
     for (const g of p.evidence.groups.filter((x) => x.source === undefined)) line(`- ⚠ ${m(g.text)}`);

@@ -14,6 +14,7 @@ import { type EvidenceSubject, type ProtocolEvidence, protocolEvidence } from '.
 import { PATIENT_QUESTIONS, PREGNANCY_QUESTION, SITE_QUESTIONS } from '../domain/screening.js';
 import { describePattern } from '../domain/stimulation.js';
 import { formatNumber } from '../domain/units.js';
+import { type Verification, verificationOf } from '../domain/protocols/user.js';
 import { CHAIN_KINDS, type JournalProblem, type JournalReadResult, describeEnding, describeErrno } from './journal.js';
 import type { JournalRecord, JournalRecordOf, RecordType } from './journal-records.js';
 import { OUTPUT_STATES } from './states.js';
@@ -123,6 +124,11 @@ export interface SessionReport {
     readonly sources: readonly ReportSource[];
     /** Every value with its evidence status in words (src/domain/protocols/evidence.ts), as the app showed it. */
     readonly evidence: ProtocolEvidence;
+    /**
+     * Whose word the sources' `verified` lists are: `library` for a built-in (this exact version,
+     * by content hash), `author` for any other protocol (its author's claim, never shown as verified).
+     */
+    readonly verification: Verification;
   } | null;
   readonly device: {
     readonly transport: string;
@@ -224,7 +230,8 @@ export function buildReport(input: JournalReadResult | readonly JournalRecord[])
             verified: s.verified,
             unverified: s.unverified,
           })),
-          evidence: protocolEvidence(evidenceSubject(protocol)),
+          evidence: protocolEvidence(evidenceSubject(protocol), { library: verificationOf(protocol.hash) === 'library' }),
+          verification: verificationOf(protocol.hash),
         }
       : null,
     device: start

@@ -22,6 +22,7 @@ import {
 } from '../domain/safety/guard.js';
 import { HARD_LIMITS, TOLERANCE } from '../domain/safety/limits.js';
 import { type ScreeningCleared, clearanceCovers, isScreeningCleared } from '../domain/screening.js';
+import { notePrivacyProblem } from '../domain/privacy.js';
 import type { StimulationParams } from '../domain/stimulation.js';
 import type { DeviceClient } from '../device/client.js';
 import { type DeviceError, describeDeviceError } from '../device/errors.js';
@@ -520,6 +521,8 @@ export class SessionRunner {
   addNote(text: string): SessionResult {
     const trimmed = text.trim();
     if (trimmed.length === 0 || trimmed.length > 2000) return invalid('a note must be 1-2000 characters');
+    const identifying = notePrivacyProblem(trimmed);
+    if (identifying) return invalid(identifying);
     if (!this.#recorder) return invalid('notes belong to a session: there is none open');
     this.#record('note', { text: trimmed });
     return { ok: true, value: undefined };

@@ -108,6 +108,17 @@ describe('a whole session through the UI', () => {
     await waitText(page.locator('.pulse-preview figcaption'), /asymmetric biphasic pulse/);
     await page.getByRole('combobox', { name: 'Waveform' }).selectOption('biphasic-symmetric');
     await waitText(page.locator('.validity'), /Valid: ready to save/);
+    // Sites are a choice from the region's list; free text is only a note beside one, and a note
+    // naming a forbidden area is refused with the reason. A knee channel has no midline side.
+    const channel1 = page.getByRole('group', { name: /^Channel entry 1/ });
+    expect(await channel1.getByRole('combobox', { name: 'Side' }).locator('option').allTextContents()).not.toContain('midline');
+    expect(await channel1.getByRole('combobox', { name: 'Site 1' }).locator('option').allTextContents()).toContain('medial joint line');
+    const note = channel1.getByRole('textbox', { name: 'Note beside site 1 (optional)' });
+    await note.fill('angled towards the chest');
+    await channel1.getByText(/"angled towards the chest" names the chest or heart/).waitFor({ timeout: UI_WAIT_MS });
+    await waitText(page.locator('.validity'), /One problem to fix before saving/);
+    await note.fill('');
+    await waitText(page.locator('.validity'), /Valid: ready to save/);
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await page.getByRole('group', { name: /^Phase 1/ }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
     await screenshot(page, 'protocol-editor', { readme: 'protocol-editor.png' });

@@ -9,10 +9,13 @@ import { h, svgIcon } from '../dom.js';
 
 type Group = Evidence['groups'][number];
 
-/** One line for one group: verified (check) or a default the clinician confirms (warning). */
+/**
+ * One line for one group: verified by the library (check), the author's claim in a user protocol
+ * (info, never the check), or a default the clinician confirms (warning).
+ */
 export function evidenceLine(group: Group): HTMLElement {
-  const verified = group.status === 'verified';
-  return h('p', { class: `evidence ${verified ? 'verified' : 'unverified'}` }, svgIcon(verified ? 'check' : 'warning'), h('span', {}, `${group.text}.`));
+  const look = group.status === 'verified' ? ['verified', 'check'] : group.status === 'claimed' ? ['claimed', 'info'] : ['unverified', 'warning'];
+  return h('p', { class: `evidence ${look[0]}` }, svgIcon(look[1] as 'check' | 'info' | 'warning'), h('span', {}, `${group.text}.`));
 }
 
 /** The lines of one source's groups (`source` given), or of the values no source marks (`source` undefined). */

@@ -14,17 +14,22 @@ import {
   NUMERIC_FIELDS,
   type NumericKey,
   REGIONS,
-  SIDES,
+  SITE_NOTE_MAX,
   WAVEFORMS,
   exportFileName,
   frequencyMode,
   getAt,
+  nextSite,
   pathLabel,
   placeMessages,
   protocolText,
   regionText,
   setAt,
   setFrequencyMode,
+  siteChoices,
+  siteEntry,
+  siteParts,
+  sidesFor,
 } from '../protocol-model.js';
 import { type FieldHandle, radioGroup, selectField, stepper, textField } from '../components/fields.js';
 import { PulsePreview } from '../components/charts.js';
@@ -350,6 +355,7 @@ export class ProtocolEditor {
   #channel(i: number): HTMLElement {
     const base = `channels[${i}]`;
     const ch = getAt(this.#draft, `${base}.channel`);
+    const region = getAt(this.#draft, `${base}.region`);
     const legendId = `ch-legend-${i}`;
     return h(
       'fieldset',
@@ -360,12 +366,67 @@ export class ProtocolEditor {
         'div',
         { class: 'row' },
         this.#number(`${base}.channel`),
-        this.#select(`${base}.region`, 'Region', REGIONS.filter((r) => !FORBIDDEN_REGIONS.includes(r)).map((r) => ({ value: r, text: regionText(r) }))),
-        this.#select(`${base}.side`, 'Side', SIDES.map((s) => ({ value: s, text: SIDE_TEXT[s] ?? s }))),
+        // The region decides the sides and the sites offered: changing it re-renders the channel.
+        this.#select(`${base}.region`, 'Region', REGIONS.filter((r) => !FORBIDDEN_REGIONS.includes(r)).map((r) => ({ value: r, text: regionText(r) })), true),
+        this.#select(`${base}.side`, 'Side', sidesFor(region).map((s) => ({ value: s, text: SIDE_TEXT[s] ?? s }))),
       ),
-      this.#lines(`${base}.sites`, 'Needle sites', 'One site per line, in plain anatomical names.'),
+      this.#sites(i),
       h('button', { type: 'button', class: 'secondary danger-text', onclick: () => this.#set(base, undefined, true) }, `Remove channel entry ${i + 1}`),
     );
+  }
+
+  /**
+   * The channel's needle sites: each a choice from the region's listed sites, with an optional
+   * note beside it (free text is only ever a note; validation refuses one naming a forbidden area).
+   */
+  #sites(i: number): HTMLElement {
+    const base = `channels[${i}]`;
+    const region = getAt(this.#draft, `${base}.region`);
+    const choices = siteChoices(region).map((s) => ({ value: s, text: s }));
+    const sites = this.#list(`${base}.sites`);
+    const legendId = `sites-legend-${i}`;
+    return h(
+      'fieldset',
+      { class: 'sites-list', 'aria-labelledby': legendId },
+      h('legend', { id: legendId }, `Needle sites of channel entry ${i + 1}`),
+      h('p', { class: 'hint' }, `Sites listed for the ${regionText(typeof region === 'string' ? region : '')}; anything more specific goes in the note beside the site.`),
+      this.#group(`${base}.sites`),
+      sites.map((entry, j) => {
+        const path = `${base}.sites[${j}]`;
+        const parts = siteParts(entry);
+        const site = selectField({
+          label: `Site ${j + 1}`,
+          value: parts.site === '' ? undefined : parts.site,
+          options: choices,
+          path,
+          onChange: (value) => this.#set(path, siteEntry(value, siteParts(getAt(this.#draft, path)).note)),
+        });
+        this.#fields.set(path, site);
+        const note = textField({
+          label: `Note beside site ${j + 1} (optional)`,
+          value: parts.note,
+          path: `${path}.note`,
+          maxLength: SITE_NOTE_MAX,
+          onInput: (text) => this.#set(path, siteEntry(siteParts(getAt(this.#draft, path)).site, text)),
+        });
+        this.#fields.set(`${path}.note`, note);
+        return h(
+          'div',
+          { class: 'row site-row' },
+          site.el,
+          note.el,
+          h('button', { type: 'button', class: 'secondary danger-text', onclick: () => this.#set(path, undefined, true) }, `Remove site ${j + 1}`),
+        );
+      }),
+      h('button', { type: 'button', class: 'secondary', disabled: choices.length === 0, onclick: () => this.#addSite(i) }, 'Add site'),
+    );
+  }
+
+  #addSite(i: number): void {
+    const base = `channels[${i}].sites`;
+    const sites = this.#list(base);
+    this.#set(`${base}[${sites.length}]`, nextSite(getAt(this.#draft, `channels[${i}].region`), sites), true);
+    this.#fields.get(`${base}[${sites.length}]`)?.control.focus();
   }
 
   #phase(i: number): HTMLElement {
@@ -436,7 +497,7 @@ export class ProtocolEditor {
       this.#group(base),
       h('div', { class: 'row' }, this.#text(`${base}.key`, 'Key'), this.#text(`${base}.doi`, 'DOI', { optional: true }), this.#text(`${base}.registry`, 'Trial registry id', { optional: true }), this.#text(`${base}.pmcid`, 'PubMed Central id', { optional: true })),
       this.#text(`${base}.citation`, 'Citation', { multiline: true }),
-      h('div', { class: 'row' }, this.#lines(`${base}.verified`, 'Verified fields', 'Checked against this source.'), this.#lines(`${base}.unverified`, 'Unverified fields', 'Defaults the clinician confirms: not from this source.')),
+      h('div', { class: 'row' }, this.#lines(`${base}.verified`, 'Fields you checked', 'Against this source. Shown as your claim, never with the built-in library’s verified mark.'), this.#lines(`${base}.unverified`, 'Unverified fields', 'Defaults the clinician confirms: not from this source.')),
       this.#text(`${base}.note`, 'Note', { optional: true, multiline: true }),
       h('button', { type: 'button', class: 'secondary danger-text', onclick: () => this.#set(base, undefined, true) }, `Remove source ${i + 1}`),
     );
@@ -447,7 +508,8 @@ export class ProtocolEditor {
     let n = 1;
     while (used.has(n)) n++;
     const prev = this.#list('channels').at(-1);
-    this.#set(`channels[${this.#list('channels').length}]`, { channel: n, region: isRecord(prev) ? prev.region : 'knee', side: isRecord(prev) ? prev.side : 'affected', sites: [] }, true);
+    const region = isRecord(prev) ? prev.region : 'knee';
+    this.#set(`channels[${this.#list('channels').length}]`, { channel: n, region, side: isRecord(prev) ? prev.side : 'affected', sites: [nextSite(region, [])] }, true);
     this.#fields.get(`channels[${this.#list('channels').length - 1}].channel`)?.control.focus();
   }
 

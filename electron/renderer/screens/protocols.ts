@@ -6,7 +6,7 @@
 import type { AppContext, ProtocolSummary } from '../context.js';
 import { h, replaceChildren, setFlag, svgIcon } from '../dom.js';
 import { num } from '../format.js';
-import { duplicateProtocol, exportFileName, parseImport, protocolText } from '../protocol-model.js';
+import { duplicateProtocol, exportFileName, parseImport, protocolText, sourcesSummary } from '../protocol-model.js';
 import { downloadText } from '../components/download.js';
 import { evidenceLines } from '../components/evidence.js';
 import { ProtocolEditor } from './protocol-editor.js';
@@ -69,8 +69,6 @@ export class ProtocolsScreen {
 
   #card(p: ProtocolSummary): HTMLElement {
     const titleId = `proto-${p.id}`;
-    const verified = p.sources.reduce((n, s) => n + s.verified.length, 0);
-    const unverified = p.sources.reduce((n, s) => n + s.unverified.length, 0);
     const actions = [
       p.problem === undefined ? h('button', { type: 'button', class: 'primary', onclick: () => this.#use(p.id) }, 'Use for session') : null,
       p.builtIn
@@ -88,7 +86,7 @@ export class ProtocolsScreen {
       h(
         'details',
         { class: 'sources' },
-        h('summary', {}, `Sources: ${p.sources.length} (${verified} verified, ${unverified} unverified values)`),
+        h('summary', {}, sourcesSummary(p)),
         p.sources.map((s) =>
           h(
             'div',

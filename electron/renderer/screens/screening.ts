@@ -68,7 +68,7 @@ export class ScreeningPanel {
     this.#slots.clear();
     this.#refField = textField({
       label: 'Patient reference (pseudonymous)',
-      hint: 'A code such as PT-0042: letters, digits and dashes with at least one digit. Never a name, e-mail, phone number or date of birth.',
+      hint: 'A code such as PT-0042, in your clinic’s format (by default 1-4 capital letters, a dash and 1-6 digits). Never a name, e-mail, phone number or date of birth.',
       value: this.#patientRef,
       path: 'patientRef',
       maxLength: 32,

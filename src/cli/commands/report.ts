@@ -1,6 +1,6 @@
 // `edn report JOURNAL [--format html|md|json] [--out FILE]`: the report of one session journal.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../../app/store.js';
 import { readJournal } from '../../session/journal.js';
 import { REPORT_FORMATS, type ReportFormat, buildReport, renderReport } from '../../session/report.js';
 import { type CliIO, type Command, EXIT, UsageError, parse, write } from '../command.js';
@@ -14,7 +14,8 @@ delivered charge, events, end reason and aftercare advice.
 
 Options:
   --format FMT   md (default), html (self-contained, prints on A4 and Letter) or json
-  --out FILE     write the report to FILE instead of standard output
+  --out FILE     write the report to FILE (readable by you only, mode 0600) instead of
+                 standard output
 
 The journal's hash chain is verified. A journal whose last line was torn by a crash is reported
 normally (with a note). A journal with edited, inserted, deleted or moved records, or invalid
@@ -66,7 +67,10 @@ function run(argv: readonly string[], io: CliIO): number {
   if (outPath === undefined) io.stdout.write(text);
   else {
     try {
-      fs.writeFileSync(outPath, text, { encoding: 'utf8' });
+      // A report identifies a session of a patient: readable by its owner only (0600), like the
+      // journals, also when it replaces an older file with wider permissions (written beside it
+      // and renamed over it).
+      writeFileAtomic(outPath, text);
     } catch (e) {
       write(io.stderr, `edn report: cannot write ${outPath}: ${e instanceof Error ? e.message : String(e)}`);
       return EXIT.failed;

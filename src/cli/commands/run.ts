@@ -15,6 +15,7 @@ import { monotonicScheduler } from '../../device/time.js';
 import { openJournal, systemClock } from '../../session/journal.js';
 import { SessionRunner, type SessionSnapshot } from '../../session/runner.js';
 import { TERMINAL_STATES } from '../../session/states.js';
+import { readSettingsFile, settingsPatientRefRule } from '../../app/settings.js';
 import { type CliIO, type Command, UsageError, parse, write } from '../command.js';
 import { loadProtocolArg } from './validate.js';
 
@@ -47,7 +48,8 @@ Options:
   --ack ID            acknowledge a relative contraindication by its id (repeatable)
   --clinician ID      who acknowledges and runs the session (initials or staff id)
   --data-dir DIR      where session journals go (default $EDN_DATA_DIR, else
-                      ~/.local/share/edn-controller); the journal is DIR/sessions/*.jsonl
+                      ~/.local/share/edn-controller); the journal is DIR/sessions/*.jsonl;
+                      DIR/settings.json may set the clinic's patient reference rule
   --json              one JSON object per line per event instead of a progress bar
   -h, --help          this text
 
@@ -104,7 +106,12 @@ export const runCommand: Command = {
     } catch (e) {
       return refuse(`cannot read the screening file ${values.screening}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    const answers = parseScreeningAnswers(answersJson);
+    // The clinic's rule for patient references comes from the data directory's settings.json.
+    const dataDir = path.resolve(io.cwd, values['data-dir'] ?? defaultDataDir(io.env));
+    const settings = readSettingsFile(dataDir);
+    if (settings.problem) out.event({ event: 'warning', message: settings.problem });
+    const answers = parseScreeningAnswers(answersJson, { patientRefRule: settingsPatientRefRule(settings.settings) });
+    for (const w of answers.warnings) out.event({ event: 'warning', message: `screening file ${values.screening}: ${w.path}: ${w.message}` });
     if (!answers.ok) return refuse(`screening file ${values.screening} is invalid:\n${answers.errors.map((e) => `${e.path}: ${e.message}`).join('\n')}`);
     const at = new Date().toISOString();
     const acks: Acknowledgement[] = (values.ack ?? []).map((id) => ({ id, by: values.clinician!, at }));
@@ -114,7 +121,6 @@ export const runCommand: Command = {
       return refuse(`screening does not clear this patient (${outcome.status}):\n${lines.join('\n')}`);
     }
 
-    const dataDir = path.resolve(io.cwd, values['data-dir'] ?? defaultDataDir(io.env));
     let opened: OpenedTransport;
     try {
       opened = await openTransport(values.sim ? SIMULATOR_PATH : values.port!, monotonicScheduler);
@@ -199,6 +205,7 @@ function reporter(io: CliIO, json: boolean) {
       }
       if (e.event === 'state') write(io.stdout, `state: ${String(e.state)}`);
       else if (e.event === 'refused') write(io.stderr, `refused: ${String(e.message)}`);
+      else if (e.event === 'warning') write(io.stderr, `warning: ${String(e.message)}`);
       else if (e.event === 'end') {
         const detail = typeof e.detail === 'string' ? ` (${e.detail})` : '';
         const journal = typeof e.journal === 'string' ? `\njournal: ${e.journal}` : '';

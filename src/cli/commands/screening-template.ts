@@ -23,7 +23,10 @@ const USAGE = [
   'sites[] (once per treated site):',
   ...questionLines(SITE_QUESTIONS),
   '',
-  'patientRef is pseudonymous: a code such as "PT-0042", never a name, e-mail, phone number or date.',
+  'patientRef is pseudonymous: a code such as "PT-0042" (by default 1-4 capital letters, a dash and',
+  '1-6 digits; a clinic may set its own rule, "patientRef" in <data-dir>/settings.json), never a name,',
+  'e-mail, phone number or date. notes must not hold any of those either. Fields that are not part of',
+  'the format are dropped with a warning and never recorded.',
 ].join('\n');
 
 export const screeningTemplateCommand: Command = {

@@ -1,8 +1,8 @@
 // `edn validate FILE...`: validates protocol files, one report per file; exit 0 only if all are valid.
-// File reading lives here (src/domain does no I/O); validation is src/domain's parseProtocolText.
+// File reading lives here (src/domain does no I/O); validation is src/domain's parseUserProtocolText.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type ProtocolError, type ProtocolValidation, builtInProtocol, parseProtocolText } from '../../domain/protocols/index.js';
+import { type ProtocolError, type ProtocolValidation, builtInProtocol, parseUserProtocolText } from '../../domain/protocols/index.js';
 import { type CliIO, type Command, EXIT, UsageError, parse, write } from '../command.js';
 
 /** Largest protocol file read, bytes: protocols are a few kB; anything bigger is not one. */
@@ -17,7 +17,8 @@ export interface FileValidation {
 export async function validateFile(file: string, io: Pick<CliIO, 'cwd'>): Promise<FileValidation> {
   const text = await readText(path.resolve(io.cwd, file));
   if (typeof text !== 'string') return { file, result: { ok: false, errors: [{ path: '', message: text.error }], warnings: [] } };
-  return { file, result: parseProtocolText(text, file) };
+  // As a user protocol: a file may not take a built-in's id or name unless it is that built-in.
+  return { file, result: parseUserProtocolText(text, file) };
 }
 
 async function readText(absolute: string): Promise<string | { error: string }> {

@@ -5,16 +5,24 @@
  */
 import { deepFreeze } from '../safety/limits.js';
 import type { Electrode, Pattern, ProtocolLimits, StimulationParams } from '../stimulation.js';
-import type { ProtocolFile, ProtocolFilePhase, Region, Side } from './schema.js';
+import type { ProtocolChannel, ProtocolFile, ProtocolFilePhase, Region, Side } from './schema.js';
+import { siteText } from './sites.js';
 
 /** A phase with its pattern made explicit. */
 export type ProtocolPhase = Omit<ProtocolFilePhase, 'frequencyHz' | 'pattern'> & { readonly pattern: Pattern };
 
+/**
+ * A channel with its sites as they read ("lumbar multifidus — one segment below"): what the
+ * session shows and the journal and report record.
+ */
+export type ProtocolChannelView = Omit<ProtocolChannel, 'sites'> & { readonly sites: readonly string[] };
+
 /** A validated, normalized, deep-frozen protocol, carrying the content hash of its file. */
-export type Protocol = Readonly<Omit<ProtocolFile, '$schema' | 'phases'>> & {
+export type Protocol = Readonly<Omit<ProtocolFile, '$schema' | 'phases' | 'channels'>> & {
   /** SHA-256 (hex) of the canonical JSON of the file's content (see hashProtocolFile). */
   readonly hash: string;
   readonly electrode: Electrode;
+  readonly channels: readonly ProtocolChannelView[];
   readonly phases: readonly ProtocolPhase[];
 };
 
@@ -26,10 +34,11 @@ export function phasePattern(phase: ProtocolFilePhase): Pattern {
 }
 
 export function normalizeProtocol(file: ProtocolFile, hash: string): Protocol {
-  const { $schema: _schema, phases, ...rest } = file;
+  const { $schema: _schema, phases, channels, ...rest } = file;
   const normalized: Protocol = {
     ...rest,
     hash,
+    channels: channels.map((c) => ({ ...c, sites: c.sites.map(siteText) })),
     phases: phases.map((phase) => {
       const { frequencyHz: _f, pattern: _p, ...phaseRest } = phase;
       return { ...phaseRest, pattern: phasePattern(phase) };

@@ -13,12 +13,16 @@
  * source lists it as a default the clinician confirms, and `unmarked` when it is a stimulation value
  * no source mentions (a user's protocol, say): that is a default the clinician confirms too, and
  * the words say so. What "verified" means is docs/CLINICAL.md#evidence-status.
+ *
+ * Only the built-in library's own versions (by content hash, src/domain/protocols/user.ts) may say
+ * "verified": in any other protocol (a customised copy, an import) a value its author lists as
+ * verified is `claimed`, the author's word, never shown with the library's verified mark.
  */
 import { describePattern, type Pattern } from '../stimulation.js';
 import { type UnitName, withUnit } from '../units.js';
 import { parsePath } from './paths.js';
 
-export const EVIDENCE_STATUSES = ['verified', 'unverified', 'unmarked'] as const;
+export const EVIDENCE_STATUSES = ['verified', 'claimed', 'unverified', 'unmarked'] as const;
 export type EvidenceStatus = (typeof EVIDENCE_STATUSES)[number];
 
 /** A phase as the evidence needs it (a `ProtocolPhase` is one). */
@@ -81,6 +85,8 @@ export function statusWords(status: EvidenceStatus, source: string | undefined, 
   switch (status) {
     case 'verified':
       return `verified against ${source ?? 'its source'}`;
+    case 'claimed':
+      return `checked against ${source ?? 'its source'} by its author's account (not reviewed for the built-in library)`;
     case 'unverified':
       return `${defaults}; not verified against ${source ?? 'its source'}`;
     case 'unmarked':
@@ -88,8 +94,13 @@ export function statusWords(status: EvidenceStatus, source: string | undefined, 
   }
 }
 
-/** The evidence of a protocol: its marked values and every stimulation value, in words. */
-export function protocolEvidence(subject: EvidenceSubject): ProtocolEvidence {
+/**
+ * The evidence of a protocol: its marked values and every stimulation value, in words. `library`:
+ * this is a built-in's own version, whose `verified` lists the library vouches for; otherwise they
+ * are the author's claim.
+ */
+export function protocolEvidence(subject: EvidenceSubject, options: { readonly library: boolean } = { library: false }): ProtocolEvidence {
+  const checked: EvidenceStatus = options.library ? 'verified' : 'claimed';
   const described = new Map<string, Described>();
   const describe = (path: string): Described => {
     let d = described.get(path);
@@ -105,12 +116,13 @@ export function protocolEvidence(subject: EvidenceSubject): ProtocolEvidence {
   const mark = (path: string, status: EvidenceStatus, source: string) => {
     const now = statusOf.get(path);
     // Verified by any source wins: that source checked it. The per-source groups keep each marking.
-    if (now === undefined || (now.status === 'unverified' && status === 'verified')) statusOf.set(path, { status, sources: [source] });
+    if (now === undefined || (now.status === 'unverified' && status === checked)) statusOf.set(path, { status, sources: [source] });
     else if (now.status === status && !now.sources.includes(source)) now.sources.push(source);
   };
   for (const source of subject.sources) {
-    for (const status of ['verified', 'unverified'] as const) {
-      const paths = sortPaths(unique(source[status]), describe);
+    for (const field of ['verified', 'unverified'] as const) {
+      const status: EvidenceStatus = field === 'verified' ? checked : 'unverified';
+      const paths = sortPaths(unique(source[field]), describe);
       for (const path of paths) mark(path, status, source.key);
       if (paths.length > 0) groups.push(group(status, source.key, paths.map((path) => value(path, status, [source.key], describe(path)))));
     }

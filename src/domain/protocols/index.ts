@@ -15,12 +15,27 @@ export {
   type ProtocolSource,
 } from './schema.js';
 export {
+  MIDLINE_REGIONS,
+  REGION_SITES,
+  ALL_SITES,
+  SITE_NOTE_SEPARATOR,
+  allowsMidline,
+  forbiddenAreaNamed,
+  placementProblems,
+  sideProblem,
+  siteName,
+  siteText,
+  type SiteEntry,
+  type PlacementProblem,
+} from './sites.js';
+export {
   validateProtocol,
   parseProtocolText,
   hashProtocolFile,
   formatProtocolError,
   type ProtocolError,
   type ProtocolValidation,
+  type ValidateOptions,
 } from './validate.js';
 export {
   normalizeProtocol,
@@ -32,6 +47,7 @@ export {
   treatedSites,
   type Protocol,
   type ProtocolPhase,
+  type ProtocolChannelView,
   type TreatedSite,
 } from './derive.js';
 export { parseJsonText, type JsonTextResult, type JsonTextError } from './json-text.js';
@@ -50,3 +66,4 @@ export {
   type ProtocolEvidence,
 } from './evidence.js';
 export { BUILT_INS, BUILT_IN_FILES, BUILT_IN_IDS, builtInProtocol, type BuiltInProtocol } from './library/index.js';
+export { builtInConflicts, comparableName, isBuiltInVersion, parseUserProtocolText, validateUserProtocol, verificationOf, type Verification } from './user.js';

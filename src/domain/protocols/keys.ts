@@ -21,6 +21,12 @@ function unwrap(node: z.ZodType, value: unknown): z.ZodType {
   for (;;) {
     if (current instanceof z.ZodOptional || current instanceof z.ZodNullable) current = current.unwrap() as z.ZodType;
     else if (current instanceof z.ZodDiscriminatedUnion) current = pickOption(current.options as z.ZodType[], value);
+    else if (current instanceof z.ZodUnion) {
+      // A site is a string or an object: unknown keys can only be the object's.
+      const object = (current.options as z.ZodType[]).find((o) => o instanceof z.ZodObject);
+      if (object === undefined) return current;
+      current = object;
+    }
     else return current;
   }
 }

@@ -11,43 +11,12 @@ import { FORMAT_LIMITS, HARD_LIMITS, type Limit } from '../safety/limits.js';
 import { hardMaxMessage, hardRangeMessage } from '../safety/messages.js';
 import { WAVEFORMS } from '../stimulation.js';
 import { pathExists } from './paths.js';
+import { ALL_SITES, FORBIDDEN_REGIONS, FORBIDDEN_REGION_SOURCE, REGIONS, SIDES, SITE_NAME_MAX, SITE_NOTE_MAX, placementProblems } from './sites.js';
 import { type UnitName, UNIT_SYMBOL, formatNumber, withUnit } from '../units.js';
 
 export const PROTOCOL_FORMAT = 'edn-protocol/1';
 
-/** Body regions a channel may be placed in (a channel's two needles are both in its region). */
-export const REGIONS = [
-  'head',
-  'face',
-  'anterior-neck',
-  'posterior-neck',
-  'shoulder',
-  'upper-back',
-  'thorax',
-  'abdomen',
-  'low-back',
-  'pelvis',
-  'hip',
-  'thigh',
-  'knee',
-  'leg',
-  'ankle-foot',
-  'arm',
-  'forearm-hand',
-] as const;
-export type Region = (typeof REGIONS)[number];
-
-/**
- * Regions no channel may use: no current path across the head, over the eyes or mouth, over the
- * front of the neck or carotid sinus, or across the thorax and heart
- * [docs/CLINICAL.md#forbidden-regions; IEC 60601-2-10 201.7.9.2.101].
- */
-export const FORBIDDEN_REGIONS: readonly Region[] = ['head', 'face', 'anterior-neck', 'thorax'];
-export const FORBIDDEN_REGION_SOURCE = 'docs/CLINICAL.md#forbidden-regions; IEC 60601-2-10 201.7.9.2.101';
-
-/** `affected` is the side chosen for the patient at the session (e.g. the painful knee). */
-export const SIDES = ['left', 'right', 'midline', 'affected'] as const;
-export type Side = (typeof SIDES)[number];
+export { REGIONS, type Region, FORBIDDEN_REGIONS, FORBIDDEN_REGION_SOURCE, SIDES, type Side, MIDLINE_REGIONS, REGION_SITES, ALL_SITES, type SiteEntry } from './sites.js';
 
 // ---- field builders ------------------------------------------------------------------------------
 
@@ -162,6 +131,27 @@ export const ElectrodeSchema = z
   })
   .meta({ description: 'The needle in use; the charge density limit (Shannon k) is computed for it.' });
 
+/** A listed site's name (which region lists it is checked with the channel, sites.ts). */
+export const SiteNameSchema = text('a site name', SITE_NAME_MAX).meta({ description: 'One of the sites listed for the channel\'s region, e.g. "medial tibial plateau (periosteum)".' });
+
+/** A listed site with free text beside it: where on the site, or how it is found. */
+export const SiteWithNoteSchema = z
+  .strictObject({
+    site: SiteNameSchema,
+    note: text('a note beside the site', SITE_NOTE_MAX).meta({ description: 'Free text beside the listed site, e.g. "distal third"; never a forbidden area.' }),
+  })
+  .meta({ description: 'A listed site with a note beside it.' });
+
+export const SiteEntrySchema = z.union([SiteNameSchema, SiteWithNoteSchema], {
+  error: (iss) => {
+    if (typeof iss.input === 'object' && iss.input !== null && !Array.isArray(iss.input)) {
+      const missing = ['site', 'note'].filter((k) => !Object.hasOwn(iss.input as object, k));
+      return `a site with a note needs both "site" (a listed site) and "note"${missing.length > 0 ? `: "${missing.join('" and "')}" is missing` : ''}`;
+    }
+    return iss.input === undefined ? 'required field is missing (a site name)' : `expected a site name or {"site": ..., "note": ...}, got ${describeInput(iss.input)}`;
+  },
+});
+
 export const ChannelSchema = z
   .strictObject({
     channel: quantity('channel')
@@ -171,7 +161,13 @@ export const ChannelSchema = z
       .meta({ description: `Output channel, 1-${FORMAT_LIMITS.maxChannel}, as labelled on the device.` }),
     region: oneOf(REGIONS, 'a region').meta({ description: 'Body region of both needles of the channel.' }),
     side: oneOf(SIDES, 'a side').meta({ description: '"affected" means the side chosen for the patient at the session.' }),
-    sites: list(text('a site name', 120), 'site name').meta({ description: 'Needle sites in plain anatomical names, e.g. "medial tibial plateau".' }),
+    sites: list(SiteEntrySchema, 'site name').meta({
+      description: 'Needle sites: each one of the region\'s listed sites (edn validate lists them), or {"site": <listed site>, "note": <free text>}.',
+    }),
+  })
+  .superRefine((channel, ctx) => {
+    // The region decides which sites are listed and whether "midline" is a side (sites.ts).
+    for (const p of placementProblems(channel)) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
   })
   .meta({ description: 'One output channel: a pair of needles in one region.' });
 
@@ -329,8 +325,16 @@ function sourceRules(p: ProtocolFile, ctx: Ctx): void {
 /**
  * The JSON Schema of the protocol file (draft 2020-12), for editors: `edn schema > edn-protocol.schema.json`
  * and `"$schema": "./edn-protocol.schema.json"` in a protocol file give autocompletion and ranges.
- * Cross-field rules (Shannon k, total duration, forbidden regions) are only in `edn validate`.
+ * Cross-field rules (Shannon k, total duration, forbidden regions, which sites a region lists,
+ * where `midline` is a side) are only in `edn validate`.
  */
 export function protocolJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(ProtocolSchema, { io: 'input', target: 'draft-2020-12' });
+  return z.toJSONSchema(ProtocolSchema, {
+    io: 'input',
+    target: 'draft-2020-12',
+    // Editors offer the listed sites; which region lists which is checked by edn validate.
+    override: (ctx) => {
+      if (ctx.zodSchema === SiteNameSchema) ctx.jsonSchema.enum = [...ALL_SITES];
+    },
+  });
 }

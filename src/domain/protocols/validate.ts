@@ -36,8 +36,17 @@ export function formatProtocolError(e: ProtocolError): string {
   return e.path === '' ? e.message : `${e.path}: ${e.message}`;
 }
 
+export interface ValidateOptions {
+  /**
+   * Rules beyond the file itself, run on a protocol that passed every other check (user.ts: a
+   * user protocol may not take a built-in's id or name). Kept out of this module so it does not
+   * depend on the library, which is validated with it.
+   */
+  readonly rules?: (protocol: Protocol) => readonly ProtocolError[];
+}
+
 /** Validates a parsed JSON value as a protocol. */
-export function validateProtocol(json: unknown): ProtocolValidation {
+export function validateProtocol(json: unknown, options: ValidateOptions = {}): ProtocolValidation {
   const wrongFormat = formatMismatch(json);
   if (wrongFormat) return { ok: false, errors: [wrongFormat], warnings: [] };
   const parsed = ProtocolSchema.safeParse(json, { reportInput: true });
@@ -46,17 +55,20 @@ export function validateProtocol(json: unknown): ProtocolValidation {
   const { errors, warnings } = guardPhases(file);
   if (errors.length > 0) return { ok: false, errors, warnings };
   const hash = hashProtocolFile(file);
-  return { ok: true, protocol: normalizeProtocol(file, hash), hash, warnings };
+  const protocol = normalizeProtocol(file, hash);
+  const more = options.rules?.(protocol) ?? [];
+  if (more.length > 0) return { ok: false, errors: [...more], warnings };
+  return { ok: true, protocol, hash, warnings };
 }
 
 /** Validates the text of a protocol file: JSON syntax (with line and column), then validateProtocol. */
-export function parseProtocolText(text: string, fileName: string): ProtocolValidation {
+export function parseProtocolText(text: string, fileName: string, options: ValidateOptions = {}): ProtocolValidation {
   const json = parseJsonText(text);
   if (!json.ok) {
     const { line, column, message } = json.error;
     return { ok: false, errors: [{ path: '', message: `${fileName} is not valid JSON: ${message}`, line, column }], warnings: [] };
   }
-  const result = validateProtocol(json.value);
+  const result = validateProtocol(json.value, options);
   return result.ok
     ? { ...result, warnings: located(result.warnings, json.locate) }
     : { ok: false, errors: located(result.errors, json.locate), warnings: located(result.warnings, json.locate) };

@@ -114,7 +114,7 @@ describe('ControllerService: protocols', () => {
     const dir = path.join(h.dataDir, 'protocols');
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'broken.json'), '{"format": "edn-protocol/1", "id": "broken", "name": "Broken",}');
-    writeFileSync(path.join(dir, 'misnamed.json'), JSON.stringify({ ...kneeFile(), id: 'other-name' }));
+    writeFileSync(path.join(dir, 'misnamed.json'), JSON.stringify({ ...kneeFile(), id: 'other-name', name: 'Another knee protocol' }));
     writeFileSync(path.join(dir, 'knee-oa-periosteal.json'), JSON.stringify({ ...kneeFile(), name: 'shadow' }));
     const list = await h.must('listProtocols', {});
     const broken = list.find((p) => p.id === 'broken')!;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { main } from '../../../src/cli/main.js';
 import { memoryIO } from './memory-io.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures/protocols');
+const LIBRARY = path.resolve(import.meta.dirname, '../../../src/domain/protocols/library');
 const tmp = mkdtempSync(path.join(tmpdir(), 'edn-validate-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -32,6 +33,17 @@ describe('edn validate', () => {
     expect(r.out).toMatch(
       /^invalid\/amplitude-above-ceiling\.json:\d+:\d+: error: phases\[0\]\.amplitude\.maxMa: 25 mA is above the 20 mA ceiling for needle electrodes \[docs\/CLINICAL\.md#amplitude\]$/m,
     );
+  });
+
+  it('refuses a file that takes a built-in\'s name (unless it is that built-in), and accepts the library files', async () => {
+    const knee = JSON.parse(readFileSync(path.join(LIBRARY, 'knee-oa-periosteal.json'), 'utf8')) as Record<string, unknown>;
+    const file = path.join(tmp, 'impostor.json');
+    writeFileSync(file, JSON.stringify({ ...knee, id: 'impostor' }, null, 2));
+    const r = await run(file);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/impostor\.json:4:11: error: name: "Periosteal EDN for knee osteoarthritis" is the name of the built-in protocol knee-oa-periosteal: give your protocol its own name/);
+    const library = await run(...['knee-oa-periosteal', 'plantar-fasciitis', 'low-back-mtrp', 'dense-disperse-2-100'].map((id) => path.join(LIBRARY, `${id}.json`)));
+    expect(library.code).toBe(0);
   });
 
   it('exits 1 when any one of several files is invalid, and reports each', async () => {

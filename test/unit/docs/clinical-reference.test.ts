@@ -200,7 +200,7 @@ describe('docs/CLINICAL.md says what the code does', () => {
     const rows = section(b.id)
       .split('\n')
       .filter((x) => x.startsWith('| ') && !x.startsWith('| value |') && !x.startsWith('|---'));
-    const expected = protocolEvidence(b.protocol).values.map((v) => `| ${v.label} | ${v.value ?? ''} | ${statusWords(v.status, v.sources.join(', '), 1)} |`);
+    const expected = protocolEvidence(b.protocol, { library: true }).values.map((v) => `| ${v.label} | ${v.value ?? ''} | ${statusWords(v.status, v.sources.join(', '), 1)} |`);
     expect(rows).toEqual(expected);
   });
 

@@ -16,7 +16,7 @@ const PATH_LIKE = /\[\d+\]|\b[a-z]+\.[a-z]+[A-Z]|\b[a-z]+(Hz|Us|Ma|Min|Mm|S|MaPe
 
 describe('protocolEvidence over every built-in', () => {
   it.each(BUILT_INS.map((b) => [b.id, b.protocol] as const))('%s: every marked value once, labelled in words, with its status', (_, p) => {
-    const ev = protocolEvidence(p);
+    const ev = protocolEvidence(p, { library: true });
     for (const source of p.sources) {
       for (const path of source.verified) {
         const v = ev.values.find((x) => x.path === path);
@@ -34,7 +34,7 @@ describe('protocolEvidence over every built-in', () => {
   });
 
   it.each(BUILT_INS.map((b) => [b.id, b.protocol] as const))('%s: numbers carry their unit; the sentences name no path', (_, p) => {
-    const ev = protocolEvidence(p);
+    const ev = protocolEvidence(p, { library: true });
     const byPath = new Map(ev.values.map((v) => [v.path, v.value]));
     const ph = p.phases[0]!;
     expect(byPath.get('phases[0].pulseWidthUs')).toBe(`${ph.pulseWidthUs} µs per phase`);
@@ -52,7 +52,7 @@ describe('protocolEvidence over every built-in', () => {
   });
 
   it('knee-oa-periosteal: the clinician reads the unverified values as defaults to confirm', () => {
-    const ev = protocolEvidence(builtIn('knee-oa-periosteal'));
+    const ev = protocolEvidence(builtIn('knee-oa-periosteal'), { library: true });
     const unverified = ev.groups.find((g) => g.status === 'unverified');
     expect(unverified?.text).toMatch(/^Frequency 2 Hz, pulse width 250 µs per phase, duration 20 min, waveform symmetric biphasic, maximum amplitude 10 mA, amplitude rise 0\.5 mA\/s, titration “strong but comfortable”, needle diameter 0\.3 mm, inserted needle length 40 mm, channel 1 sites “medial tibial plateau \(periosteum\)” and “medial femoral condyle \(periosteum\)”, channel 2 sites /);
     expect(unverified?.text).toMatch(/: defaults you confirm; not verified against DUNNING2018KNEE$/);
@@ -61,13 +61,13 @@ describe('protocolEvidence over every built-in', () => {
   });
 
   it('low-back-mtrp: the trial’s stimulation values are verified, the titration and needle are not', () => {
-    const ev = protocolEvidence(builtIn('low-back-mtrp'));
+    const ev = protocolEvidence(builtIn('low-back-mtrp'), { library: true });
     expect(ev.groups[0]!.text).toBe('Indication, schedule “6 sessions, weekly for 6 weeks”, frequency 2 Hz, pulse width 250 µs per phase, duration 30 min: verified against LARAPALOMO2022');
     expect(ev.groups[1]!.text).toMatch(/^Waveform symmetric biphasic, maximum amplitude 10 mA, amplitude rise 0\.5 mA\/s, titration “titrated to a strong but comfortable level”, needle diameter 0\.3 mm, inserted needle length 50 mm, /);
   });
 
   it('dense-disperse-2-100: the pattern is labelled by its parts', () => {
-    const ev = protocolEvidence(builtIn('dense-disperse-2-100'));
+    const ev = protocolEvidence(builtIn('dense-disperse-2-100'), { library: true });
     expect(ev.groups[0]!.text).toBe('Low frequency 2 Hz, high frequency 100 Hz, time at each frequency 3 s, titration “moderate”: verified against HAN');
   });
 });
@@ -124,14 +124,14 @@ describe('protocolEvidence over other shapes', () => {
   });
 
   it('a marked whole (a phase, the needle) covers the values inside it', () => {
-    const ev = protocolEvidence(subject({ sources: [{ key: 'SRC', verified: ['phases[0]', 'electrode'], unverified: ['phases[1]', 'channels'] }] }));
+    const ev = protocolEvidence(subject({ sources: [{ key: 'SRC', verified: ['phases[0]', 'electrode'], unverified: ['phases[1]', 'channels'] }] }), { library: true });
     expect(ev.groups.map((g) => g.status)).toEqual(['verified', 'unverified']);
     expect(ev.groups[0]!.text).toBe('Phase 1 (all values), needle 0.3 mm x 40 mm inserted: verified against SRC');
     expect(ev.groups[1]!.text).toBe('Phase 2 (all values), channels (all values): defaults you confirm; not verified against SRC');
   });
 
   it('a value verified by one source is verified, whatever another leaves unchecked', () => {
-    const ev = protocolEvidence(subject({ sources: [{ key: 'A', verified: [], unverified: ['phases[0].durationMin'] }, { key: 'B', verified: ['phases[0].durationMin'], unverified: [] }] }));
+    const ev = protocolEvidence(subject({ sources: [{ key: 'A', verified: [], unverified: ['phases[0].durationMin'] }, { key: 'B', verified: ['phases[0].durationMin'], unverified: [] }] }), { library: true });
     expect(ev.values.find((v) => v.path === 'phases[0].durationMin')).toMatchObject({ status: 'verified', sources: ['B'] });
     // Each source's own marking still reads as it was written.
     expect(ev.groups.slice(0, 2).map((g) => g.text)).toEqual(['Phase 1 duration 2 min: a default you confirm; not verified against A', 'Phase 1 duration 2 min: verified against B']);
@@ -159,5 +159,18 @@ describe('protocolEvidence over other shapes', () => {
     expect(statusWords('verified', 'K', 2)).toBe('verified against K');
     expect(statusWords('unmarked', undefined, 1)).toBe('a default you confirm; no source is given for it');
     expect(valueList([])).toBe('');
+  });
+});
+
+describe('H26 a user protocol\'s "verified" is its author\'s claim', () => {
+  it('H26 the same markings read as claimed, never verified, unless the library vouches for this version', () => {
+    const p = BUILT_INS[0]!.protocol;
+    const own = protocolEvidence(p, { library: true });
+    const copy = protocolEvidence(p);
+    expect(own.values.some((v) => v.status === 'verified')).toBe(true);
+    expect(copy.values.some((v) => v.status === 'verified')).toBe(false);
+    const claimed = copy.groups.find((g) => g.status === 'claimed')!;
+    expect(claimed.text).toMatch(/: checked against [A-Z0-9]+ by its author's account \(not reviewed for the built-in library\)$/);
+    expect(copy.values.filter((v) => v.status === 'claimed').map((v) => v.path)).toEqual(own.values.filter((v) => v.status === 'verified').map((v) => v.path));
   });
 });

@@ -11,6 +11,7 @@ import {
   screeningTemplate,
 } from '../../../src/domain/screening.js';
 import { builtInProtocol } from '../../../src/domain/protocols/library/index.js';
+import { patientRefRule } from '../../../src/domain/privacy.js';
 
 const KNEE: ScreenedProtocol = { id: 'knee-test', hash: 'a'.repeat(64), channels: [{ region: 'knee', side: 'left' }, { region: 'thigh', side: 'left' }, { region: 'knee', side: 'left' }] };
 const BACK: ScreenedProtocol = { id: 'back-test', hash: 'b'.repeat(64), channels: [{ region: 'low-back', side: 'affected' }] };
@@ -43,7 +44,7 @@ describe('screening template', () => {
 
   it('round-trips through the answers schema', () => {
     const t = screeningTemplate(BACK);
-    expect(parseScreeningAnswers(JSON.parse(JSON.stringify(t)))).toEqual({ ok: true, answers: t });
+    expect(parseScreeningAnswers(JSON.parse(JSON.stringify(t)))).toEqual({ ok: true, answers: t, warnings: [] });
   });
 });
 
@@ -187,7 +188,7 @@ describe('evaluateScreening', () => {
 });
 
 describe('pseudonymous patient references', () => {
-  it.each(['PT-0042', 'abc1', 'X9-2024-07', '7Q3'])('accepts %s', (ref) => {
+  it.each(['PT-0042', 'KNEE-0042', 'LB-7731', 'X-1'])('accepts %s', (ref) => {
     expect(patientRefProblem(ref)).toBeUndefined();
     expect(parseScreeningAnswers({ ...screeningTemplate(), patientRef: ref }).ok).toBe(true);
   });
@@ -203,18 +204,72 @@ describe('pseudonymous patient references', () => {
     ['1980-05-12', 'phone number or a date'],
     ['P1', 'not a pseudonymous reference'],
     ['P'.repeat(32) + '1', 'not a pseudonymous reference'],
+    // Issue 9 item 11: these passed the old rule.
+    ['JohnSmith1', 'does not follow the patient reference rule: use a pseudonymous code such as "PT-0042" (1-4 capital letters, a dash and 1-6 digits)'],
+    ['Smith-1955-03-12', 'looks like it holds a date ("1955-03-12")'],
+    ['MaryJones-DOB19800101', 'looks like it holds a date ("DOB")'],
+    ['tel-07700900123', 'looks like it holds a phone number ("07700900123")'],
+    ['abc1', 'does not follow the patient reference rule'],
   ])('refuses %s (%s)', (ref, reason) => {
-    expect(patientRefProblem(ref)).toContain(reason);
     const parsed = parseScreeningAnswers({ ...screeningTemplate(), patientRef: ref });
     expect(!parsed.ok && parsed.errors.map((e) => e.path)).toEqual(['patientRef']);
+    expect(!parsed.ok && parsed.errors[0]!.message).toContain(reason);
+  });
+
+  it('reads back, with the base rule only, what older versions recorded', () => {
+    for (const ref of ['JohnSmith1', 'abc1', 'X9-2024-07', '7Q3']) expect(patientRefProblem(ref)).toBeUndefined();
   });
 });
 
 describe('parseScreeningAnswers', () => {
-  it('refuses unknown fields, non-boolean answers and a wrong format', () => {
-    const bad = { ...screeningTemplate(), format: 'edn-screening/2', answers: { ...screeningTemplate().answers, needlePhobia: 'no', extra: true } };
+  it('drops unknown fields with a warning each, and still refuses non-boolean answers and a wrong format', () => {
+    const t = screeningTemplate(BACK);
+    const bad = { ...t, format: 'edn-screening/2', comment: 'x', answers: { ...t.answers, needlePhobia: 'no', pregnacy: true }, sites: [{ ...t.sites[0]!, extra: 1 }] };
     const r = parseScreeningAnswers(bad);
-    expect(!r.ok && r.errors.map((e) => e.path).sort()).toEqual(['answers', 'answers.needlePhobia', 'format']);
+    expect(!r.ok && r.errors.map((e) => e.path).sort()).toEqual(['answers.needlePhobia', 'format']);
     expect(!r.ok && r.errors.find((e) => e.path === 'answers.needlePhobia')!.message).toContain('null means unanswered');
+    expect(r.warnings.map((w) => w.path)).toEqual(['comment', 'answers.pregnacy', 'sites[0].extra']);
+    expect(r.warnings[1]!.message).toBe('unknown field "pregnacy" was dropped (did you mean "pregnancy"?): it is not part of edn-screening/1 and is not recorded');
+  });
+
+  it('never keeps what is not part of the format: a 200 kB $schema or an unknown field does not reach the record', () => {
+    const answers = { ...allNo(KNEE), $schema: 'x'.repeat(200_000), padding: 'y'.repeat(1000) };
+    const r = parseScreeningAnswers(answers);
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    expect('$schema' in r.answers).toBe(false);
+    expect('padding' in r.answers).toBe(false);
+    const outcome = evaluate(r.answers);
+    expect(JSON.stringify(outcome.record).length).toBeLessThan(5000);
+  });
+
+  it('an unknown answer never clears: the question it misspells stays unanswered', () => {
+    const a = allNo(BACK);
+    const { pregnancy: _p, ...rest } = a.answers;
+    const r = parseScreeningAnswers({ ...a, answers: { ...rest, pregnacy: false } });
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    const outcome = evaluate(r.answers, BACK);
+    expect(!outcome.ok && outcome.blocking.map((f) => f.id)).toEqual(['pregnancy']);
+  });
+
+  it('refuses notes that identify the patient, naming what was found', () => {
+    const r = parseScreeningAnswers({ ...allNo(KNEE), notes: 'Mrs Jones, call 07700 900123' });
+    expect(!r.ok && r.errors.map((e) => `${e.path}: ${e.message}`)).toEqual([
+      'notes: notes contains what looks like a name, "Mrs Jones" at character 1; a phone number, "07700 900123" at character 17: session records must not identify the patient (a name, a date of birth or a phone number does; the record already carries the pseudonymous reference and the session\'s date and time): take it out and record it in the clinic\'s own patient file',
+    ]);
+    expect(parseScreeningAnswers({ ...allNo(KNEE), notes: 'Left knee worse after stairs; VAS 7/10' }).ok).toBe(true);
+  });
+
+  it('applies a clinic\'s own reference rule', () => {
+    const rule = patientRefRule({ pattern: '^KNEE-[0-9]{4}$', example: 'KNEE-0042' });
+    if (!rule.ok) throw new Error(rule.message);
+    const withRef = (ref: string) => parseScreeningAnswers({ ...screeningTemplate(), patientRef: ref }, { patientRefRule: rule.rule });
+    expect(withRef('KNEE-0042').ok).toBe(true);
+    const refused = withRef('PT-0042');
+    expect(!refused.ok && refused.errors[0]!.message).toContain('"PT-0042" does not follow the patient reference rule: use a pseudonymous code such as "KNEE-0042" (the clinic\'s pattern ^KNEE-[0-9]{4}$)');
+    // Dates and phone numbers stay refused whatever the clinic's pattern allows.
+    const loose = patientRefRule({ pattern: '^[A-Z]{2}-[0-9]{1,12}$', example: 'AB-0001' });
+    if (!loose.ok) throw new Error(loose.message);
+    const phone = parseScreeningAnswers({ ...screeningTemplate(), patientRef: 'TL-07700900123' }, { patientRefRule: loose.rule });
+    expect(!phone.ok && phone.errors[0]!.message).toContain('looks like it holds a phone number');
   });
 });

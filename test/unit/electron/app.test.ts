@@ -1,5 +1,6 @@
 // startApp: single instance, sandbox for all, the session policy before any window, the service on
 // userData, IPC bound, and a quit that never leaves output on.
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { IPC_CALL_CHANNEL } from '../../../src/app/contract.js';
 import { startApp } from '../../../electron/main/app.js';
@@ -17,6 +18,7 @@ function setup(options: { lock?: boolean } = {}) {
   const windows: FakeWindow[] = [];
   const dataDirs: string[] = [];
   const signals: ((signal: string) => void)[] = [];
+  const restricted: string[] = [];
   const log = memoryLog();
   const dispatch: Dispatch = (message) => Promise.resolve({ result: { ok: true, data: message } });
   const started = startApp<FakeWindow, FakeService>({
@@ -38,10 +40,11 @@ function setup(options: { lock?: boolean } = {}) {
       return service;
     },
     createDispatch: () => dispatch,
+    restrictFile: (file) => restricted.push(file),
     onSignal: (handler) => signals.push(handler),
     log,
   });
-  return { app, session, ipcMain, dialog, service, windows, dataDirs, signals, journal, log, started };
+  return { app, session, ipcMain, dialog, service, windows, dataDirs, signals, journal, log, started, restricted };
 }
 
 async function running(options: { lock?: boolean } = {}) {
@@ -72,6 +75,14 @@ describe('startApp', () => {
     expect(session.headersListener).toBeDefined();
     expect(session.permissionCheck!({}, 'serial')).toBe(false);
     expect(session.listenerCount('select-serial-port')).toBe(1);
+  });
+
+  it('makes every file the page saves (an exported report) private', async () => {
+    const { session, restricted } = await running();
+    const item = Object.assign(new EventEmitter(), { getSavePath: () => '/home/clinician/report.html' });
+    session.emit('will-download', {}, item, {});
+    item.emit('done', {}, 'completed');
+    expect(restricted).toEqual(['/home/clinician/report.html']);
   });
 
   it('creates the service on userData and loads the bundled page with the bundled preload', async () => {

@@ -1,5 +1,9 @@
 // The Electron security policy: webPreferences, CSP on every response, permissions and device
 // pickers denied, navigation, redirects, new windows and <webview> refused.
+import { EventEmitter } from 'node:events';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   CONTENT_SECURITY_POLICY,
@@ -91,6 +95,32 @@ describe('permissions and devices', () => {
     expect(refusals).toContainEqual({ kind: 'permission-request', permission: 'media' });
     expect(refusals).toContainEqual({ kind: 'permission-check', permission: 'serial' });
     expect(refusals).toContainEqual({ kind: 'device-permission' });
+  });
+
+  it('hands every completed download (an exported report) to be made private, and makes it 0600', () => {
+    const session = new FakeSession();
+    const dir = mkdtempSync(path.join(tmpdir(), 'edn-download-'));
+    try {
+      const file = path.join(dir, 'report.html');
+      writeFileSync(file, '<!doctype html>', { mode: 0o644 });
+      chmodSync(file, 0o644);
+      const saved: string[] = [];
+      applySessionPolicy(session, undefined, (f) => {
+        saved.push(f);
+        chmodSync(f, 0o600);
+      });
+      const download = (savePath: string, state: string) => {
+        const item = Object.assign(new EventEmitter(), { getSavePath: () => savePath });
+        session.emit('will-download', {}, item, {});
+        item.emit('done', {}, state);
+      };
+      download(path.join(dir, 'cancelled.html'), 'cancelled');
+      download(file, 'completed');
+      expect(saved).toEqual([file]);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('cancels the Web Serial port picker (no Web Serial in the renderer)', () => {

@@ -23,8 +23,15 @@ import {
   rangeText,
   setAt,
   setFrequencyMode,
+  sidesFor,
+  siteChoices,
+  siteEntry,
+  siteParts,
+  nextSite,
+  sourcesSummary,
   stepValue,
 } from '../../../electron/renderer/protocol-model.js';
+import { MIDLINE_REGIONS, REGION_SITES } from '../../../src/domain/protocols/sites.js';
 import { FORMAT_LIMITS, HARD_LIMITS } from '../../../src/domain/safety/limits.js';
 import { FORBIDDEN_REGIONS as CORE_FORBIDDEN, REGIONS as CORE_REGIONS, SIDES as CORE_SIDES } from '../../../src/domain/protocols/schema.js';
 import { WAVEFORMS as CORE_WAVEFORMS } from '../../../src/domain/stimulation.js';
@@ -65,6 +72,41 @@ describe('the editor ranges mirror the core limits (display hints must not drift
     expect([...FORBIDDEN_REGIONS].sort()).toEqual([...CORE_FORBIDDEN].sort());
   });
 
+  it('offers midline only where the core allows it, and each region\'s listed sites', () => {
+    for (const region of CORE_REGIONS) {
+      expect(sidesFor(region).includes('midline'), region).toBe(MIDLINE_REGIONS.includes(region));
+      expect(siteChoices(region)).toEqual(REGION_SITES[region]);
+    }
+    expect(sidesFor('shoulder')).toEqual(['affected', 'left', 'right']);
+    expect(siteChoices('toString')).toEqual([]);
+    expect(siteChoices(undefined)).toEqual([]);
+  });
+
+  it('edits a site as a listed name with an optional note, in the form the core validates', () => {
+    expect(siteParts('medial joint line')).toEqual({ site: 'medial joint line', note: '' });
+    expect(siteParts({ site: 'vastus medialis', note: 'distal third' })).toEqual({ site: 'vastus medialis', note: 'distal third' });
+    expect(siteEntry('vastus medialis', '  ')).toBe('vastus medialis');
+    expect(siteEntry('vastus medialis', 'distal third')).toEqual({ site: 'vastus medialis', note: 'distal third' });
+    expect(nextSite('knee', ['medial tibial plateau (periosteum)'])).toBe('medial femoral condyle (periosteum)');
+    // Every built-in's sites are choices of their region, so a duplicate opens without a foreign value.
+    for (const json of Object.values(BUILT_IN_FILES)) {
+      for (const c of (json as { channels: { region: string; sites: unknown[] }[] }).channels) {
+        for (const entry of c.sites) expect(siteChoices(c.region)).toContain(siteParts(entry).site);
+      }
+    }
+    const file = duplicateProtocol(BUILT_IN_FILES['knee-oa-periosteal.json'], new Set());
+    const channels = file.channels as { sites: unknown[] }[];
+    channels[0]!.sites[1] = siteEntry(siteParts(channels[0]!.sites[1]).site, 'behind the knee, towards the chest');
+    const r = validateProtocol(file);
+    expect(!r.ok && r.errors.map((e) => e.path)).toEqual(['channels[0].sites[1].note']);
+  });
+
+  it('counts "verified" as verified only for a built-in; a user protocol\'s is its author\'s claim (the words: evidence.test.ts)', () => {
+    const source = { verified: ['indication', 'phases[0].durationMin'], unverified: ['electrode.diameterMm'] };
+    expect(sourcesSummary({ builtIn: true, sources: [source] })).toBe('Sources: 1 (2 verified, 1 unverified values)');
+    expect(sourcesSummary({ builtIn: false, sources: [source] })).toBe('Sources: 1 (2 values the author marks as checked, 1 unverified)');
+  });
+
   it('draws the asymmetric waveform with the simulator ratio', () => {
     expect(ASYM_RATIO).toBe(MODEL.asymRatio);
   });
@@ -96,7 +138,7 @@ describe('paths', () => {
   it('names paths in words for the error summary', () => {
     expect(pathLabel('phases[0].amplitude.maxMa')).toBe('Phase 1 › Maximum amplitude');
     expect(pathLabel('channels[1].region')).toBe('Channel entry 2 › Region');
-    expect(pathLabel('sources[0].verified[2]')).toBe('Source 1 › Verified fields › item 3');
+    expect(pathLabel('sources[0].verified[2]')).toBe('Source 1 › Fields you checked › item 3');
     expect(pathLabel('channels[0].sites[1]')).toBe('Channel entry 1 › Needle sites › item 2');
     expect(pathLabel('phases[1]')).toBe('Phase 2');
     expect(pathLabel('name')).toBe('Name');

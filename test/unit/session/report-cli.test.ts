@@ -65,6 +65,19 @@ describe('edn report', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ format: 'edn-session-report/1', session: { patientRef: 'KNEE-0042' } });
   });
 
+  it('writes --out readable by its owner only (0600, like the journals), also over an older 0644 file', async () => {
+    const fresh = await edn('report', journal, '--out', 'private.md');
+    expect(fresh.code).toBe(0);
+    expect(fs.statSync(path.join(dir, 'private.md')).mode & 0o777).toBe(0o600);
+    const older = path.join(dir, 'older.md');
+    fs.writeFileSync(older, 'an old report', { mode: 0o644 });
+    fs.chmodSync(older, 0o644);
+    expect((await edn('report', journal, '--out', 'older.md')).code).toBe(0);
+    expect(fs.statSync(older).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(older, 'utf8')).toMatch(/^# Electrical dry needling session/);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
   it('exits 1 with a clear message for a journal it cannot read or that is not a journal', async () => {
     const missing = await edn('report', 'nope.jsonl');
     expect(missing).toMatchObject({ code: 1, stdout: '' });
