@@ -335,7 +335,7 @@ export const CALLS = {
   },
   checkElectrodes: { input: none, output: z.array(ElectrodeResultSchema) },
   start: { input: z.strictObject({ targetMa: z.number().min(0).max(20) }), output: z.null() },
-  titrate: { input: z.strictObject({ deltaMa: z.union([z.literal(0.1), z.literal(-0.1), z.literal(0.5), z.literal(-0.5)]), channel: channelNo.optional() }), output: z.strictObject({ targetMa: z.number() }) },
+  titrate: { input: z.strictObject({ deltaMa: z.union([z.literal(0.1), z.literal(-0.1), z.literal(0.5), z.literal(-0.5)]), channel: channelNo.optional() }), output: z.strictObject({ targets: z.array(z.strictObject({ channel: channelNo, targetMa: z.number() })), refused: z.array(z.strictObject({ channel: channelNo, reason: z.string() })) }) },
   pause: { input: none, output: z.null() },
   resume: { input: none, output: z.null() },
   stop: { input: none, output: z.null() },

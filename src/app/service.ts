@@ -434,7 +434,7 @@ export class ControllerService implements ContractHandlers {
   titrate(input: Input<'titrate'>): Promise<Result<CallOutput<'titrate'>>> {
     return this.#session('titrate', input, (runner, { deltaMa, channel }) => {
       const r = runner.titrate(deltaMa, channel);
-      return r.ok ? ok({ targetMa: r.value }) : sessionFail(r.error);
+      return r.ok ? ok({ targets: [...r.value.targets], refused: [...r.value.refused] }) : sessionFail(r.error);
     });
   }
 

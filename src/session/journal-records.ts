@@ -216,8 +216,18 @@ export const DATA_SCHEMAS = {
     commandedMa: nonNegative,
     cause: z.enum(['ramp', 'titration', 'pause', 'resume', 'ramp-down', 'stop', 'estop', 'fault']),
   }),
-  /** The clinician changed the target by `deltaMa` (on `channel`, or on every channel when null). */
-  titration: z.strictObject({ channel: channelNo.nullable(), deltaMa: z.number(), targetMa: nonNegative }),
+  /**
+   * The clinician changed the target by `deltaMa` (on `channel`, or on every channel when null).
+   * `channels`: each channel's resulting target; `refused`: the channels that could not take the
+   * step, and why. (`targetMa` is the first channel's, as older journals have only that.)
+   */
+  titration: z.strictObject({
+    channel: channelNo.nullable(),
+    deltaMa: z.number(),
+    targetMa: nonNegative,
+    channels: z.array(z.strictObject({ channel: channelNo, targetMa: nonNegative })).optional(),
+    refused: z.array(z.strictObject({ channel: channelNo, reason: text(500) })).optional(),
+  }),
   /** A phase began; `atS` is the session's stimulation clock, s. */
   phase: z.strictObject({ index: z.number().int().min(0), name: text(80), atS: nonNegative }),
   /** A phase's time elapsed. */

@@ -623,7 +623,13 @@ function eventsOf(records: readonly JournalRecord[], t0: number, phases: Protoco
         break;
       case 'titration': {
         const where = r.data.channel === null ? 'all channels' : `channel ${r.data.channel}`;
-        add(r, 'info', `Titration ${r.data.deltaMa > 0 ? '+' : ''}${formatNumber(r.data.deltaMa)} mA on ${where}: target ${formatNumber(r.data.targetMa)} mA`);
+        const channels = r.data.channels ?? [];
+        const targets =
+          channels.length > 1
+            ? `targets ${channels.map((c) => `${formatNumber(c.targetMa)} mA (channel ${c.channel})`).join(', ')}`
+            : `target ${formatNumber(channels[0]?.targetMa ?? r.data.targetMa)} mA${channels[0] && r.data.channel === null ? ` (channel ${channels[0].channel})` : ''}`;
+        const refused = (r.data.refused ?? []).map((x) => `; ${x.reason}`).join('');
+        add(r, (r.data.refused ?? []).length > 0 ? 'warning' : 'info', `Titration ${r.data.deltaMa > 0 ? '+' : ''}${formatNumber(r.data.deltaMa)} mA on ${where}: ${targets}${refused}`);
         break;
       }
       case 'electrodes': {

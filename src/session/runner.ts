@@ -126,6 +126,12 @@ export type SessionError =
   /** The session's journal cannot be written (a full disk, a read-only data directory). */
   | { readonly code: 'JournalUnavailable'; readonly message: string };
 
+/** What a titration did: each channel's new target, and the channels that could not take it and why. */
+export interface TitrationOutcome {
+  readonly targets: readonly { readonly channel: number; readonly targetMa: number }[];
+  readonly refused: readonly { readonly channel: number; readonly reason: string }[];
+}
+
 export type SessionResult<T = void> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: SessionError };
 
 export interface SessionRunnerOptions {
@@ -207,6 +213,8 @@ export class SessionRunner {
   #loop: Subscription | undefined;
   #lastHeartbeatAt = -Infinity;
   #lastFlushTry = -Infinity;
+  /** The device's boot id at the last handshake (kept when a lost session clears the client's). */
+  #lastBootId: string | undefined;
   #ampBusy = false;
   #aborting = false;
   /** True while #beginOutput stages and starts the channels. */
@@ -255,6 +263,7 @@ export class SessionRunner {
       this.#enter('idle', describeDeviceError(r.error));
       return this.#deviceError(r.error);
     }
+    this.#lastBootId = r.value.bootId;
     this.#watchDevice();
     this.#startLoop();
     this.#enter('ready');
@@ -383,8 +392,14 @@ export class SessionRunner {
     return this.#beginOutput('ramping', 'start');
   }
 
-  /** Change the target by `deltaMa` (on one channel, or all) within the phase's maxMa. */
-  titrate(deltaMa: number, channel?: number): SessionResult<number> {
+  /**
+   * Change the target by `deltaMa` on one channel, or on every channel. Each channel is checked on
+   * its own against the phase's maxMa: a channel that cannot take the whole step keeps its target
+   * and is named, with the reason, in `refused`; the others move. Refused as a whole only when no
+   * channel can take it. The journal records each channel's resulting target. Targets are reached
+   * by the ramp (one step per rise window), never sent as a jump.
+   */
+  titrate(deltaMa: number, channel?: number): SessionResult<TitrationOutcome> {
     const refused = this.#require('titrate', ['ramping', 'running']);
     if (refused) return refused;
     if (!TITRATION_STEPS_MA.some((s) => Math.abs(Math.abs(deltaMa) - s) < TOLERANCE)) {
@@ -392,16 +407,37 @@ export class SessionRunner {
     }
     const targets = channel === undefined ? this.#channels : this.#channels.filter((c) => c.channel === channel);
     if (targets.length === 0) return invalid(`channel ${channel} is not part of this protocol`);
-    const maxMa = this.#phase().amplitude.maxMa;
-    const next = roundMa(targets[0]!.targetMa + deltaMa);
-    if (next > maxMa + TOLERANCE) {
-      return limitExceeded([], `${next} mA is above ${maxMa} mA, the maximum of phase '${this.#phase().name}'`);
+    const phase = this.#phase();
+    const maxMa = phase.amplitude.maxMa;
+    const moved: { channel: number; targetMa: number }[] = [];
+    const notMoved: { channel: number; reason: string }[] = [];
+    for (const c of targets) {
+      const next = roundMa(c.targetMa + deltaMa);
+      if (next > maxMa + TOLERANCE) {
+        notMoved.push({ channel: c.channel, reason: `${next} mA is above ${maxMa} mA, the maximum of phase '${phase.name}'; channel ${c.channel} stays at ${c.targetMa} mA` });
+        continue;
+      }
+      if (c.targetMa <= TOLERANCE && deltaMa < 0) {
+        notMoved.push({ channel: c.channel, reason: `channel ${c.channel} is already at 0 mA` });
+        continue;
+      }
+      c.targetMa = Math.max(0, next);
+      moved.push({ channel: c.channel, targetMa: c.targetMa });
     }
-    for (const c of targets) c.targetMa = Math.max(0, roundMa(c.targetMa + deltaMa));
-    this.#record('titration', { channel: channel ?? null, deltaMa, targetMa: targets[0]!.targetMa });
+    if (moved.length === 0) {
+      const why = notMoved.map((r) => r.reason).join('; ');
+      return deltaMa > 0 ? limitExceeded([], why) : invalid(why);
+    }
+    this.#record('titration', {
+      channel: channel ?? null,
+      deltaMa,
+      targetMa: moved[0]!.targetMa,
+      channels: moved,
+      ...(notMoved.length === 0 ? {} : { refused: notMoved }),
+    });
     if (deltaMa < 0) this.#kickRamp();
     this.#publish();
-    return { ok: true, value: targets[0]!.targetMa };
+    return { ok: true, value: { targets: moved, refused: notMoved } };
   }
 
   /** Pause: output off at once, the clock held. */
@@ -808,7 +844,12 @@ export class SessionRunner {
     for (const s of this.#deviceSubs) s.unsubscribe();
     this.#deviceSubs = [
       this.#client.events$.subscribe((e) => this.#onDeviceEvent(e)),
-      this.#client.failures$.subscribe((f) => void this.#abort(describeDeviceError(f), f.code === 'Disconnected')),
+      this.#client.failures$.subscribe((f) => {
+        const aborted = this.#abort(describeDeviceError(f), f.code === 'Disconnected');
+        // The device lost its session with us: once output is confirmed off, HELLO again, so the
+        // next session does not fail with NO_HELLO.
+        if (f.code === 'SessionLost') void aborted.then(() => this.#rehandshake());
+      }),
       this.#client.traffic$.subscribe((t) => this.#journalTraffic(t.dir, t.line)),
     ];
   }
@@ -865,7 +906,9 @@ export class SessionRunner {
       }
       case 'WDOG':
         this.#record('fault', { channel: null, code: 'WDOG', message: 'device watchdog tripped' });
-        void this.#abort('the device watchdog tripped: it heard nothing valid from this computer for its whole window; output is off');
+        // The watchdog ended the device's session with this host too (PROTOCOL.md §11): once output
+        // is confirmed off, HELLO again before anything else.
+        void this.#abort('the device watchdog tripped: it heard nothing valid from this computer for its whole window; output is off').then(() => this.#rehandshake());
         return;
       case 'BOOT':
         return; // the client turns a new boot id into a Rebooted failure
@@ -894,6 +937,26 @@ export class SessionRunner {
       return;
     }
     void this.#abort(`${v.cause}: ${v.action}`, false, { cause: v.cause, action: v.action, channel: v.channel });
+  }
+
+  /**
+   * Re-establish the device session (HELLO) after the device ended it (a watchdog trip, a silent
+   * reset), so a new session can start without reconnecting by hand. Output stays off: the e-stop
+   * is latched until CLEAR, and a new boot id means the device restarted (said so, never resumed).
+   */
+  async #rehandshake(): Promise<void> {
+    if (this.#state === 'idle' || this.#state === 'connecting' || this.#client.failure?.code === 'Disconnected') return;
+    const before = this.#client.info?.bootId ?? this.#lastBootId;
+    const r = await this.#client.connect();
+    if (!r.ok) {
+      this.#raise('medium', `The device session could not be re-established (${describeDeviceError(r.error)})`, 'Disconnect and connect again', undefined);
+    } else {
+      if (before !== undefined && r.value.bootId !== before) {
+        this.#raise('medium', `The device restarted (boot id ${before} -> ${r.value.bootId})`, 'Check the device before the next session', undefined);
+      }
+      this.#lastBootId = r.value.bootId;
+    }
+    this.#publish();
   }
 
   /**

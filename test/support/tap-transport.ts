@@ -24,6 +24,8 @@ export class TapTransport implements Transport {
   readonly closed$: Observable<TransportClosed>;
   /** Set by a test to change what the device says; undefined passes every line through. */
   rewrite: Rewrite | undefined;
+  /** While true the host's lines are recorded but never reach the device (a stalled host, as the device sees it). */
+  mute = false;
   readonly #inner: Transport;
   readonly #now: () => number;
   readonly #input = new Subject<TransportInput>();
@@ -42,7 +44,7 @@ export class TapTransport implements Transport {
 
   write(line: string): void {
     this.written.push({ at: this.#now(), line });
-    this.#inner.write(line);
+    if (!this.mute) this.#inner.write(line);
   }
 
   close(): Promise<void> {

@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DeviceToHost } from '../../../firmware-protocol/index.js';
 import { OUTPUT_MONITOR, measuredToleranceMa } from '../../../src/domain/safety/limits.js';
 import { buildReport } from '../../../src/session/report.js';
-import { harness } from '../../support/session-harness.js';
+import { clearedFor, harness, kneeProtocol } from '../../support/session-harness.js';
 
 let open: ReturnType<typeof harness>[] = [];
 afterEach(() => {
@@ -200,5 +200,41 @@ describe('the report flags what the device reported beyond what it was commanded
     expect(flagged).toHaveLength(1);
     expect(flagged[0]).toMatchObject({ severity: 'alarm' });
     expect(flagged[0]!.text).toMatch(/over protocol.*19\.43 mA, above the protocol's maximum of 10 mA/);
+  });
+});
+
+describe('H28 after a watchdog trip or a lost session the device session is re-established', () => {
+  it('H28 a stalled host trips the device watchdog: the session aborts, the host HELLOs again, and the next session starts (no NO_HELLO)', async () => {
+    const h = await running(2);
+    // The host stalls, as the device sees it: nothing it writes arrives for 1.3 s.
+    h.tap.mute = true;
+    await h.until(() => h.simEvents.some((e) => e.event === 'watchdog'), 2000, "the device's watchdog");
+    h.tap.mute = false;
+    await h.until(() => h.runner.state === 'aborted', 2000, 'aborted');
+    const wdogAt = h.simEvents.find((e) => e.event === 'watchdog')!.at;
+    await h.until(() => h.tap.written.some((w) => w.at > wdogAt && / HELLO /.test(w.line)) && h.client.info !== undefined, 3000, 'a new HELLO');
+    expect((await h.call(h.runner.clear())).ok).toBe(true);
+    expect(h.runner.newSession()).toEqual({ ok: true, value: undefined });
+    const p = h.runner.prepare({ protocol: kneeProtocol() });
+    expect(p.ok).toBe(true);
+    const s2 = await h.call(h.runner.submitScreening(clearedFor(kneeProtocol())));
+    expect(s2.ok).toBe(true);
+    expect((await h.call(h.runner.start({ targetMa: 1 }))).ok).toBe(true);
+    await h.until(() => h.runner.state === 'running', 20_000, 'the next session running');
+  });
+
+  it('H22 after a silent reset (NO_HELLO), the host HELLOs again once output is confirmed off', async () => {
+    const h = await running(1);
+    let lost = false;
+    h.tap.rewrite = (m) => {
+      if (!lost && m.type === 'ok' && m.verb === 'HB') {
+        lost = true;
+        return { type: 'err', seq: m.seq, args: { code: 'NO_HELLO', msg: 'no host session' } };
+      }
+      return m;
+    };
+    await h.until(() => h.runner.state === 'aborted', 2000, 'aborted');
+    await h.until(() => h.client.info !== undefined && h.client.failure === undefined, 3000, 'a new handshake');
+    expect(h.tap.written.filter((w) => / HELLO /.test(w.line))).toHaveLength(2);
   });
 });

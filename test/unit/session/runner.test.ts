@@ -98,6 +98,40 @@ describe('SessionRunner on the simulator, virtual time', () => {
     expect(!r.ok && r.error.message).toMatch(/10.3 mA is above 10 mA/);
   });
 
+  it("H1 titrating all channels checks each channel: one at its maximum stays there, named with the reason, and the session reaches running", async () => {
+    // Found by adversarial testing: with channel 2 at its maximum, "all +0.5" set channel 2's target
+    // above the maximum (only channel 1 was checked); the guard held it back, the session stayed in
+    // "ramping" for ever and wrote a warning every step.
+    const h = make();
+    await h.ready();
+    await h.call(h.runner.start({ targetMa: 9 }));
+    await h.until(() => h.runner.state === 'running', 60_000, 'running');
+    expect(h.runner.titrate(0.5, 2).ok).toBe(true);
+    expect(h.runner.titrate(0.5, 2).ok).toBe(true); // channel 2 at 10 mA, its maximum
+    await h.until(() => h.runner.snapshot.channels[1]!.commandedMa === 10, 20_000, 'channel 2 at 10 mA');
+    const r = h.runner.titrate(0.5);
+    expect(r).toEqual({
+      ok: true,
+      value: { targets: [{ channel: 1, targetMa: 9.5 }], refused: [{ channel: 2, reason: "10.5 mA is above 10 mA, the maximum of phase 'periosteal EDN'; channel 2 stays at 10 mA" }] },
+    });
+    expect(h.runner.snapshot.channels.map((c) => c.targetMa)).toEqual([9.5, 10]);
+    await h.until(() => h.runner.snapshot.channels[0]!.commandedMa === 9.5, 20_000, 'channel 1 at 9.5 mA');
+    await h.run(2000);
+    expect(h.runner.state).toBe('running');
+    expect(h.runner.snapshot.channels.map((c) => c.commandedMa)).toEqual([9.5, 10]);
+    expect(h.recorder().ofType('titration').at(-1)).toEqual({
+      channel: null,
+      deltaMa: 0.5,
+      targetMa: 9.5,
+      channels: [{ channel: 1, targetMa: 9.5 }],
+      refused: [{ channel: 2, reason: "10.5 mA is above 10 mA, the maximum of phase 'periosteal EDN'; channel 2 stays at 10 mA" }],
+    });
+    expect(h.recorder().ofType('warning').filter((w) => (w as { limit: string }).limit === 'guard')).toEqual([]);
+    // No channel can take it: refused as a whole, nothing changes.
+    expect(h.runner.titrate(0.5, 2)).toMatchObject({ ok: false, error: { code: 'LimitExceeded' } });
+    expect(h.runner.snapshot.channels.map((c) => c.targetMa)).toEqual([9.5, 10]);
+  });
+
   it('e-stop: output off at once, latched, session stopped; clear and a new session work', async () => {
     const h = make();
     await h.ready();
