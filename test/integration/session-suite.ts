@@ -93,6 +93,8 @@ const SHORT = shortProtocol({ id: 'knee-oa-short', durationMin: 0.05 });
 /** A 30 s session: scenarios that end the session themselves long before it would complete. */
 const LONG = shortProtocol({ id: 'knee-oa-bench', durationMin: 0.5 });
 const CHANNELS = SHORT.channels.map((c) => c.channel);
+/** A titration of every channel that every channel took: each now targets `ma`. */
+const allAt = (ma: number) => ({ ok: true, value: { targets: CHANNELS.map((channel) => ({ channel, targetMa: ma })), refused: [] } });
 /** The device control tick (src/simulator, MODEL.defaultTickMs): the watchdog is checked this often. */
 const DEVICE_TICK_MS = 10;
 /** The device watchdog window (PROTOCOL.md): no valid frame for this long and output goes off. */
@@ -260,17 +262,17 @@ export function sessionSuite(factory: HostFactory): void {
     it('titration: up by 0.5 mA steps to the phase maximum, refused above it, down by 0.5 and 0.1 mA', async () => {
       const h = await make();
       const bootId = await begin(h, LONG, 1);
-      expect(h.runner.titrate(0.5)).toEqual({ ok: true, value: 1.5 });
+      expect(h.runner.titrate(0.5)).toEqual(allAt(1.5));
       await commandedAt(h, 1.5);
       await deviceAt(h, 1.5);
-      expect(h.runner.titrate(0.5)).toEqual({ ok: true, value: 2 });
+      expect(h.runner.titrate(0.5)).toEqual(allAt(2));
       await commandedAt(h, 2);
       await deviceAt(h, 2);
       const above = h.runner.titrate(0.1);
       expect(above).toMatchObject({ ok: false, error: { code: 'LimitExceeded', message: expect.stringMatching(/2\.1 mA is above 2 mA/) as unknown } });
       expect(h.runner.snapshot.channels.map((c) => c.targetMa)).toEqual([2, 2]);
-      expect(h.runner.titrate(-0.5)).toEqual({ ok: true, value: 1.5 });
-      expect(h.runner.titrate(-0.1)).toEqual({ ok: true, value: 1.4 });
+      expect(h.runner.titrate(-0.5)).toEqual(allAt(1.5));
+      expect(h.runner.titrate(-0.1)).toEqual(allAt(1.4));
       await commandedAt(h, 1.4);
       await deviceAt(h, 1.4);
       expect(h.runner.state).toBe('running');
@@ -280,10 +282,10 @@ export function sessionSuite(factory: HostFactory): void {
       expectStart(records, LONG, bootId);
       expectUndisturbed(records);
       expect(of(records, 'titration').map((r) => r.data)).toEqual([
-        { channel: null, deltaMa: 0.5, targetMa: 1.5 },
-        { channel: null, deltaMa: 0.5, targetMa: 2 },
-        { channel: null, deltaMa: -0.5, targetMa: 1.5 },
-        { channel: null, deltaMa: -0.1, targetMa: 1.4 },
+        { channel: null, deltaMa: 0.5, targetMa: 1.5, channels: allAt(1.5).value.targets },
+        { channel: null, deltaMa: 0.5, targetMa: 2, channels: allAt(2).value.targets },
+        { channel: null, deltaMa: -0.5, targetMa: 1.5, channels: allAt(1.5).value.targets },
+        { channel: null, deltaMa: -0.1, targetMa: 1.4, channels: allAt(1.4).value.targets },
       ]);
       expectAllAcked(records);
       for (const ch of CHANNELS) {
@@ -494,7 +496,7 @@ export function sessionSuite(factory: HostFactory): void {
       const bootId = await begin(h, LONG, 1);
       const from = h.traffic.length;
       await h.inject('drop:2');
-      expect(h.runner.titrate(0.5)).toEqual({ ok: true, value: 1.5 });
+      expect(h.runner.titrate(0.5)).toEqual(allAt(1.5));
       await commandedAt(h, 1.5);
       await deviceAt(h, 1.5);
       const hb = heartbeatAcks(h);
@@ -515,7 +517,7 @@ export function sessionSuite(factory: HostFactory): void {
       const rejected = h.client.counters.rejected;
       await h.inject('corrupt:3');
       await h.until(() => h.client.counters.rejected >= rejected + 3, 3000, 'three corrupted lines rejected');
-      expect(h.runner.titrate(0.5)).toEqual({ ok: true, value: 1.5 });
+      expect(h.runner.titrate(0.5)).toEqual(allAt(1.5));
       await commandedAt(h, 1.5);
       await deviceAt(h, 1.5);
       const hb = heartbeatAcks(h);
@@ -536,7 +538,7 @@ export function sessionSuite(factory: HostFactory): void {
       const rejected = h.client.counters.rejected;
       await h.inject('garbage:20000');
       await h.until(() => h.client.counters.rejected > rejected, 3000, 'garbage rejected');
-      expect(h.runner.titrate(0.5)).toEqual({ ok: true, value: 1.5 });
+      expect(h.runner.titrate(0.5)).toEqual(allAt(1.5));
       await commandedAt(h, 1.5);
       await deviceAt(h, 1.5);
       const hb = heartbeatAcks(h);

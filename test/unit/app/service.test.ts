@@ -224,8 +224,8 @@ describe('ControllerService: a session on the simulator, virtual time', () => {
     await h.run(1000);
     expect(h.events.some((e) => e.event === 'telemetry')).toBe(true);
 
-    expect(await h.must('titrate', { deltaMa: 0.5 })).toEqual({ targetMa: 2.5 });
-    expect(await h.must('titrate', { deltaMa: -0.1, channel: 2 })).toEqual({ targetMa: 2.4 });
+    expect(await h.must('titrate', { deltaMa: 0.5 })).toEqual({ targets: [{ channel: 1, targetMa: 2.5 }, { channel: 2, targetMa: 2.5 }], refused: [] });
+    expect(await h.must('titrate', { deltaMa: -0.1, channel: 2 })).toEqual({ targets: [{ channel: 2, targetMa: 2.4 }], refused: [] });
     expect(await h.call('titrate', { deltaMa: 0.5, channel: 3 })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
     await h.run(2000);
     expect(h.service.snapshot.channels.map((c) => c.commandedMa)).toEqual([2.5, 2.4]);
