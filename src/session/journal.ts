@@ -26,11 +26,11 @@
  *   hand; it is not a signature: someone who rewrites every line after an edit (recomputing the
  *   hashes) is not detected, nor is a change to the last line's content that keeps it valid.
  */
-import { createHash } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import * as nodePath from 'node:path';
 import { type Observable, Subject } from 'rxjs';
 import * as z from 'zod';
+import { sha256Hex as sha256 } from '../domain/hash/sha256.js';
 import {
   GENESIS_PREV,
   type JournalRecord,
@@ -324,10 +324,6 @@ export class Journal implements SessionRecorder {
 function errorCode(e: unknown): string | undefined {
   const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
   return typeof code === 'string' ? code : undefined;
-}
-
-function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 // ---- the reader ----------------------------------------------------------------------------------

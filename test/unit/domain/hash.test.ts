@@ -1,12 +1,18 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, contentHash } from '../../../src/domain/hash/canonical-json.js';
 import { sha256, sha256Hex, toHex } from '../../../src/domain/hash/sha256.js';
+import { parseProtocolText } from '../../../src/domain/protocols/validate.js';
+import { GENESIS_PREV, readJournal } from '../../../src/session/journal.js';
+
+const FIXTURES = path.join(import.meta.dirname, '../../fixtures');
 
 const nodeSha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
-describe('sha256 (pure TypeScript)', () => {
+describe('sha256 (@noble/hashes)', () => {
   it('matches the FIPS 180-4 test vectors', () => {
     expect(sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
     expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
@@ -35,6 +41,18 @@ describe('sha256 (pure TypeScript)', () => {
     expect(sha256Hex('µs 2 Hz é ✓ 😀')).toBe(nodeSha256(Buffer.from('µs 2 Hz é ✓ 😀', 'utf8')));
   });
 
+  it('hashes bytes and text alike (the journal hashes raw line bytes, protocols hash text)', () => {
+    const text = '{"n":0,"type":"session-start","µs":250}';
+    expect(sha256Hex(Buffer.from(text, 'utf8'))).toBe(sha256Hex(text));
+    expect(sha256Hex(new Uint8Array(Buffer.from(text, 'utf8')).subarray(1))).toBe(nodeSha256(Buffer.from(text, 'utf8').subarray(1)));
+  });
+
+  it('encodes a lone surrogate as U+FFFD, as node:crypto did for the journal', () => {
+    const lone = 'a\uD800b';
+    expect(sha256Hex(lone)).toBe(nodeSha256(lone));
+    expect(sha256Hex(lone)).toBe(sha256Hex('a\uFFFDb'));
+  });
+
   it('agrees with node:crypto on random byte strings', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
@@ -42,6 +60,28 @@ describe('sha256 (pure TypeScript)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+// Hashes already stored in journals must never change: these were computed before the switch to
+// @noble/hashes (by the hand-written SHA-256 and node:crypto) and must still come out the same.
+describe('stored hashes (a format commitment)', () => {
+  it.each([
+    ['valid/base.json', 'efc4bc6fbb852306f5daf040e508c1b95581a66913096947d12075d0404988db'],
+    ['valid/two-phases.json', '7327fc20bc480d5114e191257d4d0aed02b68ab653737b578d03a7059582f880'],
+    ['valid/with-schema.json', '455dd2e8a18cf5865bcfa9a79f67aa4885dee346fc45aa3adb3ba758d29d63c2'],
+  ])('the content hash of %s is unchanged', (file, hash) => {
+    const result = parseProtocolText(readFileSync(path.join(FIXTURES, 'protocols', file), 'utf8'), file);
+    expect(result.ok && result.hash).toBe(hash);
+  });
+
+  it('the journal fixture written by the old hashing still verifies, line by line', () => {
+    const text = readFileSync(path.join(FIXTURES, 'journals/small-session.jsonl'), 'utf8');
+    const read = readJournal({ text });
+    expect(read.problems).toEqual([]);
+    const lines = text.split('\n').filter((l) => l !== '');
+    expect(read.records).toHaveLength(lines.length);
+    expect(read.records.map((r) => r.prev)).toEqual([GENESIS_PREV, ...lines.slice(0, -1).map((l) => nodeSha256(l))]);
   });
 });
 
