@@ -12,7 +12,7 @@ import {
   formatNumber,
   formatOhm,
   formatWall,
-} from './report.js';
+} from './report-model.js';
 
 /**
  * Journal text made inert in Markdown: every character that could start inline markup, HTML, a
