@@ -281,10 +281,15 @@ export async function buildBundle(esbuild, where = {}) {
   return path.join(dir, name);
 }
 
-/** @param {string} dir  @param {string} keep */
+/**
+ * Removes other bundles (with their maps and code caches) and temporary files left by a process
+ * killed while writing, once they are old enough that no process can still be reading them.
+ * @param {string} dir  @param {string} keep
+ */
 function removeOldBundles(dir, keep) {
   for (const f of readdirSync(dir)) {
-    if (!/^cli-[0-9a-f]+\.cjs/.test(f) || f.startsWith(keep)) continue;
+    const leftover = f.endsWith('.tmp');
+    if (!leftover && (!/^cli-[0-9a-f]+\.cjs/.test(f) || f.startsWith(keep))) continue;
     try {
       if (Date.now() - statSync(path.join(dir, f)).mtimeMs > OLD_BUNDLE_MS) rmSync(path.join(dir, f), { force: true });
     } catch {
@@ -363,11 +368,16 @@ export async function launch(argv) {
   /** @type {Main | undefined} */
   let main;
   if (process.env.EDN_CLI_CACHE !== 'off') {
+    /** @type {string | undefined} */
+    let bundle;
     try {
-      const bundle = await bundledCli();
+      bundle = await bundledCli();
       if (bundle) main = loadBundle(bundle).main;
-    } catch {
-      main = undefined; // tsx below, which reports a compile error if that was the cause
+    } catch (err) {
+      // A failed build: tsx below reports a compile error as it always has. A bundle that built
+      // but does not load is a fault of the bundling, which tsx would hide: say so.
+      if (bundle) process.stderr.write(`edn: the cached bundle ${bundle} did not load (${err instanceof Error ? err.message : String(err)}); running the sources through tsx\n`);
+      main = undefined;
     }
   }
   if (!main) {
