@@ -93,7 +93,7 @@ describe('the cached CLI bundle', () => {
     writeFileSync(path.join(dir, 'build.lock'), String(process.pid));
     expect(lockBuild(dir)).toBeUndefined();
     expect(await bundledCli(where)).toBeUndefined(); // the caller runs the sources through tsx
-    const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
     writeFileSync(path.join(dir, 'build.lock'), String(gone));
     expect(await bundledCli(where)).toBeDefined();
     expect(existsSync(path.join(dir, 'build.lock'))).toBe(false);
