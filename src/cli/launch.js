@@ -116,6 +116,7 @@ export function validBundle(where = {}) {
   try {
     manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
     if (manifest.version !== MANIFEST_VERSION || !Array.isArray(manifest.inputs) || !Array.isArray(manifest.dirs)) return undefined;
+    if (typeof manifest.bundle !== 'string' || !/^cli-[0-9a-f]{16}\.cjs$/.test(manifest.bundle)) return undefined; // only a bundle of ours, in dir
     const inputs = manifest.inputs.map((i) => ({ file: i.file, hash: sha256(readFileSync(path.join(root, i.file))) }));
     if (fingerprint(root, inputs, manifest.dirs, esbuildVersion()) !== manifest.fingerprint) return undefined;
     const bundle = path.join(dir, manifest.bundle);
