@@ -14,7 +14,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'src/cli/edn.js', 'electron/*.js', 'electron/main/*.cjs'] },
+        projectService: { allowDefaultProject: ['*.js', 'src/cli/edn.js', 'src/cli/launch.js', 'electron/*.js', 'electron/main/*.cjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -35,7 +35,7 @@ export interface AppDeps<W extends WindowLike, S extends ShellService> {
   /** The session the window uses (Electron's `session.defaultSession`; valid once ready). */
   readonly session: () => SessionLike;
   readonly ipcMain: IpcMainLike;
-  readonly createWindow: MainWindowDeps<W>['createWindow'];
+  readonly BrowserWindow: MainWindowDeps<W>['BrowserWindow'];
   readonly dialog: MainWindowDeps<W>['dialog'];
   /** Creates the ControllerService on the data directory (app.getPath('userData')). */
   readonly createService: (dataDir: string) => S | Promise<S>;
@@ -104,7 +104,7 @@ export async function startApp<W extends WindowLike, S extends ShellService>(dep
   log('info', `data directory ${dataDir}`);
 
   const main = createMainWindow<W>({
-    createWindow: deps.createWindow,
+    BrowserWindow: deps.BrowserWindow,
     dialog: deps.dialog,
     service,
     preloadPath,

@@ -23,7 +23,7 @@ startApp<BrowserWindow, ControllerService>({
   session: () => session.defaultSession,
   ipcMain,
   dialog,
-  createWindow: (options) => new BrowserWindow(options),
+  BrowserWindow,
   createService: (dataDir) => {
     const service = new ControllerService({ dataDir, allowHardware: true, appVersion: app.getVersion() });
     for (const problem of service.problems) log('warn', problem);

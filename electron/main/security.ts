@@ -4,14 +4,14 @@
  * unit-tested with fakes; the structural types below are checked against the electron package's
  * own declarations wherever the real objects are passed (electron/main/main.ts).
  *
- * - The renderer is sandboxed, context-isolated, without Node, and loaded from one file:// URL.
+ * - The renderer is sandboxed, context-isolated, without Node, and loaded from one file:// URL
+ *   (its webPreferences are written where the window is created, window.ts, for scanners to see).
  * - A strict Content-Security-Policy is added to every response header, and the renderer's
  *   index.html must carry the same policy in a meta tag (see {@link CONTENT_SECURITY_POLICY}).
  * - Navigation away from the app page, new windows and <webview> are refused.
  * - Every permission request and check is denied; Web Serial, WebHID and WebUSB device pickers are
  *   cancelled and device permissions refused: the serial port is reached from main only.
  */
-import type { BrowserWindowConstructorOptions } from 'electron';
 
 /**
  * The CSP of the app page. The renderer's `electron/renderer/index.html` must carry this policy
@@ -42,26 +42,6 @@ export const CONTENT_SECURITY_POLICY = Object.entries(CSP_DIRECTIVES)
 /** An Electron event whose default action can be cancelled. */
 export interface PreventableEvent {
   preventDefault(): void;
-}
-
-/** The webPreferences of the one app window: every hardening flag explicit, never a default. */
-export function webPreferences(preload: string, options: { devTools: boolean }): NonNullable<BrowserWindowConstructorOptions['webPreferences']> {
-  return {
-    preload,
-    contextIsolation: true,
-    sandbox: true,
-    nodeIntegration: false,
-    nodeIntegrationInWorker: false,
-    nodeIntegrationInSubFrames: false,
-    webSecurity: true,
-    allowRunningInsecureContent: false,
-    experimentalFeatures: false,
-    webviewTag: false,
-    spellcheck: false,
-    navigateOnDragDrop: false,
-    safeDialogs: true,
-    devTools: options.devTools,
-  };
 }
 
 // ---- URLs -------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { monotonicScheduler } from '../device/time.js';
+import type { RecordDataInput } from '../session/journal-records.js';
 import type { SessionState } from '../session/states.js';
 import {
   CALL_NAMES,
@@ -91,12 +92,7 @@ const FREE_STATES: ReadonlySet<SessionState> = new Set(['idle', 'connecting', 'r
 const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 
 /** The journal record of a take-over (src/session/journal-records.ts, `control`). */
-export interface ControlChange {
-  readonly change: 'take-over';
-  readonly from: string;
-  readonly to: string;
-  readonly fromPresent: boolean;
-}
+export type ControlChange = RecordDataInput<'control'>;
 
 /** What the control needs of the service (ControllerService has it all). */
 export interface ControlPort {

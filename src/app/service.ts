@@ -66,7 +66,7 @@ import {
   type Snapshot,
   parseInput,
 } from './contract.js';
-import type { ControlChange } from './control.js';
+import type { RecordDataInput } from '../session/journal-records.js';
 import { SettingsStore } from './settings.js';
 import { ProtocolStore, SessionStore, journalIntact } from './store.js';
 
@@ -499,7 +499,7 @@ export class ControllerService implements ContractHandlers {
    * Write a change of the controlling UI (SessionControl decides it) into the open session's
    * record. ILLEGAL_STATE when no session record is open (before screening, after its end).
    */
-  recordControl(change: ControlChange): Result<null> {
+  recordControl(change: RecordDataInput<'control'>): Result<null> {
     const conn = this.#conn;
     if (!conn) return fail('ILLEGAL_STATE', NOT_CONNECTED);
     try {

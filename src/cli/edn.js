@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-// The `edn` command. The CLI is TypeScript run through tsx's loader, so `npx edn ...` works right
-// after `npm ci` with no build step (see README, "Dependencies").
-import { register } from 'tsx/esm/api';
+// The `edn` command. The CLI is TypeScript: the first run bundles it with esbuild into a cache
+// that later runs load directly, falling back to tsx's loader (see launch.js), so `npx edn ...`
+// works right after `npm ci` with no build step (see README, "Dependencies").
+import { launch } from './launch.js';
 
-register();
-const { main } = await import('./main.ts');
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await launch(process.argv.slice(2));

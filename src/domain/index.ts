@@ -29,4 +29,4 @@ export * from './protocols/index.js';
 export * from './screening.js';
 export * from './privacy.js';
 export { sha256, sha256Hex, toHex } from './hash/sha256.js';
-export { canonicalJson, contentHash } from './hash/canonical-json.js';
+export { JcsError, contentHash, jcs } from './hash/jcs.js';

@@ -26,12 +26,12 @@
  *   hand; it is not a signature: someone who rewrites every line after an edit (recomputing the
  *   hashes) is not detected, nor is a change to the last line's content that keeps it valid.
  */
-import { createHash } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import * as nodeOs from 'node:os';
 import * as nodePath from 'node:path';
 import { type Observable, Subject } from 'rxjs';
 import * as z from 'zod';
+import { sha256Hex as sha256 } from '../domain/hash/sha256.js';
 import {
   GENESIS_PREV,
   type JournalRecord,
@@ -480,10 +480,6 @@ export function backlogCandidates(journalPath: string, fallbackDir: string = def
 function errorCode(e: unknown): string | undefined {
   const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
   return typeof code === 'string' ? code : undefined;
-}
-
-function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 // ---- the reader ----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import {
   formatNumber,
   formatOhm,
   formatWall,
-} from './report.js';
+} from './report-model.js';
 import { channelStyle, renderAmplitudeChart } from './svg-chart.js';
 
 const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

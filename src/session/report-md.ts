@@ -12,19 +12,25 @@ import {
   formatNumber,
   formatOhm,
   formatWall,
-} from './report.js';
+} from './report-model.js';
 
 /**
- * Journal text made inert in Markdown: every character that could start inline markup, HTML, a
- * link or a table cell is backslash-escaped (CommonMark allows escaping any ASCII punctuation), as
- * (for text that begins a line) a leading character that would start a list or heading, and line breaks become spaces so a
- * value stays on its line or in its table cell. Dashes, quotes and brackets elsewhere stay as they
- * are so the text reads well unrendered.
+ * Journal text made inert in Markdown. `<`, `>` and `&` become the entities `&lt;`, `&gt;` and
+ * `&amp;`: every Markdown flavour (CommonMark, GFM, Markdown.pl, Python-Markdown) shows an entity
+ * as the character and none reads it as a tag, whereas a backslash before `<` is an escape only in
+ * CommonMark (Markdown.pl and Python-Markdown keep the backslash and pass `<img onerror=...>` on as
+ * HTML). Every other character that could start inline markup, a link or a table cell is
+ * backslash-escaped (CommonMark allows escaping any ASCII punctuation), as (for text that begins a
+ * line) a leading character that would start a list or heading, and line breaks become spaces so
+ * a value stays on its line or in its table cell. Dashes, quotes and brackets elsewhere stay as
+ * they are so the text reads well unrendered.
  */
 export function escapeMarkdown(text: string, atLineStart = false): string {
-  const inline = text.replace(/\r\n|\r|\n/g, ' ').replace(/[\\`*_{}[\]<>#|~&]/g, (c) => `\\${c}`);
+  const inline = text.replace(/\r\n|\r|\n/g, ' ').replace(/[\\`*_{}[\]<>#|~&]/g, (c) => HTML_ENTITIES[c] ?? `\\${c}`);
   return atLineStart ? inline.replace(/^([-+=])/, '\\$1').replace(/^(\d+)([.)])/, '$1\\$2') : inline;
 }
+
+const HTML_ENTITIES: Readonly<Record<string, string>> = { '<': '&lt;', '>': '&gt;', '&': '&amp;' };
 
 const m = escapeMarkdown;
 
@@ -34,7 +40,7 @@ export function renderMarkdown(r: SessionReport): string {
 
   line('# Electrical dry needling session');
   line();
-  line(`${r.protocol ? m(r.protocol.name, true) : 'Unknown protocol'}, ${formatWall(r.session.startedIso)}${r.end ? `, ${m(r.end.reason)}` : ', not ended normally'}.`);
+  line(`${r.protocol ? m(r.protocol.name, true) : 'Unknown protocol'}, ${m(formatWall(r.session.startedIso))}${r.end ? `, ${m(r.end.reason)}` : ', not ended normally'}.`);
   line();
   if (r.integrity.notices.length > 0) {
     line(r.integrity.damaged ? '> **WARNING: this record is damaged or incomplete.**' : '> **Note on this record:**');
@@ -47,7 +53,7 @@ export function renderMarkdown(r: SessionReport): string {
   line();
   line(`- **Patient reference:** ${s.patientRef === null ? 'unknown' : code(s.patientRef)}`);
   line(`- **Clinician:** ${s.clinician === null ? 'not recorded' : m(s.clinician)}`);
-  line(`- **Date and time:** ${formatWall(s.startedIso)}`);
+  line(`- **Date and time:** ${m(formatWall(s.startedIso))}`);
   line(`- **Session length:** ${formatDuration(s.durationS)} (from the first to the last record)`);
   line(`- **Session id:** ${s.sessionId === null ? 'unknown' : code(s.sessionId)}`);
   line();
@@ -158,7 +164,7 @@ export function renderMarkdown(r: SessionReport): string {
     line('|---|---|---|');
     for (const ev of r.events) {
       const text = ev.severity === 'alarm' ? `**${m(ev.text)}**` : m(ev.text);
-      line(`| ${formatElapsed(ev.atS)} | ${ev.iso.slice(11, 19)} | ${text} |`);
+      line(`| ${formatElapsed(ev.atS)} | ${m(ev.iso.slice(11, 19))} | ${text} |`);
     }
     line();
     line('Time is elapsed since the session started (mm:ss); stops, faults and alarms are in bold.');

@@ -5,7 +5,7 @@
  * of its line. The SVG scales to its container (viewBox, width 100%) so it never overflows a page.
  */
 import { formatNumber } from '../domain/units.js';
-import type { ChartModel } from './report.js';
+import type { ChartModel } from './report-model.js';
 
 const W = 680;
 const H = 280;

@@ -4,7 +4,7 @@
  * figures, their goals and the machine they came from.
  *
  *   npm run bench                       all benchmarks; rewrites RESULTS.md
- *   npm run bench -- codec timing       only these (estop, pty, codec, timing, memory); no RESULTS.md
+ *   npm run bench -- codec timing       only these (estop, pty, codec, timing, memory, cli); no RESULTS.md
  *   npm run bench -- --quick            a fast smoke run (fewer trials, shorter sessions); no RESULTS.md
  *   npm run bench -- --no-write         everything, but leave RESULTS.md alone
  *
@@ -13,6 +13,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { cliStartBench } from './cli-start.js';
 import { codecBench } from './codec.js';
 import { estopHost } from './estop-host.js';
 import { type BenchOptions, type Figure, Figures, type Machine, machine, say } from './lib.js';
@@ -26,6 +27,7 @@ const BENCHES: Record<string, (f: Figures, o: BenchOptions) => Promise<void> | v
   codec: codecBench,
   timing: timingBench,
   memory: memoryBench,
+  cli: cliStartBench,
 };
 
 const RESULTS = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
@@ -79,6 +81,9 @@ function results(m: Machine, figures: readonly Figure[], wallS: number, loadAtEn
     '  monotonic scheduler, the real journal, and a 5 ms-every-20 ms busy loop; references are a bare',
     '  setTimeout and setInterval on the same loop.',
     '- **Memory**: fresh child processes with and without --expose-gc; RSS at every session minute.',
+    '- **CLI start**: `node src/cli/edn.js --help` and `protocols` spawned in turn with `node -e 0`, after',
+    '  warm-up runs; wall time from spawn to exit, the ratio taken pair by pair; child CPU from /proc/self/stat',
+    '  (10 ms ticks). "Through tsx" is EDN_CLI_CACHE=off; the first run builds into an empty cache directory.',
     '',
   ];
   return lines.join('\n');

@@ -1,84 +1,28 @@
 /**
- * SHA-256 (FIPS 180-4) in plain TypeScript, so the pure domain layer can hash protocol contents
- * without node:crypto or WebCrypto (which is asynchronous). Protocol files are small; clarity
- * matters more than speed here.
+ * SHA-256 (FIPS 180-4) for the whole project: protocol content hashes here in the domain layer and
+ * the journal's hash chain in src/session. It is `@noble/hashes` (audited, pure JavaScript, no
+ * dependencies): synchronous, unlike WebCrypto, and free of `node:crypto`, so the same code runs in
+ * the domain layer, the renderer and Node. Until issue 10 the domain had a hand-written SHA-256
+ * and the journal used `node:crypto`; both gave the same digests as this (the FIPS vectors and the
+ * test fixtures' stored hashes are checked in test/unit/domain/hash.test.ts).
  */
-
-const K = new Uint32Array([
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-]);
-
-const H0 = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
-
-const rotr = (x: number, n: number) => (x >>> n) | (x << (32 - n));
-
-/** The message followed by 0x80, zeros, and its length in bits as a 64-bit big-endian integer. */
-function pad(message: Uint8Array): Uint8Array {
-  const blocks = Math.ceil((message.length + 9) / 64);
-  const padded = new Uint8Array(blocks * 64);
-  padded.set(message);
-  padded[message.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  const bits = message.length * 8;
-  view.setUint32(padded.length - 8, Math.floor(bits / 0x1_0000_0000));
-  view.setUint32(padded.length - 4, bits >>> 0);
-  return padded;
-}
-
-function compress(state: Uint32Array, view: DataView, offset: number, w: Uint32Array): void {
-  for (let t = 0; t < 16; t++) w[t] = view.getUint32(offset + t * 4);
-  for (let t = 16; t < 64; t++) {
-    const x = w[t - 15]!;
-    const y = w[t - 2]!;
-    const s0 = rotr(x, 7) ^ rotr(x, 18) ^ (x >>> 3);
-    const s1 = rotr(y, 17) ^ rotr(y, 19) ^ (y >>> 10);
-    w[t] = (w[t - 16]! + s0 + w[t - 7]! + s1) >>> 0;
-  }
-  let [a, b, c, d, e, f, g, h] = state as unknown as [number, number, number, number, number, number, number, number];
-  for (let t = 0; t < 64; t++) {
-    const t1 = (h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[t]! + w[t]!) >>> 0;
-    const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) >>> 0;
-    h = g;
-    g = f;
-    f = e;
-    e = (d + t1) >>> 0;
-    d = c;
-    c = b;
-    b = a;
-    a = (t1 + t2) >>> 0;
-  }
-  const next = [a, b, c, d, e, f, g, h];
-  for (let i = 0; i < 8; i++) state[i] = (state[i]! + next[i]!) >>> 0;
-}
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 
 /** SHA-256 digest of bytes, 32 bytes. */
 export function sha256(message: Uint8Array): Uint8Array {
-  const padded = pad(message);
-  const view = new DataView(padded.buffer);
-  const state = new Uint32Array(H0);
-  const w = new Uint32Array(64);
-  for (let offset = 0; offset < padded.length; offset += 64) compress(state, view, offset, w);
-  const out = new Uint8Array(32);
-  const outView = new DataView(out.buffer);
-  state.forEach((word, i) => outView.setUint32(i * 4, word));
-  return out;
+  return nobleSha256(message);
 }
 
 /** Lower-case hex of bytes. */
 export function toHex(bytes: Uint8Array): string {
-  let hex = '';
-  for (const b of bytes) hex += b.toString(16).padStart(2, '0');
-  return hex;
+  return bytesToHex(bytes);
 }
 
-/** SHA-256 of a string's UTF-8 encoding, as 64 lower-case hex digits. */
-export function sha256Hex(text: string): string {
-  return toHex(sha256(new TextEncoder().encode(text)));
+/**
+ * SHA-256 as 64 lower-case hex digits, of bytes or of a string's UTF-8 encoding (a lone surrogate
+ * becomes U+FFFD, as TextEncoder and node:crypto both encode it).
+ */
+export function sha256Hex(data: string | Uint8Array): string {
+  return bytesToHex(nobleSha256(typeof data === 'string' ? utf8ToBytes(data) : data));
 }

@@ -10,7 +10,7 @@
  *   phases[0].amplitude.maxMa: 25 mA is above the 20 mA ceiling for needle electrodes [docs/CLINICAL.md#amplitude]
  */
 import type * as z from 'zod';
-import { contentHash } from '../hash/canonical-json.js';
+import { contentHash, findUnpairedSurrogate } from '../hash/jcs.js';
 import { type Violation, type Warning, checkPlan } from '../safety/guard.js';
 import { keysAt, suggest } from './keys.js';
 import { type Locate, parseJsonText } from './json-text.js';
@@ -54,6 +54,8 @@ export function validateProtocol(json: unknown, options: ValidateOptions = {}): 
   const file = parsed.data;
   const { errors, warnings } = guardPhases(file);
   if (errors.length > 0) return { ok: false, errors, warnings };
+  const unpaired = findUnpairedSurrogate({ ...file, $schema: undefined });
+  if (unpaired) return { ok: false, errors: [{ path: formatPath(unpaired), message: UNPAIRED_SURROGATE }], warnings };
   const hash = hashProtocolFile(file);
   const protocol = normalizeProtocol(file, hash);
   const more = options.rules?.(protocol) ?? [];
@@ -74,9 +76,13 @@ export function parseProtocolText(text: string, fileName: string, options: Valid
     : { ok: false, errors: located(result.errors, json.locate), warnings: located(result.warnings, json.locate) };
 }
 
+/** RFC 8785 refuses such text (it is not Unicode), so the content hash cannot be computed. */
+const UNPAIRED_SURROGATE = 'text with an unpaired UTF-16 surrogate (a lone \\uD800-\\uDFFF escape) is not Unicode text and cannot be hashed: write the character itself';
+
 /**
- * The content hash: SHA-256 (hex) of the canonical JSON (sorted keys, no whitespace) of the
- * file's content without "$schema". Formatting and key order do not change it; any value does.
+ * The content hash: SHA-256 (hex) of the JCS text (RFC 8785: sorted keys, no whitespace, shortest
+ * numbers) of the file's content without "$schema". Formatting and key order do not change it;
+ * any value does.
  */
 export function hashProtocolFile(file: ProtocolFile): string {
   const { $schema: _schema, ...content } = file;

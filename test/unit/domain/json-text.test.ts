@@ -55,6 +55,19 @@ describe('parseJsonText', () => {
     ['', 1, 1, /the file is empty/],
     ['{"a": [1, 2', 1, 12, /unexpected end of file/],
     ['{"a": "tab\there"}', 1, 11, /control character/],
+    // Where jsonc-parser's own report would differ: the first thing out of place is named.
+    ['{"a": truex}', 1, 11, /unexpected 'x' \(expected ',' or '}' after the value of "a"\)/],
+    ["null'", 1, 5, /single quotes are not JSON: use double quotes \(expected end of file\)/],
+    ['[', 1, 2, /unexpected end of file \(expected a value\)/],
+    ['{ "a": [1', 1, 10, /unexpected end of file \(expected ',' or '\]' after an array item\)/],
+    ['[true,\n}', 2, 1, /unexpected '}' \(expected a value\)/],
+    ['"a" "b', 1, 5, /unexpected '"' \(expected end of file\)/],
+    ['{"a": 1 2e}', 1, 9, /unexpected '2' \(expected ',' or '}' after the value of "a"\)/],
+    ['[1-2]', 1, 3, /unexpected '-' \(expected ',' or '\]' after an array item\)/],
+    ['{"a": -x}', 1, 7, /invalid number \(JSON numbers/],
+    ['{"a":\u00a01}', 1, 6, /unexpected character U\+00A0 \(expected a value\)/],
+    ['{"a": 1} /* c */', 1, 10, /comments are not allowed/],
+    ['  ', 1, 3, /the file is empty/],
   ])('reports %j at line %i, column %i', (text, line, column, message) => {
     const e = error(text);
     expect([e.line, e.column]).toEqual([line, column]);

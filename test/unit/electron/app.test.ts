@@ -1,6 +1,7 @@
 // startApp: single instance, sandbox for all, the session policy before any window, the service on
 // userData, IPC bound, and a quit that never leaves output on.
 import { EventEmitter } from 'node:events';
+import type { BrowserWindowConstructorOptions } from 'electron';
 import { describe, expect, it } from 'vitest';
 import { IPC_CALL_CHANNEL } from '../../../src/app/contract.js';
 import { startApp } from '../../../electron/main/app.js';
@@ -29,11 +30,12 @@ function setup(options: { lock?: boolean } = {}) {
     },
     ipcMain,
     dialog,
-    createWindow: (o) => {
-      app.calls.push('createWindow');
-      const w = new FakeWindow(o, journal);
-      windows.push(w);
-      return w;
+    BrowserWindow: class extends FakeWindow {
+      constructor(o: BrowserWindowConstructorOptions) {
+        app.calls.push('createWindow');
+        super(o, journal);
+        windows.push(this);
+      }
     },
     createService: (dataDir) => {
       dataDirs.push(dataDir);

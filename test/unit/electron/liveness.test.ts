@@ -26,7 +26,7 @@ async function running() {
     session: () => new FakeSession(),
     ipcMain,
     dialog: new FakeDialog(),
-    createWindow: (o) => new FakeWindow(o),
+    BrowserWindow: FakeWindow,
     createService: () => service,
     createDispatch: () => dispatch,
     scheduler,

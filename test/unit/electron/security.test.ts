@@ -11,7 +11,6 @@ import {
   applySessionPolicy,
   hardenContents,
   isAppUrl,
-  webPreferences,
   withCsp,
 } from '../../../electron/main/security.js';
 import { APP_URL, FakeEvent, FakeSession, FakeWebContents, navigation } from './fakes.js';
@@ -20,31 +19,6 @@ function collect(): { refusals: PolicyRefusal[]; sink: (r: PolicyRefusal) => voi
   const refusals: PolicyRefusal[] = [];
   return { refusals, sink: (r) => void refusals.push(r) };
 }
-
-describe('webPreferences', () => {
-  it('sets every hardening flag explicitly', () => {
-    const prefs = webPreferences('/opt/edn/out/preload/preload.cjs', { devTools: false });
-    expect(prefs).toMatchObject({
-      preload: '/opt/edn/out/preload/preload.cjs',
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      experimentalFeatures: false,
-      webviewTag: false,
-      spellcheck: false,
-      navigateOnDragDrop: false,
-      devTools: false,
-    });
-  });
-
-  it('offers developer tools only when asked (unpackaged builds)', () => {
-    expect(webPreferences('/p', { devTools: true }).devTools).toBe(true);
-  });
-});
 
 describe('Content-Security-Policy', () => {
   it('is the strict policy of the issue, plus form-action (which has no fallback)', () => {

@@ -1,5 +1,6 @@
 // The app window: its options, and the shell's two safety rules (renderer lost while output is on
 // -> e-stop at once; closing during a session asks and e-stops before the window goes).
+import type { BrowserWindowConstructorOptions } from 'electron';
 import { describe, expect, it } from 'vitest';
 import { CLOSE_DURING_SESSION, createMainWindow } from '../../../electron/main/window.js';
 import { APP_URL, FakeDialog, FakeEvent, FakeService, FakeWindow, memoryLog, settle } from './fakes.js';
@@ -15,10 +16,11 @@ function setup(options: { outputOn?: boolean; maxCrashReloads?: number } = {}) {
   const log = memoryLog();
   const windows: FakeWindow[] = [];
   const main = createMainWindow<FakeWindow>({
-    createWindow: (o) => {
-      const w = new FakeWindow(o, journal);
-      windows.push(w);
-      return w;
+    BrowserWindow: class extends FakeWindow {
+      constructor(o: BrowserWindowConstructorOptions) {
+        super(o, journal);
+        windows.push(this);
+      }
     },
     dialog,
     service,
@@ -36,16 +38,22 @@ describe('the window', () => {
   it('is one window with the hardened webPreferences and the preload', () => {
     const { windows, window } = setup();
     expect(windows).toHaveLength(1);
-    expect(window.options.webPreferences).toMatchObject({
+    // Every hardening flag explicit, never a default.
+    expect(window.options.webPreferences).toEqual({
       preload: PRELOAD,
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
       webSecurity: true,
       allowRunningInsecureContent: false,
       experimentalFeatures: false,
       webviewTag: false,
       spellcheck: false,
+      navigateOnDragDrop: false,
+      safeDialogs: true,
+      disableBlinkFeatures: 'Auxclick',
       devTools: false,
     });
     expect(window.options.show).toBe(false);

@@ -226,7 +226,7 @@ describe('the small hand-written journal', () => {
     expect(html).not.toContain('<b>ok');
     expect(html).toContain('Avoid intense activity today.\nNo heat for 30 minutes.</div>');
     const md = renderReport(small, 'md');
-    expect(md).toContain('Note: Patient comfortable at 2 mA \\<b\\>ok\\</b\\> \\| twitch seen');
+    expect(md).toContain('Note: Patient comfortable at 2 mA &lt;b&gt;ok&lt;/b&gt; \\| twitch seen');
     expect(md).toContain('Avoid intense activity today. No heat for 30 minutes.');
   });
 });
@@ -263,13 +263,34 @@ describe('HTML safety and print layout', () => {
 
   it('escapes every string from the journal in Markdown', () => {
     const md = renderReport(hostileReport(), 'md');
-    // Every < from the journal is backslash-escaped, so no raw HTML tag can start.
-    expect(md).not.toMatch(/(?<!\\)<(script|img|\/script)/i);
-    expect(md).toContain('Note: \\<script\\>alert("x")\\</script\\>\\<img src=x onerror=alert(1)\\>\\&amp;\'"');
-    expect(escapeMarkdown('*a* _b_ [c](d) <e> `f` | # & ~')).toBe('\\*a\\* \\_b\\_ \\[c\\](d) \\<e\\> \\`f\\` \\| \\# \\& \\~');
+    // Every <, > and & from the journal is an entity, so no raw HTML tag can start in any flavour.
+    expect(md).not.toMatch(/<(script|img|\/script)/i);
+    expect(md).toContain('Note: &lt;script&gt;alert("x")&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;&amp;amp;\'"');
+    expect(escapeMarkdown('*a* _b_ [c](d) <e> `f` | # & ~')).toBe('\\*a\\* \\_b\\_ \\[c\\](d) &lt;e&gt; \\`f\\` \\| \\# &amp; \\~');
     expect(escapeMarkdown('- item', true)).toBe('\\- item');
     expect(escapeMarkdown('1. item', true)).toBe('1\\. item');
     expect(escapeMarkdown('line\nbreak')).toBe('line break');
+  });
+
+  // Issue 9 item 12: `\<img ...>` is inert only in CommonMark; Markdown.pl and Python-Markdown keep
+  // the backslash and pass the tag on as HTML. So no <, > or & from the journal may reach the
+  // Markdown as itself: the only '>' left is the renderer's own blockquote marker.
+  it('writes no raw <, > or & from a protocol name, a site or a note into the Markdown', () => {
+    const hostileTag = '<script>alert(1)</script><img src=x onerror=alert(2)>';
+    const sessionId = `HOSTILE-MD-${++made}`;
+    const base = sessionStart().protocol;
+    const j = openJournal({ dataDir: dir, sessionId, clock: new ManualClock() });
+    j.append('session-start', sessionStart({ sessionId, protocol: { ...base, name: `Knee ${hostileTag}`, channels: [{ ...base.channels[0]!, sites: [`medial joint line ${hostileTag} & more`] }] } }));
+    j.append('note', { text: `twitch ${hostileTag}` });
+    j.close();
+    const md = renderReport(buildReport(readJournal({ path: j.path })), 'md');
+    expect(md).not.toContain('<');
+    expect(md).not.toMatch(/&(?!lt;|gt;|amp;)/);
+    for (const l of md.split('\n')) expect(l.replace(/^> /, '')).not.toContain('>');
+    const inert = '&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;';
+    expect(md).toContain(`- **Name:** Knee ${inert}`);
+    expect(md).toContain(`medial joint line ${inert} &amp; more`);
+    expect(md).toContain(`Note: twitch ${inert}`);
   });
 
   it('is self-contained: no scripts, no external resources, no links', () => {
@@ -425,7 +446,7 @@ describe('any valid journal', () => {
         const r = buildReport(readJournal({ text: memory.text(j.path) }));
         const html = renderReport(r, 'html');
         expect(html).not.toMatch(/<script|<img/i);
-        expect(renderReport(r, 'md')).not.toMatch(/(?<!\\)<(script|img)/i);
+        expect(renderReport(r, 'md')).not.toMatch(/<(script|img)/i);
         expect(() => JSON.parse(renderReport(r, 'json')) as unknown).not.toThrow();
         for (const c of r.channels) if (c.maxMa !== null && c.meanMa !== null) expect(c.meanMa).toBeLessThanOrEqual(c.maxMa + 1e-9);
       }),

@@ -430,7 +430,7 @@ describe('web host: a frozen page (issue 9 item 3)', () => {
     expect(again.control()).toMatchObject({ client: id, role: 'controller', label: 'window 1' });
     await live(h, host, [again], GRACE_MS * 3);
     expect(h.service.outputMayBeOn()).toBe(true);
-    expect(await again.call(20, 'titrate', { deltaMa: 0.1 })).toMatchObject({ result: { ok: true, data: { targetMa: 1.1 } } });
+    expect(await again.call(20, 'titrate', { deltaMa: 0.1 })).toMatchObject({ result: { ok: true, data: { targets: [{ channel: 1, targetMa: 1.1 }, { channel: 2, targetMa: 1.1 }], refused: [] } } });
   });
 });
 
@@ -461,7 +461,7 @@ describe('web host: one controlling page per session (issue 9 item 4)', () => {
     await eventually(() => a.control()?.role === 'observer', 'the first page to be told');
     expect(a.control()).toMatchObject({ role: 'observer', controller: 'window 2', takeover: { seq: 1, from: 'window 1', to: 'window 2' } });
     expect(await a.call(30, 'titrate', { deltaMa: 0.1 })).toMatchObject({ result: { ok: false, error: { code: 'NOT_CONTROLLER' } } });
-    expect(await b.call(16, 'titrate', { deltaMa: 0.5 })).toMatchObject({ result: { ok: true, data: { targetMa: 1.5 } } });
+    expect(await b.call(16, 'titrate', { deltaMa: 0.5 })).toMatchObject({ result: { ok: true, data: { targets: [{ channel: 1, targetMa: 1.5 }, { channel: 2, targetMa: 1.5 }], refused: [] } } });
     await live(h, host, [a, b], 1000);
 
     // The observer's Emergency stop reaches the device at once.
