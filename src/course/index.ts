@@ -8,3 +8,8 @@ export * from './rebuild.js';
 export * from './journal-link.js';
 export { StoreError, type StoreErrorCode } from './sqlite.js';
 export { LATEST_VERSION, MIGRATIONS } from './migrations.js';
+export * from './instruments.js';
+export * from './report.js';
+export * from './render.js';
+export { renderCourseCsv } from './csv.js';
+export { renderCourseFhir, uuidFor, PATIENT_REF_SYSTEM } from './fhir.js';
