@@ -24,7 +24,9 @@ import {
   renderCourseMarkdown,
 } from '../../../src/course/index.js';
 import { builtInInstrument, recordOutcome } from '../../../src/domain/outcomes/index.js';
+import { readJournal } from '../../../src/session/journal.js';
 import type { RecordDataInput } from '../../../src/session/journal-records.js';
+import { buildReport } from '../../../src/session/report.js';
 import { KNEE, writeCourseSession } from '../../fixtures/course/course-session.js';
 
 const require = createRequire(import.meta.url);
@@ -141,6 +143,19 @@ describe('the course report model', () => {
     } finally {
       opened.store.close();
     }
+  });
+});
+
+describe('the session report of a course session', () => {
+  it('shows the course, the outcomes and the adverse effects among its events', () => {
+    const read = readJournal({ path: path.join(built.dataDir, built.report.sessions[1]!.journalFile) });
+    const texts = buildReport(read).events.map((e) => `${e.severity}: ${e.text}`);
+    expect(texts).toEqual(expect.arrayContaining([
+      `info: Session 2 of 3 of course ${built.report.course.id} (milestone)`,
+      'note: Outcome nprs 11-point (0-10) (before): score 6',
+      'note: Outcome nprs 11-point (0-10) (after): score 4',
+      'warning: Adverse effects: bruising (mild)',
+    ]));
   });
 });
 
