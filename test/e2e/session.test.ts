@@ -66,7 +66,7 @@ describe('a whole session through the UI', () => {
     await nav(page, 'Protocols');
     const knee = page.getByRole('article', { name: KNEE });
     await knee.getByText('Built-in').waitFor({ timeout: UI_WAIT_MS });
-    await knee.getByText(/Sources: 2 \(2 verified, 11 unverified values\)/).click();
+    await knee.getByText(/Sources: 2 \(4 verified, 12 unverified values\)/).click();
     await knee.getByText(/Unverified \(defaults you confirm\): phases\[0\]\.frequencyHz/).waitFor();
     await button(knee, 'Duplicate to customise').click();
     await page.getByRole('heading', { name: `Protocol editor: ${KNEE} (customised)` }).waitFor({ timeout: UI_WAIT_MS });
