@@ -29,7 +29,7 @@ import type { AdverseEffect } from '../domain/outcomes/adverse.js';
 import { plannedCourse } from '../domain/protocols/schedule.js';
 import type { Protocol } from '../domain/protocols/derive.js';
 import { patientRefProblem } from '../domain/screening.js';
-import { COURSE_ID_PATTERN, COURSE_STATUSES, type RecordDataInput } from '../session/journal-records.js';
+import { COURSE_ID_PATTERN, COURSE_STATUSES, type RecordData, type RecordDataInput } from '../session/journal-records.js';
 import { type CourseSessionFacts, type JournalDigest, courseFactsOf, readJournalFile } from './journal-link.js';
 import { LATEST_VERSION, migrate } from './migrations.js';
 import { Sqlite, type SqlRow, StoreError } from './sqlite.js';
@@ -161,6 +161,18 @@ export interface BeganSession {
   readonly milestone: boolean;
   /** The `course` record to append to the session's journal right after session-start. */
   readonly record: RecordDataInput<'course'>;
+}
+
+/** The last session of a course, to show (and confirm again) when the next one starts. */
+export interface SessionPrefill {
+  readonly fromSession: string;
+  readonly sessionNumber: number;
+  readonly protocol: { readonly id: string; readonly hash: string; readonly name: string };
+  readonly sites: readonly { readonly channel: number; readonly region: string; readonly side: string; readonly sites: readonly string[] }[];
+  /** The screening answers given then (the screening is asked again: these are shown, not reused). */
+  readonly screeningAnswers: RecordData<'session-start'>['screening']['answers'];
+  /** The relative contraindications acknowledged then. */
+  readonly acknowledged: readonly string[];
 }
 
 export interface StoreOptions {
@@ -470,6 +482,36 @@ export class CourseStore {
     if (facts.kind === 'none') return fail('JOURNAL_MISMATCH', `${rel} is not the journal of a course session (it has no course record)`);
     if (facts.kind === 'invalid') return fail('JOURNAL_MISMATCH', `${rel}: ${facts.reason}`);
     return this.#ingest(rel, file.digest, facts.facts);
+  }
+
+  /**
+   * What the next session of a course starts from: the last session's protocol, treated sites and
+   * screening answers, read from its journal. They are shown for the clinician to confirm again,
+   * never reused silently: the screening is asked again each session, with these answers shown.
+   * null when the course has no session whose journal can be read.
+   */
+  lastSessionPrefill(courseId: string): Result<SessionPrefill | null> {
+    const course = this.getCourse(courseId);
+    if (!course) return fail('COURSE_UNKNOWN', `no course ${courseId}`);
+    for (const s of [...course.sessions].reverse()) {
+      let read: ReturnType<typeof readJournalFile>['read'];
+      try {
+        read = readJournalFile(path.join(this.dataDir, s.journalFile)).read;
+      } catch {
+        continue;
+      }
+      const start = read.records.find((r) => r.type === 'session-start');
+      if (start?.type !== 'session-start') continue;
+      return ok({
+        fromSession: s.sessionId,
+        sessionNumber: s.number,
+        protocol: { id: start.data.protocol.id, hash: start.data.protocol.hash, name: start.data.protocol.name },
+        sites: start.data.protocol.channels.map((c) => ({ channel: c.channel, region: c.region, side: c.side, sites: [...c.sites] })),
+        screeningAnswers: start.data.screening.answers,
+        acknowledged: start.data.screening.acknowledgements.map((a) => a.id),
+      });
+    }
+    return ok(null);
   }
 
   /** Record again every session whose journal changed since it was last recorded. Returns how many. */

@@ -44,6 +44,11 @@ function value<T>(r: { ok: true; value: T } | { ok: false; error: { code: string
 /** A course on the knee protocol with `n` sessions run (NPRS before/after, bruising on the second). */
 function kneeCourse(dataDir: string, store: Store, n: number) {
   value(store.addPatient('PT-0042', ['knee']));
+  return kneeCourseFor(dataDir, store, n);
+}
+
+/** The same, for a patient PT-0042 already in the store. */
+function kneeCourseFor(dataDir: string, store: Store, n: number) {
   const course = value(store.startCourse({ patientRef: 'PT-0042', protocol: KNEE, startDate: '2025-03-14' }));
   const written = [];
   for (let i = 0; i < n; i++) {
@@ -153,6 +158,24 @@ describe('sessions of a course', () => {
     // Recording again changes nothing.
     value(store.recordSession(written[1]!.path));
     expect(store.getCourse(course.id)).toEqual(course);
+  });
+
+  it('the next session starts from the last one: protocol, sites and screening answers, to confirm again', () => {
+    const dataDir = tempDir();
+    const store = open(dataDir);
+    value(store.addPatient('PT-0042'));
+    const empty = value(store.startCourse({ patientRef: 'PT-0042', protocol: KNEE }));
+    expect(value(store.lastSessionPrefill(empty.id))).toBeNull();
+    const { course } = kneeCourseFor(dataDir, store, 2);
+    const prefill = value(store.lastSessionPrefill(course.id))!;
+    expect([prefill.fromSession, prefill.sessionNumber, prefill.protocol.id, prefill.protocol.hash]).toEqual(['S-KNEE-2', 2, KNEE.id, KNEE.hash]);
+    expect(prefill.sites.map((c) => [c.channel, c.region, c.side])).toEqual([
+      [1, 'knee', 'affected'],
+      [2, 'knee', 'affected'],
+    ]);
+    expect(prefill.screeningAnswers.patientRef).toBe('PT-0042');
+    expect(Object.values(prefill.screeningAnswers.answers).every((a) => a === false)).toBe(true);
+    expect(store.lastSessionPrefill('C20990101-XXXXXX')).toMatchObject({ ok: false, error: { code: 'COURSE_UNKNOWN' } });
   });
 
   it('a session killed mid-way keeps its number; its journal is recorded again when the store is next opened', () => {
