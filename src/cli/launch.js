@@ -43,13 +43,14 @@ const MANIFEST_VERSION = 1;
 const SELF = fileURLToPath(import.meta.url);
 export const REPO_ROOT = path.resolve(path.dirname(SELF), '../..');
 /** npm packages loaded from node_modules rather than bundled (see above). */
-const EXTERNAL_PACKAGES = ['esbuild', 'serialport', '@serialport/bindings-cpp', 'bufferutil', 'utf-8-validate', 'tsx', 'electron', 'playwright-core'];
+// node-sqlite3-wasm loads its .wasm file from beside its own module: it must stay a package.
+const EXTERNAL_PACKAGES = ['esbuild', 'serialport', '@serialport/bindings-cpp', 'bufferutil', 'utf-8-validate', 'tsx', 'electron', 'playwright-core', 'node-sqlite3-wasm'];
 /**
  * External packages loaded on first use rather than at start: together about a fifth of a warm
  * start (esbuild only bundles the web UI; serialport loads its native addon as it loads, and is
  * needed only to open or list ports), and `edn --help` needs neither.
  */
-const LAZY_PACKAGES = ['esbuild', 'serialport'];
+const LAZY_PACKAGES = ['esbuild', 'serialport', 'node-sqlite3-wasm'];
 /** Bundles other than the current one are removed once this old (a process may still load one). */
 const OLD_BUNDLE_MS = 3_600_000;
 

@@ -1,5 +1,8 @@
 // `edn`: the command line. Dispatches to one subcommand; every subcommand accepts --help.
 import { type CliIO, type Command, EXIT, write } from './command.js';
+import { courseReportCommand } from './commands/course-report.js';
+import { coursesCommand } from './commands/courses.js';
+import { patientsCommand } from './commands/patients.js';
 import { portsCommand } from './commands/ports.js';
 import { runCommand } from './commands/run.js';
 import { protocolsCommand } from './commands/protocols.js';
@@ -20,6 +23,9 @@ export const COMMANDS: readonly Command[] = [
   schemaCommand,
   screeningTemplateCommand,
   reportCommand,
+  patientsCommand,
+  coursesCommand,
+  courseReportCommand,
   webCommand,
 ];
 

@@ -21,6 +21,7 @@
 import * as z from 'zod';
 import { REQUEST_VERBS, type RequestVerb } from '../../firmware-protocol/index.js';
 import type { Protocol } from '../domain/protocols/derive.js';
+import { AdverseEffectSchema } from '../domain/outcomes/adverse.js';
 import { SCREENING_RECORD_FORMAT, type ScreeningRecord, patientRefProblem } from '../domain/screening.js';
 import { WAVEFORMS, type DeviceLimits, type Pattern } from '../domain/stimulation.js';
 import { SESSION_STATES } from './states.js';
@@ -185,6 +186,55 @@ const sessionStart = z
     if (d.screening.protocolHash !== d.protocol.hash) mismatch(['screening', 'protocolHash'], 'the screening is for another version of the protocol (content hash differs)');
   });
 
+// ---- courses and outcomes ------------------------------------------------------------------------
+
+/** Course ids (src/course/store.ts): "C" + the UTC start date + a random suffix, e.g. C20250314-7KQ2MD. */
+export const COURSE_ID_PATTERN = /^C[0-9]{8}-[0-9A-Z]{6}$/;
+const courseId = z.string().regex(COURSE_ID_PATTERN, { error: 'must be a course id such as C20250314-7KQ2MD' });
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date as YYYY-MM-DD' })
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) === d, { error: 'is not a real date' });
+
+export const COURSE_STATUSES = ['planned', 'active', 'completed', 'stopped'] as const;
+
+const courseRecord = z
+  .strictObject({
+    courseId,
+    /** 1-based number of this session in the course. */
+    sessionNumber: z.number().int().min(1).max(999),
+    /** This session is a milestone of the course (GROC, PSFS and licensed scores are asked). */
+    milestone: z.boolean(),
+    /** The course when this session began. */
+    course: z.strictObject({
+      patientRef: z.string().superRefine((ref, ctx) => {
+        const problem = patientRefProblem(ref);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+      indication: text(300),
+      protocolId: text(64),
+      plannedSessions: z.number().int().min(1).max(999),
+      intervalDays: z.number().int().min(1).max(365),
+      startDate: isoDate,
+      status: z.enum(COURSE_STATUSES),
+      statusReason: text(500).optional(),
+      milestones: z.array(z.union([z.enum(['first', 'middle', 'last']), z.number().int().min(1).max(999)])).max(50),
+    }),
+  });
+
+const outcomeRecord = z.strictObject({
+  /** before: ahead of stimulation; after: once output is off; milestone: a course milestone measure. */
+  timepoint: z.enum(['before', 'after', 'milestone']),
+  instrumentId: text(64),
+  instrumentVersion: text(80),
+  /** Content hash of the instrument file the values were checked against. */
+  instrumentHash: sha256Hex,
+  /** Score id -> value, as checked against the instrument (src/domain/outcomes/score.ts). */
+  scores: z.record(z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/), z.number()),
+  /** Patient-named activities and their ratings (PSFS). */
+  items: z.array(z.strictObject({ activity: text(80), rating: z.number() })).max(10).optional(),
+});
+
 // ---- the rest ------------------------------------------------------------------------------------
 
 /**
@@ -284,6 +334,20 @@ export const DATA_SCHEMAS = {
    * UIs ("window 1"); `fromPresent` says whether the UI that lost control was still connected.
    */
   control: z.strictObject({ change: z.literal('take-over'), from: text(64), to: text(64), fromPresent: z.boolean() }),
+  /**
+   * The session belongs to a course (written right after session-start). It carries the course as
+   * it stood when the session began, so the course store can be rebuilt from the journals alone
+   * (src/course). Absent for a session outside any course.
+   */
+  course: courseRecord,
+  /**
+   * An outcome measured in this session on an instrument (src/domain/outcomes): NPRS before
+   * stimulation and after it, milestone instruments (GROC, PSFS, licensed totals). May follow
+   * session-end (the after-session questions are asked once output is off).
+   */
+  outcome: outcomeRecord,
+  /** The adverse effects asked about after the session; an empty list records "none". */
+  'adverse-effects': z.strictObject({ effects: z.array(AdverseEffectSchema).max(20) }),
   'session-end': z.strictObject({
     reason: z.enum(['completed', 'stopped', 'aborted']),
     detail: text(2000).optional(),

@@ -11,6 +11,7 @@
  * says so at the top, and says what it could read.
  */
 import { type EvidenceSubject, protocolEvidence } from '../domain/protocols/evidence.js';
+import { describeAdverseEffect } from '../domain/outcomes/adverse.js';
 import { PATIENT_QUESTIONS, PREGNANCY_QUESTION, SITE_QUESTIONS } from '../domain/screening.js';
 import { describePattern } from '../domain/stimulation.js';
 import { verificationOf } from '../domain/protocols/user.js';
@@ -542,6 +543,17 @@ function eventsOf(records: readonly JournalRecord[], t0: number, phases: Protoco
         break;
       case 'session-end':
         add(r, r.data.reason === 'completed' ? 'info' : 'alarm', `Session ended: ${r.data.reason}${r.data.detail ? ` (${r.data.detail})` : ''}`);
+        break;
+      case 'course':
+        add(r, 'info', `Session ${r.data.sessionNumber} of ${r.data.course.plannedSessions} of course ${r.data.courseId}${r.data.milestone ? ' (milestone)' : ''}`);
+        break;
+      case 'outcome': {
+        const scores = Object.entries(r.data.scores).map(([id, v]) => `${id} ${formatNumber(v)}`).join(', ');
+        add(r, 'note', `Outcome ${r.data.instrumentId} ${r.data.instrumentVersion} (${r.data.timepoint}): ${scores}`);
+        break;
+      }
+      case 'adverse-effects':
+        add(r, r.data.effects.length > 0 ? 'warning' : 'info', r.data.effects.length === 0 ? 'Adverse effects: none' : `Adverse effects: ${r.data.effects.map(describeAdverseEffect).join('; ')}`);
         break;
       case 'command':
       case 'amplitude':

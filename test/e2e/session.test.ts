@@ -66,7 +66,7 @@ describe('a whole session through the UI', () => {
     await nav(page, 'Protocols');
     const knee = page.getByRole('article', { name: KNEE });
     await knee.getByText('Built-in').waitFor({ timeout: UI_WAIT_MS });
-    await knee.getByText(/Sources: 2 \(2 verified, 11 unverified values\)/).click();
+    await knee.getByText(/Sources: 2 \(4 verified, 12 unverified values\)/).click();
     // Each value in words with its unit and status, never a field path.
     await knee.getByText(/^Frequency 2 Hz, pulse width 250 µs per phase, duration 20 min, .*: defaults you confirm; not verified against DUNNING2018KNEE\.$/).waitFor();
     await knee.getByText('Indication: verified against DUNNING2018KNEE.', { exact: true }).waitFor();

@@ -8,6 +8,7 @@ import {
   type ProtocolError,
   UNIT_SYMBOL,
   describePattern,
+  describeSchedule,
   formatNumber,
   phaseFigures,
   totalDurationMin,
@@ -66,7 +67,7 @@ function showHuman(p: Protocol, warnings: readonly ProtocolError[]): string {
   const lines = [
     `${p.id}: ${p.name}`,
     `indication: ${p.indication}`,
-    ...(p.schedule ? [`schedule: ${p.schedule}`] : []),
+    ...(p.schedule ? [`schedule: ${describeSchedule(p.schedule)}`] : []),
     `sha256: ${p.hash}`,
     `electrode: needle ${formatNumber(e.diameterMm)} x ${formatNumber(e.insertedLengthMm)} mm inserted`,
     'channels:',

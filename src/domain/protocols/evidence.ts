@@ -41,7 +41,8 @@ export interface EvidenceSubject {
   readonly name?: string | undefined;
   readonly indication?: string | undefined;
   readonly description?: string | undefined;
-  readonly schedule?: string | undefined;
+  /** The planned course: a sentence (older files), or the structured form (src/domain/protocols/schedule.ts). */
+  readonly schedule?: string | { readonly sessions: number; readonly intervalDays: number; readonly weeks?: number | undefined; readonly text?: string | undefined } | undefined;
   readonly aftercare?: string | undefined;
   readonly electrode?: { readonly diameterMm: number; readonly insertedLengthMm: number } | undefined;
   readonly phases: readonly EvidencePhase[];
@@ -227,6 +228,10 @@ const FIELDS: readonly { readonly shape: string; readonly label: string }[] = [
   { shape: 'indication', label: 'Indication' },
   { shape: 'description', label: 'Description' },
   { shape: 'schedule', label: 'Schedule' },
+  { shape: 'schedule.sessions', label: 'Planned sessions' },
+  { shape: 'schedule.intervalDays', label: 'Interval between sessions' },
+  { shape: 'schedule.weeks', label: 'Course length' },
+  { shape: 'schedule.text', label: 'Schedule as the source words it' },
   { shape: 'phases', label: 'Phases (all values)' },
   { shape: 'phases[]', label: '(all values)' },
   { shape: 'phases[].name', label: 'name' },
@@ -297,7 +302,15 @@ function fieldValue(subject: EvidenceSubject, shape: string, index: number): str
     case 'description':
       return subject.description;
     case 'schedule':
-      return quoted(subject.schedule);
+      return typeof subject.schedule === 'object' ? scheduleWords(subject.schedule) : quoted(subject.schedule);
+    case 'schedule.sessions':
+      return typeof subject.schedule === 'object' ? String(subject.schedule.sessions) : undefined;
+    case 'schedule.intervalDays':
+      return typeof subject.schedule === 'object' ? `${subject.schedule.intervalDays} ${subject.schedule.intervalDays === 1 ? 'day' : 'days'}` : undefined;
+    case 'schedule.weeks':
+      return typeof subject.schedule === 'object' && subject.schedule.weeks !== undefined ? `${subject.schedule.weeks} ${subject.schedule.weeks === 1 ? 'week' : 'weeks'}` : undefined;
+    case 'schedule.text':
+      return typeof subject.schedule === 'object' ? quoted(subject.schedule.text) : undefined;
     case 'aftercare':
       return subject.aftercare;
     case 'phases[].name':
@@ -367,4 +380,10 @@ function upperFirst(s: string): string {
 function lowerFirst(s: string): string {
   // "Channel 1 sites" -> "channel 1 sites"; an acronym ("RMS") stays as it is.
   return /^[A-Z][a-z]/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s;
+}
+
+/** "10 sessions, one every 4 days, over 6 weeks" */
+function scheduleWords(s: { readonly sessions: number; readonly intervalDays: number; readonly weeks?: number | undefined }): string {
+  const every = s.intervalDays === 1 ? 'one a day' : s.intervalDays === 7 ? 'one a week' : `one every ${s.intervalDays} days`;
+  return `${s.sessions} ${s.sessions === 1 ? 'session' : 'sessions'}, ${every}${s.weeks === undefined ? '' : `, over ${s.weeks} ${s.weeks === 1 ? 'week' : 'weeks'}`}`;
 }

@@ -13,7 +13,11 @@ export {
   type ProtocolFilePhase,
   type ProtocolChannel,
   type ProtocolSource,
+  type ProtocolSchedule,
+  ScheduleSchema,
+  SCHEDULE_LIMITS,
 } from './schema.js';
+export { plannedCourse, describeSchedule, type PlannedCourse } from './schedule.js';
 export {
   MIDLINE_REGIONS,
   REGION_SITES,

@@ -21,8 +21,8 @@ function unwrap(node: z.ZodType, value: unknown): z.ZodType {
   for (;;) {
     if (current instanceof z.ZodOptional || current instanceof z.ZodNullable) current = current.unwrap() as z.ZodType;
     else if (current instanceof z.ZodDiscriminatedUnion) current = pickOption(current.options as z.ZodType[], value);
-    else if (current instanceof z.ZodUnion) {
-      // A site is a string or an object: unknown keys can only be the object's.
+    else if (current instanceof z.ZodUnion && typeof value === 'object' && value !== null) {
+      // A union of a scalar form and an object form (a site, a schedule): the object form, for an object.
       const object = (current.options as z.ZodType[]).find((o) => o instanceof z.ZodObject);
       if (object === undefined) return current;
       current = object;

@@ -7,7 +7,7 @@
  * The README ("Writing a protocol") explains every field for people who author protocols.
  */
 import * as z from 'zod';
-import { FORMAT_LIMITS, HARD_LIMITS, type Limit } from '../safety/limits.js';
+import { FORMAT_LIMITS, HARD_LIMITS, type Limit, deepFreeze } from '../safety/limits.js';
 import { hardMaxMessage, hardRangeMessage } from '../safety/messages.js';
 import { WAVEFORMS } from '../stimulation.js';
 import { pathExists } from './paths.js';
@@ -238,6 +238,50 @@ export const PhaseSchema = z
   })
   .meta({ description: 'One phase of the session: a steady frequency or a pattern, for a duration.' });
 
+/**
+ * Bounds of a course schedule. Not safety limits (no current depends on them): they only catch a
+ * typo such as 100 sessions or a 0-day interval. A course longer than a year or sessions further
+ * apart than a quarter are outside what the format describes.
+ */
+export const SCHEDULE_LIMITS = deepFreeze({ sessionsMax: 52, intervalDaysMax: 90, weeksMax: 52 } as const);
+
+/**
+ * The planned course: how many sessions, how many days apart, over how many weeks. A course started
+ * from the protocol takes its planned number of sessions and its interval from here. The older
+ * form, free text alone (e.g. "weekly"), is still read: such a protocol has no planned numbers and
+ * a course from it asks for them.
+ */
+export const ScheduleSchema = z
+  .strictObject({
+    sessions: quantity('none')
+      .int({ error: (iss) => `${String(iss.input)} is not a whole number of sessions` })
+      .min(1, { error: (iss) => `${String(iss.input)} sessions: a course has at least 1` })
+      .max(SCHEDULE_LIMITS.sessionsMax, { error: (iss) => `${String(iss.input)} sessions is above ${SCHEDULE_LIMITS.sessionsMax}, the most a course in this format plans` })
+      .meta({ description: 'Planned number of sessions (where a source gives a range, its upper end, e.g. "up to 10").' }),
+    intervalDays: quantity('none')
+      .int({ error: (iss) => `${String(iss.input)} days is not a whole number of days` })
+      .min(1, { error: (iss) => `${String(iss.input)} days: sessions are at least 1 day apart` })
+      .max(SCHEDULE_LIMITS.intervalDaysMax, { error: (iss) => `${String(iss.input)} days is above ${SCHEDULE_LIMITS.intervalDaysMax}, the longest interval this format plans` })
+      .meta({ description: 'Planned days from one session to the next (the next due date of a course).' }),
+    weeks: quantity('none')
+      .int({ error: (iss) => `${String(iss.input)} is not a whole number of weeks` })
+      .min(1, { error: (iss) => `${String(iss.input)} weeks: a course lasts at least 1 week` })
+      .max(SCHEDULE_LIMITS.weeksMax, { error: (iss) => `${String(iss.input)} weeks is above ${SCHEDULE_LIMITS.weeksMax}` })
+      .optional()
+      .meta({ description: 'Optional: over how many weeks the sessions are spread.' }),
+    text: text('the schedule in words', 300).optional().meta({ description: 'The schedule as the source words it, e.g. "1-2 sessions a week for 6 weeks; up to 10 sessions".' }),
+  })
+  .superRefine((s, ctx) => {
+    if (s.weeks !== undefined && (s.sessions - 1) * s.intervalDays > s.weeks * 7) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['intervalDays'],
+        message: `${s.sessions} sessions ${s.intervalDays} days apart take ${(s.sessions - 1) * s.intervalDays} days, more than the ${s.weeks} weeks (${s.weeks * 7} days) of the schedule`,
+      });
+    }
+  })
+  .meta({ description: 'The planned course: sessions, the interval between them, and over how many weeks.' });
+
 const idSchema = z
   .string({ error: typeError('an id such as "knee-oa-periosteal"') })
   .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, { error: (iss) => `"${String(iss.input)}" is not an id: lower-case letters and digits in words joined by single dashes` })
@@ -254,7 +298,13 @@ export const ProtocolSchema = z
     name: text('a name').meta({ description: 'Name shown to the clinician.' }),
     indication: text('an indication', 300).meta({ description: 'The condition it treats.' }),
     description: text('a description', 2000).optional().meta({ description: 'Longer free text.' }),
-    schedule: text('a schedule', 300).optional().meta({ description: 'Sessions and spacing, e.g. "6 sessions over 4 weeks".' }),
+    schedule: z
+      .union([text('a schedule', 300), ScheduleSchema], {
+        error: (iss) =>
+          iss.input === undefined ? undefined : `expected a schedule: an object such as {"sessions": 6, "intervalDays": 7} (or, in the older form, text), got ${describeInput(iss.input)}`,
+      })
+      .optional()
+      .meta({ description: 'The planned course: {"sessions": 6, "intervalDays": 7, "weeks": 6, "text": "weekly for 6 weeks"}; text alone is the older form (no planned numbers).' }),
     sources: list(SourceSchema, 'source'),
     electrode: ElectrodeSchema,
     channels: list(ChannelSchema, 'channel'),
@@ -272,6 +322,7 @@ export type ProtocolFile = z.output<typeof ProtocolSchema>;
 export type ProtocolFilePhase = z.output<typeof PhaseSchema>;
 export type ProtocolChannel = z.output<typeof ChannelSchema>;
 export type ProtocolSource = z.output<typeof SourceSchema>;
+export type ProtocolSchedule = z.output<typeof ScheduleSchema>;
 
 // ---- cross-field rules ---------------------------------------------------------------------------
 

@@ -102,8 +102,16 @@ function formatMismatch(json: unknown): ProtocolError | undefined {
   return undefined;
 }
 
-function fromIssue(issue: z.core.$ZodIssue, root: unknown): ProtocolError[] {
-  const path = issue.path;
+function fromIssue(issue: z.core.$ZodIssue, root: unknown, base: readonly PropertyKey[] = []): ProtocolError[] {
+  const path = [...base, ...issue.path];
+  // A site's own union error already says what a site with a note needs (schema.ts SiteEntrySchema).
+  const siteEntry = path.length >= 2 && path[path.length - 2] === 'sites';
+  if (issue.code === 'invalid_union' && !siteEntry) {
+    // A union of forms (schedule: text or an object): report the problems of the one form whose
+    // type the input has, with their paths, rather than "invalid input" for the whole union.
+    const matching = issue.errors.filter((branch) => !branch.some((i) => i.code === 'invalid_type' && i.path.length === 0));
+    if (matching.length === 1) return matching[0]!.flatMap((i) => fromIssue(i, root, path));
+  }
   if (issue.code === 'unrecognized_keys') {
     const known = keysAt(ProtocolSchema, path, root) ?? [];
     return issue.keys.map((key) => ({ path: formatPath([...path, key]), message: unknownKeyMessage(key, known) }));

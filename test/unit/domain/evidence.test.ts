@@ -57,12 +57,12 @@ describe('protocolEvidence over every built-in', () => {
     expect(unverified?.text).toMatch(/^Frequency 2 Hz, pulse width 250 µs per phase, duration 20 min, waveform symmetric biphasic, maximum amplitude 10 mA, amplitude rise 0\.5 mA\/s, titration “strong but comfortable”, needle diameter 0\.3 mm, inserted needle length 40 mm, channel 1 sites “medial tibial plateau \(periosteum\)” and “medial femoral condyle \(periosteum\)”, channel 2 sites /);
     expect(unverified?.text).toMatch(/: defaults you confirm; not verified against DUNNING2018KNEE$/);
     expect(ev.groups.map((g) => g.text)).toContain('Indication: verified against DUNNING2018KNEE');
-    expect(ev.groups.map((g) => g.text)).toContain('Schedule “6 weeks, 1-2 sessions a week; up to 10 sessions”: verified against NCT05365061');
+    expect(ev.groups.map((g) => g.text)).toContain('Planned sessions 10, course length 6 weeks, schedule as the source words it “1-2 sessions a week for 6 weeks, up to 10 sessions”: verified against NCT05365061');
   });
 
   it('low-back-mtrp: the trial’s stimulation values are verified, the titration and needle are not', () => {
     const ev = protocolEvidence(builtIn('low-back-mtrp'), { library: true });
-    expect(ev.groups[0]!.text).toBe('Indication, schedule “6 sessions, weekly for 6 weeks”, frequency 2 Hz, pulse width 250 µs per phase, duration 30 min: verified against LARAPALOMO2022');
+    expect(ev.groups[0]!.text).toBe('Indication, planned sessions 6, interval between sessions 7 days, course length 6 weeks, schedule as the source words it “6 sessions, weekly for 6 weeks”, frequency 2 Hz, pulse width 250 µs per phase, duration 30 min: verified against LARAPALOMO2022');
     expect(ev.groups[1]!.text).toMatch(/^Waveform symmetric biphasic, maximum amplitude 10 mA, amplitude rise 0\.5 mA\/s, titration “titrated to a strong but comfortable level”, needle diameter 0\.3 mm, inserted needle length 50 mm, /);
   });
 

@@ -8,6 +8,7 @@ import { phaseFigures } from '../../../src/domain/protocols/figures.js';
 import type { Protocol } from '../../../src/domain/protocols/derive.js';
 import { FORBIDDEN_REGIONS } from '../../../src/domain/protocols/schema.js';
 import { HARD_LIMITS } from '../../../src/domain/safety/limits.js';
+import { plannedCourse } from '../../../src/domain/protocols/schedule.js';
 
 const LIBRARY_DIR = path.resolve(import.meta.dirname, '../../../src/domain/protocols/library');
 
@@ -79,8 +80,10 @@ describe('values and status as docs/CLINICAL.md records them', () => {
     expect(s.doi).toBe('10.1097/AJP.0000000000000634');
     expect(s.unverified).toEqual(expect.arrayContaining(['phases[0].frequencyHz', 'phases[0].pulseWidthUs', 'phases[0].durationMin', 'phases[0].amplitude.titration']));
     expect(s.verified).not.toContain('phases[0].frequencyHz');
-    expect(source('knee-oa-periosteal', 'NCT05365061').verified).toEqual(['schedule']);
-    expect(p.schedule).toBe('6 weeks, 1-2 sessions a week; up to 10 sessions');
+    // "1-2 sessions a week for 6 weeks, up to 10 sessions" [NCT05365061]; the 4-day interval is ours.
+    expect(source('knee-oa-periosteal', 'NCT05365061').verified).toEqual(['schedule.sessions', 'schedule.weeks', 'schedule.text']);
+    expect(source('knee-oa-periosteal', 'NCT05365061').unverified).toEqual(['schedule.intervalDays']);
+    expect(p.schedule).toEqual({ sessions: 10, intervalDays: 4, weeks: 6, text: '1-2 sessions a week for 6 weeks, up to 10 sessions' });
     expect(p.channels.every((c) => c.region === 'knee')).toBe(true);
     expect(p.electrode).toEqual({ kind: 'needle', diameterMm: 0.3, insertedLengthMm: 40 });
   });
@@ -91,9 +94,9 @@ describe('values and status as docs/CLINICAL.md records them', () => {
     expect([ph.pattern, ph.pulseWidthUs, ph.durationMin]).toEqual([{ kind: 'continuous', frequencyHz: 2 }, 250, 20]);
     const s = source('plantar-fasciitis', 'DUNNING2018PF');
     expect(s.doi).toBe('10.1371/journal.pone.0205405');
-    expect(s.verified).toEqual(expect.arrayContaining(['phases[0].durationMin', 'schedule']));
-    expect(s.unverified).toEqual(expect.arrayContaining(['phases[0].frequencyHz', 'phases[0].pulseWidthUs', 'phases[0].amplitude.titration']));
-    expect(p.schedule).toBe('6 sessions over 4 weeks');
+    expect(s.verified).toEqual(expect.arrayContaining(['phases[0].durationMin', 'schedule.sessions', 'schedule.weeks']));
+    expect(s.unverified).toEqual(expect.arrayContaining(['phases[0].frequencyHz', 'phases[0].pulseWidthUs', 'phases[0].amplitude.titration', 'schedule.intervalDays']));
+    expect(p.schedule).toEqual({ sessions: 6, intervalDays: 5, weeks: 4, text: '6 sessions over 4 weeks' });
     expect(p.channels.flatMap((c) => c.sites)).toHaveLength(8);
   });
 
@@ -105,6 +108,9 @@ describe('values and status as docs/CLINICAL.md records them', () => {
     expect([s.doi, s.registry]).toEqual(['10.1186/s13063-022-06179-y', 'NCT04804228']);
     expect(s.verified).toEqual(expect.arrayContaining(['phases[0].frequencyHz', 'phases[0].pulseWidthUs', 'phases[0].durationMin']));
     expect(s.unverified).toContain('phases[0].amplitude.titration');
+    // Weekly for 6 weeks: every number of the schedule is the trial's.
+    expect(p.schedule).toEqual({ sessions: 6, intervalDays: 7, weeks: 6, text: '6 sessions, weekly for 6 weeks' });
+    expect(s.verified).toEqual(expect.arrayContaining(['schedule.sessions', 'schedule.intervalDays', 'schedule.weeks']));
     const sites = p.channels.flatMap((c) => c.sites).join(' ');
     for (const muscle of ['quadratus lumborum', 'multifidus', 'iliocostalis']) expect(sites).toContain(muscle);
     expect(p.channels.every((c) => c.region === 'low-back')).toBe(true);
@@ -121,6 +127,20 @@ describe('values and status as docs/CLINICAL.md records them', () => {
     const s = source('dense-disperse-2-100', 'HAN');
     expect(s.verified).toEqual(expect.arrayContaining(['phases[0].pattern.lowHz', 'phases[0].pattern.highHz', 'phases[0].pattern.dwellS']));
     expect(s.unverified).toEqual(expect.arrayContaining(['phases[0].pulseWidthUs', 'phases[0].durationMin']));
+    // The source gives no course: the schedule is a library default, every number of it unverified.
+    expect(s.unverified).toEqual(expect.arrayContaining(['schedule.sessions', 'schedule.intervalDays', 'schedule.weeks']));
+    expect(s.verified.filter((f) => f.startsWith('schedule'))).toEqual([]);
+  });
+
+  it('every built-in plans a course: sessions and interval, each number verified or marked a default', () => {
+    for (const b of BUILT_INS) {
+      const planned = plannedCourse(b.protocol.schedule);
+      expect(planned, b.id).toBeDefined();
+      for (const field of ['schedule.sessions', 'schedule.intervalDays']) {
+        const listed = b.protocol.sources.filter((src) => src.verified.includes(field) || src.unverified.includes(field));
+        expect(listed.length, `${b.id} ${field}`).toBeGreaterThan(0);
+      }
+    }
   });
 
   it('shows the expected warning only where needles at 100 Hz exceed 2 mA/cm²', () => {
