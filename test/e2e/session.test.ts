@@ -70,7 +70,7 @@ describe('a whole session through the UI', () => {
     // Each value in words with its unit and status, never a field path.
     await knee.getByText(/^Frequency 2 Hz, pulse width 250 µs per phase, duration 20 min, .*: defaults you confirm; not verified against DUNNING2018KNEE\.$/).waitFor();
     await knee.getByText('Indication: verified against DUNNING2018KNEE.', { exact: true }).waitFor();
-    await knee.getByText(/^Schedule “6 weeks, 1-2 sessions a week; up to 10 sessions”: verified against NCT05365061\.$/).waitFor();
+    await knee.getByText(/^Planned sessions 10, course length 6 weeks, schedule as the source words it “1-2 sessions a week for 6 weeks, up to 10 sessions”: verified against NCT05365061\.$/).waitFor();
     expect(await knee.locator('details.sources').innerText()).not.toMatch(/phases\[|frequencyHz|pulseWidthUs|durationMin/);
     await button(knee, 'Duplicate to customise').click();
     await page.getByRole('heading', { name: `Protocol editor: ${KNEE} (customised)` }).waitFor({ timeout: UI_WAIT_MS });
