@@ -127,6 +127,8 @@ export class SimulatedStimulator implements FaultTarget {
     bytesLostIn: 0,
     linesLostOut: 0,
   };
+  /** START / IMP requests still to fail inside the device (stageFail). */
+  private stageFailures = 0;
   private framesOk = 0;
   private repeatsAnswered = 0;
   private suppressed = 0;
@@ -389,6 +391,15 @@ export class SimulatedStimulator implements FaultTarget {
   internalFault(): void {
     this.requireRunning('internalFault');
     this.run(() => this.globalFault('INTERNAL'));
+  }
+
+  /**
+   * The output stage fails the next `n` START or IMP requests that pass every check: each is
+   * answered `ERR code=INTERNAL` and changes nothing (PROTOCOL.md §8 INTERNAL; the firmware's HAL
+   * returns false from edn_hal_output_start / edn_hal_impedance).
+   */
+  stageFail(n: number): void {
+    this.stageFailures = checkCount('stageFail', n);
   }
 
   // ---- time and re-entrancy -----------------------------------------------------------------------------
@@ -802,6 +813,10 @@ export class SimulatedStimulator implements FaultTarget {
     const c = this.channels[ch - 1];
     if (!c) return this.badChannel(ch);
     if (c.state !== 'STAGED' || !c.program) return { err: 'STATE', msg: `channel ${ch} is ${c.state}, not STAGED` };
+    if (this.stageFailures > 0) {
+      this.stageFailures--;
+      return { err: 'INTERNAL', msg: 'output stage did not respond' };
+    }
     this.startOutput(c, c.program);
     return { ok: { type: 'ok', seq, verb: 'START', args: { ch } } };
   }
@@ -859,6 +874,10 @@ export class SimulatedStimulator implements FaultTarget {
     const c = this.channels[ch - 1];
     if (!c) return this.badChannel(ch);
     if (c.state === 'ON') return { err: 'STATE', msg: `channel ${ch} is ON: STOP it first` };
+    if (this.stageFailures > 0) {
+      this.stageFailures--;
+      return { err: 'INTERNAL', msg: 'impedance measurement failed' };
+    }
     const open = c.load === 'OPEN' || MODEL.impTestCurrentUa * c.load > this.limits.vc * 1e6;
     return { ok: { type: 'ok', seq, verb: 'IMP', args: { ch, z: open ? 'OPEN' : c.load } } };
   }

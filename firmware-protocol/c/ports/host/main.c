@@ -88,18 +88,23 @@ int main(int argc, char **argv)
 {
     char err[160];
     board_options_t o;
-    int i = board_parse_options(argc, argv, &o, err, sizeof err);
+    /* --uart-fd is this program's own; the rest are the board's (board.h). */
+    char *rest[32];
+    int nrest = 0;
+    rest[nrest++] = argv[0];
+    for (int k = 1; k < argc; k++) {
+        if (strcmp(argv[k], "--uart-fd") == 0 && k + 1 < argc) uart_fd = atoi(argv[++k]);
+        else if (nrest < 31) rest[nrest++] = argv[k];
+    }
+    rest[nrest] = NULL;
+    int i = board_parse_options(nrest, rest, &o, err, sizeof err);
     if (i < 0) {
         (void)fprintf(stderr, "edn-fw-host: %s\n", err);
         return 2;
     }
-    for (; i < argc; i++) {
-        if (strcmp(argv[i], "--uart-fd") == 0 && i + 1 < argc) {
-            uart_fd = atoi(argv[++i]);
-        } else {
-            (void)fprintf(stderr, "edn-fw-host: unknown argument '%s'\nusage: edn-fw-host [--uart-fd N] [--channels N] [--seed N] [--qmax NC] [--load OHMS]\n", argv[i]);
-            return 2;
-        }
+    if (i < nrest) {
+        (void)fprintf(stderr, "edn-fw-host: unknown argument '%s'\nusage: edn-fw-host [--uart-fd N] [--channels N] [--seed N] [--qmax NC] [--load OHMS]\n", rest[i]);
+        return 2;
     }
     if (fcntl(uart_fd, F_GETFD) < 0) {
         (void)fprintf(stderr, "edn-fw-host: the UART file descriptor %d is not open\n", uart_fd);
