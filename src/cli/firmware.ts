@@ -84,6 +84,10 @@ export class FirmwareDevice implements FaultTarget {
   readonly #scheduler: SchedulerLike;
   readonly #tx: ((chunk: string) => void)[] = [];
   readonly #ev: ((e: SimEvent) => void)[] = [];
+  /** What arrived before the first listener of its kind (the power-up BOOT line and event). */
+  readonly #heldTx: string[] = [];
+  readonly #heldEv: SimEvent[] = [];
+  #booted: () => void = () => undefined;
   readonly #errors: ((message: string) => void)[] = [];
   readonly #timers = new Set<{ unsubscribe(): void }>();
   readonly #garbage: () => number;
@@ -103,12 +107,28 @@ export class FirmwareDevice implements FaultTarget {
     this.#corruptRandom = stream(seed, RNG.corrupt);
   }
 
-  /** Start the firmware; resolves once its UART and event channel are connected. */
-  static async start(options: FirmwareOptions): Promise<FirmwareDevice> {
+  /**
+   * Start the firmware; resolves once it has booted (its `boot` event arrived), so that a host
+   * that opens the port next finds a running device. Rejects if it exits or stays silent for
+   * `bootTimeoutMs` (default 20 s: QEMU on a loaded machine).
+   */
+  static async start(options: FirmwareOptions, bootTimeoutMs = 20_000): Promise<FirmwareDevice> {
     const device = new FirmwareDevice(options);
     device.#startedAt = options.scheduler.now();
-    device.#backend = options.kind === 'host' ? startHost(options) : await startQemu(options);
-    device.#wire(device.#backend);
+    const booted = new Promise<void>((resolve) => (device.#booted = resolve));
+    const backend = options.kind === 'host' ? startHost(options) : await startQemu(options);
+    device.#backend = backend;
+    device.#wire(backend);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`the ${options.kind} firmware did not boot within ${bootTimeoutMs} ms`), bootTimeoutMs);
+    });
+    const failure = await Promise.race([booted.then(() => undefined), backend.exited, late]);
+    clearTimeout(timer);
+    if (failure !== undefined) {
+      await device.dispose();
+      throw new Error(failure);
+    }
     return device;
   }
 
@@ -142,7 +162,10 @@ export class FirmwareDevice implements FaultTarget {
     }
     const event = EventSchema.safeParse(value);
     if (event.success) {
-      if (!this.#disposed) for (const l of [...this.#ev]) l(event.data);
+      if (event.data.event === 'boot') this.#booted();
+      if (this.#disposed) return;
+      if (this.#ev.length === 0) this.#heldEv.push(event.data);
+      for (const l of [...this.#ev]) l(event.data);
       return;
     }
     const error = ErrorSchema.safeParse(value);
@@ -187,6 +210,7 @@ export class FirmwareDevice implements FaultTarget {
 
   #write(chunk: string): void {
     if (this.#disposed || this.#link.pulled) return;
+    if (this.#tx.length === 0) this.#heldTx.push(chunk);
     for (const l of [...this.#tx]) l(chunk);
   }
 
@@ -214,12 +238,16 @@ export class FirmwareDevice implements FaultTarget {
     this.#backend?.uart.write(bytes);
   }
 
+  /** What the device writes towards the host; the first listener also gets what came before it. */
   onTransmit(listener: (chunk: string) => void): void {
     this.#tx.push(listener);
+    for (const chunk of this.#heldTx.splice(0)) listener(chunk);
   }
 
+  /** The firmware's events; the first listener also gets those that came before it. */
   onEvent(listener: (e: SimEvent) => void): void {
     this.#ev.push(listener);
+    for (const e of this.#heldEv.splice(0)) listener(e);
   }
 
   /** A message for each firmware line that was not a valid event (and each refused control command). */

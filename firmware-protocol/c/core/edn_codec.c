@@ -225,7 +225,6 @@ typedef struct {
     uint64_t seen;
     uint16_t off[K_COUNT];
     uint8_t len[K_COUNT];
-    uint32_t val[K_COUNT]; /* parsed values (words: their index; ohm: EDN_Z_OPEN for OPEN) */
     bool unknown;          /* a syntactically valid key that no message has */
     uint8_t unknown_key;   /* offset/len of the first unknown key, for the message */
     uint16_t unknown_off;
@@ -441,9 +440,10 @@ static edn_error_t check_args(const uint8_t *b, args_t *a, uint64_t allowed, uin
     for (int k = 0; k < K_COUNT; k++) {
         if ((a->seen & BIT(k)) == 0u) continue;
         vformat_t f = key_formats[k];
+        uint32_t v = 0;
         if (fault && k == K_CH) f.min = 0u;
         if (fault && k == K_CODE) f.words = W_FAULT;
-        if (!parse_value(&f, b + a->off[k], a->len[k], &a->val[k])) {
+        if (!parse_value(&f, b + a->off[k], a->len[k], &v)) {
             const char *name = key_names[k];
             return bad_arg(res, has_seq, seq, what, "bad value of", (const uint8_t *)name, cstrlen(name));
         }
@@ -451,28 +451,34 @@ static edn_error_t check_args(const uint8_t *b, args_t *a, uint64_t allowed, uin
     return EDN_E_NONE;
 }
 
-static void fill_request(edn_request_t *req, uint16_t seq, uint8_t verb, const args_t *a)
+/* The value of key k (already checked by check_args; 0 when absent). */
+static uint32_t value_of(const uint8_t *b, const args_t *a, int k)
+{
+    uint32_t v = 0;
+    if ((a->seen & BIT(k)) != 0u) (void)parse_value(&key_formats[k], b + a->off[k], a->len[k], &v);
+    return v;
+}
+
+static void fill_request(edn_request_t *req, const uint8_t *b, uint16_t seq, uint8_t verb, const args_t *a)
 {
     req->seq = seq;
     req->verb = verb;
-    req->ch = (a->seen & BIT(K_CH)) != 0u ? (uint8_t)a->val[K_CH] : 0u;
-    req->vmin = (uint8_t)a->val[K_VMIN];
-    req->vmax = (uint8_t)a->val[K_VMAX];
-    req->amp = a->val[K_AMP];
-    if (verb == EDN_V_SET) {
-        edn_program_t *p = &req->program;
-        p->ch = (uint8_t)a->val[K_CH];
-        p->mode = (uint8_t)a->val[K_MODE];
-        p->wf = (uint8_t)a->val[K_WF];
-        p->f = a->val[K_F];
-        p->f2 = p->mode == EDN_MODE_CONT ? 0u : a->val[K_F2];
-        p->dwell = p->mode == EDN_MODE_DD ? a->val[K_DWELL] : 0u;
-        p->n = p->mode == EDN_MODE_BURST ? (uint8_t)a->val[K_N] : 0u;
-        p->pw = a->val[K_PW];
-        p->amp = a->val[K_AMP];
-        p->dur = a->val[K_DUR];
-        p->ramp = a->val[K_RAMP];
-    }
+    req->ch = (uint8_t)value_of(b, a, K_CH);
+    req->vmin = (uint8_t)value_of(b, a, K_VMIN);
+    req->vmax = (uint8_t)value_of(b, a, K_VMAX);
+    req->amp = value_of(b, a, K_AMP);
+    edn_program_t *p = &req->program;
+    p->ch = req->ch;
+    p->mode = (uint8_t)value_of(b, a, K_MODE);
+    p->wf = (uint8_t)value_of(b, a, K_WF);
+    p->f = value_of(b, a, K_F);
+    p->f2 = value_of(b, a, K_F2);
+    p->dwell = value_of(b, a, K_DWELL);
+    p->n = (uint8_t)value_of(b, a, K_N);
+    p->pw = value_of(b, a, K_PW);
+    p->amp = req->amp;
+    p->dur = value_of(b, a, K_DUR);
+    p->ramp = value_of(b, a, K_RAMP);
 }
 
 static bool is_seqnum(const uint8_t *s, size_t n, uint16_t *seq)
@@ -624,14 +630,14 @@ edn_error_t edn_decode(const uint8_t *line, size_t len, edn_request_t *req, edn_
         allowed = required = set_keys[mode];
     }
     if ((e = check_args(b, &a, allowed, required, false, res, true, seq, what)) != EDN_E_NONE) return e;
-    if (verb == EDN_V_HELLO && a.val[K_VMIN] > a.val[K_VMAX]) {
+    if (verb == EDN_V_HELLO && value_of(b, &a, K_VMIN) > value_of(b, &a, K_VMAX)) {
         return fail(res, EDN_E_BAD_ARG, true, seq, "HELLO: vmin must not exceed vmax");
     }
     res->kind = EDN_MSG_REQUEST;
     res->name = (uint8_t)verb;
     res->seq = seq;
     res->has_seq = 1;
-    if (req != NULL) fill_request(req, seq, (uint8_t)verb, &a);
+    if (req != NULL) fill_request(req, b, seq, (uint8_t)verb, &a);
     return EDN_E_NONE;
 }
 
@@ -761,25 +767,25 @@ size_t edn_line_end(edn_line_t *l)
     return (size_t)l->n + 1u;
 }
 
-/* §6.2 read-back CRC: the canonical SET argument text, CRC'd as it is produced (no buffer). */
-uint16_t edn_program_crc(const edn_program_t *p)
+/* §6.2 read-back CRC: the canonical SET argument text of the stored program, built in `scratch`. */
+uint16_t edn_program_crc(const edn_program_t *p, edn_line_t *scratch)
 {
-    edn_line_t l;
-    l.n = 0;
-    l.overflow = 0;
+    edn_line_t *l = scratch;
+    l->n = 0;
+    l->overflow = 0;
     /* The argument text without its leading space: build " ch=.." and skip byte 0. */
-    edn_line_u32(&l, "ch", p->ch);
-    edn_line_str(&l, "mode", edn_mode_names[p->mode]);
-    edn_line_u32(&l, "f", p->f);
-    if (p->mode != EDN_MODE_CONT) edn_line_u32(&l, "f2", p->f2);
-    if (p->mode == EDN_MODE_DD) edn_line_u32(&l, "dwell", p->dwell);
-    if (p->mode == EDN_MODE_BURST) edn_line_u32(&l, "n", p->n);
-    edn_line_u32(&l, "pw", p->pw);
-    edn_line_str(&l, "wf", edn_wf_names[p->wf]);
-    edn_line_u32(&l, "amp", p->amp);
-    edn_line_u32(&l, "dur", p->dur);
-    edn_line_u32(&l, "ramp", p->ramp);
-    return edn_crc16(l.b + 1, (size_t)l.n - 1u);
+    edn_line_u32(l, "ch", p->ch);
+    edn_line_str(l, "mode", edn_mode_names[p->mode]);
+    edn_line_u32(l, "f", p->f);
+    if (p->mode != EDN_MODE_CONT) edn_line_u32(l, "f2", p->f2);
+    if (p->mode == EDN_MODE_DD) edn_line_u32(l, "dwell", p->dwell);
+    if (p->mode == EDN_MODE_BURST) edn_line_u32(l, "n", p->n);
+    edn_line_u32(l, "pw", p->pw);
+    edn_line_str(l, "wf", edn_wf_names[p->wf]);
+    edn_line_u32(l, "amp", p->amp);
+    edn_line_u32(l, "dur", p->dur);
+    edn_line_u32(l, "ramp", p->ramp);
+    return edn_crc16(l->b + 1, (size_t)l->n - 1u);
 }
 
 /* ---- messages (§6 replies, §7 events) ----------------------------------------------------------- */

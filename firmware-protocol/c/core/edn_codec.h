@@ -80,8 +80,9 @@ void edn_line_text(edn_line_t *l, const char *key, const char *plain);
  * never sent; by the §13 budget it cannot happen for the lines this firmware builds). */
 size_t edn_line_end(edn_line_t *l);
 
-/* §6.2 read-back CRC: CRC-16 of the canonical argument text of `p`. */
-uint16_t edn_program_crc(const edn_program_t *p);
+/* §6.2 read-back CRC: CRC-16 of the canonical argument text of `p`, built in `scratch` (whose
+ * contents are then overwritten). */
+uint16_t edn_program_crc(const edn_program_t *p, edn_line_t *scratch);
 
 /* The messages a device sends, each in canonical key order (§4.3, §6, §7). */
 typedef struct {

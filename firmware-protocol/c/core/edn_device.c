@@ -166,7 +166,7 @@ bool edn_init(edn_device_t *d, const edn_config_t *cfg)
         bool was_on = i < cfg->channels && c->state == EDN_CH_ON;
         c->state = EDN_CH_OFF;
         c->start_rank = 0;
-        c->start_ms = c->done_ms = c->next_tel_ms = 0;
+        c->done_ms = c->next_tel_ms = 0;
         c->target_ua = c->seg_base_ua = c->seg_at_ms = c->applied_ua = 0;
         c->reported_ua = 0;
         c->reported_at_ms = now;
@@ -500,7 +500,8 @@ static uint8_t do_set(edn_device_t *d, const edn_request_t *r, outcome_t *o)
     if (charge_err(d, o, p->amp, p->pw)) return o->code;
     c->prog = *p;
     c->state = EDN_CH_STAGED;
-    edn_enc_ok_set(&d->tx, r->seq, p->ch, edn_program_crc(&c->prog));
+    uint16_t crc = edn_program_crc(&c->prog, &d->tx);
+    edn_enc_ok_set(&d->tx, r->seq, p->ch, crc);
     return EDN_E_NONE;
 }
 
@@ -518,7 +519,6 @@ static uint8_t do_start(edn_device_t *d, const edn_request_t *r, outcome_t *o, u
     }
     c->state = EDN_CH_ON;
     c->start_rank = d->next_rank++;
-    c->start_ms = now;
     c->done_ms = now + c->prog.dur * 1000u;
     c->next_tel_ms = now + EDN_TEL_PERIOD_MS;
     c->target_ua = c->prog.amp;

@@ -31,7 +31,7 @@ typedef struct {
     uint8_t state; /* edn_ch_state_t */
     edn_program_t prog; /* valid while STAGED or ON */
     uint32_t start_rank; /* order of the last START among channels (DONE / TEL order at one instant) */
-    uint32_t start_ms, done_ms, next_tel_ms;
+    uint32_t done_ms, next_tel_ms;
     /* The set point rises from seg_base_ua at seg_at_ms at `ramp` uA/s, never above target_ua. */
     uint32_t target_ua, seg_base_ua, seg_at_ms;
     uint32_t applied_ua; /* last amplitude given to the output stage */
