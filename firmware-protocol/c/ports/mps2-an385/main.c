@@ -2,7 +2,11 @@
  * The mps2-an385 port (Cortex-M3, as QEMU's `-M mps2-an385` models it): the HAL on this board.
  *
  * - UART0 (interrupt driven, RX enabled) is the protocol's serial link, 115200 8N1.
- * - SysTick at 1 kHz is the millisecond clock (edn_hal_millis).
+ * - The millisecond clock (edn_hal_millis) is CMSDK timer 0, a free-running 25 MHz counter read on
+ *   demand; SysTick interrupts at 1 kHz only to wake the main loop. Counting SysTick interrupts
+ *   instead would lose milliseconds whenever an interrupt is served late (an emulator descheduled
+ *   by a busy host does this; so does a long critical section on hardware), and the watchdog and
+ *   the program durations must run on true time.
  * - The output stage is a register-level stub: it records what it was told and simulates the load
  *   (ports/sim-stage), so telemetry has currents and impedances to report.
  * - UART1 is the board's test port: it prints the device's events as the simulator's JSON lines
@@ -34,7 +38,9 @@ typedef struct {
 __attribute__((section(".board_config"))) volatile board_config_t board_config;
 __attribute__((section(".noinit"))) static volatile uint32_t resets;
 
-static volatile uint32_t ms;
+static uint32_t ms;          /* the clock, advanced by edn_hal_millis from the timer */
+static uint32_t timer_last;  /* the timer value at the last reading */
+static uint32_t timer_ticks; /* timer ticks not yet counted as a whole millisecond */
 static uint8_t rx0[128], tx0[256], rx1[32], tx1[128];
 static uart_t uart0 = {CMSDK_UART0, rx0, tx0, sizeof rx0, sizeof tx0, 0, 0, 0, 0, 0};
 static uart_t uart1 = {CMSDK_UART1, rx1, tx1, sizeof rx1, sizeof tx1, 0, 0, 0, 0, 0};
@@ -42,7 +48,7 @@ static sim_stage_t stage;
 static edn_device_t device;
 static edn_config_t config;
 
-void SysTick_Handler(void) { ms++; }
+void SysTick_Handler(void) {}
 void UART0_RX_Handler(void) { uart_rx_isr(&uart0); }
 void UART0_TX_Handler(void) { uart_tx_isr(&uart0); }
 void UART1_RX_Handler(void) { uart_rx_isr(&uart1); }
@@ -50,20 +56,32 @@ void UART1_TX_Handler(void) { uart_tx_isr(&uart1); }
 
 /* ---- the HAL -------------------------------------------------------------------------------- */
 
-uint32_t edn_hal_millis(void) { return ms; }
+/* Whole milliseconds of the 25 MHz down counter (wrapping every 171 s; read far more often). */
+uint32_t edn_hal_millis(void)
+{
+    uint32_t now = CMSDK_TIMER0->VALUE;
+    timer_ticks += timer_last - now; /* a down counter: elapsed = last - now (mod 2^32) */
+    timer_last = now;
+    while (timer_ticks >= MPS2_SYSCLK_HZ / 1000u) {
+        timer_ticks -= MPS2_SYSCLK_HZ / 1000u;
+        ms++;
+    }
+    return ms;
+}
 void edn_hal_uart_write(const uint8_t *data, size_t len) { uart_write(&uart0, data, len); }
-bool edn_hal_output_start(uint8_t ch, const edn_program_t *p) { return sim_stage_start(&stage, ch, p, ms); }
-void edn_hal_output_amplitude(uint8_t ch, uint32_t ua) { sim_stage_amplitude(&stage, ch, ua, ms); }
-void edn_hal_output_disable(uint8_t ch) { sim_stage_disable(&stage, ch, ms); }
+bool edn_hal_output_start(uint8_t ch, const edn_program_t *p) { return sim_stage_start(&stage, ch, p, edn_hal_millis()); }
+void edn_hal_output_amplitude(uint8_t ch, uint32_t ua) { sim_stage_amplitude(&stage, ch, ua, edn_hal_millis()); }
+void edn_hal_output_disable(uint8_t ch) { sim_stage_disable(&stage, ch, edn_hal_millis()); }
+/* Also called from interrupts (edn_fault_isr, Default_Handler): no clock reading, only the stage. */
 void edn_hal_output_all_off(void) { sim_stage_all_off(&stage, ms); }
-void edn_hal_measure(uint8_t ch, edn_measure_t *m) { sim_stage_measure(&stage, ch, ms, m); }
+void edn_hal_measure(uint8_t ch, edn_measure_t *m) { sim_stage_measure(&stage, ch, edn_hal_millis(), m); }
 bool edn_hal_impedance(uint8_t ch, uint32_t *z) { return sim_stage_impedance(&stage, ch, z); }
 
 /* A 32-bit mix (the MurmurHash3 finaliser) of the launcher's entropy, the reset count and the
  * SysTick phase. */
 uint32_t edn_hal_random32(void)
 {
-    uint32_t h = board_config.entropy ^ (resets * 0x9E3779B9u) ^ SYST_CVR ^ (ms << 16);
+    uint32_t h = board_config.entropy ^ (resets * 0x9E3779B9u) ^ CMSDK_TIMER0->VALUE;
     h ^= h >> 16;
     h *= 0x85EBCA6Bu;
     h ^= h >> 13;
@@ -143,7 +161,7 @@ static void control(char *line)
         if (starts(z, "OPEN", &arg) && *arg == '\0') v = EDN_Z_OPEN;
         else if (!parse_uint(z, SIM_STAGE_MAX_LOAD, &v)) v = 0xFFFFFFFEu;
         if (v == 0xFFFFFFFEu) print("{\"event\":\"error\",\"message\":\"load: not 0..9999999 ohm or OPEN\"}\n");
-        else sim_stage_set_load(&stage, (uint8_t)ch, v, ms);
+        else sim_stage_set_load(&stage, (uint8_t)ch, v, edn_hal_millis());
     } else {
         print("{\"event\":\"error\",\"message\":\"unknown control command\"}\n");
     }
@@ -152,6 +170,10 @@ static void control(char *line)
 int main(void)
 {
     resets++;
+    CMSDK_TIMER0->RELOAD = 0xFFFFFFFFu;
+    CMSDK_TIMER0->VALUE = 0xFFFFFFFFu;
+    CMSDK_TIMER0->CTRL = 1u;
+    timer_last = CMSDK_TIMER0->VALUE;
     SYST_RVR = MPS2_SYSCLK_HZ / 1000u - 1u;
     SYST_CVR = 0;
     SYST_CSR = SYST_CSR_ENABLE | SYST_CSR_TICKINT | SYST_CSR_CLKSOURCE;
@@ -178,6 +200,11 @@ int main(void)
     uint32_t line_len = 0;
     for (;;) {
         edn_poll(&device);
+        /* A lost RX interrupt must not stall the link: look at the receivers every pass too. */
+        irq_disable();
+        uart_rx_isr(&uart0);
+        uart_rx_isr(&uart1);
+        irq_enable();
         size_t n = uart_read(&uart0, bytes, sizeof bytes);
         if (n > 0u) edn_rx(&device, bytes, n);
         size_t c = uart_read(&uart1, bytes, sizeof bytes);
@@ -193,9 +220,8 @@ int main(void)
         if (n == 0u && c == 0u) {
             /* Sleep until SysTick or a UART interrupt; checked with interrupts masked so that a
              * byte arriving now still wakes the core (WFI wakes on a pending interrupt). */
-            uint32_t before = ms;
             irq_disable();
-            if (!uart_rx_pending(&uart0) && !uart_rx_pending(&uart1) && before == ms) wait_for_interrupt();
+            if (!uart_rx_pending(&uart0) && !uart_rx_pending(&uart1)) wait_for_interrupt();
             irq_enable();
         }
     }

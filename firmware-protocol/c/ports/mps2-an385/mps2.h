@@ -37,6 +37,15 @@ typedef struct {
 #define IRQ_UART1_RX 2u
 #define IRQ_UART1_TX 3u
 
+/* CMSDK APB timer 0 (DDI 0479 §4.4): a 32-bit down counter at the APB clock. */
+typedef struct {
+    volatile uint32_t CTRL; /* bit 0 enable, bit 3 interrupt enable */
+    volatile uint32_t VALUE;
+    volatile uint32_t RELOAD;
+    volatile uint32_t INT;
+} cmsdk_timer_regs_t;
+#define CMSDK_TIMER0 ((cmsdk_timer_regs_t *)0x40000000u)
+
 /* SysTick (ARMv7-M B3.3). */
 #define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
 #define SYST_RVR (*(volatile uint32_t *)0xE000E014u)

@@ -13,6 +13,9 @@ void uart_init(uart_t *u, uint32_t baud, unsigned irq_rx, unsigned irq_tx)
 
 void uart_rx_isr(uart_t *u)
 {
+    /* Clear first, then drain: a byte that arrives after the last STATE read raises the interrupt
+     * again (clearing after the loop could swallow that byte's interrupt and stall the receiver). */
+    u->regs->INT = UART_INT_RX;
     while ((u->regs->STATE & UART_STATE_RXFULL) != 0u) {
         uint8_t b = (uint8_t)u->regs->DATA;
         uint16_t next = (uint16_t)((u->rx_head + 1u) & (u->rx_size - 1u));
@@ -23,7 +26,6 @@ void uart_rx_isr(uart_t *u)
             u->rx_head = next;
         }
     }
-    u->regs->INT = UART_INT_RX;
 }
 
 /* Move one byte from the ring to the UART if it can take one (interrupts masked or in the ISR). */
