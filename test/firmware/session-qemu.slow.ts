@@ -3,7 +3,7 @@
  * firmware's Cortex-M3 image in QEMU (`edn simulate --pty --json --firmware qemu`: mps2-an385,
  * CMSDK UART0 on interrupts, SysTick as the clock), through the real `serialport` package over a
  * socat pseudo-terminal, on real time. The same assertions as against the TypeScript simulator and
- * the host port. Run by `npm run test:firmware` (vitest.firmware.config.ts): it takes about as long
+ * the host port. Run by `npm run test:firmware` (test/firmware/vitest.config.ts): it takes about as long
  * as the pty suite and starts QEMU ten times. A missing qemu-system-arm, arm-none-eabi-gcc or socat
  * fails it.
  */
