@@ -154,7 +154,9 @@ export class SimulatedStimulator implements FaultTarget {
     const nominal = options.loadOhms ?? MODEL.defaultLoadOhms;
     checkLoad(nominal);
     const loadRandom = stream(seed, RNG.load);
-    this.bootRandom = stream(seed, RNG.boot);
+    const entropy = options.bootEntropy ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
+    if (!Number.isInteger(entropy) || entropy < 0 || entropy > 0xffffffff) throw new RangeError(`bootEntropy must be a uint32, not ${entropy}`);
+    this.bootRandom = stream((seed ^ Math.imul(entropy, 0x85ebca6b)) >>> 0, RNG.boot);
     this.garbageRandom = stream(seed, RNG.garbage);
     this.corruptRandom = stream(seed, RNG.corrupt);
     this.channels = Array.from({ length: this.channelCount }, (_, i) => ({
@@ -327,7 +329,7 @@ export class SimulatedStimulator implements FaultTarget {
     this.run(() => {
       for (const s of this.deviceTimers) s.unsubscribe();
       this.deviceTimers.clear();
-      this.allOff(true);
+      this.allOff();
       this.latched = false;
       this.hostSession = false;
       this.last = null;
@@ -522,7 +524,7 @@ export class SimulatedStimulator implements FaultTarget {
     this.hostSession = false;
     this.last = null;
     this.emit({ event: 'watchdog' });
-    this.allOff(false);
+    this.allOff();
     this.sendEvent(encode({ type: 'event', event: 'WDOG', args: {} }));
   }
 
@@ -537,7 +539,7 @@ export class SimulatedStimulator implements FaultTarget {
     this.latched = true;
     this.last = null;
     this.emit({ event: 'fault', channel: 0, code });
-    this.allOff(false);
+    this.allOff();
     this.sendEvent(encode({ type: 'event', event: 'FAULT', args: { ch: 0, code } }));
   }
 
@@ -589,11 +591,12 @@ export class SimulatedStimulator implements FaultTarget {
   }
 
   /**
-   * Every output off and every staged program discarded. A DONE channel stays DONE (it has no program
-   * left) unless `resetDone`: a new host session, STOP and a reboot start from OFF.
+   * Every output off and every staged program discarded: all channels OFF, a DONE one too
+   * (PROTOCOL.md §9: ESTOP, the watchdog, device-wide faults, HELLO, STOP and a reboot all leave
+   * "all → OFF"; the C firmware found that this simulator used to keep DONE for the first three).
    */
-  private allOff(resetDone: boolean): void {
-    for (const c of this.channels) if (resetDone || c.state !== 'DONE') this.switchOff(c, 'OFF');
+  private allOff(): void {
+    for (const c of this.channels) this.switchOff(c, 'OFF');
   }
 
   private reportOutput(c: Channel, on: boolean, ua: number): void {
@@ -711,7 +714,7 @@ export class SimulatedStimulator implements FaultTarget {
       case 'ESTOP':
         this.emit({ event: 'estop' });
         this.latched = true;
-        this.allOff(false);
+        this.allOff();
         return { ok: { type: 'ok', seq, verb: 'ESTOP', args: { latched: true } } };
       case 'CLEAR':
         this.latched = false;
@@ -730,9 +733,9 @@ export class SimulatedStimulator implements FaultTarget {
   private hello(seq: number, a: RequestArgs<'HELLO'>): Outcome {
     const spoken = MODEL.protocolVersions.filter((v) => v >= a.vmin && v <= a.vmax);
     if (spoken.length === 0) {
-      return { err: 'VERSION', msg: `device speaks protocol version ${MODEL.protocolVersions.join(',')}` };
+      return { err: 'VERSION', msg: `speaks ${Math.min(...MODEL.protocolVersions)}..${Math.max(...MODEL.protocolVersions)}` }; // PROTOCOL.md §6.1, §10
     }
-    this.allOff(true);
+    this.allOff();
     this.hostSession = true;
     return { ok: { type: 'ok', seq, verb: 'HELLO', args: this.helloArgs(Math.max(...spoken)) } };
   }
@@ -849,7 +852,7 @@ export class SimulatedStimulator implements FaultTarget {
   /** STOP [ch]: accepted in any state; RANGE only for a channel the device does not have. */
   private stop(seq: number, ch: number | undefined): Outcome {
     if (ch === undefined) {
-      this.allOff(true);
+      this.allOff();
       return { ok: { type: 'ok', seq, verb: 'STOP', args: {} } };
     }
     const c = this.channels[ch - 1];

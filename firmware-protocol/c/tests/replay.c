@@ -7,6 +7,9 @@
  * Script lines:
  *     t MS          advance the clock to MS (polling the device at every millisecond on the way)
  *     rx HEX        the device receives these bytes (hex, two digits a byte)
+ *     power SEED [QMAX]  a new device from cold: the clock back at --start-ms, the board seeded
+ *                   with SEED (its loads), qmax narrowed to QMAX nC if given, a fresh core (so
+ *                   many scenarios share one process)
  *     <control>     a board control command (board.h): reboot, load CH OHMS|OPEN, overcurrent, ...
  * Output, one JSON object a line: {"t":MS,"tx":"<the bytes written, latin1>"} for each UART write,
  * {"t":MS,"ev":{...}} for each device event, {"t":MS,"error":"..."} for a refused script line.
@@ -80,6 +83,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    uint32_t start_ms = clock_ms;
     boot_rng = sim_stream_seed(o.seed, 0xB007u);
     static const board_io_t io = {now_ms, uart_write, emit, random32};
     if (board_start(&io, &o, "EDN-FW-HOST", "FW-", &device, err, sizeof err) != 0) {
@@ -98,6 +102,15 @@ int main(int argc, char **argv)
                 clock_ms++;
                 edn_poll(&device);
             }
+        } else if (strncmp(line, "power ", 6) == 0) {
+            char *end = NULL;
+            o.seed = (uint32_t)strtoul(line + 6, &end, 10);
+            o.qmax = (uint32_t)strtoul(end, NULL, 10);
+            clock_ms = start_ms;
+            boot_rng = sim_stream_seed(o.seed, 0xB007u);
+            memset(&device, 0, sizeof device);
+            (void)printf("{\"t\":%lu,\"power\":%lu}\n", (unsigned long)clock_ms, (unsigned long)o.seed);
+            if (board_start(&io, &o, "EDN-FW-HOST", "FW-", &device, err, sizeof err) != 0) script_error(err);
         } else if (strncmp(line, "rx ", 3) == 0) {
             size_t k = 0;
             for (size_t j = 3; j + 1u < n + 1u && line[j] != '\0' && line[j + 1u] != '\0'; j += 2u) {
