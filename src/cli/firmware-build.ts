@@ -24,6 +24,8 @@ export const FIRMWARE_TARGETS = {
   tools: ['asan/edn-fw-host', 'asan/edn-fw-replay', 'asan/edn-vectors'],
   /** The mps2-an385 (Cortex-M3) image for QEMU. */
   qemu: ['mps2/edn-fw-mps2.elf'],
+  /** The libFuzzer targets (clang, ASan + UBSan). */
+  fuzz: ['fuzz/fuzz_decode', 'fuzz/fuzz_device'],
 } as const;
 
 export type FirmwareTarget = keyof typeof FIRMWARE_TARGETS;

@@ -43,8 +43,9 @@ static bool mem_is(const uint8_t *s, size_t n, const char *w)
 /* Index of s[0..n) in words[0..count), or -1. */
 static int word_index(const uint8_t *s, size_t n, const char *const *words, int count)
 {
+    if (n == 0u) return -1;
     for (int i = 0; i < count; i++) {
-        if (mem_is(s, n, words[i])) return i;
+        if ((uint8_t)words[i][0] == s[0] && mem_is(s, n, words[i])) return i;
     }
     return -1;
 }
@@ -350,6 +351,7 @@ static edn_error_t scan_args(const uint8_t *b, size_t blen, size_t pos, args_t *
                              bool has_seq, uint16_t seq, const char *what)
 {
     size_t first = pos, start = 0, tlen = 0;
+    uint8_t unknown_hashes[32] = {0};
     a->seen = 0;
     a->unknown = false;
     a->unknown_key = 0;
@@ -376,9 +378,16 @@ static edn_error_t scan_args(const uint8_t *b, size_t blen, size_t pos, args_t *
             a->off[k] = (uint16_t)(start + eq + 1u);
             a->len[k] = (uint8_t)vlen;
         } else {
-            /* An unknown key: compare it with the keys of the earlier tokens. */
+            /* An unknown key: compare it with the keys of the earlier tokens, but only when an
+             * earlier unknown key had the same 8-bit hash (a 256-bit filter on the stack), so that
+             * a line of many distinct unknown keys costs linear, not quadratic, time. */
+            uint8_t h = 0x5Au;
+            for (size_t i = 0; i < eq; i++) h = (uint8_t)((h ^ t[i]) * 0x1Du + 0x3Bu);
+            uint8_t bit = (uint8_t)(1u << (h & 7u));
+            bool maybe = (unknown_hashes[h >> 3] & bit) != 0u;
+            unknown_hashes[h >> 3] = (uint8_t)(unknown_hashes[h >> 3] | bit);
             size_t p2 = first, s2 = 0, l2 = 0;
-            while (next_token(b, blen, &p2, &s2, &l2) && s2 < start) {
+            while (maybe && next_token(b, blen, &p2, &s2, &l2) && s2 < start) {
                 size_t e2 = 0;
                 while (e2 < l2 && b[s2 + e2] != (uint8_t)'=') e2++;
                 if (e2 == eq) {

@@ -13,4 +13,7 @@ uint16_t edn_crc16_update(uint16_t crc, const uint8_t *data, size_t len);
 /* The CRC of `len` bytes: edn_crc16((const uint8_t *)"123456789", 9) == 0x29B1. */
 uint16_t edn_crc16(const uint8_t *data, size_t len);
 
+/* The same CRC by the spec's bitwise reference loop (for tests; not used on the line path). */
+uint16_t edn_crc16_bitwise(const uint8_t *data, size_t len);
+
 #endif

@@ -32,7 +32,7 @@ typedef struct {
 int board_parse_options(int argc, char **argv, board_options_t *o, char *err, size_t errcap);
 
 /* Set up the board and the device config (identity, channels, limits) and power the device on. */
-int board_start(const board_io_t *io, const board_options_t *o, const char *model, const char *sn_prefix,
+int board_start(const board_io_t *bio, const board_options_t *o, const char *model, const char *sn_prefix,
                 edn_device_t *d, char *err, size_t errcap);
 
 /* A control command (the TypeScript simulator's fault specs that act on the device):

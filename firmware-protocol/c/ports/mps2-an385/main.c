@@ -133,7 +133,7 @@ static bool starts(const char *s, const char *prefix, const char **rest)
 static void control(char *line)
 {
     const char *arg = NULL;
-    uint32_t ch = 0, v = 0;
+    uint32_t v = 0;
     if (starts(line, "reboot", &arg) && *arg == '\0') {
         /* The stage reports what the reset does to it (every output off), as the host port and
          * the simulator do; then the rings are drained, since a reset loses what they hold. */
@@ -156,7 +156,7 @@ static void control(char *line)
     } else if (starts(line, "stage-fail ", &arg) && parse_uint(arg, 1000000u, &v) && v > 0u) {
         stage.fail_next = v;
     } else if (starts(line, "load ", &arg) && arg[0] >= '1' && arg[0] <= '0' + (char)config.channels && arg[1] == ' ') {
-        ch = (uint32_t)(arg[0] - '0');
+        uint32_t ch = (uint32_t)(arg[0] - '0');
         const char *z = arg + 2;
         if (starts(z, "OPEN", &arg) && *arg == '\0') v = EDN_Z_OPEN;
         else if (!parse_uint(z, SIM_STAGE_MAX_LOAD, &v)) v = 0xFFFFFFFEu;

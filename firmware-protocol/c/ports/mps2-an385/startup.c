@@ -15,9 +15,12 @@ void Default_Handler(void);
 
 void Reset_Handler(void)
 {
-    uint32_t *src = &_sidata;
-    for (uint32_t *dst = &_sdata; dst < &_edata;) *dst++ = *src++;
-    for (uint32_t *dst = &_sbss; dst < &_ebss;) *dst++ = 0;
+    /* The linker's symbols bound regions, not objects: walk them as addresses. */
+    uintptr_t src = (uintptr_t)&_sidata;
+    for (uintptr_t dst = (uintptr_t)&_sdata; dst < (uintptr_t)&_edata; dst += 4u, src += 4u) {
+        *(volatile uint32_t *)dst = *(const volatile uint32_t *)src;
+    }
+    for (uintptr_t dst = (uintptr_t)&_sbss; dst < (uintptr_t)&_ebss; dst += 4u) *(volatile uint32_t *)dst = 0;
     (void)main();
     for (;;) {
     }
