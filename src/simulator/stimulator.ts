@@ -415,7 +415,7 @@ export class SimulatedStimulator implements FaultTarget {
   }
 
   private upMs(now: number): number {
-    return Math.min(MODEL.maxUptimeMs, Math.floor(now - this.bootAt));
+    return Math.floor(now - this.bootAt) % MODEL.uptimeModulusMs;
   }
 
   /** Do device work; when the outermost work ends, deliver events and process queued input. */
