@@ -34,6 +34,7 @@ function encodeSpec(m: NonNullable<Vector['message']>): string {
 }
 
 let answers: Map<string, unknown>;
+let selftest: unknown;
 
 beforeAll(async () => {
   const [, , driver] = await built('tools');
@@ -45,14 +46,19 @@ beforeAll(async () => {
       if (v.valid && v.canonical !== false && v.message) commands.push({ key: `encode:${v.name}`, line: encodeSpec(v.message) });
     }
   }
-  const run = spawnSync(driver!, { input: commands.map((c) => c.line).join('\n') + '\n', encoding: 'utf8', maxBuffer: 64 << 20 });
+  const run = spawnSync(driver!, { input: [...commands.map((c) => c.line), 'selftest'].join('\n') + '\n', encoding: 'utf8', maxBuffer: 64 << 20 });
   expect(run.status, run.stderr).toBe(0);
   const out = run.stdout.trimEnd().split('\n');
+  selftest = JSON.parse(out.pop()!);
   expect(out).toHaveLength(commands.length);
   answers = new Map(commands.map((c, i) => [c.key, JSON.parse(out[i]!) as unknown]));
 }, BUILD_TIMEOUT_MS);
 
 describe('the conformance vectors against the C firmware', () => {
+  it("the CRC: the spec's known values, the table against the spec's bitwise loop, the worked example's read-back CRC", () => {
+    expect(selftest).toEqual({ ok: true });
+  });
+
   it('covers every vector of every file', () => {
     expect(vectors.length).toBeGreaterThanOrEqual(200);
     expect(new Set(vectors.map((v) => v.file)).size).toBeGreaterThanOrEqual(5);

@@ -22,11 +22,11 @@
 #include "ports/host/board.h"
 #include "ports/sim-stage/event_json.h"
 
-static uint32_t clock_ms;
+static uint64_t clock_ms; /* the harness's clock; the device sees it modulo 2^32, as hardware's wraps */
 static uint32_t boot_rng;
 static edn_device_t device;
 
-static uint32_t now_ms(void) { return clock_ms; }
+static uint32_t now_ms(void) { return (uint32_t)clock_ms; }
 static uint32_t random32(void) { return sim_mulberry32(&boot_rng); }
 
 static void put_json_string(const uint8_t *s, size_t n)
@@ -44,16 +44,16 @@ static void put_json_string(const uint8_t *s, size_t n)
 
 static void uart_write(const uint8_t *data, size_t len)
 {
-    (void)printf("{\"t\":%lu,\"tx\":", (unsigned long)clock_ms);
+    (void)printf("{\"t\":%llu,\"tx\":", (unsigned long long)clock_ms);
     put_json_string(data, len);
     (void)printf("}\n");
 }
 
-static void emit(const char *json) { (void)printf("{\"t\":%lu,\"ev\":%s}\n", (unsigned long)clock_ms, json); }
+static void emit(const char *json) { (void)printf("{\"t\":%llu,\"ev\":%s}\n", (unsigned long long)clock_ms, json); }
 
 static void script_error(const char *message)
 {
-    (void)printf("{\"t\":%lu,\"error\":", (unsigned long)clock_ms);
+    (void)printf("{\"t\":%llu,\"error\":", (unsigned long long)clock_ms);
     put_json_string((const uint8_t *)message, strlen(message));
     (void)printf("}\n");
 }
@@ -77,13 +77,13 @@ int main(int argc, char **argv)
     }
     for (; i < argc; i++) {
         if (strcmp(argv[i], "--start-ms") == 0 && i + 1 < argc) {
-            clock_ms = (uint32_t)strtoul(argv[++i], NULL, 10);
+            clock_ms = strtoull(argv[++i], NULL, 10);
         } else {
             (void)fprintf(stderr, "edn-fw-replay: unknown argument '%s'\n", argv[i]);
             return 2;
         }
     }
-    uint32_t start_ms = clock_ms;
+    uint64_t start_ms = clock_ms;
     boot_rng = sim_stream_seed(o.seed, 0xB007u);
     static const board_io_t io = {now_ms, uart_write, emit, random32};
     if (board_start(&io, &o, "EDN-FW-HOST", "FW-", &device, err, sizeof err) != 0) {
@@ -98,7 +98,7 @@ int main(int argc, char **argv)
         if (n == 0u) continue;
         if (line[0] == 't' && line[1] == ' ') {
             unsigned long long target = strtoull(line + 2, NULL, 10);
-            while ((unsigned long long)clock_ms < target) {
+            while (clock_ms < target) {
                 clock_ms++;
                 edn_poll(&device);
             }
@@ -109,7 +109,7 @@ int main(int argc, char **argv)
             clock_ms = start_ms;
             boot_rng = sim_stream_seed(o.seed, 0xB007u);
             memset(&device, 0, sizeof device);
-            (void)printf("{\"t\":%lu,\"power\":%lu}\n", (unsigned long)clock_ms, (unsigned long)o.seed);
+            (void)printf("{\"t\":%llu,\"power\":%lu}\n", (unsigned long long)clock_ms, (unsigned long)o.seed);
             if (board_start(&io, &o, "EDN-FW-HOST", "FW-", &device, err, sizeof err) != 0) script_error(err);
         } else if (strncmp(line, "rx ", 3) == 0) {
             size_t k = 0;

@@ -8,6 +8,9 @@
  *                    {"ok":false,"error":"BAD_ARG","errorSeq":7|null}
  *     host HEX       the same bytes through a host's decoder (replies and events only):
  *                    {"ok":true,"type":"ok"|"err"|"event"} or the error as above
+ *     selftest       the CRC (PROTOCOL.md §3 known values; the table against the spec's bitwise
+ *                    loop on every byte value and 10000 pseudo-random strings) and the SET read-back
+ *                    CRC of the worked example: {"ok":true} or {"ok":false,"failed":"..."}
  *     encode FIELDS  encode a device-to-host message given as tab-separated fields
  *                    (type, seq or "!", verb or event, then key, value pairs with JSON-free
  *                    values: numbers decimal, flags 0/1, msg as plain text); answers
@@ -18,6 +21,7 @@
 #include <string.h>
 
 #include "core/edn_codec.h"
+#include "core/edn_crc.h"
 #include "core/edn_rx.h"
 
 static void put_json_string(const char *s, size_t n)
@@ -231,6 +235,42 @@ static void encode(char *spec)
     (void)printf("}\n");
 }
 
+static void selftest(void)
+{
+    static const struct {
+        const char *text;
+        uint16_t crc;
+    } known[] = {{"", 0xFFFFu}, {"123456789", 0x29B1u}, {"A", 0xB915u}, {"5 HB", 0x7E49u},
+                 {"ch=1 mode=CONT f=2000 pw=250 wf=SYM amp=4000 dur=1200 ramp=1000", 0x30DCu}};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        size_t n = strlen(known[i].text);
+        if (edn_crc16((const uint8_t *)known[i].text, n) != known[i].crc || edn_crc16_bitwise((const uint8_t *)known[i].text, n) != known[i].crc) {
+            (void)printf("{\"ok\":false,\"failed\":\"known value of '%s'\"}\n", known[i].text);
+            return;
+        }
+    }
+    uint8_t buf[300];
+    uint32_t rng = 12345u;
+    for (unsigned k = 0; k < 10256u; k++) {
+        size_t n = k < 256u ? 1u : (size_t)(rng % 300u);
+        for (size_t i = 0; i < n; i++) {
+            rng = rng * 1103515245u + 12345u;
+            buf[i] = k < 256u ? (uint8_t)k : (uint8_t)(rng >> 16);
+        }
+        if (edn_crc16(buf, n) != edn_crc16_bitwise(buf, n)) {
+            (void)printf("{\"ok\":false,\"failed\":\"table and bitwise CRC differ (case %u)\"}\n", k);
+            return;
+        }
+    }
+    edn_program_t p = {1, EDN_MODE_CONT, EDN_WF_SYM, 0, 2000, 0, 0, 250, 4000, 1200, 1000};
+    edn_line_t scratch;
+    if (edn_program_crc(&p, &scratch) != 0x30DCu) {
+        (void)printf("{\"ok\":false,\"failed\":\"read-back CRC of the worked example\"}\n");
+        return;
+    }
+    (void)printf("{\"ok\":true}\n");
+}
+
 int main(void)
 {
     static char line[8192];
@@ -240,6 +280,7 @@ int main(void)
         if (strncmp(line, "device ", 7) == 0) decode_device(line + 7);
         else if (strncmp(line, "host ", 5) == 0) decode_host(line + 5);
         else if (strncmp(line, "encode ", 7) == 0) encode(line + 7);
+        else if (strcmp(line, "selftest") == 0) selftest();
         else (void)printf("{\"error\":\"unknown command\"}\n");
         (void)fflush(stdout);
     }
