@@ -17,6 +17,7 @@
  * error event, never passed through unchecked.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -402,7 +403,7 @@ async function startQemu(o: FirmwareOptions): Promise<Backend> {
     `-device`, `loader,addr=0x20000000,data=${0x45444e31},data-len=4`,
     `-device`, `loader,addr=0x20000004,data=${o.qmax ?? 0},data-len=4`,
     `-device`, `loader,addr=0x20000008,data=${o.seed ?? MODEL.defaultSeed},data-len=4`,
-    `-device`, `loader,addr=0x2000000c,data=${(Math.random() * 0x100000000) >>> 0},data-len=4`,
+    `-device`, `loader,addr=0x2000000c,data=${randomBytes(4).readUInt32LE(0)},data-len=4`,
   ];
   const child = spawn(
     o.qemu ?? 'qemu-system-arm',
