@@ -1,13 +1,13 @@
 /**
  * Building the reference firmware (firmware-protocol/c) on demand, for `edn simulate --firmware`
  * and the firmware tests: `make -C firmware-protocol/c B=<dir> <target>` under an exclusive
- * `flock` on `<dir>.lock`, so that concurrent callers (vitest runs test files in parallel) never
+ * `flock` on `<dir>/.lock`, so that concurrent callers (vitest runs test files in parallel) never
  * compile into the same directory at once. make is incremental: a build that is up to date costs
  * a few milliseconds.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The firmware source directory. */
@@ -44,8 +44,8 @@ export class FirmwareBuildError extends Error {
 /** Build `target` into `buildDir` (created if missing); resolves with the absolute paths of its files. */
 export async function buildFirmware(target: FirmwareTarget, buildDir: string = DEFAULT_BUILD_DIR): Promise<string[]> {
   const dir = resolve(buildDir);
-  mkdirSync(dirname(dir), { recursive: true });
-  const args = [`${dir}.lock`, 'make', '--no-print-directory', '-C', FIRMWARE_DIR, `B=${dir}`, target];
+  mkdirSync(dir, { recursive: true });
+  const args = [join(dir, '.lock'), 'make', '--no-print-directory', '-C', FIRMWARE_DIR, `B=${dir}`, target];
   const output = await new Promise<string>((done, fail) => {
     const child = spawn('flock', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
