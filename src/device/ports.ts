@@ -32,6 +32,17 @@ export interface ListPortsOptions {
   readonly usbIds?: readonly string[];
   /** Injected for tests; defaults to serialport's list (or a /dev scan where that cannot run). */
   readonly list?: () => Promise<readonly RawPort[]>;
+  /**
+   * Paths to offer besides what the system lists: pseudo-terminals, which no port listing shows
+   * (`edn simulate --pty --link PATH`, the firmware in QEMU). Default: EDN_EXTRA_PORTS, paths
+   * separated by ':' (README, "Firmware").
+   */
+  readonly extraPaths?: readonly string[];
+}
+
+/** The paths in EDN_EXTRA_PORTS (':'-separated; empty entries ignored). */
+export function extraPortsFromEnv(value: string | undefined = process.env.EDN_EXTRA_PORTS): string[] {
+  return (value ?? '').split(':').filter((p) => p.length > 0);
 }
 
 export interface RawPort {
@@ -49,6 +60,8 @@ export async function listPorts(options: ListPortsOptions = {}): Promise<PortEnt
   } catch {
     raw = [];
   }
+  const extra = (options.extraPaths ?? extraPortsFromEnv()).filter((path) => !raw.some((p) => p.path === path));
+  raw = [...raw, ...extra.map((path) => ({ path, manufacturer: 'EDN_EXTRA_PORTS' }))];
   const serial: PortEntry[] = raw.map((p) => {
     const id = p.vendorId && p.productId ? `${p.vendorId}:${p.productId}`.toLowerCase() : undefined;
     const likely = id !== undefined && ids.has(id);

@@ -13,6 +13,8 @@
  *   garbage:4096@1s      the device writes 4096 random bytes (binary, some newlines)
  *   overcurrent@4s       FAULT ch=0 OVERCURRENT: every output off, latched
  *   internal@4s          FAULT ch=0 INTERNAL: every output off, latched
+ *   stage-fail:2@4s      the output stage fails the next 2 START or IMP requests that pass every
+ *                        check: each is answered ERR code=INTERNAL and changes nothing
  *
  * Times and durations take `ms` or `s` (decimals allowed, e.g. 1.5s) and must come to whole ms;
  * a duration argument without a unit is ms.
@@ -33,6 +35,8 @@ export interface FaultTarget {
   setLoad(channel: number, load: number | 'OPEN'): void;
   overcurrent(): void;
   internalFault(): void;
+  /** The next `n` START or IMP requests that pass every check fail inside the device (ERR code=INTERNAL). */
+  stageFail(n: number): void;
   /** Run `work` at `atMs` after start on the target's own scheduler. */
   runAt(atMs: number, work: () => void): void;
   /** Run `work` `delayMs` from now on the target's own scheduler. */
@@ -50,7 +54,8 @@ export type Fault =
   | { readonly kind: 'corrupt'; readonly count: number }
   | { readonly kind: 'garbage'; readonly bytes: number }
   | { readonly kind: 'overcurrent' }
-  | { readonly kind: 'internal' };
+  | { readonly kind: 'internal' }
+  | { readonly kind: 'stage-fail'; readonly count: number };
 
 export type FaultKind = Fault['kind'];
 
@@ -67,7 +72,7 @@ export type FaultSpecResult = { readonly ok: true; readonly spec: FaultSpec } | 
 /** One line per fault, for `--help`. */
 export const FAULT_SPEC_SYNTAX = [
   'reboot@T  drop:N@T  delay:MS@T  open:CH@T  load:CH:OHMS|OPEN@T  cable-pull[:MS]@T  reconnect@T',
-  'corrupt:N@T  garbage:BYTES@T  overcurrent@T  internal@T     (T and MS like 500ms or 2.5s)',
+  'corrupt:N@T  garbage:BYTES@T  overcurrent@T  internal@T  stage-fail:N@T     (T and MS like 500ms or 2.5s)',
 ].join('\n');
 
 /** Why an argument or a time was refused (a class, so that it cannot be mistaken for a parsed string). */
@@ -106,6 +111,7 @@ const GRAMMAR: Record<FaultKind, Grammar> = {
   garbage: { args: ':BYTES', min: 1, max: 1, build: ([n]) => map(bytes(n), (b) => ({ kind: 'garbage', bytes: b })) },
   overcurrent: { args: '', min: 0, max: 0, build: () => ({ kind: 'overcurrent' }) },
   internal: { args: '', min: 0, max: 0, build: () => ({ kind: 'internal' }) },
+  'stage-fail': { args: ':N', min: 1, max: 1, build: ([n]) => map(count(n), (c) => ({ kind: 'stage-fail', count: c })) },
 };
 
 /**
@@ -156,6 +162,8 @@ export function applyFault(target: FaultTarget, fault: Fault): void {
       return target.overcurrent();
     case 'internal':
       return target.internalFault();
+    case 'stage-fail':
+      return target.stageFail(fault.count);
   }
 }
 

@@ -117,8 +117,8 @@ export const MODEL = Object.freeze({
   asymRatio: 4,
   /** Largest delivered-charge count TEL can carry (u32 on the wire); the count saturates there. */
   maxChargeNc: 4_294_967_295,
-  /** Largest `up` in STATUS (u32 ms, ~49.7 days); saturates there. */
-  maxUptimeMs: 4_294_967_295,
+  /** STATUS `up` is ms since the last power-up or reset modulo this (u32 ms, ~49.7 days): it wraps (PROTOCOL.md §6.9). */
+  uptimeModulusMs: 4_294_967_296,
   /** Model, firmware and serial reported by HELLO unless the options say otherwise. */
   defaultModel: 'EDN-SIM4',
   defaultFirmware: 'sim-1.0.0',

@@ -129,6 +129,8 @@ export class SimulatedStimulator implements FaultTarget {
     bytesLostIn: 0,
     linesLostOut: 0,
   };
+  /** START / IMP requests still to fail inside the device (stageFail). */
+  private stageFailures = 0;
   private framesOk = 0;
   private repeatsAnswered = 0;
   private suppressed = 0;
@@ -156,7 +158,9 @@ export class SimulatedStimulator implements FaultTarget {
     const nominal = options.loadOhms ?? MODEL.defaultLoadOhms;
     checkLoad(nominal);
     const loadRandom = stream(seed, RNG.load);
-    this.bootRandom = stream(seed, RNG.boot);
+    const entropy = options.bootEntropy ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
+    if (!Number.isInteger(entropy) || entropy < 0 || entropy > 0xffffffff) throw new RangeError(`bootEntropy must be a uint32, not ${entropy}`);
+    this.bootRandom = stream((seed ^ Math.imul(entropy, 0x85ebca6b)) >>> 0, RNG.boot);
     this.garbageRandom = stream(seed, RNG.garbage);
     this.corruptRandom = stream(seed, RNG.corrupt);
     this.channels = Array.from({ length: this.channelCount }, (_, i) => ({
@@ -329,7 +333,7 @@ export class SimulatedStimulator implements FaultTarget {
     this.run(() => {
       for (const s of this.deviceTimers) s.unsubscribe();
       this.deviceTimers.clear();
-      this.allOff(true);
+      this.allOff();
       this.latched = false;
       this.hostSession = false;
       this.last = null;
@@ -395,6 +399,15 @@ export class SimulatedStimulator implements FaultTarget {
     this.run(() => this.globalFault('INTERNAL'));
   }
 
+  /**
+   * The output stage fails the next `n` START or IMP requests that pass every check: each is
+   * answered `ERR code=INTERNAL` and changes nothing (PROTOCOL.md §8 INTERNAL; the firmware's HAL
+   * returns false from edn_hal_output_start / edn_hal_impedance).
+   */
+  stageFail(n: number): void {
+    this.stageFailures = checkCount('stageFail', n);
+  }
+
   // ---- time and re-entrancy -----------------------------------------------------------------------------
 
   private now(): number {
@@ -406,7 +419,7 @@ export class SimulatedStimulator implements FaultTarget {
   }
 
   private upMs(now: number): number {
-    return Math.min(MODEL.maxUptimeMs, Math.floor(now - this.bootAt));
+    return Math.floor(now - this.bootAt) % MODEL.uptimeModulusMs;
   }
 
   /** Do device work; when the outermost work ends, deliver events and process queued input. */
@@ -515,7 +528,7 @@ export class SimulatedStimulator implements FaultTarget {
     this.hostSession = false;
     this.last = null;
     this.emit({ event: 'watchdog' });
-    this.allOff(false);
+    this.allOff();
     this.sendEvent(encode({ type: 'event', event: 'WDOG', args: {} }));
   }
 
@@ -530,7 +543,7 @@ export class SimulatedStimulator implements FaultTarget {
     this.latched = true;
     this.last = null;
     this.emit({ event: 'fault', channel: 0, code });
-    this.allOff(false);
+    this.allOff();
     this.sendEvent(encode({ type: 'event', event: 'FAULT', args: { ch: 0, code } }));
   }
 
@@ -582,11 +595,12 @@ export class SimulatedStimulator implements FaultTarget {
   }
 
   /**
-   * Every output off and every staged program discarded. A DONE channel stays DONE (it has no program
-   * left) unless `resetDone`: a new host session, STOP and a reboot start from OFF.
+   * Every output off and every staged program discarded: all channels OFF, a DONE one too
+   * (PROTOCOL.md §9: ESTOP, the watchdog, device-wide faults, HELLO, STOP and a reboot all leave
+   * "all → OFF"; the C firmware found that this simulator used to keep DONE for the first three).
    */
-  private allOff(resetDone: boolean): void {
-    for (const c of this.channels) if (resetDone || c.state !== 'DONE') this.switchOff(c, 'OFF');
+  private allOff(): void {
+    for (const c of this.channels) this.switchOff(c, 'OFF');
   }
 
   private reportOutput(c: Channel, on: boolean, ua: number): void {
@@ -704,7 +718,7 @@ export class SimulatedStimulator implements FaultTarget {
       case 'ESTOP':
         this.emit({ event: 'estop' });
         this.latched = true;
-        this.allOff(false);
+        this.allOff();
         return { ok: { type: 'ok', seq, verb: 'ESTOP', args: { latched: true } } };
       case 'CLEAR':
         this.latched = false;
@@ -723,9 +737,9 @@ export class SimulatedStimulator implements FaultTarget {
   private hello(seq: number, a: RequestArgs<'HELLO'>): Outcome {
     const spoken = MODEL.protocolVersions.filter((v) => v >= a.vmin && v <= a.vmax);
     if (spoken.length === 0) {
-      return { err: 'VERSION', msg: `device speaks protocol version ${MODEL.protocolVersions.join(',')}` };
+      return { err: 'VERSION', msg: `speaks ${Math.min(...MODEL.protocolVersions)}..${Math.max(...MODEL.protocolVersions)}` }; // PROTOCOL.md §6.1, §10
     }
-    this.allOff(true);
+    this.allOff();
     this.hostSession = true;
     return { ok: { type: 'ok', seq, verb: 'HELLO', args: this.helloArgs(Math.max(...spoken)) } };
   }
@@ -806,6 +820,10 @@ export class SimulatedStimulator implements FaultTarget {
     const c = this.channels[ch - 1];
     if (!c) return this.badChannel(ch);
     if (c.state !== 'STAGED' || !c.program) return { err: 'STATE', msg: `channel ${ch} is ${c.state}, not STAGED` };
+    if (this.stageFailures > 0) {
+      this.stageFailures--;
+      return { err: 'INTERNAL', msg: 'output stage did not respond' };
+    }
     this.startOutput(c, c.program);
     return { ok: { type: 'ok', seq, verb: 'START', args: { ch } } };
   }
@@ -838,7 +856,7 @@ export class SimulatedStimulator implements FaultTarget {
   /** STOP [ch]: accepted in any state; RANGE only for a channel the device does not have. */
   private stop(seq: number, ch: number | undefined): Outcome {
     if (ch === undefined) {
-      this.allOff(true);
+      this.allOff();
       return { ok: { type: 'ok', seq, verb: 'STOP', args: {} } };
     }
     const c = this.channels[ch - 1];
@@ -863,6 +881,10 @@ export class SimulatedStimulator implements FaultTarget {
     const c = this.channels[ch - 1];
     if (!c) return this.badChannel(ch);
     if (c.state === 'ON') return { err: 'STATE', msg: `channel ${ch} is ON: STOP it first` };
+    if (this.stageFailures > 0) {
+      this.stageFailures--;
+      return { err: 'INTERNAL', msg: 'impedance measurement failed' };
+    }
     const open = c.load === 'OPEN' || MODEL.impTestCurrentUa * c.load > this.limits.vc * 1e6;
     return { ok: { type: 'ok', seq, verb: 'IMP', args: { ch, z: open ? 'OPEN' : c.load } } };
   }

@@ -18,6 +18,12 @@ export interface SimulatorOptions {
   readonly limits?: Partial<DeviceLimits>;
   /** Seed of the PRNG behind load noise, boot ids, garbage and corruption (uint32). Default 1. */
   readonly seed?: number;
+  /**
+   * Mixed with the seed into the boot ids (uint32). Default: fresh random bits at every
+   * construction (Web Crypto), so that two simulators started with the same seed report different
+   * boot ids, as PROTOCOL.md §6.1 requires of a power-up. Give it to make boot ids reproducible.
+   */
+  readonly bootEntropy?: number;
   /** Model reported by HELLO (1-32 of [A-Za-z0-9._-]). Default 'EDN-SIM4'. */
   readonly model?: string;
   /** Firmware version reported by HELLO (1-32 of [A-Za-z0-9._-]). Default 'sim-1.0.0'. */

@@ -19,16 +19,24 @@ import { SerialPort } from 'serialport';
 import * as z from 'zod';
 import { MAX_CHANNELS } from '../../../firmware-protocol/index.js';
 import { monotonicScheduler } from '../../device/time.js';
-import { FAULT_SPEC_SYNTAX, SimulatedStimulator, applyFault, parseFaultSpec, type FaultSpec, type SimEvent } from '../../simulator/index.js';
+import { DEFAULT_LIMITS, FAULT_SPEC_SYNTAX, SimulatedStimulator, applyFault, parseFaultSpec, type FaultSpec, type FaultTarget, type SimEvent } from '../../simulator/index.js';
 import { type CliIO, type Command, EXIT, UsageError, parse, write } from '../command.js';
+import { FirmwareDevice, type FirmwareKind, type FirmwareOptions } from '../firmware.js';
+import { DEFAULT_BUILD_DIR, FirmwareBuildError, buildFirmware } from '../firmware-build.js';
 import { PtyError, SOCAT_PACKAGE, openPtyPair, type PtyExit, type PtyPairOptions } from '../pty.js';
 
-const USAGE = `Usage: edn simulate --pty [--link PATH] [--json] [--fault SPEC]... [--channels N] [--seed N]
+const USAGE = `Usage: edn simulate --pty [--firmware host|qemu] [--link PATH] [--json] [--fault SPEC]...
+                    [--channels N] [--seed N] [--qmax NC]
 
 Run the simulated stimulator as its own process on a pseudo-terminal pair made by socat (Debian
 package '${SOCAT_PACKAGE}'). A host opens the pair's host end, printed at start, exactly as it would
 open the stimulator's serial port (115200 8N1); the simulator holds the other end. Runs until
 SIGINT (Ctrl-C) or SIGTERM, then stops the simulator and socat and exits 0.
+
+With --firmware, the device is the reference firmware in C (firmware-protocol/c) instead of the
+TypeScript simulator: 'host' runs its POSIX port as a child process, 'qemu' runs its Cortex-M3
+image (mps2-an385) in qemu-system-arm. It is built first if needed (make, into
+firmware-protocol/c/build or EDN_FW_BUILD_DIR). Same options, events and control commands.
 
 Options:
   --pty            required: create the pseudo-terminal pair (socat)
@@ -37,8 +45,11 @@ Options:
   --json           machine-readable output: one JSON object per line on stdout (below)
   --fault SPEC     schedule a fault, T after start; repeatable. SPEC is one of:
 ${wrap(FAULT_SPEC_SYNTAX, 19, 100)}
-  --channels N     number of output channels, 1..${MAX_CHANNELS} (default 4)
-  --seed N         seed for load noise, boot ids and injected garbage, 0..4294967295 (default 1)
+  --firmware KIND  the device is the C firmware: host (a process) or qemu (Cortex-M3 in QEMU)
+  --channels N     number of output channels, 1..${MAX_CHANNELS} (default 4; the qemu image has 4)
+  --seed N         seed for load noise and injected garbage, 0..4294967295 (default 1)
+  --qmax NC        the device's charge limit per phase, 1..${DEFAULT_LIMITS.qmax} nC (default ${DEFAULT_LIMITS.qmax}):
+                   lower it to make a SET or AMP within the other limits answer CHARGE
   --help           this text
 
 Output with --json (one object per line; 'ready' always comes first):
@@ -61,9 +72,11 @@ Control commands on stdin, one per line (both modes), as JSON or as a bare fault
 
 Environment:
   EDN_SOCAT        the socat executable to run (default: socat on PATH)
+  EDN_FW_BUILD_DIR where --firmware builds (default: firmware-protocol/c/build)
+  EDN_QEMU         the QEMU executable for --firmware qemu (default: qemu-system-arm on PATH)
 
-Exit codes: 0 stopped by a signal; 1 socat missing or failed, or a port could not be opened;
-2 bad command line.
+Exit codes: 0 stopped by a signal; 1 socat missing or failed, a port could not be opened, or the
+firmware could not be built or started (or stopped by itself); 2 bad command line.
 
 Example:
   edn simulate --pty --link /tmp/edn-sim --json --fault reboot@30s
@@ -97,7 +110,14 @@ export interface SimulateDeps {
   readonly stdin: Readable;
   openPty(options: PtyPairOptions): Promise<PtyLike>;
   openDeviceEnd(path: string): Promise<DeviceEnd>;
+  /** Build the firmware (`--firmware`); resolves with the built file first. */
+  buildFirmware(kind: FirmwareKind, buildDir: string): Promise<string[]>;
+  /** Start the firmware (`--firmware`). */
+  startFirmware(options: FirmwareOptions): Promise<FirmwareDevice>;
 }
+
+/** The mps2-an385 image's channels (ports/mps2-an385: EDN_MAX_CHANNELS=4). */
+const QEMU_CHANNELS = 4;
 
 /** A control command on stdin (JSON form). */
 const ControlCommand = z.strictObject({ fault: z.string().min(1).max(200) });
@@ -123,6 +143,8 @@ export async function runSimulate(argv: readonly string[], io: CliIO, overrides:
     fault: { type: 'string', multiple: true },
     channels: { type: 'string' },
     seed: { type: 'string' },
+    qmax: { type: 'string' },
+    firmware: { type: 'string' },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (values.pty !== true) {
@@ -130,6 +152,14 @@ export async function runSimulate(argv: readonly string[], io: CliIO, overrides:
   }
   const channels = integerOption('--channels', values.channels, 1, MAX_CHANNELS) ?? 4;
   const seed = integerOption('--seed', values.seed, 0, 0xffffffff);
+  const qmax = integerOption('--qmax', values.qmax, 1, DEFAULT_LIMITS.qmax);
+  const firmware = values.firmware;
+  if (firmware !== undefined && firmware !== 'host' && firmware !== 'qemu') {
+    throw new UsageError(`--firmware must be 'host' or 'qemu', not '${firmware}'`);
+  }
+  if (firmware === 'qemu' && channels !== QEMU_CHANNELS) {
+    throw new UsageError(`--firmware qemu: the mps2-an385 image is built for ${QEMU_CHANNELS} channels, not ${channels}`);
+  }
   const faults: FaultSpec[] = [];
   for (const text of values.fault ?? []) {
     const parsed = parseFaultSpec(text, channels);
@@ -141,9 +171,22 @@ export async function runSimulate(argv: readonly string[], io: CliIO, overrides:
     stdin: process.stdin,
     openPty: openPtyPair,
     openDeviceEnd: openSerialDeviceEnd,
+    buildFirmware: (kind, dir) => buildFirmware(kind, dir),
+    startFirmware: (options) => FirmwareDevice.start(options),
     ...overrides,
   };
   const out = new Output(io, values.json === true, deps.scheduler);
+
+  // 0. The firmware build, when the device is the C firmware (make is incremental).
+  let binary: string | undefined;
+  if (firmware !== undefined) {
+    try {
+      [binary] = await deps.buildFirmware(firmware, io.env.EDN_FW_BUILD_DIR ?? DEFAULT_BUILD_DIR);
+    } catch (err) {
+      out.fatal(err instanceof FirmwareBuildError ? err.message : `cannot build the firmware: ${String(err)}`);
+      return EXIT.failed;
+    }
+  }
 
   // 1. The pty pair.
   let pty: PtyLike;
@@ -166,11 +209,41 @@ export async function runSimulate(argv: readonly string[], io: CliIO, overrides:
     return EXIT.failed;
   }
 
-  // 3. The simulator, wired to it.
-  const sim = new SimulatedStimulator({ scheduler: deps.scheduler, channels, ...(seed === undefined ? {} : { seed }) });
-  sim.onTransmit((chunk) => device.write(chunk));
-  device.onData((bytes) => sim.receive(bytes));
-  sim.onEvent((e) => out.event(e));
+  // 3. The simulator (or the firmware), wired to it. Its events wait for the ready line.
+  let ready = false;
+  const early: (() => void)[] = [];
+  const later = (f: () => void) => (ready ? f() : early.push(f));
+  let sim: SimulatedStimulator | undefined;
+  let fw: FirmwareDevice | undefined;
+  let target: FaultTarget & { receive(bytes: Uint8Array): void };
+  if (binary !== undefined && firmware !== undefined) {
+    try {
+      fw = await deps.startFirmware({
+        kind: firmware,
+        binary,
+        scheduler: deps.scheduler,
+        channels,
+        ...(seed === undefined ? {} : { seed }),
+        ...(qmax === undefined ? {} : { qmax }),
+        ...(io.env.EDN_QEMU ? { qemu: io.env.EDN_QEMU } : {}),
+      });
+    } catch (err) {
+      await device.close();
+      await pty.close();
+      out.fatal(`cannot start the ${firmware} firmware: ${err instanceof Error ? err.message : String(err)}`);
+      return EXIT.failed;
+    }
+    fw.onTransmit((chunk) => device.write(chunk));
+    fw.onEvent((e) => later(() => out.event(e)));
+    fw.onError((message) => later(() => out.error(message)));
+    target = fw;
+  } else {
+    sim = new SimulatedStimulator({ scheduler: deps.scheduler, channels, ...(seed === undefined ? {} : { seed }), ...(qmax === undefined ? {} : { limits: { qmax } }) });
+    sim.onTransmit((chunk) => device.write(chunk));
+    sim.onEvent((e) => out.event(e));
+    target = sim;
+  }
+  device.onData((bytes) => target.receive(bytes));
 
   let stopping = false;
   let fatal: (why: string) => void = () => undefined;
@@ -181,12 +254,15 @@ export async function runSimulate(argv: readonly string[], io: CliIO, overrides:
   void pty.exited.then((exit) => {
     if (!stopping) fatal(`socat exited unexpectedly (${exit.signal ?? `code ${exit.code}`})`);
   });
+  void fw?.exited.then((why) => {
+    if (!stopping) fatal(`the firmware stopped by itself: ${why}`);
+  });
 
   // `injected` is reported before the fault acts, so that it precedes the events it causes.
   const inject = (spec: FaultSpec, label: string): void => {
     out.injected(label);
     try {
-      applyFault(sim, spec.fault);
+      applyFault(target, spec.fault);
     } catch (err) {
       out.error(`fault '${label}' could not be applied: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -199,15 +275,17 @@ export async function runSimulate(argv: readonly string[], io: CliIO, overrides:
     }
     const { spec, timed } = result;
     const label = spec.text.replace(/@0ms$/, '');
-    if (timed) sim.runAfter(spec.atMs, () => inject(spec, label));
+    if (timed) target.runAfter(spec.atMs, () => inject(spec, label));
     else inject(spec, label);
   };
   const stopControl = readLines(deps.stdin, control, (tooLong) => out.error(`control line longer than ${MAX_CONTROL_LINE} characters (${tooLong}) ignored`));
 
   // 4. Go: ready first, then the boot and everything after it.
   out.ready(pty);
-  sim.start();
-  for (const spec of faults) sim.runAt(spec.atMs, () => inject(spec, spec.text));
+  ready = true;
+  for (const f of early.splice(0)) f();
+  sim?.start();
+  for (const spec of faults) target.runAt(spec.atMs, () => inject(spec, spec.text));
 
   const signal = io.signals;
   const aborted = new Promise<void>((resolve) => {
@@ -220,7 +298,8 @@ export async function runSimulate(argv: readonly string[], io: CliIO, overrides:
   // 5. Shut down: simulator, stdin, device end, socat.
   stopping = true;
   stopControl();
-  sim.dispose();
+  sim?.dispose();
+  await fw?.dispose();
   await device.close();
   await pty.close();
   if (why !== undefined) {

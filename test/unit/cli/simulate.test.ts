@@ -132,7 +132,7 @@ describe('edn simulate: command line', () => {
     expect(COMMANDS.map((c) => c.name)).toContain('simulate');
     const { stdout, io: cli } = io();
     expect(await main(['simulate', '--help'], cli)).toBe(0);
-    for (const word of ['--pty', '--link PATH', '--json', '--fault SPEC', '--channels N', '--seed N', 'reboot@T', 'drop:N@T', 'cable-pull', '"event":"ready"', '"event":"output"', '"event":"error"', '{"fault":"reboot"}', "Debian\npackage 'socat'", 'EDN_SOCAT', 'Exit codes']) {
+    for (const word of ['--pty', '--firmware KIND', '--qmax NC', 'stage-fail:N@T', 'EDN_FW_BUILD_DIR', '--link PATH', '--json', '--fault SPEC', '--channels N', '--seed N', 'reboot@T', 'drop:N@T', 'cable-pull', '"event":"ready"', '"event":"output"', '"event":"error"', '{"fault":"reboot"}', "Debian\npackage 'socat'", 'EDN_SOCAT', 'Exit codes']) {
       expect(stdout.text.replace(/ +/g, ' ')).toContain(word.replace(/ +/g, ' '));
     }
     expect(Math.max(...stdout.text.split('\n').map((l) => l.length))).toBeLessThanOrEqual(100);
@@ -149,6 +149,11 @@ describe('edn simulate: command line', () => {
     [['--pty', '--fault', 'reboot'], /missing '@<time>'/],
     [['--pty', '--fault', 'explode@1s'], /unknown fault 'explode'/],
     [['--pty', '--link', '/tmp/a,b'], /link path '\/tmp\/a,b'/],
+    [['--pty', '--firmware', 'arduino'], /--firmware must be 'host' or 'qemu', not 'arduino'/],
+    [['--pty', '--firmware', 'qemu', '--channels', '2'], /built for 4 channels, not 2/],
+    [['--pty', '--qmax', '0'], /--qmax must be an integer in 1\.\.12000/],
+    [['--pty', '--qmax', '12001'], /--qmax must be an integer in 1\.\.12000/],
+    [['--pty', '--fault', 'stage-fail:0@1s'], /'0' is not a count/],
   ])('refuses %j as a usage error (exit 2)', async (argv, message) => {
     const { stderr, io: cli } = io();
     expect(await main(['simulate', ...argv], cli)).toBe(2);
@@ -165,6 +170,35 @@ describe('edn simulate: command line', () => {
 });
 
 describe('edn simulate: running', () => {
+  it('--qmax gives the simulated device a smaller charge limit, so that CHARGE can be provoked', async () => {
+    const r = rig();
+    const run = runSimulate(['--pty', '--json', '--qmax', '3000'], r.io, r.deps);
+    await settle(() => r.stdout.lines.length >= 2);
+    r.device.send(HELLO);
+    r.device.send({ ...SET1, args: { ...SET1.args, amp: 20_000, pw: 250 } });
+    const [hello, set] = r.device.messages().slice(1);
+    expect(hello).toMatchObject({ type: 'ok', verb: 'HELLO', args: { qmax: 3000 } });
+    expect(set).toMatchObject({ type: 'err', args: { code: 'CHARGE', msg: 'amp x pw 5000 nC above qmax 3000 nC' } });
+    r.abort.abort();
+    expect(await run).toBe(0);
+  });
+
+  it('--firmware: a failed build is reported and exits 1 before any pty is made', async () => {
+    const r = rig({ env: { EDN_FW_BUILD_DIR: '/tmp/edn-fw-unit' } });
+    let dir = '';
+    const deps: Partial<SimulateDeps> = {
+      ...r.deps,
+      buildFirmware: (_kind, buildDir) => {
+        dir = buildDir;
+        return Promise.reject(new Error('make: arm-none-eabi-gcc: not found'));
+      },
+      openPty: () => Promise.reject(new Error('must not be called')),
+    };
+    expect(await runSimulate(['--pty', '--json', '--firmware', 'qemu'], r.io, deps)).toBe(1);
+    expect(dir).toBe('/tmp/edn-fw-unit');
+    expect(r.json()).toEqual([{ event: 'error', fatal: true, message: expect.stringContaining('arm-none-eabi-gcc: not found') as unknown }]);
+  });
+
   it('prints ready first, then every simulator event, and answers the host on the device end', async () => {
     const r = rig();
     const run = runSimulate(['--pty', '--json', '--seed', '7'], r.io, r.deps);
@@ -251,7 +285,7 @@ describe('edn simulate: running', () => {
     expect(events.map((e) => (e.event === 'error' ? `error: ${String(e.message)}` : e.event === 'injected' ? `injected ${String(e.fault)}` : String(e.event)))).toEqual([
       'injected reboot',
       'boot',
-      "error: fault 'not json': unknown fault 'not json'; known: reboot, drop, delay, open, load, cable-pull, reconnect, corrupt, garbage, overcurrent, internal",
+      "error: fault 'not json': unknown fault 'not json'; known: reboot, drop, delay, open, load, cable-pull, reconnect, corrupt, garbage, overcurrent, internal, stage-fail",
       'error: control command is not valid JSON: "{\\"fault\\":\\"reboot\\""',
       'error: control command must be {"fault":"<spec>"}: fault: Invalid input: expected string, received number',
       'error: control command must be {"fault":"<spec>"}: command: Unrecognized key: "at"',
@@ -306,7 +340,7 @@ describe('edn simulate: running', () => {
       'stopped',
     ]);
     expect(r.stdout.lines[0]).toMatch(/^\[ {4}0\.000 s\] /);
-    expect(r.stderr.text).toBe("edn simulate: fault 'explode': unknown fault 'explode'; known: reboot, drop, delay, open, load, cable-pull, reconnect, corrupt, garbage, overcurrent, internal\n");
+    expect(r.stderr.text).toBe("edn simulate: fault 'explode': unknown fault 'explode'; known: reboot, drop, delay, open, load, cable-pull, reconnect, corrupt, garbage, overcurrent, internal, stage-fail\n");
   });
 
   it('exits 1 when socat dies or the device end is lost, cleaning up', async () => {
