@@ -7,7 +7,7 @@
 import { beforeAll } from 'vitest';
 import { sessionSuite } from '../integration/session-suite.js';
 import { requireSocat } from '../support/pty.js';
-import { ptyFactory } from './pty-session.js';
+import { ptyFactory } from '../support/pty-session.js';
 import { BUILD_TIMEOUT_MS, FIRMWARE_BUILD_DIR, built } from './support.js';
 
 beforeAll(async () => {

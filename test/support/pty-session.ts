@@ -1,10 +1,11 @@
 /**
- * The pty factory of test/integration/session-pty.test.ts, made to run any device process: the
+ * The session suite's host over a real pseudo-terminal, for any device process: the
  * host (runner, client and the real `serialport` package in SerialTransport) in this process,
  * `edn simulate --pty --json <args>` in its own, on real time with the monotonic scheduler. Faults
  * are `{"fault":...}` control lines on its stdin; the device's output is what its JSON `output`
- * events say; the journal is the real one in a temporary data directory. The firmware suites use it
- * with `--firmware host` and `--firmware qemu`: the same suite, the same assertions.
+ * events say; the journal is the real one in a temporary data directory. Used by
+ * test/integration/session-pty.test.ts (the TypeScript simulator) and the firmware suites
+ * (`--firmware host` and `--firmware qemu`): the same suite, the same assertions.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,9 +17,9 @@ import type { TransportClosed } from '../../src/device/transport.js';
 import { openJournal, systemClock } from '../../src/session/journal.js';
 import { SessionRunner } from '../../src/session/runner.js';
 import type { HostFactory, SeenDeviceEvent, SessionHost } from '../integration/session-suite.js';
-import { closeAllHostPorts } from '../support/pty.js';
-import { startSimulator, stopAllSimulators } from '../support/sim-process.js';
-import { timeSimEvents } from '../support/timed-sim-events.js';
+import { closeAllHostPorts } from './pty.js';
+import { startSimulator, stopAllSimulators } from './sim-process.js';
+import { timeSimEvents } from './timed-sim-events.js';
 
 /** How often `until` looks again, ms (a poll interval, not a wait for anything). */
 const POLL_MS = 5;
@@ -72,7 +73,8 @@ async function createHost(args: readonly string[], env: Readonly<Record<string, 
     deviceEvents: seen.events,
     traffic,
     jitterMs: JITTER_MS,
-    timerSlackMs: 1,
+    // libuv compares timers with a loop clock in whole ms, and a loaded 2-core machine adds a little.
+    timerSlackMs: 2,
     now,
     until,
     async call<T>(promise: Promise<T>, what: string, limitMs = 5000): Promise<T> {
@@ -121,8 +123,8 @@ export function ptyFactory(name: string, args: readonly string[], env: Readonly<
   const dirs: string[] = [];
   const transports: OpenTransport[] = [];
   return {
-  name,
-  create: () => createHost(args, env, dirs, transports),
+    name,
+    create: () => createHost(args, env, dirs, transports),
   async cleanup(): Promise<void> {
     const problems: string[] = [];
     for (const t of transports.splice(0)) {
