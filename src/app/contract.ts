@@ -11,6 +11,7 @@ import * as z from 'zod';
 import { SESSION_STATES } from '../session/states.js';
 import { FORBIDDEN_REGIONS, REGIONS, SIDES } from '../domain/protocols/schema.js';
 import { EVIDENCE_STATUSES } from '../domain/protocols/evidence.js';
+import { AdverseEffectSchema } from '../domain/outcomes/adverse.js';
 import { MIDLINE_REGIONS, REGION_SITES, SITE_NOTE_MAX } from '../domain/protocols/sites.js';
 
 // ---- shared shapes ------------------------------------------------------------------------------
@@ -297,6 +298,92 @@ export const ControlSchema = z.strictObject({
 });
 export type ControlView = z.infer<typeof ControlSchema>;
 
+// ---- courses (issue 14) ---------------------------------------------------------------------------
+// Patients (pseudonymous references only), their courses of treatment and the sessions of each
+// course, backed by the course store the service opens (src/course/store.ts). Validated both
+// ways like every call; the store's own checks (reference format, plan bounds) give BAD_INPUT.
+
+const patientRef = z.string().min(1).max(64);
+const courseIdInput = z.string().regex(/^C[0-9]{8}-[0-9A-Z]{6}$/, { error: 'must be a course id such as C20250314-7KQ2MD' });
+const milestone = z.union([z.enum(['first', 'middle', 'last']), z.number().int().min(1).max(999)]);
+
+export const PatientSchema = z.strictObject({ ref: z.string(), labels: z.array(z.string()), createdAt: z.string(), courses: z.number() });
+
+export const CourseSessionSchema = z.strictObject({
+  sessionId: z.string(),
+  number: z.number(),
+  journalFile: z.string(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  endReason: z.string().nullable(),
+  milestone: z.boolean(),
+  nprsBefore: z.number().nullable(),
+  nprsAfter: z.number().nullable(),
+  adverseEffects: z.array(AdverseEffectSchema).nullable(),
+});
+
+export const CourseSchema = z.strictObject({
+  id: z.string(),
+  patientRef: z.string(),
+  indication: z.string(),
+  protocol: z.strictObject({ id: z.string(), hash: z.string(), name: z.string() }),
+  plannedSessions: z.number(),
+  intervalDays: z.number(),
+  startDate: z.string(),
+  status: z.enum(['planned', 'active', 'completed', 'stopped']),
+  statusReason: z.string().nullable(),
+  milestones: z.array(milestone),
+  sessionsDone: z.number(),
+  nextDue: z.string().nullable(),
+  sessions: z.array(CourseSessionSchema),
+});
+
+export const COURSE_CALLS = {
+  /** Patients whose reference contains `find` (all when absent). */
+  listPatients: { input: z.strictObject({ find: z.string().max(64).optional() }), output: z.array(PatientSchema) },
+  addPatient: { input: z.strictObject({ ref: patientRef, labels: z.array(z.string().min(1).max(32)).max(10).optional() }), output: PatientSchema },
+  listCourses: { input: z.strictObject({ patientRef }), output: z.array(CourseSchema) },
+  /** A course on a protocol; planned sessions and interval default to the protocol's schedule. */
+  startCourse: {
+    input: z.strictObject({
+      patientRef,
+      protocolId: z.string().min(1).max(64),
+      plannedSessions: z.number().int().min(1).max(999).optional(),
+      intervalDays: z.number().int().min(1).max(365).optional(),
+      startDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date as YYYY-MM-DD' }).optional(),
+      milestones: z.array(milestone).max(50).optional(),
+    }),
+    output: CourseSchema,
+  },
+  /** Stop a course (a reason is required) or mark it completed. */
+  closeCourse: {
+    input: z
+      .strictObject({ courseId: courseIdInput, status: z.enum(['stopped', 'completed']), reason: z.string().trim().max(500).optional() })
+      .refine((i) => i.status !== 'stopped' || (i.reason !== undefined && i.reason.length > 0), { error: 'say why the course stopped', path: ['reason'] }),
+    output: CourseSchema,
+  },
+  /**
+   * What the next session of a course starts from: the protocol, the sites and the last screening
+   * answers, shown to the clinician; the screening is asked again, never reused silently.
+   */
+  coursePrefill: {
+    input: z.strictObject({ courseId: courseIdInput }),
+    output: z.strictObject({
+      course: CourseSchema,
+      last: z
+        .strictObject({
+          fromSession: z.string(),
+          sessionNumber: z.number(),
+          protocol: z.strictObject({ id: z.string(), hash: z.string(), name: z.string() }),
+          sites: z.array(z.strictObject({ channel: z.number(), region: z.string(), side: z.string(), sites: z.array(z.string()) })),
+          screeningAnswers: z.unknown(),
+          acknowledged: z.array(z.string()),
+        })
+        .nullable(),
+    }),
+  },
+} as const;
+
 // ---- calls ----------------------------------------------------------------------------------------
 
 /** Every call: its input and the data of a successful result. */
@@ -357,6 +444,8 @@ export const CALLS = {
 
   getSettings: { input: none, output: SettingsSchema },
   setSettings: { input: SettingsSchema.partial(), output: SettingsSchema },
+
+  ...COURSE_CALLS,
 } as const;
 
 export type CallName = keyof typeof CALLS;

@@ -83,6 +83,13 @@ export const CALL_ACCESS: { readonly [C in CallName]: 'any' | 'controller' } = {
   getSettings: 'any',
   // The clinician recorded with acknowledgements: not changed under another UI's session.
   setSettings: 'controller',
+  // Courses: reading and planning touch no session in progress (the store has one writer, the service).
+  listPatients: 'any',
+  addPatient: 'any',
+  listCourses: 'any',
+  startCourse: 'any',
+  closeCourse: 'any',
+  coursePrefill: 'any',
 };
 
 /** States with no session in progress: any UI may begin one. */

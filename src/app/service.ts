@@ -67,6 +67,7 @@ import {
   parseInput,
 } from './contract.js';
 import type { RecordDataInput } from '../session/journal-records.js';
+import { type CourseDetail, type CourseError, CourseStore } from '../course/store.js';
 import { SettingsStore } from './settings.js';
 import { ProtocolStore, SessionStore, journalIntact } from './store.js';
 
@@ -145,6 +146,7 @@ export class ControllerService implements ContractHandlers {
   #conn: Connection | undefined;
   #connecting = false;
   #disposed = false;
+  #courseStore: CourseStore | undefined;
 
   /** Every pushed event (snapshot, telemetry). */
   readonly events$: Observable<ServiceEvent> = this.#events.asObservable();
@@ -213,6 +215,8 @@ export class ControllerService implements ContractHandlers {
     await this.#teardown();
     this.#events.complete();
     this.#snapshot.complete();
+    this.#courseStore?.close();
+    this.#courseStore = undefined;
   }
 
   // ---- device -----------------------------------------------------------------------------------
@@ -547,6 +551,70 @@ export class ControllerService implements ContractHandlers {
     });
   }
 
+  // ---- courses (issue 14) ---------------------------------------------------------------------------
+  // The service is the course store's one writer: it opens `<dataDir>/courses.db` on the first
+  // course call (so a host that never uses courses never creates it) and closes it on dispose.
+
+  listPatients(input: Input<'listPatients'> = {}): Promise<Result<CallOutput<'listPatients'>>> {
+    return this.#course('listPatients', input, (store, { find }) => ok(store.listPatients(find).map((p) => ({ ...p, labels: [...p.labels] }))));
+  }
+
+  addPatient(input: Input<'addPatient'>): Promise<Result<CallOutput<'addPatient'>>> {
+    return this.#course('addPatient', input, (store, { ref, labels }) => {
+      const r = store.addPatient(ref, labels ?? []);
+      return r.ok ? ok({ ...r.value, labels: [...r.value.labels] }) : courseFail(r.error);
+    });
+  }
+
+  listCourses(input: Input<'listCourses'>): Promise<Result<CallOutput<'listCourses'>>> {
+    return this.#course('listCourses', input, (store, { patientRef }) => {
+      if (!store.getPatient(patientRef)) return fail('NOT_FOUND', `no patient "${patientRef}"`);
+      return ok(store.listCourses(patientRef).map(courseOut));
+    });
+  }
+
+  startCourse(input: Input<'startCourse'>): Promise<Result<CallOutput<'startCourse'>>> {
+    return this.#course('startCourse', input, (store, { patientRef, protocolId, ...plan }) => {
+      const protocol = this.#findProtocol(protocolId);
+      if (!protocol.ok) return protocol;
+      const r = store.startCourse({ patientRef, protocol: protocol.data, ...dropUndefined(plan) });
+      return r.ok ? ok(courseOut(r.value)) : courseFail(r.error);
+    });
+  }
+
+  closeCourse(input: Input<'closeCourse'>): Promise<Result<CallOutput<'closeCourse'>>> {
+    return this.#course('closeCourse', input, (store, { courseId, status, reason }) => {
+      const r = store.setStatus(courseId, status, reason);
+      return r.ok ? ok(courseOut(r.value)) : courseFail(r.error);
+    });
+  }
+
+  coursePrefill(input: Input<'coursePrefill'>): Promise<Result<CallOutput<'coursePrefill'>>> {
+    return this.#course('coursePrefill', input, (store, { courseId }) => {
+      const course = store.getCourse(courseId);
+      if (!course) return fail('NOT_FOUND', `no course "${courseId}"`);
+      const last = store.lastSessionPrefill(courseId);
+      if (!last.ok) return courseFail(last.error);
+      const l = last.value;
+      return ok({
+        course: courseOut(course),
+        last: l === null ? null : { ...l, sites: l.sites.map((s) => ({ ...s, sites: [...s.sites] })), acknowledged: [...l.acknowledged] },
+      });
+    });
+  }
+
+  /** A call on the course store, opened on first use; a store that cannot open is STORAGE. */
+  #course<C extends CallName>(call: C, input: unknown, body: (store: CourseStore, input: Parsed<C>) => Result<CallOutput<C>>): Promise<Result<CallOutput<C>>> {
+    return this.#run(call, input, (parsed) => {
+      if (!this.#courseStore) {
+        const opened = CourseStore.open(this.#dataDir, { now: this.#wallClock });
+        if (!opened.ok) return fail('STORAGE', `cannot open the course store: ${opened.error.message}`);
+        this.#courseStore = opened.store;
+      }
+      return body(this.#courseStore, parsed);
+    });
+  }
+
   // ---- internals ----------------------------------------------------------------------------------
 
   /** Parse the input, run the body, turn anything thrown into INTERNAL. The body starts synchronously. */
@@ -640,6 +708,53 @@ function plural(n: number, word: string): string {
 
 function dropUndefined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
+/** The course store's errors on the contract's codes. */
+function courseFail(e: CourseError): { ok: false; error: ContractError } {
+  const code: ContractError['code'] =
+    e.code === 'PATIENT_UNKNOWN' || e.code === 'COURSE_UNKNOWN' || e.code === 'SESSION_UNKNOWN'
+      ? 'NOT_FOUND'
+      : e.code === 'COURSE_CLOSED' || e.code === 'PATIENT_EXISTS' || e.code === 'SESSION_EXISTS'
+        ? 'ILLEGAL_STATE'
+        : e.code === 'JOURNAL_UNREADABLE' || e.code === 'JOURNAL_MISMATCH'
+          ? 'STORAGE'
+          : 'BAD_INPUT';
+  return fail(code, `${e.code}: ${e.message}`);
+}
+
+const NPRS_ID = 'nprs';
+
+/** A course as the contract gives it: per session NPRS before/after and the adverse effects. */
+function courseOut(c: CourseDetail): CallOutput<'startCourse'> {
+  const nprs = (s: CourseDetail['sessions'][number], t: 'before' | 'after'): number | null =>
+    s.outcomes.filter((o) => o.instrumentId === NPRS_ID && o.timepoint === t).at(-1)?.scores['score'] ?? null;
+  return {
+    id: c.id,
+    patientRef: c.patientRef,
+    indication: c.indication,
+    protocol: { ...c.protocol },
+    plannedSessions: c.plannedSessions,
+    intervalDays: c.intervalDays,
+    startDate: c.startDate,
+    status: c.status,
+    statusReason: c.statusReason,
+    milestones: [...c.milestones],
+    sessionsDone: c.sessionsDone,
+    nextDue: c.nextDue,
+    sessions: c.sessions.map((s) => ({
+      sessionId: s.sessionId,
+      number: s.number,
+      journalFile: s.journalFile,
+      startedAt: s.startedAt,
+      endedAt: s.endedAt,
+      endReason: s.endReason,
+      milestone: s.milestone,
+      nprsBefore: nprs(s, 'before'),
+      nprsAfter: nprs(s, 'after'),
+      adverseEffects: s.adverseEffects === null ? null : s.adverseEffects.map((e) => ({ ...e })),
+    })),
+  };
 }
 
 /** The session layer's errors on the contract's codes. */

@@ -1,0 +1,91 @@
+/**
+ * The service's course calls (issue 14): patients, courses started from a protocol's schedule,
+ * stopping with a reason, the prefill of the next session; bad payloads are refused naming the
+ * field, through the dispatcher with output validation on (so every result matches the contract).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CALLS, parseInput } from '../../../src/app/contract.js';
+import { serviceHarness } from './service-harness.js';
+
+let h: ReturnType<typeof serviceHarness> | undefined;
+afterEach(async () => {
+  await h?.dispose();
+  h = undefined;
+});
+
+describe('course calls', () => {
+  it('adds and finds patients; a duplicate or a name-like reference is refused', async () => {
+    h = serviceHarness();
+    expect(existsSync(path.join(h.dataDir, 'courses.db'))).toBe(false);
+    await h.must('addPatient', { ref: 'PT-0042', labels: ['knee'] });
+    await h.must('addPatient', { ref: 'PT-0077' });
+    expect(existsSync(path.join(h.dataDir, 'courses.db'))).toBe(true);
+    expect((await h.must('listPatients', { find: '0042' })).map((p) => p.ref)).toEqual(['PT-0042']);
+    expect((await h.must('listPatients', {})).length).toBe(2);
+    const dup = await h.call('addPatient', { ref: 'PT-0042' });
+    expect(dup.ok ? null : dup.error.code).toBe('ILLEGAL_STATE');
+    const named = await h.call('addPatient', { ref: 'Jane Smith' });
+    expect(named.ok ? null : named.error.code).toBe('BAD_INPUT');
+    expect(named.ok ? '' : named.error.message).toContain('PATIENT_REF_INVALID');
+    expect(h.invalidOutputs).toEqual([]);
+  });
+
+  it('starts a course on the knee protocol with the plan from its schedule, then stops it with a reason', async () => {
+    h = serviceHarness();
+    await h.must('addPatient', { ref: 'PT-0042' });
+    const course = await h.must('startCourse', { patientRef: 'PT-0042', protocolId: 'knee-oa-periosteal', startDate: '2025-03-14' });
+    expect(course).toMatchObject({ plannedSessions: 10, intervalDays: 4, status: 'planned', sessionsDone: 0, nextDue: '2025-03-14', protocol: { id: 'knee-oa-periosteal' } });
+    const three = await h.must('startCourse', { patientRef: 'PT-0042', protocolId: 'knee-oa-periosteal', plannedSessions: 3, intervalDays: 7, milestones: ['first', 'last'] });
+    expect(three).toMatchObject({ plannedSessions: 3, intervalDays: 7, milestones: ['first', 'last'] });
+    expect((await h.must('listCourses', { patientRef: 'PT-0042' })).map((c) => c.id).sort()).toEqual([course.id, three.id].sort());
+
+    const noReason = await h.call('closeCourse', { courseId: course.id, status: 'stopped', reason: '  ' });
+    expect(noReason.ok ? null : noReason.error.code).toBe('BAD_INPUT');
+    expect(noReason.ok ? '' : noReason.error.message).toContain('reason');
+    const stopped = await h.must('closeCourse', { courseId: course.id, status: 'stopped', reason: 'patient moved away' });
+    expect(stopped).toMatchObject({ status: 'stopped', statusReason: 'patient moved away', nextDue: null });
+
+    const prefill = await h.must('coursePrefill', { courseId: three.id });
+    expect(prefill.last).toBeNull();
+    expect(prefill.course.id).toBe(three.id);
+    expect(h.invalidOutputs).toEqual([]);
+  });
+
+  it('refuses an unknown patient, protocol or course with NOT_FOUND', async () => {
+    h = serviceHarness();
+    const r1 = await h.call('listCourses', { patientRef: 'PT-9999' });
+    expect(r1.ok ? null : r1.error.code).toBe('NOT_FOUND');
+    await h.must('addPatient', { ref: 'PT-0042' });
+    const r2 = await h.call('startCourse', { patientRef: 'PT-0042', protocolId: 'no-such-protocol' });
+    expect(r2.ok ? null : r2.error.code).toBe('NOT_FOUND');
+    const r3 = await h.call('startCourse', { patientRef: 'PT-0001', protocolId: 'knee-oa-periosteal' });
+    expect(r3.ok ? null : r3.error.code).toBe('NOT_FOUND');
+    const r4 = await h.call('coursePrefill', { courseId: 'C20250314-ABCDEF' });
+    expect(r4.ok ? null : r4.error.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('course schemas', () => {
+  it('refuse bad payloads naming the field', () => {
+    const bad = [
+      ['startCourse', { patientRef: 'PT-1', protocolId: 'knee-oa-periosteal', plannedSessions: 0 }, 'plannedSessions'],
+      ['startCourse', { patientRef: 'PT-1', protocolId: 'knee-oa-periosteal', startDate: '14/03/2025' }, 'startDate'],
+      ['startCourse', { patientRef: 'PT-1', protocolId: 'knee-oa-periosteal', milestones: ['halfway'] }, 'milestones.0'],
+      ['closeCourse', { courseId: 'course-1', status: 'completed' }, 'courseId'],
+      ['closeCourse', { courseId: 'C20250314-ABCDEF', status: 'paused' }, 'status'],
+      ['addPatient', { ref: 'PT-1', name: 'Jane' }, '(input)'],
+    ] as const;
+    for (const [call, input, field] of bad) {
+      const r = parseInput(call, input);
+      expect(r.ok, `${call} ${JSON.stringify(input)}`).toBe(false);
+      if (!r.ok) {
+        expect(r.error.code).toBe('BAD_INPUT');
+        expect(r.error.details?.map((d) => d.path)).toContain(field);
+      }
+    }
+    expect(parseInput('closeCourse', { courseId: 'C20250314-ABCDEF', status: 'stopped', reason: 'pain worse' }).ok).toBe(true);
+    expect(Object.keys(CALLS)).toEqual(expect.arrayContaining(['listPatients', 'addPatient', 'listCourses', 'startCourse', 'closeCourse', 'coursePrefill']));
+  });
+});
