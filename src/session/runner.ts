@@ -30,7 +30,7 @@ import type { DeviceInfo } from '../device/identity.js';
 import { ACK_GIVE_UP_MS } from '../device/timing.js';
 import { type ElectrodeResult, judgeElectrode } from './electrodes.js';
 import type { Protocol } from '../domain/protocols/derive.js';
-import { type RecordDataInput, protocolRecord } from './journal-records.js';
+import { DATA_SCHEMAS, type RecordDataInput, protocolRecord } from './journal-records.js';
 import { currentFrequencyHz, phaseDurationMs, phaseLimits, phaseParams, totalDurationMs } from './plan.js';
 import type { RecorderFactory, SessionRecorder } from './recorder.js';
 import { type MonitorVerdict, OutputMonitor } from './output-monitor.js';
@@ -572,6 +572,24 @@ export class SessionRunner {
   recordControl(change: RecordDataInput<'control'>): SessionResult {
     if (!this.#recorder) return invalid('no session record is open');
     this.#record('control', change);
+    return { ok: true, value: undefined };
+  }
+
+  /**
+   * Write a record of the session's treatment course into its journal (src/course): the course as
+   * it stood (right after session-start), an outcome (NPRS before stimulation, after it, milestone
+   * measures) or the adverse effects. The journal stays open after its end record until the next
+   * session, so the after-session answers land in the session they belong to. The data is checked
+   * against the record's schema first: a bad value is refused, naming the field, and not written.
+   */
+  recordCourse<K extends 'course' | 'outcome' | 'adverse-effects'>(type: K, data: RecordDataInput<K>): SessionResult {
+    if (!this.#recorder) return invalid('no session record is open');
+    const checked = DATA_SCHEMAS[type].safeParse(data);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      return invalid(`${type} record: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`);
+    }
+    this.#record(type, data);
     return { ok: true, value: undefined };
   }
 

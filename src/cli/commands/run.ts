@@ -6,13 +6,15 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { distinctUntilChanged, map } from 'rxjs';
+import { NPRS_ID, builtInInstrument, recordOutcome } from '../../domain/outcomes/index.js';
 import { formatProtocolError } from '../../domain/protocols/index.js';
 import { type Acknowledgement, evaluateScreening, parseScreeningAnswers } from '../../domain/screening.js';
 import { DeviceClient } from '../../device/client.js';
 import { openTransport, type OpenedTransport } from '../../device/open.js';
 import { SIMULATOR_PATH } from '../../device/ports.js';
 import { monotonicScheduler } from '../../device/time.js';
-import { openJournal, systemClock } from '../../session/journal.js';
+import type { CourseStore } from '../../course/index.js';
+import { type RecordDataInput, openJournal, systemClock } from '../../session/journal.js';
 import { SessionRunner, type SessionSnapshot } from '../../session/runner.js';
 import { TERMINAL_STATES } from '../../session/states.js';
 import { readSettingsFile, settingsPatientRefRule } from '../../app/settings.js';
@@ -33,6 +35,7 @@ export const RUN_EXIT = {
 
 const USAGE = `Usage: edn run (--port PATH | --sim) --protocol ID|FILE --screening FILE --target-ma N
                [--data-dir DIR] [--ack ID --clinician ID]... [--json]
+               [--course COURSE --nprs-before N [--nprs-after N]]
 
 Run a whole session headless (bench testing, device bring-up): connect, check the electrodes,
 start, raise the amplitude to --target-ma at the protocol's ramp (never above 1 mA/s), run every
@@ -50,6 +53,11 @@ Options:
   --data-dir DIR      where session journals go (default $EDN_DATA_DIR, else
                       ~/.local/share/edn-controller); the journal is DIR/sessions/*.jsonl;
                       DIR/settings.json may set the clinic's patient reference rule
+  --course COURSE     a session of this treatment course (see 'edn courses'): the course
+                      must be the screening's patient's, on this protocol, and not closed;
+                      the session is recorded in its journal and in DIR/courses.db
+  --nprs-before N     the patient's pain now, NPRS 0-10, before stimulation (with --course)
+  --nprs-after N      the pain after the session, NPRS 0-10 (with --course)
   --json              one JSON object per line per event instead of a progress bar
   -h, --help          this text
 
@@ -76,6 +84,9 @@ export const runCommand: Command = {
       ack: { type: 'string', multiple: true },
       clinician: { type: 'string' },
       json: { type: 'boolean' },
+      course: { type: 'string' },
+      'nprs-before': { type: 'string' },
+      'nprs-after': { type: 'string' },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (Boolean(values.port) === Boolean(values.sim)) throw new UsageError('give exactly one of --port PATH or --sim');
@@ -85,6 +96,10 @@ export const runCommand: Command = {
     const targetMa = Number(values['target-ma']);
     if (!Number.isFinite(targetMa) || targetMa < 0) throw new UsageError(`--target-ma must be a number of mA, not '${values['target-ma']}'`);
     if ((values.ack?.length ?? 0) > 0 && !values.clinician) throw new UsageError('--ack needs --clinician (who acknowledges)');
+    if (values.course === undefined && (values['nprs-before'] !== undefined || values['nprs-after'] !== undefined)) throw new UsageError('--nprs-before and --nprs-after need --course (outcomes belong to a course)');
+    if (values.course !== undefined && values['nprs-before'] === undefined) throw new UsageError("--course needs --nprs-before (the patient's pain now, 0-10)");
+    const nprsBefore = values['nprs-before'] === undefined ? undefined : nprsOutcome('before', values['nprs-before']);
+    const nprsAfter = values['nprs-after'] === undefined ? undefined : nprsOutcome('after', values['nprs-after']);
 
     const out = reporter(io, values.json ?? false);
     const refuse = (message: string): number => {
@@ -121,6 +136,31 @@ export const runCommand: Command = {
       return refuse(`screening does not clear this patient (${outcome.status}):\n${lines.join('\n')}`);
     }
 
+    // A session of a course: the course store is opened before the port (one writer while the
+    // session runs), and the course must fit the session before anything is sent.
+    let store: CourseStore | undefined;
+    if (values.course !== undefined) {
+      const { CourseStore } = await import('../../course/index.js');
+      const opened = CourseStore.open(dataDir);
+      if (!opened.ok) return refuse(`the course store cannot be opened: ${opened.error.message}`);
+      store = opened.store;
+      const course = store.getCourse(values.course);
+      const problem =
+        course === undefined
+          ? `no course ${values.course} (see 'edn courses')`
+          : course.status === 'completed' || course.status === 'stopped'
+            ? `course ${course.id} is ${course.status}${course.statusReason ? ` (${course.statusReason})` : ''}`
+            : course.patientRef !== answers.answers.patientRef
+              ? `course ${course.id} is patient ${course.patientRef}'s, the screening is ${answers.answers.patientRef}'s`
+              : course.protocol.id !== protocol.id
+                ? `course ${course.id} is on protocol ${course.protocol.id}, not ${protocol.id}`
+                : undefined;
+      if (problem !== undefined) {
+        store.close();
+        return refuse(problem);
+      }
+    }
+
     let opened: OpenedTransport;
     try {
       opened = await openTransport(values.sim ? SIMULATOR_PATH : values.port!, monotonicScheduler);
@@ -150,6 +190,7 @@ export const runCommand: Command = {
       runner.dispose();
       client.dispose();
       await opened.close();
+      store?.close();
       out.done();
       return code;
     };
@@ -164,6 +205,22 @@ export const runCommand: Command = {
     if (!prepared.ok) return finish(refuse(prepared.error.message));
     const screened = await runner.submitScreening(outcome.cleared);
     if (!screened.ok) return finish(refuse(screened.error.message));
+    if (store !== undefined && values.course !== undefined) {
+      const { sessionId, journal } = runner.snapshot;
+      const began = sessionId !== undefined && journal !== undefined ? store.beginSession(values.course, sessionId, journal, { id: protocol.id, hash: protocol.hash }) : undefined;
+      if (!began?.ok) {
+        runner.newSession();
+        return finish(refuse(`the session cannot join course ${values.course}: ${began ? began.error.message : 'no session journal is open'}`));
+      }
+      for (const [type, data] of [['course', began.value.record], ['outcome', nprsBefore!]] as const) {
+        const written = runner.recordCourse(type, data);
+        if (!written.ok) {
+          runner.newSession();
+          return finish(refuse(written.error.message));
+        }
+      }
+      out.event({ event: 'course', courseId: values.course, sessionNumber: began.value.number, milestone: began.value.milestone });
+    }
     out.event({ event: 'electrodes', results: screened.value, ...(runner.snapshot.journal ? { journal: runner.snapshot.journal } : {}) });
     const bad = screened.value.filter((e) => !e.ok);
     if (bad.length > 0) {
@@ -184,9 +241,28 @@ export const runCommand: Command = {
     });
     const reason = end.state as 'completed' | 'stopped' | 'aborted';
     out.event({ event: 'end', reason, ...(end.reason ? { detail: end.reason } : {}), stimulationS: end.elapsedS, ...(end.journal ? { journal: end.journal } : {}) });
+    if (store !== undefined && end.journal !== undefined) {
+      // After the end record: the journal stays open for the after-session answers.
+      if (nprsAfter !== undefined) {
+        const written = runner.recordCourse('outcome', nprsAfter);
+        if (!written.ok) out.event({ event: 'warning', message: `NPRS after not recorded: ${written.error.message}` });
+      }
+      runner.newSession(); // closes the journal, so the store reads it whole
+      const recorded = store.recordSession(end.journal);
+      if (!recorded.ok) out.event({ event: 'warning', message: `the course store did not record the session (its journal has it; 'edn courses rebuild' recovers it): ${recorded.error.message}` });
+    }
     return finish(RUN_EXIT[reason]);
   },
 };
+
+/** An NPRS 0-10 answer as an outcome record, or a usage error naming the option. */
+function nprsOutcome(timepoint: 'before' | 'after', text: string): RecordDataInput<'outcome'> {
+  const nprs = builtInInstrument(NPRS_ID)!;
+  const value = Number(text);
+  const r = recordOutcome(nprs, { scores: { score: text.trim() === '' ? Number.NaN : value } });
+  if (!r.ok) throw new UsageError(`--nprs-${timepoint} ${text}: ${r.problems.map((p) => p.message).join('; ')}`);
+  return { timepoint, ...r.value, scores: { ...r.value.scores } } as RecordDataInput<'outcome'>;
+}
 
 /** Progress for people (a bar on a terminal) or one JSON object per line. */
 function reporter(io: CliIO, json: boolean) {
