@@ -338,6 +338,9 @@ export const CourseSchema = z.strictObject({
   sessions: z.array(CourseSessionSchema),
 });
 
+/** NPRS 0-10, whole numbers (LOINC 72514-3; src/domain/outcomes/library). */
+const nprs = z.number().int().min(0).max(10);
+
 export const COURSE_CALLS = {
   /** Patients whose reference contains `find` (all when absent). */
   listPatients: { input: z.strictObject({ find: z.string().max(64).optional() }), output: z.array(PatientSchema) },
@@ -381,6 +384,24 @@ export const COURSE_CALLS = {
         })
         .nullable(),
     }),
+  },
+  /**
+   * The session screened now (its journal is open, no output yet) belongs to a course: checked
+   * against the course (its patient, its protocol, not closed), numbered in it, the course and the
+   * patient's pain now (NPRS 0-10) written into the session's journal and the course store.
+   */
+  courseSession: {
+    input: z.strictObject({ courseId: courseIdInput, nprsBefore: nprs }),
+    output: z.strictObject({ sessionNumber: z.number().int().min(1), milestone: z.boolean() }),
+  },
+  /**
+   * After a session of a course (output off, before the next session): the pain after (NPRS 0-10)
+   * and the adverse effects (an empty list records "none"), into the session's journal behind its
+   * end record and into the course store.
+   */
+  courseOutcomes: {
+    input: z.strictObject({ nprsAfter: nprs.optional(), adverseEffects: z.array(AdverseEffectSchema).max(20).optional() }),
+    output: z.null(),
   },
 } as const;
 

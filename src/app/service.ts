@@ -51,7 +51,7 @@ import { monotonicScheduler } from '../device/time.js';
 import { type JournalClock, openJournal } from '../session/journal.js';
 import { buildReport, renderReport } from '../session/report.js';
 import { type SessionError, SessionRunner, type SessionSnapshot, type TelemetrySample } from '../session/runner.js';
-import type { SessionState } from '../session/states.js';
+import { type SessionState, TERMINAL_STATES } from '../session/states.js';
 import {
   type CALLS,
   type CallInput,
@@ -68,6 +68,8 @@ import {
 } from './contract.js';
 import type { RecordDataInput } from '../session/journal-records.js';
 import { type CourseDetail, type CourseError, CourseStore } from '../course/store.js';
+import { courseFitProblem } from '../course/session.js';
+import { NPRS_ID, builtInInstrument } from '../domain/outcomes/library/index.js';
 import { SettingsStore } from './settings.js';
 import { ProtocolStore, SessionStore, journalIntact } from './store.js';
 
@@ -147,6 +149,10 @@ export class ControllerService implements ContractHandlers {
   #connecting = false;
   #disposed = false;
   #courseStore: CourseStore | undefined;
+  /** The patient the last cleared screening was for (a course session must be theirs). */
+  #screenedPatient: string | undefined;
+  /** The session in progress as a session of a course (courseSession), for its after-session outcomes. */
+  #courseOf: { readonly courseId: string; readonly sessionId: string; readonly journal: string; readonly number: number } | undefined;
 
   /** Every pushed event (snapshot, telemetry). */
   readonly events$: Observable<ServiceEvent> = this.#events.asObservable();
@@ -418,6 +424,7 @@ export class ControllerService implements ContractHandlers {
       if (!prepared.ok) return sessionFail(prepared.error);
       const checked = await conn.runner.submitScreening(outcome.cleared);
       if (!checked.ok) return sessionFail(checked.error);
+      this.#screenedPatient = outcome.cleared.patientRef;
       return ok({ status: 'cleared', findings, electrodes: checked.value.map(toElectrode), ...warnings });
     });
   }
@@ -603,6 +610,53 @@ export class ControllerService implements ContractHandlers {
     });
   }
 
+  courseSession(input: Input<'courseSession'>): Promise<Result<CallOutput<'courseSession'>>> {
+    return this.#course('courseSession', input, (store, { courseId, nprsBefore }) => {
+      const runner = this.#conn?.runner;
+      if (!runner) return fail('ILLEGAL_STATE', NOT_CONNECTED);
+      const snap = runner.snapshot;
+      if (snap.state !== 'checking-electrodes' || snap.sessionId === undefined || snap.journal === undefined || snap.protocol === undefined || this.#screenedPatient === undefined) {
+        return fail('ILLEGAL_STATE', `a session joins a course after its screening cleared and before output starts (the session is ${snap.state})`);
+      }
+      if (this.#courseOf?.sessionId === snap.sessionId) return fail('ILLEGAL_STATE', `this session is already session ${this.#courseOf.number} of course ${this.#courseOf.courseId}`);
+      const course = store.getCourse(courseId);
+      if (!course) return fail('NOT_FOUND', `no course "${courseId}"`);
+      const problem = courseFitProblem(course, this.#screenedPatient, snap.protocol.id);
+      if (problem !== undefined) return fail('BAD_INPUT', problem);
+      const began = store.beginSession(courseId, snap.sessionId, snap.journal, { id: snap.protocol.id, hash: snap.protocol.hash });
+      if (!began.ok) return courseFail(began.error);
+      for (const [type, data] of [['course', began.value.record], ['outcome', nprsRecord('before', nprsBefore)]] as const) {
+        const written = runner.recordCourse(type, data);
+        if (!written.ok) return sessionFail(written.error);
+      }
+      this.#courseOf = { courseId, sessionId: snap.sessionId, journal: snap.journal, number: began.value.number };
+      const recorded = store.recordSession(snap.journal);
+      if (!recorded.ok) return courseFail(recorded.error);
+      return ok({ sessionNumber: began.value.number, milestone: began.value.milestone });
+    });
+  }
+
+  courseOutcomes(input: Input<'courseOutcomes'>): Promise<Result<CallOutput<'courseOutcomes'>>> {
+    return this.#course('courseOutcomes', input, (store, { nprsAfter, adverseEffects }) => {
+      const runner = this.#conn?.runner;
+      if (!runner) return fail('ILLEGAL_STATE', NOT_CONNECTED);
+      const snap = runner.snapshot;
+      const of = this.#courseOf;
+      if (of === undefined || snap.sessionId !== of.sessionId) return fail('ILLEGAL_STATE', 'the session on screen is not a session of a course');
+      if (!TERMINAL_STATES.has(snap.state)) return fail('ILLEGAL_STATE', `the after-session questions are asked once output is off and the session has ended (it is ${snap.state})`);
+      if (nprsAfter !== undefined) {
+        const written = runner.recordCourse('outcome', nprsRecord('after', nprsAfter));
+        if (!written.ok) return sessionFail(written.error);
+      }
+      if (adverseEffects !== undefined) {
+        const written = runner.recordCourse('adverse-effects', { effects: adverseEffects });
+        if (!written.ok) return sessionFail(written.error);
+      }
+      const recorded = store.recordSession(of.journal);
+      return recorded.ok ? ok(null) : courseFail(recorded.error);
+    });
+  }
+
   /** A call on the course store, opened on first use; a store that cannot open is STORAGE. */
   #course<C extends CallName>(call: C, input: unknown, body: (store: CourseStore, input: Parsed<C>) => Result<CallOutput<C>>): Promise<Result<CallOutput<C>>> {
     return this.#run(call, input, (parsed) => {
@@ -723,7 +777,6 @@ function courseFail(e: CourseError): { ok: false; error: ContractError } {
   return fail(code, `${e.code}: ${e.message}`);
 }
 
-const NPRS_ID = 'nprs';
 
 /** A course as the contract gives it: per session NPRS before/after and the adverse effects. */
 function courseOut(c: CourseDetail): CallOutput<'startCourse'> {
@@ -773,6 +826,12 @@ export function sessionFail(e: SessionError): { ok: false; error: ContractError 
     case 'JournalUnavailable':
       return fail('STORAGE', e.message);
   }
+}
+
+/** NPRS 0-10 as an outcome record on the built-in instrument (the contract already checked the range). */
+function nprsRecord(timepoint: 'before' | 'after', score: number): RecordDataInput<'outcome'> {
+  const nprs = builtInInstrument(NPRS_ID)!;
+  return { timepoint, instrumentId: nprs.id, instrumentVersion: nprs.version, instrumentHash: nprs.hash, scores: { score } };
 }
 
 function done(r: { ok: true } | { ok: false; error: SessionError }): Result<null> {

@@ -13,3 +13,4 @@ export * from './report.js';
 export * from './render.js';
 export { renderCourseCsv } from './csv.js';
 export { renderCourseFhir, uuidFor, PATIENT_REF_SYSTEM } from './fhir.js';
+export { courseFitProblem } from './session.js';

@@ -140,21 +140,12 @@ export const runCommand: Command = {
     // session runs), and the course must fit the session before anything is sent.
     let store: CourseStore | undefined;
     if (values.course !== undefined) {
-      const { CourseStore } = await import('../../course/index.js');
+      const { CourseStore, courseFitProblem } = await import('../../course/index.js');
       const opened = CourseStore.open(dataDir);
       if (!opened.ok) return refuse(`the course store cannot be opened: ${opened.error.message}`);
       store = opened.store;
       const course = store.getCourse(values.course);
-      const problem =
-        course === undefined
-          ? `no course ${values.course} (see 'edn courses')`
-          : course.status === 'completed' || course.status === 'stopped'
-            ? `course ${course.id} is ${course.status}${course.statusReason ? ` (${course.statusReason})` : ''}`
-            : course.patientRef !== answers.answers.patientRef
-              ? `course ${course.id} is patient ${course.patientRef}'s, the screening is ${answers.answers.patientRef}'s`
-              : course.protocol.id !== protocol.id
-                ? `course ${course.id} is on protocol ${course.protocol.id}, not ${protocol.id}`
-                : undefined;
+      const problem = course === undefined ? `no course ${values.course} (see 'edn courses')` : courseFitProblem(course, outcome.cleared.patientRef, protocol.id);
       if (problem !== undefined) {
         store.close();
         return refuse(problem);

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CALLS, parseInput } from '../../../src/app/contract.js';
-import { serviceHarness } from './service-harness.js';
+import { readJournal } from '../../../src/session/journal.js';
+import { answersFrom, serviceHarness } from './service-harness.js';
 
 let h: ReturnType<typeof serviceHarness> | undefined;
 afterEach(async () => {
@@ -88,4 +89,44 @@ describe('course schemas', () => {
     expect(parseInput('closeCourse', { courseId: 'C20250314-ABCDEF', status: 'stopped', reason: 'pain worse' }).ok).toBe(true);
     expect(Object.keys(CALLS)).toEqual(expect.arrayContaining(['listPatients', 'addPatient', 'listCourses', 'startCourse', 'closeCourse', 'coursePrefill']));
   });
+
+  it('a session of a course: joined after screening, NPRS before in its journal before any output, NPRS after and adverse effects after its end; refusals name why', async () => {
+    h = serviceHarness();
+    await h.must('addPatient', { ref: 'PT-0042' });
+    await h.must('addPatient', { ref: 'PT-0077' });
+    const course = await h.must('startCourse', { patientRef: 'PT-0042', protocolId: 'knee-oa-periosteal', plannedSessions: 3 });
+    const other = await h.must('startCourse', { patientRef: 'PT-0077', protocolId: 'knee-oa-periosteal' });
+    expect(await h.call('courseSession', { courseId: course.id, nprsBefore: 6 })).toMatchObject({ ok: false, error: { code: 'ILLEGAL_STATE' } });
+
+    await h.must('connect', { path: 'sim' });
+    const { template } = await h.must('screeningForm', { protocolId: 'knee-oa-periosteal' });
+    await h.must('submitScreening', { protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
+    const wrong = await h.call('courseSession', { courseId: other.id, nprsBefore: 6 });
+    expect(wrong).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: `course ${other.id} is patient PT-0077's, the screening is PT-0042's` } });
+    expect(await h.call('courseSession', { courseId: course.id, nprsBefore: 11 })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+    expect(await h.call('courseOutcomes', { nprsAfter: 2 })).toMatchObject({ ok: false, error: { code: 'ILLEGAL_STATE' } });
+
+    expect(await h.must('courseSession', { courseId: course.id, nprsBefore: 6 })).toEqual({ sessionNumber: 1, milestone: true });
+    expect(await h.call('courseSession', { courseId: course.id, nprsBefore: 6 })).toMatchObject({ ok: false, error: { code: 'ILLEGAL_STATE', message: expect.stringMatching(/already session 1/) as unknown } });
+    expect(await h.call('courseOutcomes', { nprsAfter: 2 })).toMatchObject({ ok: false, error: { code: 'ILLEGAL_STATE', message: expect.stringMatching(/once output is off/) as unknown } });
+
+    await h.must('start', { targetMa: 2 });
+    await h.until(() => h!.service.snapshot.state === 'running', 20_000, 'running');
+    await h.must('stop', {});
+    await h.until(() => h!.service.snapshot.state === 'stopped', 20_000, 'stopped');
+    expect(await h.must('courseOutcomes', { nprsAfter: 3, adverseEffects: [{ kind: 'soreness', severity: 'mild' }] })).toBeNull();
+
+    const journal = h.service.snapshot.journal!;
+    const types = readJournal({ path: journal }).records.map((r) => r.type);
+    expect(types.indexOf('course')).toBeLessThan(types.indexOf('amplitude'));
+    expect(types.indexOf('outcome')).toBeLessThan(types.indexOf('amplitude'));
+    expect(types.lastIndexOf('outcome')).toBeGreaterThan(types.indexOf('session-end'));
+    expect(types.indexOf('adverse-effects')).toBeGreaterThan(types.indexOf('session-end'));
+
+    const [listed] = (await h.must('listCourses', { patientRef: 'PT-0042' })).filter((c) => c.id === course.id);
+    expect(listed).toMatchObject({ status: 'active', sessionsDone: 1 });
+    expect(listed!.sessions).toEqual([expect.objectContaining({ number: 1, nprsBefore: 6, nprsAfter: 3, adverseEffects: [{ kind: 'soreness', severity: 'mild' }] })]);
+    expect(h.invalidOutputs).toEqual([]);
+  });
 });
+
