@@ -145,6 +145,49 @@ function declaredNames(fileName: string, text: string): Set<string> {
   return names;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Test names: the it/describe/test titles of a test file, read with the TypeScript compiler.
+
+const TEST_FUNCTIONS = new Set(['it', 'test', 'describe', 'suite']);
+/** Modifiers that mean the test does not run. */
+const NOT_RUN = new Set(['skip', 'todo', 'skipIf', 'fails']);
+
+/**
+ * The titles of every it/test/describe call in a file (`it('..')`, `it.each(..)('..')`,
+ * `describe.concurrent('..')`), as written: a string literal, or a template's literal parts
+ * (`${x}` left out). Skipped and todo tests are left out: a hazard needs a test that runs.
+ */
+function testTitles(fileName: string, text: string): string[] {
+  const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const titles: string[] = [];
+  /** The chain of names of a callee: it.each(..) -> ['it', 'each']; undefined if not a test function. */
+  const chain = (e: ts.Expression): string[] | undefined => {
+    if (ts.isIdentifier(e)) return TEST_FUNCTIONS.has(e.text) ? [e.text] : undefined;
+    if (ts.isPropertyAccessExpression(e)) {
+      const head = chain(e.expression);
+      return head && [...head, e.name.text];
+    }
+    if (ts.isCallExpression(e)) return chain(e.expression); // it.each([...]) then called with the title
+    return undefined;
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node)) {
+      const names = chain(node.expression);
+      const title = node.arguments[0];
+      if (names && !names.some((n) => NOT_RUN.has(n)) && title) {
+        if (ts.isStringLiteral(title) || ts.isNoSubstitutionTemplateLiteral(title)) titles.push(title.text);
+        else if (ts.isTemplateExpression(title)) titles.push([title.head.text, ...title.templateSpans.map((s) => s.literal.text)].join(' '));
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return titles;
+}
+
+/** The id written as a word in a title: H1 is not H10. */
+const namesHazard = (title: string, id: string) => new RegExp(`(^|[^A-Za-z0-9])${id}(?![0-9])`).test(title);
+
 describe('SAFETY.md', () => {
   it('lists every hard limit and every timing constant', () => {
     const keys = [
@@ -257,5 +300,43 @@ describe('SAFETY.md', () => {
       { hazard: 'H9', file: 'firmware-protocol/c' },
       { hazard: 'H9', file: 'electron/main' },
     ]);
+  });
+  it('every hazard is named (its id in the title) by a test that runs in a file its "verified by" column lists', () => {
+    const unnamed: string[] = [];
+    const cache = new Map<string, string[]>();
+    for (const row of hazardRows) {
+      const id = /^\| (H\d+) \|/.exec(row)![1]!;
+      const files = [...(row.split(' | ').at(-1) ?? '').matchAll(/`([^`]+\.test\.ts)`/g)].map((m) => m[1]!);
+      const named = files.some((file) => {
+        const abs = path.join(ROOT, file);
+        if (!existsSync(abs)) return false;
+        let titles = cache.get(abs);
+        if (!titles) cache.set(abs, (titles = testTitles(abs, readFileSync(abs, 'utf8'))));
+        return titles.some((title) => namesHazard(title, id));
+      });
+      if (!named) unnamed.push(`${id}: no test title in ${files.join(', ')} names it`);
+    }
+    expect(unnamed).toEqual([]);
+  });
+
+  it('reads test titles from calls, not from comments, and not from skipped tests', () => {
+    const text = [
+      "// it('H40 in a comment')",
+      "const s = 'H41 in a string';",
+      "describe('H42 a suite', () => {",
+      "  it('H43 a test', () => {});",
+      "  it.each([1, 2])('H44 case %i', () => {});",
+      '  test(`H45 at ${s} mA`, () => {});',
+      "  it.skip('H46 skipped', () => {});",
+      "  it.todo('H47 to do');",
+      "  describe.concurrent('H48 concurrent', () => {});",
+      '});',
+    ].join('\n');
+    const titles = testTitles('x.test.ts', text);
+    const named = (id: string) => titles.some((t) => namesHazard(t, id));
+    expect(['H42', 'H43', 'H44', 'H45', 'H48'].filter(named)).toEqual(['H42', 'H43', 'H44', 'H45', 'H48']);
+    expect(['H40', 'H41', 'H46', 'H47'].filter(named)).toEqual([]);
+    expect(namesHazard('H10 journal', 'H1')).toBe(false);
+    expect(namesHazard('H9 H25 %s is rejected', 'H25')).toBe(true);
   });
 });
