@@ -1,8 +1,11 @@
 // ESLint flat config. Besides typescript-eslint's recommended type-aware rules it enforces the
 // layering of README.md ("Architecture") with a local rule, `edn/layering`: imports only point
 // downward, and the pure layers (firmware-protocol, src/domain) import nothing platform-specific.
+// A second local rule, `edn/choke-point` (eslint.choke-point.js), enforces with type information
+// that no SET, START or AMP frame is built without the guard's Checked value.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { chokePointPlugin } from './eslint.choke-point.js';
 import { layeringPlugin } from './eslint.layering.js';
 
 export default tseslint.config(
@@ -18,7 +21,7 @@ export default tseslint.config(
         tsconfigRootDir: import.meta.dirname,
       },
     },
-    plugins: { edn: layeringPlugin },
+    plugins: { edn: { rules: { ...layeringPlugin.rules, ...chokePointPlugin.rules } } },
     rules: {
       'edn/layering': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -39,6 +42,13 @@ export default tseslint.config(
     files: ['firmware-protocol/**/*.ts', 'src/domain/**/*.ts', 'src/device/**/*.ts', 'src/session/**/*.ts', 'src/simulator/**/*.ts', 'src/app/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: { 'no-console': 'error' },
+  },
+  {
+    // The stimulation choke point, in the host's sources (the simulator is the device: it answers
+    // SET, START and AMP, it never sends them).
+    files: ['src/**/*.ts'],
+    ignores: ['**/*.test.ts', 'src/simulator/**'],
+    rules: { 'edn/choke-point': 'error' },
   },
   {
     files: ['test/**/*.ts', '**/*.test.ts'],

@@ -8,6 +8,10 @@
  *    stimulating methods (`stage`, `start`, `setAmplitude`) take Checked values and call these.
  * 4. test/unit/device/choke-point.test.ts scans every source file and fails if any other file
  *    names the verbs SET, START or AMP in a request.
+ * 5. The `edn/choke-point` ESLint rule (eslint.choke-point.js) checks with the type checker that
+ *    every argument to a Checked parameter is Checked (no `any`), that no Checked value is forged
+ *    by an assertion outside the guard, and that SET/START/AMP frames are built only inside
+ *    functions given a Checked value.
  *
  * Values are converted to the wire's integer units exactly; a value that is not representable
  * (e.g. 0.0004 mA) is refused, never rounded into something else.

@@ -205,7 +205,7 @@ beforeAll(async () => {
   }
 }, BUILD_TIMEOUT_MS);
 
-describe('the simulator and the C firmware answer the same streams alike', () => {
+describe('H31 the simulator and the C firmware answer the same streams alike', () => {
   it('the streams reach deep states: sessions, outputs, DONE, faults, watchdog, retries', () => {
     const all = seeds.flatMap((s) => runSimulator(s, streams.get(s)!).map((w) => w.line));
     for (const pattern of [/ OK START /, / OK AMP /, /^! DONE /, /^! FAULT /, /^! WDOG/, / ERR code=LATCHED/, / ERR code=CHARGE/, / ERR code=INTERNAL/, / ERR code=STATE/, / ERR code=RANGE/, /^! TEL /]) {

@@ -95,7 +95,7 @@ function setup(options: { state?: SessionState } = {}) {
   return { scheduler, port, control, log, join, running };
 }
 
-describe('SessionControl: the controlling UI must show signs of life while output is on', () => {
+describe('H20 SessionControl: the controlling UI must show signs of life while output is on', () => {
   it('a page that answers its pings runs on; one that stops is e-stopped exactly UI_LIVENESS_MS after its last answer', () => {
     const { scheduler, port, control, log, join, running } = setup();
     const a = join();
@@ -229,7 +229,7 @@ describe('SessionControl: a controlling UI that goes away', () => {
   });
 });
 
-describe('SessionControl: one controlling UI per session', () => {
+describe('H21 SessionControl: one controlling UI per session', () => {
   it('the UI that begins the session controls it; another is refused every session change with NOT_CONTROLLER, before the service sees it', async () => {
     const { join, running } = setup();
     const a = join();

@@ -188,7 +188,7 @@ describe('ControllerService: screening', () => {
 });
 
 describe('ControllerService: a session on the simulator, virtual time', () => {
-  it('connects, screens, checks electrodes, starts, titrates, pauses, e-stops, clears, starts a new session; records and reports it', async () => {
+  it('H17 connects, screens, checks electrodes, starts, titrates, pauses, e-stops, clears, starts a new session; records and reports it', async () => {
     const h = make();
     expect(await h.must('listPorts', {})).toEqual([{ path: 'sim', kind: 'simulator', label: 'Simulated stimulator (no hardware)', likelyStimulator: false }]);
     expect(await h.call('connect', { path: '/dev/ttyUSB0' })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringMatching(/--allow-hardware/) as unknown } });

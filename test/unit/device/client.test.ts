@@ -40,7 +40,7 @@ describe('DeviceClient handshake', () => {
     });
   });
 
-  it('refuses a device that speaks no accepted version, saying so', async () => {
+  it('H6 refuses a device that speaks no accepted version, saying so', async () => {
     const { client } = setup((req) => [{ type: 'err', seq: req.seq, args: { code: 'VERSION', msg: 'speaks 2..3' } }]);
     const r = await client.connect();
     expect(r.ok).toBe(false);
@@ -48,7 +48,7 @@ describe('DeviceClient handshake', () => {
     expect(!r.ok && r.error.code === 'HandshakeRefused' && r.error.detail).toMatch(/no protocol version in 1..1.*speaks 2..3/);
   });
 
-  it('refuses a HELLO reply with a limit missing, naming it', async () => {
+  it('H6 refuses a HELLO reply with a limit missing, naming it', async () => {
     const { client, transport } = setup(() => undefined);
     const pending = client.connect();
     const full = encode({ type: 'ok', seq: 0, verb: 'HELLO', args: HELLO });
@@ -99,7 +99,7 @@ describe('DeviceClient requests', () => {
     expect(client.counters.staleReplies).toBe(1);
   });
 
-  it('verifies SET by the read-back CRC the device echoes', async () => {
+  it('H7 verifies SET by the read-back CRC the device echoes', async () => {
     const { client, transport } = await connected();
     const good = await client.stage(checked());
     expect(good.ok).toBe(true);
@@ -108,7 +108,7 @@ describe('DeviceClient requests', () => {
     expect(!bad.ok && bad.error).toMatchObject({ code: 'ReadbackMismatch', channel: 1, stored: '0000' });
   });
 
-  it('encodes amplitudes exactly in µA', async () => {
+  it('H7 encodes amplitudes exactly in µA', async () => {
     const { client, transport } = await connected();
     await client.stage(checked());
     await client.start(checked());
@@ -133,7 +133,7 @@ describe('DeviceClient requests', () => {
 });
 
 describe('DeviceClient e-stop', () => {
-  it('is written at once, ahead of queued requests, which are withdrawn and never sent', async () => {
+  it('H5 is written at once, ahead of queued requests, which are withdrawn and never sent', async () => {
     const { client, transport } = await connected();
     transport.device = () => undefined; // nothing answers: a SET stays in flight, more queue up
     const inFlight = client.stage(checked());
@@ -151,7 +151,7 @@ describe('DeviceClient e-stop', () => {
     expect(client.latched).toBe(true);
   });
 
-  it('is repeated until acknowledged, however long that takes', async () => {
+  it('H5 is repeated until acknowledged, however long that takes', async () => {
     const { client, transport, scheduler } = await connected();
     transport.device = () => undefined;
     let done = false;
@@ -166,7 +166,7 @@ describe('DeviceClient e-stop', () => {
     expect(done).toBe(true);
   });
 
-  it('refuses stimulation while latched, and allows it after CLEAR', async () => {
+  it('H5 refuses stimulation while latched, and allows it after CLEAR', async () => {
     const { client } = await connected();
     await client.estop();
     const r = await client.stage(checked());
@@ -189,7 +189,7 @@ describe('DeviceClient failures', () => {
     expect((await client.stage(checked())).ok).toBe(false);
   });
 
-  it('treats a new boot id as a reboot, and refuses stimulation until a new handshake', async () => {
+  it('H22 treats a new boot id as a reboot, and refuses stimulation until a new handshake', async () => {
     const { client, transport } = await connected();
     const failures: DeviceError[] = [];
     client.failures$.subscribe((f) => failures.push(f));

@@ -58,7 +58,7 @@ describe('LineReader', () => {
     expect(await readAll([`${OK_HB}\r`, '\n', `${BOOT}\r`, '\n'])).toEqual([line(`${OK_HB}\r`), line(`${BOOT}\r`)]);
   });
 
-  it(`accepts exactly ${MAX_LINE_BYTES} bytes and refuses ${MAX_LINE_BYTES + 1}`, async () => {
+  it(`H15 accepts exactly ${MAX_LINE_BYTES} bytes and refuses ${MAX_LINE_BYTES + 1}`, async () => {
     const max = 'x'.repeat(MAX_LINE_BYTES);
     expect(await readAll([`${max}\n`])).toEqual([line(max)]);
     expect(await readAll([`${max}\r\n`])).toEqual([line(`${max}\r`)]);
@@ -77,7 +77,7 @@ describe('LineReader', () => {
     expect(reader.droppedBytes).toBe(2700);
   });
 
-  it('holds at most the cap while 10 MB arrive without a newline, then reads the next line', async () => {
+  it('H15 holds at most the cap while 10 MB arrive without a newline, then reads the next line', async () => {
     const reader = new LineReader();
     const out: ReadRecord[] = [];
     reader.on('data', (r: ReadRecord) => out.push(r));

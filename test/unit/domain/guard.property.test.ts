@@ -243,7 +243,7 @@ function satisfiesEverything(p: StimulationParams, ctx: GuardContext): boolean {
 }
 
 describe('guard properties', () => {
-  it('accepts nothing that breaks a hard, device or protocol limit', () => {
+  it('H1 accepts nothing that breaks a hard, device or protocol limit', () => {
     let accepted = 0;
     fc.assert(
       fc.property(scenario, ({ p, device: d, electrode: e, protocol }) => {
@@ -282,7 +282,7 @@ describe('guard properties', () => {
     expect(reported).toBeGreaterThan(RUNS);
   });
 
-  it('never lets accepted amplitude commands rise faster than 1 mA/s (or the protocol ramp)', () => {
+  it('H11 never lets accepted amplitude commands rise faster than 1 mA/s (or the protocol ramp)', () => {
     const commands = fc.array(fc.record({ dtMs: fc.integer({ min: 0, max: 3000 }), amplitudeMa: fc.oneof(fc.double({ min: 0, max: 12, noNaN: true }), fc.integer({ min: 0, max: 120 }).map((n) => n / 10)) }), { minLength: 1, maxLength: 40 });
     const withProtocol = fc.boolean();
     let acceptedChanges = 0;

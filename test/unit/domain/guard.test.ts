@@ -103,7 +103,7 @@ describe('checkStimulation: input', () => {
 describe('checkStimulation: hard limits', () => {
   const free = { device: { ...DEVICE, amplitudeMa: { min: 0, max: 100 }, frequencyHz: { min: 0.01, max: 1000 }, pulseWidthUs: { min: 1, max: 5000 }, maxChargePerPhaseUc: 1e6, maxDurationS: 1e6 }, protocol: undefined, electrode: NEEDLE };
 
-  it('reports the example message for 25 mA', () => {
+  it('H1 reports the example message for 25 mA', () => {
     const r = check({ amplitudeMa: 25 }, free);
     const v = violations(r).find((x) => x.limit === 'amplitudeMaxMa');
     expect(v).toMatchObject({ scope: 'hard', field: 'amplitudeMa', value: 25, allowed: '<= 20', unit: 'mA', source: 'docs/CLINICAL.md#amplitude' });
@@ -126,7 +126,7 @@ describe('checkStimulation: hard limits', () => {
     expect(v[0]!.message).toMatch(/\[docs\/CLINICAL\.md#[a-z-]+\]$/);
   });
 
-  it('blocks Shannon k >= 1.85 for the declared needle (0.25 x 10 mm at 10 mA: k 1.90)', () => {
+  it('H2 blocks Shannon k >= 1.85 for the declared needle (0.25 x 10 mm at 10 mA: k 1.90)', () => {
     const r = check({ amplitudeMa: 10 }, { ...free, electrode: { kind: 'needle', diameterMm: 0.25, insertedLengthMm: 10 } });
     const v = violations(r);
     expect(v.map((x) => x.limit)).toEqual(['shannonKBlock']);
@@ -134,7 +134,7 @@ describe('checkStimulation: hard limits', () => {
     expect(v[0]!.message).toContain('Shannon k 1.90');
   });
 
-  it('warns above k 1.5 and carries the warning in the Checked value (0.30 x 20 mm at 10 mA: k 1.52)', () => {
+  it('H2 warns above k 1.5 and carries the warning in the Checked value (0.30 x 20 mm at 10 mA: k 1.52)', () => {
     const r = check({ amplitudeMa: 10 }, { ...free, electrode: { kind: 'needle', diameterMm: 0.3, insertedLengthMm: 20 } });
     expect(r.ok).toBe(true);
     if (r.ok) expect(r.checked.warnings.map((w) => [w.limit, w.value])).toEqual([['shannonKWarn', 1.52]]);
@@ -151,7 +151,7 @@ describe('checkStimulation: hard limits', () => {
     expect(warned(3.38)).toBe(true);
   });
 
-  it('blocks energy above 300 mJ per pulse into 500 Ω (never near it within the other limits)', () => {
+  it('H14 blocks energy above 300 mJ per pulse into 500 Ω (never near it within the other limits)', () => {
     // Reaching 300 mJ at 600 µs needs I = sqrt(300 / (0.5 x 1200e-6)) mA = 707 mA: only reachable past the amplitude ceiling.
     const v = violations(check({ amplitudeMa: 800, pulseWidthUs: 600 }, { ...free, electrode: { kind: 'needle', diameterMm: 0.5, insertedLengthMm: 100 } }));
     expect(v.map((x) => x.limit)).toContain('energyPerPulseMaxMj');
@@ -234,7 +234,7 @@ describe('checkAmplitudeChange', () => {
     expect(violations(r2)[0]!.message).toContain('at most 4.15 mA now');
   });
 
-  it('saves nothing up while the amplitude is held: after a 17 s hold one command still rises at most 0.2 mA', () => {
+  it('H19 saves nothing up while the amplitude is held: after a 17 s hold one command still rises at most 0.2 mA', () => {
     // The bypass found by adversarial testing: 2 mA held for 17 s, then one command to 10 mA.
     const held = ctx({ amplitudeMa: 2, atMs: 3_000 }, NO_PROTOCOL);
     const jump = checkAmplitudeChange({ channel: 1, amplitudeMa: 10, atMs: 20_000 }, held);

@@ -92,7 +92,7 @@ describe('invalid protocol corpus', () => {
     expect(files.map((f) => f.replace(/\.json$/, '')).sort()).toEqual(Object.keys(EXPECTED).sort());
   });
 
-  it.each(files)('%s is rejected at the expected path', (file) => {
+  it.each(files)('H9 H25 %s is rejected at the expected path', (file) => {
     const [expectedPath, fragment] = EXPECTED[file.replace(/\.json$/, '')]!;
     const result = parseProtocolText(readFileSync(path.join(DIR, file), 'utf8'), file);
     expect(result.ok).toBe(false);

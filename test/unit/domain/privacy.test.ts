@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PATIENT_REF_RULE, checkPatientRef, findIdentifying, notePrivacyProblem, patientRefRule } from '../../../src/domain/privacy.js';
 
-describe('identifying text in notes', () => {
+describe('H27 identifying text in notes', () => {
   it.each([
     ['call 07700 900123 tomorrow', 'phone', '07700 900123'],
     ['mobile +44 7700 900123', 'phone', '+44 7700 900123'],
@@ -61,7 +61,7 @@ describe('identifying text in notes', () => {
   });
 });
 
-describe('patient references', () => {
+describe('H27 patient references', () => {
   it('by default: a short code, a dash and a few digits', () => {
     expect(DEFAULT_PATIENT_REF_RULE.pattern.source).toBe('^[A-Z]{1,4}-[0-9]{1,6}$');
     expect(checkPatientRef('PT-0042')).toBeUndefined();

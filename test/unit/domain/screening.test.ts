@@ -145,7 +145,7 @@ describe('evaluateScreening', () => {
     expect(all.record.findings.map((f) => f.kind)).toEqual(['relative', 'relative']);
   });
 
-  it('never lets an acknowledgement clear an absolute contraindication', () => {
+  it('H8 never lets an acknowledgement clear an absolute contraindication', () => {
     const a = allNo(KNEE);
     const r = evaluate({ ...a, answers: { ...a.answers, implantedElectronicDevice: true } }, KNEE, [{ id: 'implantedElectronicDevice', by: 'dr-1', at: 'now' }]);
     expect(r.ok).toBe(false);
@@ -170,7 +170,7 @@ describe('evaluateScreening', () => {
     expect(r.record).toMatchObject({ format: 'edn-screening-record/1', status: 'blocked', protocolId: 'knee-test', protocolHash: KNEE.hash });
   });
 
-  it('issues ScreeningCleared only through evaluation', () => {
+  it('H8 issues ScreeningCleared only through evaluation', () => {
     const r = evaluate(allNo(KNEE));
     if (!r.ok) throw new Error('not cleared');
     expect(isScreeningCleared({ ...r.cleared })).toBe(false);
@@ -232,7 +232,7 @@ describe('parseScreeningAnswers', () => {
     expect(r.warnings[1]!.message).toBe('unknown field "pregnacy" was dropped (did you mean "pregnancy"?): it is not part of edn-screening/1 and is not recorded');
   });
 
-  it('never keeps what is not part of the format: a 200 kB $schema or an unknown field does not reach the record', () => {
+  it('H27 never keeps what is not part of the format: a 200 kB $schema or an unknown field does not reach the record', () => {
     const answers = { ...allNo(KNEE), $schema: 'x'.repeat(200_000), padding: 'y'.repeat(1000) };
     const r = parseScreeningAnswers(answers);
     if (!r.ok) throw new Error(JSON.stringify(r.errors));

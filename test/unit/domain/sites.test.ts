@@ -38,7 +38,7 @@ function errorsOf(r: ReturnType<typeof validateProtocol>): string[] {
   return r.ok ? [] : r.errors.map(formatProtocolError);
 }
 
-describe('the attacks of issue 9 item 8 are refused', () => {
+describe('H25 the attacks of issue 9 item 8 are refused', () => {
   it('a shoulder channel on the midline with sites over the chest: the side and the site, each with the path, the value and why', () => {
     const r = withChannel({ region: 'shoulder', side: 'midline', sites: ['left/right pectoralis major (anterior chest)'] });
     expect(r.ok).toBe(false);

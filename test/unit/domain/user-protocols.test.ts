@@ -9,7 +9,7 @@ import { formatProtocolError, validateProtocol } from '../../../src/domain/proto
 const knee = () => structuredClone(BUILT_IN_FILES['knee-oa-periosteal.json']) as Record<string, unknown> & { name: string; id: string; sources: { verified: string[]; unverified: string[] }[] };
 const KNEE_NAME = 'Periosteal EDN for knee osteoarthritis';
 
-describe('names and ids unique against the library', () => {
+describe('H26 names and ids unique against the library', () => {
   it('refuses a user protocol with a built-in\'s exact name, naming the field, the value and why', () => {
     const file = { ...knee(), id: 'my-knee' };
     file.sources[0]!.verified.push('phases[0].amplitude.maxMa');
@@ -50,7 +50,7 @@ describe('names and ids unique against the library', () => {
   });
 });
 
-describe('whose word "verified" is', () => {
+describe('H26 whose word "verified" is', () => {
   it('is the library\'s only for a built-in version, by content hash', () => {
     for (const b of BUILT_INS) expect(verificationOf(b.hash)).toBe('library');
     const copy = validateUserProtocol({ ...knee(), id: 'my-knee', name: 'My knee' });

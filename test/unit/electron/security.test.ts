@@ -20,7 +20,7 @@ function collect(): { refusals: PolicyRefusal[]; sink: (r: PolicyRefusal) => voi
   return { refusals, sink: (r) => void refusals.push(r) };
 }
 
-describe('Content-Security-Policy', () => {
+describe('H16 Content-Security-Policy', () => {
   it('is the strict policy of the issue, plus form-action (which has no fallback)', () => {
     expect(CONTENT_SECURITY_POLICY).toBe(
       "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
@@ -71,7 +71,7 @@ describe('permissions and devices', () => {
     expect(refusals).toContainEqual({ kind: 'device-permission' });
   });
 
-  it('hands every completed download (an exported report) to be made private, and makes it 0600', () => {
+  it('H27 hands every completed download (an exported report) to be made private, and makes it 0600', () => {
     const session = new FakeSession();
     const dir = mkdtempSync(path.join(tmpdir(), 'edn-download-'));
     try {
@@ -148,7 +148,7 @@ describe('isAppUrl', () => {
   });
 });
 
-describe('navigation, redirects, new windows, webviews', () => {
+describe('H16 navigation, redirects, new windows, webviews', () => {
   function hardened() {
     const contents = new FakeWebContents();
     const { refusals, sink } = collect();

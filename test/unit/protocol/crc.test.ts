@@ -52,7 +52,7 @@ describe('crc16', () => {
     );
   });
 
-  it('detects every single-bit error and every burst of up to 16 bits', () => {
+  it('H7 detects every single-bit error and every burst of up to 16 bits', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 64 }), fc.nat(), fc.integer({ min: 1, max: 0xffff }), (s, at, pattern) => {
         const bytes = bytesOf(s);

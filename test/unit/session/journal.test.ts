@@ -126,7 +126,7 @@ describe('fsync policy', () => {
     expect(needsFsync('command', { ...EXAMPLES.command, verb: 'HB' })).toBe(true);
   });
 
-  it('fsyncs after every safety-relevant record, before append returns, and never after telemetry or an HB ack', () => {
+  it('H10 fsyncs after every safety-relevant record, before append returns, and never after telemetry or an HB ack', () => {
     const memory = new MemoryFs();
     const clock = new ManualClock();
     const j = openJournal({ dataDir: '/d', sessionId: SESSION_ID, clock, fs: memory });
@@ -166,7 +166,7 @@ describe('write failures', () => {
     return { memory, clock, j, failures };
   }
 
-  it.each(['ENOSPC', 'EIO'])('%s: nothing is lost; the failure is reported; the backlog is written in order on recovery', (code) => {
+  it.each(['ENOSPC', 'EIO'])('H10 H23 %s: nothing is lost; the failure is reported; the backlog is written in order on recovery', (code) => {
     const { memory, clock, j, failures } = setup();
     memory.failWrites.push({ code }, { code }, { code });
     const held = ['state', 'note', 'telemetry'].map((type) => {
@@ -271,7 +271,7 @@ describe('reading a journal', () => {
     expect(readJournal({ text: '' })).toMatchObject({ ok: true, records: [], lines: 0, truncatedTail: null });
   });
 
-  it('tolerates a torn last line at every byte offset: the records before it are all there', () => {
+  it('H10 tolerates a torn last line at every byte offset: the records before it are all there', () => {
     const lines = journalLines(4);
     const whole = text(lines);
     const lastStart = whole.length - lines[3]!.length - 1;
@@ -298,7 +298,7 @@ describe('reading a journal', () => {
     expect(read.problems[0]!.message).toMatch(/not UTF-8/);
   });
 
-  describe('detects tampering and says where', () => {
+  describe('H10 detects tampering and says where', () => {
     const lines = journalLines(6);
 
     it('an edited line: reported at that line', () => {

@@ -59,7 +59,7 @@ describe('SessionRunner on the simulator, virtual time', () => {
     expect(h.recorder().closed).toBe(true);
   });
 
-  it('never commands a rise faster than the protocol ramp (0.5 mA/s here, 1 mA/s at most)', async () => {
+  it('H11 never commands a rise faster than the protocol ramp (0.5 mA/s here, 1 mA/s at most)', async () => {
     const h = make();
     await h.ready();
     await h.call(h.runner.start({ targetMa: 6 }));
@@ -152,7 +152,7 @@ describe('SessionRunner on the simulator, virtual time', () => {
     expect(h.runner.state).toBe('ready');
   });
 
-  it('an open circuit mid-session aborts with the cause and the next action', async () => {
+  it('H13 an open circuit mid-session aborts with the cause and the next action', async () => {
     const h = make();
     await h.ready();
     await h.call(h.runner.start({ targetMa: 3 }));
@@ -176,7 +176,7 @@ describe('SessionRunner on the simulator, virtual time', () => {
     expect(h.output()).toEqual([]);
   });
 
-  it('a silent link (cable pull): heartbeats go unanswered, the session aborts, the device watchdog switches off', async () => {
+  it('H4 a silent link (cable pull): heartbeats go unanswered, the session aborts, the device watchdog switches off', async () => {
     const h = make();
     await h.ready();
     await h.call(h.runner.start({ targetMa: 3 }));
@@ -237,7 +237,7 @@ describe('SessionRunner on the simulator, virtual time', () => {
     expect(rec.ofType('session-end')).toEqual([expect.objectContaining({ reason: 'stopped' })]);
   });
 
-  it('refuses a forged clearance and a clearance for another protocol version', async () => {
+  it('H8 refuses a forged clearance and a clearance for another protocol version', async () => {
     const h = make();
     await h.call(h.runner.connect());
     h.runner.prepare({ protocol: kneeProtocol() });
@@ -251,7 +251,7 @@ describe('SessionRunner on the simulator, virtual time', () => {
     expect(h.runner.state).toBe('screening');
   });
 
-  it('advances phases exactly on time (a dense-disperse phase, then a continuous one) and completes at the sum', async () => {
+  it('H12 advances phases exactly on time (a dense-disperse phase, then a continuous one) and completes at the sum', async () => {
     const file = structuredClone(BUILT_IN_FILES['knee-oa-periosteal.json']) as { phases: Record<string, unknown>[]; sources: { unverified: string[] }[] };
     for (const src of file.sources) src.unverified = src.unverified.filter((u) => !u.startsWith('phases'));
     const base = file.phases[0]!;

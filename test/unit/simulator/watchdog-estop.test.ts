@@ -33,7 +33,7 @@ describe('watchdog', () => {
     [0.25, 1000, 3],
   ];
   for (const [bootAt, lastAt, tickMs] of cases) {
-    it(`trips in [last + 1000, last + 1000 + tick) and never before (boot ${bootAt}, last frame ${lastAt}, tick ${tickMs})`, () => {
+    it(`H4 trips in [last + 1000, last + 1000 + tick) and never before (boot ${bootAt}, last frame ${lastAt}, tick ${tickMs})`, () => {
       const r = session(bootAt, Math.min(lastAt, bootAt + 400), tickMs);
       // Keep it fed every 250 ms (as the host does), the last frame at lastAt.
       for (let t = r.scheduler.now() + 250; t < lastAt; t += 250) {
@@ -116,7 +116,7 @@ describe('watchdog', () => {
 });
 
 describe('ESTOP on receipt', () => {
-  it('switches off synchronously mid-slew; nothing rises afterwards', () => {
+  it('H5 switches off synchronously mid-slew; nothing rises afterwards', () => {
     const r = session(0, 0);
     r.run(1, { amp: 10_000 });
     r.run(2, { amp: 10_000 });

@@ -59,7 +59,7 @@ describe('sampleWaveform', () => {
     expect(s.map((x) => x.currentUa)).toEqual([-2000, 500, 500, 500, 500, 0]);
   });
 
-  it('every pulse nets zero charge, to within the sampling step', () => {
+  it('H3 every pulse nets zero charge, to within the sampling step', () => {
     const program = fc.record({
       mode: fc.constant('CONT' as const),
       f: fc.integer({ min: 1000, max: 150_000 }),
