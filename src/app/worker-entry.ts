@@ -10,7 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createControllerService } from './assembly.js';
 import { serveController } from './worker.js';
-import { type FromWorker, WorkerConfigSchema, type WorkerPort } from './worker-protocol.js';
+import { CONFIG_ARG, type FromWorker, WorkerConfigSchema, type WorkerPort } from './worker-protocol.js';
 
 /** Electron's utilityProcess side (`process.parentPort`), structurally: @types/node does not know it. */
 interface ElectronParentPort {
@@ -18,8 +18,6 @@ interface ElectronParentPort {
   postMessage(message: unknown): void;
 }
 
-/** The config's place on the command line of a utilityProcess (`utilityProcess.fork(file, [arg])`). */
-export const CONFIG_ARG = '--edn-worker-config=';
 
 function portOf(): { port: WorkerPort; config: unknown } | undefined {
   const electron = (process as { parentPort?: ElectronParentPort }).parentPort;

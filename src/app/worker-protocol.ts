@@ -33,6 +33,9 @@ export const WorkerConfigSchema = z.strictObject({
 });
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
 
+/** The config's place on the command line of a utilityProcess (`utilityProcess.fork(file, [arg])`). */
+export const CONFIG_ARG = '--edn-worker-config=';
+
 /** A service method outside the contract, with its sequence number for the answer. */
 const OpSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('estop'), seq: z.number().int().min(0), source: EstopSourceSchema }),
