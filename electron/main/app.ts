@@ -142,7 +142,8 @@ export async function startApp<W extends WindowLike, S extends ShellService>(dep
   });
 
   app.on('second-instance', () => main.focus());
-  // The session lives in main: with no window there would be no e-stop button, so no window, no app.
+  // The session is main's to show (its controller runs in a utilityProcess): with no window there
+  // would be no e-stop button, so no window, no app.
   app.on('window-all-closed', () => app.quit());
 
   let disposed = false;

@@ -122,7 +122,7 @@ export function findElectronBinary(
   return exists(binary) ? binary : undefined;
 }
 
-/** esbuild options for the three bundles (exported for the tests). */
+/** esbuild options for the four bundles (exported for the tests). */
 export function bundleOptions(root: string) {
   const at = (parts: readonly string[]) => path.join(root, ...parts);
   return {
@@ -159,6 +159,20 @@ export function bundleOptions(root: string) {
       sourcemap: true,
       logLevel: 'warning',
     },
+    // The ControllerService's process (a utilityProcess of main, VS Code's pattern: the session
+    // core shares no event loop with the windows). node-sqlite3-wasm loads its .wasm from beside
+    // itself, so it stays a package.
+    controller: {
+      entryPoints: [path.join(root, 'src', 'app', 'worker-entry.ts')],
+      outfile: at(APP_LAYOUT.controller),
+      bundle: true,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node22',
+      external: ['electron', 'serialport', '@serialport/*', 'node-sqlite3-wasm'],
+      sourcemap: true,
+      logLevel: 'warning',
+    },
   } as const;
 }
 
@@ -187,6 +201,7 @@ export async function buildApp(root: string, bundleRenderer?: (outDir: string) =
   }
   await esbuild.build({ ...options.preload, entryPoints: [...options.preload.entryPoints], external: [...options.preload.external] });
   await esbuild.build({ ...options.main, entryPoints: [...options.main.entryPoints], external: [...options.main.external] });
+  await esbuild.build({ ...options.controller, entryPoints: [...options.controller.entryPoints], external: [...options.controller.external] });
 }
 
 function spawnCollect(command: string, args: readonly string[], cwd: string): Promise<InstallOutcome> {

@@ -8,6 +8,8 @@ export const APP_LAYOUT = {
   outDir: ['out'],
   /** The main-process bundle that electron/main/entry.cjs (package.json "main") requires. */
   main: ['out', 'main', 'main.cjs'],
+  /** The controller's bundle (src/app/worker-entry.ts), run by main in an Electron utilityProcess. */
+  controller: ['out', 'main', 'controller.cjs'],
   /** The sandboxed preload: one CommonJS file (a sandboxed preload cannot require app files). */
   preload: ['out', 'preload', 'preload.cjs'],
   /** The renderer bundle directory and its page. */

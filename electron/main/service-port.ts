@@ -27,7 +27,7 @@ export interface ShellService extends SafetyPort {
   /** Subscribes to every pushed event; returns the unsubscribe. */
   on(listener: (event: PushedEvent) => void): () => void;
   /** Writes a change of the controlling UI into the open session's record (SessionControl decides it). */
-  recordControl(change: ControlChange): Result<null>;
+  recordControl(change: ControlChange): Result<null> | Promise<Result<null>>;
   /** E-stops if output may be on, then releases everything. Never throws. */
   dispose(): unknown;
 }

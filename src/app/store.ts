@@ -15,10 +15,11 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type ProtocolError, type ProtocolValidation, comparableName, parseJsonText, parseUserProtocolText } from '../domain/protocols/index.js';
+import { FORMAT_LIMITS } from '../domain/safety/limits.js';
 import { CHAIN_KINDS, type JournalReadResult, describeEnding, readJournal } from '../session/journal.js';
 
-/** Largest protocol file read, bytes (the built-ins are about 3 KB). */
-export const MAX_PROTOCOL_BYTES = 1024 * 1024;
+/** Largest protocol file read, bytes (the built-ins are about 3 KB; FORMAT_LIMITS holds the reasoning). */
+export const MAX_PROTOCOL_BYTES = FORMAT_LIMITS.maxFileBytes;
 
 /** A protocol id as the file format allows it (schema.ts): lower-case words joined by single dashes. */
 export const PROTOCOL_ID_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;

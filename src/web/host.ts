@@ -54,8 +54,8 @@ export interface HostedService extends ContractHandlers {
   readonly snapshot: Snapshot;
   outputMayBeOn(): boolean;
   emergencyStop(source: EstopSource): Promise<Result<null>>;
-  /** Journal a take-over in the open session's record. */
-  recordControl(change: ControlChange): Result<null>;
+  /** Journal a take-over in the open session's record (across the worker boundary: a promise). */
+  recordControl(change: ControlChange): Result<null> | Promise<Result<null>>;
   on(listener: (event: ServiceEvent) => void): () => void;
 }
 

@@ -3,10 +3,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type ProtocolError, type ProtocolValidation, builtInProtocol, parseUserProtocolText } from '../../domain/protocols/index.js';
+import { FORMAT_LIMITS } from '../../domain/safety/limits.js';
 import { type CliIO, type Command, EXIT, UsageError, parse, write } from '../command.js';
 
-/** Largest protocol file read, bytes: protocols are a few kB; anything bigger is not one. */
-const MAX_FILE_BYTES = 1024 * 1024;
+/** The protocol file cap, with its reasoning, in src/domain/safety/limits.ts. */
+const MAX_FILE_BYTES = FORMAT_LIMITS.maxFileBytes;
 
 export interface FileValidation {
   readonly file: string;

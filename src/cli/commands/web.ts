@@ -5,7 +5,9 @@
  */
 import * as fs from 'node:fs';
 import path from 'node:path';
-import { ControllerService } from '../../app/service.js';
+import { superviseController } from '../../app/worker-host.js';
+import { WORKER_ENTRY, nodeWorkerFactory } from '../../app/worker-node.js';
+import { REPO_ROOT, bundledCli, cacheDir } from '../launch.js';
 import { writeFileAtomic } from '../../app/store.js';
 import { bundleRenderer, DEFAULT_RENDERER_ROOT, rendererSource, stopBundler } from '../../web/bundle.js';
 import { LOOPBACK_HOST, startWebHost } from '../../web/host.js';
@@ -38,6 +40,22 @@ Options:
 
 Exit codes: 0 stopped by a signal, 1 could not start, 2 usage.`;
 
+/**
+ * The controller worker's entry as a cached bundle (built like the CLI's own, src/cli/launch.js),
+ * so a worker starts in milliseconds; undefined (tsx runs the sources) when it cannot be built.
+ */
+async function workerBundle(log: (message: string) => void): Promise<{ file: string; loader: string; root: string } | undefined> {
+  if (process.env.EDN_CLI_CACHE === 'off') return undefined;
+  try {
+    const entry = path.relative(REPO_ROOT, WORKER_ENTRY);
+    const file = await bundledCli({ entry, dir: path.join(cacheDir(), 'controller-worker') });
+    return file === undefined ? undefined : { file, loader: path.join(REPO_ROOT, 'src', 'cli', 'launch.js'), root: REPO_ROOT };
+  } catch (e) {
+    log(`the controller worker runs through tsx (its bundle did not build: ${e instanceof Error ? e.message : String(e)})`);
+    return undefined;
+  }
+}
+
 export const webCommand: Command = {
   name: 'web',
   summary: 'serve the app to a browser on 127.0.0.1 (simulator only unless --allow-hardware)',
@@ -63,7 +81,10 @@ export const webCommand: Command = {
     const allowHardware = values['allow-hardware'] === true;
     const log = (message: string): void => write(io.stderr, `edn web: ${message}`);
 
-    const service = new ControllerService({ dataDir, allowHardware });
+    // The session core runs in its own process (src/app/worker-host.ts): nothing the browser asks
+    // for can delay its heartbeat, and a crash of it is seen here at once.
+    const service = superviseController({ dataDir, allowHardware, factory: nodeWorkerFactory({ bundle: await workerBundle(log) }), log });
+    await service.ready();
     for (const problem of service.problems) log(problem);
     let host;
     try {

@@ -308,7 +308,9 @@ export const ProtocolSchema = z
     sources: list(SourceSchema, 'source'),
     electrode: ElectrodeSchema,
     channels: list(ChannelSchema, 'channel'),
-    phases: list(PhaseSchema, 'phase'),
+    phases: list(PhaseSchema, 'phase').max(FORMAT_LIMITS.maxPhases, {
+      error: (iss) => `${(iss.input as readonly unknown[]).length} phases is above the ${FORMAT_LIMITS.maxPhases}-phase maximum of a protocol file`,
+    }),
     aftercare: text('the aftercare advice', 2000).meta({ description: 'Advice printed on the session report.' }),
   })
   .superRefine((p, ctx) => {

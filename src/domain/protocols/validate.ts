@@ -12,6 +12,7 @@
 import type * as z from 'zod';
 import { contentHash, findUnpairedSurrogate } from '../hash/jcs.js';
 import { type Violation, type Warning, checkPlan } from '../safety/guard.js';
+import { FORMAT_LIMITS } from '../safety/limits.js';
 import { keysAt, suggest } from './keys.js';
 import { type Locate, parseJsonText } from './json-text.js';
 import { type Protocol, normalizeProtocol, phaseLimits, phaseStimulation } from './derive.js';
@@ -49,6 +50,8 @@ export interface ValidateOptions {
 export function validateProtocol(json: unknown, options: ValidateOptions = {}): ProtocolValidation {
   const wrongFormat = formatMismatch(json);
   if (wrongFormat) return { ok: false, errors: [wrongFormat], warnings: [] };
+  const tooMany = tooManyPhases(json);
+  if (tooMany) return { ok: false, errors: [tooMany], warnings: [] };
   const parsed = ProtocolSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) return { ok: false, errors: dedupe(parsed.error.issues.flatMap((i) => fromIssue(i, json))), warnings: [] };
   const file = parsed.data;
@@ -63,8 +66,23 @@ export function validateProtocol(json: unknown, options: ValidateOptions = {}): 
   return { ok: true, protocol, hash, warnings };
 }
 
+/**
+ * A file with more phases than FORMAT_LIMITS.maxPhases is refused before any phase is parsed: the
+ * cap exists to bound the cost of a validation, so it must not pay that cost first.
+ */
+function tooManyPhases(json: unknown): ProtocolError | undefined {
+  if (typeof json !== 'object' || json === null) return undefined;
+  const phases = (json as { phases?: unknown }).phases;
+  if (!Array.isArray(phases) || phases.length <= FORMAT_LIMITS.maxPhases) return undefined;
+  return { path: 'phases', message: `${phases.length} phases is above the ${FORMAT_LIMITS.maxPhases}-phase maximum of a protocol file` };
+}
+
 /** Validates the text of a protocol file: JSON syntax (with line and column), then validateProtocol. */
 export function parseProtocolText(text: string, fileName: string, options: ValidateOptions = {}): ProtocolValidation {
+  const bytes = oversized(text);
+  if (bytes !== undefined) {
+    return { ok: false, errors: [{ path: '', message: `${fileName} is ${bytes} bytes; a protocol file is at most ${FORMAT_LIMITS.maxFileBytes} bytes` }], warnings: [] };
+  }
   const json = parseJsonText(text);
   if (!json.ok) {
     const { line, column, message } = json.error;
@@ -74,6 +92,13 @@ export function parseProtocolText(text: string, fileName: string, options: Valid
   return result.ok
     ? { ...result, warnings: located(result.warnings, json.locate) }
     : { ok: false, errors: located(result.errors, json.locate), warnings: located(result.warnings, json.locate) };
+}
+
+/** UTF-8 bytes of `text` when they are above the file cap, else undefined (short text is not encoded). */
+function oversized(text: string): number | undefined {
+  if (text.length * 3 <= FORMAT_LIMITS.maxFileBytes) return undefined;
+  const bytes = new TextEncoder().encode(text).length;
+  return bytes > FORMAT_LIMITS.maxFileBytes ? bytes : undefined;
 }
 
 /** RFC 8785 refuses such text (it is not Unicode), so the content hash cannot be computed. */

@@ -322,6 +322,20 @@ export const FORMAT_LIMITS = deepFreeze({
   /** Pulses in one burst (the wire carries 1-100). */
   pulsesPerBurstMin: 1,
   pulsesPerBurstMax: 100,
+  /**
+   * Phases in one protocol file. A phase is a block of minutes with its own parameters (warm-up,
+   * treatment, cool-down); the built-ins have 1-3 and a session is at most 60 min, so 60 (one per
+   * minute of the longest session) is far above any real protocol. The cap bounds the work one
+   * validation costs (about 5 ms at 60 phases against about 40 ms at 1200 on this machine's CPU),
+   * which a UI may ask for many times at once (issue 9 item 9).
+   */
+  maxPhases: 60,
+  /**
+   * Bytes of one protocol file, read from disk or sent by a UI. A 60-phase file with every optional
+   * field is about 15 KB; 256 KiB leaves room for long descriptions and sources and keeps the
+   * JSON parse of a hostile file to a few milliseconds (issue 9 item 9).
+   */
+  maxFileBytes: 256 * 1024,
 } as const);
 
 /** Comparisons of measured floats against limits use this tolerance, so 0.1 mA steps behave. */

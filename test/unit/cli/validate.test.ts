@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
+import { FORMAT_LIMITS } from '../../../src/domain/safety/limits.js';
 import { memoryIO } from './memory-io.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures/protocols');
@@ -67,13 +68,14 @@ describe('edn validate', () => {
   });
 
   it('reports unreadable, oversized and non-UTF-8 files as invalid, not as crashes', async () => {
-    writeFileSync(path.join(tmp, 'big.json'), Buffer.alloc(1024 * 1024 + 1, 0x20));
+    writeFileSync(path.join(tmp, 'big.json'), Buffer.alloc(FORMAT_LIMITS.maxFileBytes + 1, 0x20));
     writeFileSync(path.join(tmp, 'latin1.json'), Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x7d]));
     mkdirSync(path.join(tmp, 'dir.json'));
     const r = await run('--json', path.join(tmp, 'big.json'), path.join(tmp, 'latin1.json'), path.join(tmp, 'dir.json'));
     expect(r.code).toBe(1);
     const messages = r.out.trimEnd().split('\n').map((l) => (JSON.parse(l) as { errors: { message: string }[] }).errors[0]!.message);
-    expect(messages[0]).toContain('at most 1048576 bytes');
+    expect(messages[0]).toContain(`at most ${FORMAT_LIMITS.maxFileBytes} bytes`);
+    expect(FORMAT_LIMITS.maxFileBytes).toBe(262_144);
     expect(messages[1]).toContain('not UTF-8');
     expect(messages[2]).toContain('directory');
   });

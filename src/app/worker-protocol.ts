@@ -1,0 +1,69 @@
+/**
+ * The messages between the UI side (the web host, Electron main) and the controller worker that
+ * runs the ControllerService (src/app/worker.ts serves it; src/app/worker-host.ts is the UI side).
+ *
+ * Calls cross as the contract's wire messages ({id, call, input} and {id, result}) and events as
+ * {event, data}: the same shapes the WebSocket host and Electron IPC use, validated on BOTH sides
+ * (the worker's dispatcher checks the input and its own output; the UI side checks the input
+ * before it posts and the output when it arrives), so a bug on either side shows as INTERNAL
+ * rather than reaching a UI. The few service methods that are not contract calls (the host's own
+ * e-stop, the journal record of a take-over, an orderly stop) are the `op` messages below.
+ *
+ * Every message is parsed with these schemas on arrival (a boundary like any other: a worker
+ * built from different sources, or a bug, must not be trusted blindly).
+ */
+import * as z from 'zod';
+import { DATA_SCHEMAS } from '../session/journal-records.js';
+import { EstopSourceSchema, SnapshotSchema, WireEventSchema, WireReplySchema } from './contract.js';
+
+/** What the worker runs: the service with everything it needs, or only its pure, heavy calls. */
+export const WorkerRoleSchema = z.enum(['controller', 'pure']);
+export type WorkerRole = z.infer<typeof WorkerRoleSchema>;
+
+/**
+ * What a worker is started with (serializable: it crosses a thread or process boundary). The
+ * service is assembled from it by createControllerService (src/app/assembly.ts), the one path
+ * `edn run`, `edn web` and Electron share.
+ */
+export const WorkerConfigSchema = z.strictObject({
+  role: WorkerRoleSchema,
+  dataDir: z.string().min(1),
+  allowHardware: z.boolean(),
+  appVersion: z.string().optional(),
+});
+export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
+
+/** The config's place on the command line of a utilityProcess (`utilityProcess.fork(file, [arg])`). */
+export const CONFIG_ARG = '--edn-worker-config=';
+
+/** A service method outside the contract, with its sequence number for the answer. */
+const OpSchema = z.discriminatedUnion('op', [
+  z.strictObject({ op: z.literal('estop'), seq: z.number().int().min(0), source: EstopSourceSchema }),
+  z.strictObject({ op: z.literal('recordControl'), seq: z.number().int().min(0), change: DATA_SCHEMAS.control }),
+  z.strictObject({ op: z.literal('dispose'), seq: z.number().int().min(0) }),
+]);
+
+/** UI side -> worker. */
+export const ToWorkerSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('call'), message: z.unknown() }),
+  z.strictObject({ kind: z.literal('op'), op: OpSchema }),
+]);
+export type ToWorker = z.infer<typeof ToWorkerSchema>;
+
+/** Worker -> UI side. */
+export const FromWorkerSchema = z.discriminatedUnion('kind', [
+  /** Sent once the service is built: its snapshot now and the problems it found at start. */
+  z.strictObject({ kind: z.literal('ready'), snapshot: SnapshotSchema, problems: z.array(z.string()) }),
+  z.strictObject({ kind: z.literal('reply'), reply: WireReplySchema }),
+  z.strictObject({ kind: z.literal('event'), event: WireEventSchema }),
+  z.strictObject({ kind: z.literal('done'), seq: z.number().int().min(0), result: WireReplySchema.shape.result }),
+  /** The worker could not start (a bad config, a data directory it cannot use). */
+  z.strictObject({ kind: z.literal('failed'), message: z.string() }),
+]);
+export type FromWorker = z.infer<typeof FromWorkerSchema>;
+
+/** One end of the channel, as the worker sees its parent (worker_threads or Electron's parentPort). */
+export interface WorkerPort {
+  post(message: FromWorker): void;
+  onMessage(listener: (message: unknown) => void): void;
+}
