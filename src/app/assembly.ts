@@ -1,11 +1,12 @@
 /**
- * The one way the ControllerService is assembled (issue 10 §2): `edn run` (in-process), the
- * controller worker under `edn web` and the Electron app's utilityProcess (src/app/worker-entry.ts)
- * all call createControllerService with the same serializable config, and the service builds the
+ * The one way the ControllerService is assembled (issue 10 §2): the controller worker under
+ * `edn web` and the Electron app's utilityProcess (src/app/worker-entry.ts) call
+ * createControllerService with the same serializable config, and the service builds the
  * rest the same way for each: the settings, protocol and session stores on the data directory, the
  * transport for the port (src/device/open.ts), the DeviceClient over it, the SessionRunner with
  * the journal factory (src/session/journal.ts) and the course store. So one tested path serves
- * all three; tests pass `parts` (a virtual scheduler, a simulator transport, fixed ids).
+ * both; tests pass `parts` (a virtual scheduler, a simulator transport, fixed ids). `edn run`
+ * still builds its DeviceClient and SessionRunner itself (src/cli/commands/run.ts): not yet here.
  */
 import { ControllerService, type ControllerServiceOptions } from './service.js';
 
