@@ -57,7 +57,7 @@ async function waitFor(predicate: () => boolean, limitMs: number, what: string, 
   }
 }
 
-describe('the controller worker killed mid-session (a child process as under edn web, real pty, simulator process)', () => {
+describe('H28 the controller worker killed mid-session (a child process as under edn web, real pty, simulator process)', () => {
   it('output off within the watchdog, "controller stopped" at once, a fresh HELLO, an incomplete journal, and the next session runs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'edn-worker-kill-'));
     dirs.push(dir);

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { DEVICE_REPLY_MS, MAX_LINE_BYTES, WATCHDOG_MS } from '../../firmware-protocol/index.js';
 import { GRACE_MS, UI_LIVENESS_MS, UI_PING_MS } from '../../src/app/ui-timing.js';
 import { ACK_GIVE_UP_MS, ACK_RETRIES, ACK_TIMEOUT_MS } from '../../src/device/timing.js';
-import { ELECTRODE_IMPEDANCE, HARD_LIMITS, OUTPUT_MONITOR } from '../../src/domain/safety/limits.js';
+import { ELECTRODE_IMPEDANCE, FORMAT_LIMITS, HARD_LIMITS, OUTPUT_MONITOR } from '../../src/domain/safety/limits.js';
 import { JOURNAL_RETRY_MS, RAMP_STEP_MS, TICK_MS } from '../../src/session/runner.js';
 import { MODEL } from '../../src/simulator/limits.js';
 
@@ -86,6 +86,8 @@ const EXPECTED: Readonly<Record<string, readonly number[]>> = {
   '`GRACE_MS`': [GRACE_MS],
   '`UI_PING_MS`': [UI_PING_MS, fact(1, "browsers clamp a hidden tab's timers to once a second")],
   '`UI_LIVENESS_MS`': [UI_LIVENESS_MS],
+  // "256 KiB": bytes in the code.
+  '`maxPhases`, `maxFileBytes`': [FORMAT_LIMITS.maxPhases, FORMAT_LIMITS.maxFileBytes / 1024],
   "the simulated device's compiled limits": [],
 };
 

@@ -25,7 +25,7 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-describe('FORMAT_LIMITS.maxPhases', () => {
+describe('H28 FORMAT_LIMITS.maxPhases', () => {
   it('is 60', () => expect(FORMAT_LIMITS.maxPhases).toBe(60));
 
   it('accepts a file with exactly maxPhases phases', () => {
@@ -50,7 +50,7 @@ describe('FORMAT_LIMITS.maxPhases', () => {
   });
 });
 
-describe('FORMAT_LIMITS.maxFileBytes', () => {
+describe('H28 FORMAT_LIMITS.maxFileBytes', () => {
   it('is 256 KiB', () => expect(FORMAT_LIMITS.maxFileBytes).toBe(262_144));
 
   /** The valid knee file padded with spaces (JSON whitespace) to exactly `bytes` UTF-8 bytes. */
