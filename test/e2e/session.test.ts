@@ -264,7 +264,7 @@ describe('a whole session through the UI', () => {
     expect(await button(page, 'New session').isDisabled()).toBe(true);
 
     const alarm = page.getByRole('alert').filter({ hasText: 'High priority alarm' });
-    await waitText(alarm, /High priority alarm.*Emergency stop: all output is off and latched.*Next: /);
+    await waitText(alarm, /High priority alarm.*Emergency stop by the Emergency stop button: all output is off and latched.*Next: /);
     const animation = () => alarm.locator('.alarm-indicator').evaluate((el) => getComputedStyle(el).animationName + ' ' + getComputedStyle(el).animationDuration);
     expect(await animation()).toBe('flash-high 0.5s');
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -290,7 +290,15 @@ describe('a whole session through the UI', () => {
     await page.getByRole('heading', { name: 'Emergency stop latched: all output is off' }).waitFor({ timeout: UI_WAIT_MS });
     await waitText(outputStatus(page), /^Output off$/);
     await waitText(page.locator('.ended'), /Session stopped: emergency stop \(keyboard\)\./);
-    await clearAndNewSession(page);
+    // The alarm names its source; once the stop is cleared nothing on the page says "latched".
+    const alarm = page.getByRole('alert').filter({ hasText: 'High priority alarm' });
+    await waitText(alarm, /Emergency stop by the Escape key: all output is off and latched/);
+    await button(page, 'Clear stop').click();
+    await page.getByRole('heading', { name: /Emergency stop latched/ }).waitFor({ state: 'detached', timeout: UI_WAIT_MS });
+    await waitText(alarm, /Emergency stop by the Escape key: all output is off \(the stop is cleared\)/);
+    expect(await page.locator('body').innerText()).not.toMatch(/latched/i);
+    await button(page, 'New session').click();
+    await page.getByRole('heading', { name: 'Choose the protocol' }).waitFor({ timeout: UI_WAIT_MS });
   }, 45_000);
 
   it('completes a session in real time and opens, shows and exports its report', async () => {
