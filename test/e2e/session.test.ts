@@ -219,8 +219,32 @@ describe('a whole session through the UI', () => {
     await waitText(target2, /^1\.5 mA$/);
     expect(await target1.textContent()).toBe('1.0 mA');
     await page.getByRole('radio', { name: 'All channels' }).check();
+    // H29: targets that differ are both on the dose line, not the first channel's.
+    const amplitude = page.getByRole('region', { name: 'Amplitude' });
+    await amplitude.getByText('Targets 1.0 / 1.5 mA on channels 1 / 2 · maximum 10.0 mA').waitFor({ timeout: UI_WAIT_MS });
+    // A step one channel cannot take: which channel and why, in words, once, in a polite status.
+    await button(page, 'Decrease amplitude by 0.5 mA').click();
+    await waitText(target1, /^0\.5 mA$/);
+    await button(page, 'Decrease amplitude by 0.5 mA').click();
+    await waitText(target1, /^0\.0 mA$/);
+    await button(page, 'Decrease amplitude by 0.5 mA').click();
+    await waitText(target2, /^0\.0 mA$/);
+    const refused = amplitude.getByRole('status').filter({ hasText: 'not changed' });
+    await waitText(refused, /^Channel 1 not changed: channel 1 is already at 0 mA\.$/);
+    expect(await refused.getAttribute('aria-live')).toBe('polite');
+    expect(await refused.count()).toBe(1);
+    await button(page, 'Increase amplitude by 0.5 mA').click();
+    await button(page, 'Increase amplitude by 0.5 mA').click();
+    await waitText(target1, /^1\.0 mA$/);
+    await waitText(target2, /^1\.0 mA$/);
+    expect(await amplitude.getByText(/not changed/).count()).toBe(0);
+    await page.getByRole('radio', { name: 'Channel 2', exact: true }).check();
+    await button(page, 'Increase amplitude by 0.5 mA').click();
+    await waitText(target2, /^1\.5 mA$/);
+    await page.getByRole('radio', { name: 'All channels' }).check();
     await button(page, 'Increase amplitude by 0.5 mA').click();
     await waitText(target1, /^1\.5 mA$/);
+    await amplitude.getByText('Targets 1.5 / 2.0 mA on channels 1 / 2 · maximum 10.0 mA').waitFor({ timeout: UI_WAIT_MS });
     // From the keyboard: Enter on a focused titration button acts once.
     await button(page, 'Increase amplitude').focus();
     await page.keyboard.press('Enter');
