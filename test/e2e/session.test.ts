@@ -199,7 +199,7 @@ describe('a whole session through the UI', () => {
     await waitText(page.getByRole('article', { name: /Channel 1/ }).locator('.output-badge'), /^OUTPUT ON \d+\.\d mA$/);
   }, 30_000);
 
-  it('titrates in 0.1 and 0.5 mA steps (all channels or one), and pauses and resumes', async () => {
+  it('H29 titrates in 0.1 and 0.5 mA steps (all channels or one), the dose line naming every target and each refused channel; pauses and resumes', async () => {
     const ch1 = page.getByRole('article', { name: /Channel 1 · knee/ });
     const ch2 = page.getByRole('article', { name: /Channel 2 · knee/ });
     const target1 = ch1.locator('.amp-target');

@@ -5,6 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BUILT_IN_FILES } from '../../../src/domain/protocols/library/index.js';
 import { validateProtocol } from '../../../src/domain/protocols/validate.js';
+import type { JournalRecord } from '../../../src/session/journal-records.js';
+import { buildReport } from '../../../src/session/report.js';
 import { harness } from '../../support/session-harness.js';
 
 let open: ReturnType<typeof harness>[] = [];
@@ -42,6 +44,10 @@ describe('alarms raised by the runner', () => {
     const causes = h.runner.snapshot.alarms.map((a) => a.cause);
     expect(causes).toContain('Channel 1 open circuit');
     expect(causes).toContain('Channel 2 open circuit');
+    // The report built from that record lists both faults.
+    const records = h.recorder().records.map((r, seq) => ({ seq, ts: new Date(r.t).toISOString(), ...r })) as unknown as JournalRecord[];
+    const faults = buildReport(records).events.filter((e) => e.kind === 'fault').map((e) => e.text);
+    expect(faults).toEqual([expect.stringMatching(/^Fault OPEN, channel 1/), expect.stringMatching(/^Fault OPEN, channel 2/)]);
   });
 
   it('H30 a device FAULT that arrives after the abort has settled is journaled after the end record and alarmed', async () => {
