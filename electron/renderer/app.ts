@@ -291,7 +291,8 @@ export class App {
   #renderAlarms(alarms: Snapshot['alarms']): void {
     const views = alarmViews(alarms);
     setFlag(this.#alarmList, 'hidden', views.length === 0);
-    const key = views.map((v) => v.id).join(',');
+    // The text is part of the key: an alarm's words follow its condition (a cleared stop, a new channel).
+    const key = views.map((v) => `${v.id}|${v.title}|${v.action}`).join(',');
     if (this.#alarmList.dataset.key === key) return;
     this.#alarmList.dataset.key = key;
     const hadFocus = this.#alarmList.contains(document.activeElement);

@@ -77,7 +77,7 @@ export function alarmViews(alarms: readonly Alarm[]): AlarmView[] {
       priority: a.priority,
       priorityText: a.priority === 'high' ? 'High priority alarm' : a.priority === 'medium' ? 'Medium priority alarm' : 'Low priority alarm',
       icon: a.priority === 'high' ? 'stop' : a.priority === 'medium' ? 'warning' : 'info',
-      title: a.channel !== undefined && !/^channel\s/i.test(a.cause) ? `Channel ${a.channel}: ${a.cause}` : a.cause,
+      title: a.channel !== undefined && !/\bchannels?\s\d/i.test(a.cause) ? `Channel ${a.channel}: ${a.cause}` : a.cause,
       action: `Next: ${a.action}`,
     }));
 }
@@ -92,6 +92,45 @@ export function endText(s: Pick<Snapshot, 'state' | 'reason'>): string {
 }
 
 // ---- telemetry -----------------------------------------------------------------------------------
+
+/** A channel's target as shown: never above the channel's maximum (the device cannot go there). */
+export function shownTargetMa(c: Pick<ChannelView, 'targetMa' | 'maxMa'>): number {
+  return Math.min(c.targetMa, c.maxMa);
+}
+
+/** "1.1 / 2.1 mA" from numbers (one decimal, as the cards). */
+function slashMa(values: readonly number[]): string {
+  return `${values.map((v) => v.toFixed(1)).join(' / ')} mA`;
+}
+
+/**
+ * The Amplitude panel's dose line for the channels the titration acts on (`scope`: one channel, or
+ * undefined for all): "Target 1.0 mA on all channels · maximum 10.0 mA" when they agree, "Targets
+ * 1.1 / 2.1 mA on channels 1 / 2 · maximum 10.0 mA" when they differ; every target is shown at most
+ * at its channel's maximum. Empty with no channels.
+ */
+export function doseLine(channels: readonly Pick<ChannelView, 'channel' | 'targetMa' | 'maxMa'>[], scope: number | undefined): string {
+  const cs = scope === undefined ? channels : channels.filter((c) => c.channel === scope);
+  if (cs.length === 0) return '';
+  const targets = cs.map((c) => shownTargetMa(c));
+  const maxima = cs.map((c) => c.maxMa);
+  const same = (xs: readonly number[]) => xs.every((x) => x.toFixed(1) === xs[0]!.toFixed(1));
+  const where = cs.length === 1 ? `on channel ${cs[0]!.channel}` : same(targets) ? 'on all channels' : `on channels ${cs.map((c) => c.channel).join(' / ')}`;
+  const target = same(targets) ? `Target ${ma(targets[0])}` : `Targets ${slashMa(targets)}`;
+  const maximum = same(maxima) ? `maximum ${ma(maxima[0])}` : `maxima ${slashMa(maxima)}`;
+  return `${target} ${where} · ${maximum}`;
+}
+
+/**
+ * What a titration's refusals say, in words, one sentence per channel ("Channel 2 not changed:
+ * it is at its 10 mA maximum."); empty when every channel took the step.
+ */
+export function refusalText(refused: readonly { readonly channel: number; readonly reason: string }[]): string {
+  return [...refused]
+    .sort((a, b) => a.channel - b.channel)
+    .map((r) => `Channel ${r.channel} not changed: ${r.reason.replace(/\.$/, '')}.`)
+    .join(' ');
+}
 
 /**
  * The last `windowS` seconds of telemetry per channel, as the column arrays uPlot draws: x (s since

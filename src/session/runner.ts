@@ -28,6 +28,7 @@ import type { DeviceClient } from '../device/client.js';
 import { type DeviceError, describeDeviceError } from '../device/errors.js';
 import type { DeviceInfo } from '../device/identity.js';
 import { ACK_GIVE_UP_MS } from '../device/timing.js';
+import { type AlarmText, type ShownWarning, afterClear, decideWarning, estopAlarm } from './alarms.js';
 import { type ElectrodeResult, judgeElectrode } from './electrodes.js';
 import type { Protocol } from '../domain/protocols/derive.js';
 import { DATA_SCHEMAS, type RecordDataInput, protocolRecord } from './journal-records.js';
@@ -186,6 +187,11 @@ export class SessionRunner {
   #warnings: Warning[] = [];
   #alarms: Alarm[] = [];
   #alarmSeq = 0;
+  /** The rule behind each alarm showing (src/session/alarms.ts), by alarm id. */
+  #alarmRules = new Map<string, AlarmText>();
+  /** Warning alarms by limit (alarm id, latest value per channel), and each channel+limit warned. */
+  #warningAlarms = new Map<string, ShownWarning>();
+  #warnedOn = new Set<string>();
   /**
    * The journal of the present or last session. It stays open after the session's end record, so
    * what still happens (a device fault or current after the stop, an alarm acknowledged, a stop
@@ -323,6 +329,8 @@ export class SessionRunner {
     this.#phaseTimes = [];
     this.#electrodes = [];
     this.#warnings = [];
+    this.#warningAlarms.clear();
+    this.#warnedOn.clear();
     this.#enter('screening');
     return { ok: true, value: undefined };
   }
@@ -476,10 +484,13 @@ export class SessionRunner {
    */
   async estop(source: string): Promise<SessionResult> {
     const acked = this.#client.estop();
+    const outputWasOn = this.#channels.some((c) => c.on) || OUTPUT_STATES.has(this.#state);
     this.#interrupt();
     this.#monitor.allOff(this.#scheduler.now());
     for (const c of this.#channels) c.on = false;
-    this.#raise('high', 'Emergency stop: all output is off and latched', 'Check the patient; clear the stop to start a new session', undefined);
+    // With nothing on the stop is sent and recorded, but it is no alarm condition (alarms.ts).
+    const alarm = estopAlarm(source, outputWasOn);
+    if (alarm) this.#raise(alarm.priority, alarm.cause, alarm.action, undefined, alarm);
     this.#record('estop', { source, acked: false });
     const ended = canTransition(this.#state, 'stopped');
     if (ended) this.#enter('stopped', `emergency stop (${source})`);
@@ -513,6 +524,14 @@ export class SessionRunner {
     if (refused) return refused;
     const r = await this.#client.request('CLEAR', {});
     if (!r.ok) return this.#deviceError(r.error);
+    // "latched" goes with the latch: a showing e-stop alarm says the stop is cleared.
+    this.#alarms = this.#alarms.map((a) => {
+      const rule = this.#alarmRules.get(a.id);
+      if (!rule) return a;
+      const next = afterClear(rule);
+      this.#alarmRules.set(a.id, next);
+      return { ...a, cause: next.cause, action: next.action };
+    });
     this.#publish();
     return { ok: true, value: undefined };
   }
@@ -532,6 +551,8 @@ export class SessionRunner {
     this.#channels = [];
     this.#electrodes = [];
     this.#warnings = [];
+    this.#warningAlarms.clear();
+    this.#warnedOn.clear();
     this.#publish();
     return { ok: true, value: undefined };
   }
@@ -548,6 +569,8 @@ export class SessionRunner {
     this.#channels = [];
     this.#electrodes = [];
     this.#warnings = [];
+    this.#warningAlarms.clear();
+    this.#warnedOn.clear();
     this.#alarms = [];
     this.#enter('ready');
     return { ok: true, value: undefined };
@@ -919,6 +942,9 @@ export class SessionRunner {
         };
         const [cause, action] = what[e.args.code] ?? [`Device fault ${e.args.code}`, 'check the device'];
         this.#record('fault', { channel: ch === 0 ? null : ch, code: e.args.code, message: cause });
+        // A second fault during or after the abort (channel 2 open after channel 1) still gets
+        // its own alarm: the abort below would ignore it.
+        if (this.#aborting || this.#state === 'aborted') this.#raiseLate({ cause, action, ...(ch === 0 ? {} : { channel: ch }) });
         void this.#abort(`${cause}: ${action}`, false, { cause, action, ...(ch === 0 ? {} : { channel: ch }) });
         return;
       }
@@ -1146,19 +1172,50 @@ export class SessionRunner {
     this.#summaryFrom = now;
   }
 
+  /**
+   * Warnings are de-duplicated per channel and limit (alarms.ts): each channel+limit is journaled
+   * once; one alarm per limit names every channel over it and shows the latest values. A limit
+   * whose alarm was acknowledged is not raised again for a channel already warned.
+   */
   #noteWarnings(warnings: readonly Warning[], channel: number): void {
     for (const w of warnings) {
-      if (this.#warnings.some((x) => x.limit === w.limit)) continue;
-      this.#warnings.push(w);
-      this.#record('warning', { channel, limit: w.limit, message: w.message, value: w.value, allowed: w.threshold });
-      this.#raise('medium', w.message, 'Watch the site; lower the amplitude if in doubt', channel);
+      const key = `${w.limit}@${channel}`;
+      const seen = this.#warnedOn.has(key);
+      const showing = [...this.#warningAlarms.values()].filter((x) => this.#alarms.some((a) => a.id === x.id));
+      if (seen && !showing.some((x) => x.limit === w.limit)) continue;
+      const d = decideWarning(showing, w, channel);
+      if (d.kind === 'same') continue;
+      if (!seen) {
+        this.#warnedOn.add(key);
+        if (!this.#warnings.some((x) => x.limit === w.limit)) this.#warnings.push(w);
+        this.#record('warning', { channel, limit: w.limit, message: w.message, value: w.value, allowed: w.threshold });
+      }
+      if (d.kind === 'raise') {
+        const id = this.#raise(d.alarm.priority, d.alarm.cause, d.alarm.action, channel, d.alarm);
+        this.#warningAlarms.set(w.limit, { id, limit: w.limit, byChannel: d.byChannel });
+        continue;
+      }
+      const first = d.alarm.channels[0];
+      this.#alarms = this.#alarms.map((a) => (a.id === d.id ? { ...a, cause: d.alarm.cause, ...(first === undefined ? {} : { channel: first }) } : a));
+      this.#alarmRules.set(d.id, d.alarm);
+      this.#warningAlarms.set(w.limit, { id: d.id, limit: w.limit, byChannel: d.byChannel });
+      // A channel joining the alarm is recorded; a value moving within it is in the measurements.
+      if (d.firstOnChannel) this.#record('alarm', { id: d.id, priority: d.alarm.priority, cause: d.alarm.cause, action: d.alarm.action, channel });
     }
   }
 
-  #raise(priority: AlarmPriority, cause: string, action: string, channel: number | undefined): void {
+  #raise(priority: AlarmPriority, cause: string, action: string, channel: number | undefined, rule?: AlarmText): string {
     const alarm: Alarm = { id: `A${++this.#alarmSeq}`, priority, cause, action, atMs: this.#scheduler.now(), ...(channel === undefined ? {} : { channel }) };
     this.#alarms = [...this.#alarms, alarm].sort((a, b) => rank(a.priority) - rank(b.priority));
+    if (rule) this.#alarmRules.set(alarm.id, rule);
     this.#record('alarm', { id: alarm.id, priority, cause, action, ...(channel === undefined ? {} : { channel }) });
+    return alarm.id;
+  }
+
+  /** The alarm of a fault that arrives while (or after) the session is aborted. */
+  #raiseLate(alarm: { cause: string; action: string; channel?: number }): void {
+    this.#raise('high', alarm.cause, alarm.action, alarm.channel);
+    this.#publish();
   }
 
   // ---- state --------------------------------------------------------------------------------------

@@ -199,7 +199,7 @@ describe('a whole session through the UI', () => {
     await waitText(page.getByRole('article', { name: /Channel 1/ }).locator('.output-badge'), /^OUTPUT ON \d+\.\d mA$/);
   }, 30_000);
 
-  it('titrates in 0.1 and 0.5 mA steps (all channels or one), and pauses and resumes', async () => {
+  it('H29 titrates in 0.1 and 0.5 mA steps (all channels or one), the dose line naming every target and each refused channel; pauses and resumes', async () => {
     const ch1 = page.getByRole('article', { name: /Channel 1 · knee/ });
     const ch2 = page.getByRole('article', { name: /Channel 2 · knee/ });
     const target1 = ch1.locator('.amp-target');
@@ -219,8 +219,32 @@ describe('a whole session through the UI', () => {
     await waitText(target2, /^1\.5 mA$/);
     expect(await target1.textContent()).toBe('1.0 mA');
     await page.getByRole('radio', { name: 'All channels' }).check();
+    // H29: targets that differ are both on the dose line, not the first channel's.
+    const amplitude = page.getByRole('region', { name: 'Amplitude' });
+    await amplitude.getByText('Targets 1.0 / 1.5 mA on channels 1 / 2 · maximum 10.0 mA').waitFor({ timeout: UI_WAIT_MS });
+    // A step one channel cannot take: which channel and why, in words, once, in a polite status.
+    await button(page, 'Decrease amplitude by 0.5 mA').click();
+    await waitText(target1, /^0\.5 mA$/);
+    await button(page, 'Decrease amplitude by 0.5 mA').click();
+    await waitText(target1, /^0\.0 mA$/);
+    await button(page, 'Decrease amplitude by 0.5 mA').click();
+    await waitText(target2, /^0\.0 mA$/);
+    const refused = amplitude.getByRole('status').filter({ hasText: 'not changed' });
+    await waitText(refused, /^Channel 1 not changed: channel 1 is already at 0 mA\.$/);
+    expect(await refused.getAttribute('aria-live')).toBe('polite');
+    expect(await refused.count()).toBe(1);
+    await button(page, 'Increase amplitude by 0.5 mA').click();
+    await button(page, 'Increase amplitude by 0.5 mA').click();
+    await waitText(target1, /^1\.0 mA$/);
+    await waitText(target2, /^1\.0 mA$/);
+    expect(await amplitude.getByText(/not changed/).count()).toBe(0);
+    await page.getByRole('radio', { name: 'Channel 2', exact: true }).check();
+    await button(page, 'Increase amplitude by 0.5 mA').click();
+    await waitText(target2, /^1\.5 mA$/);
+    await page.getByRole('radio', { name: 'All channels' }).check();
     await button(page, 'Increase amplitude by 0.5 mA').click();
     await waitText(target1, /^1\.5 mA$/);
+    await amplitude.getByText('Targets 1.5 / 2.0 mA on channels 1 / 2 · maximum 10.0 mA').waitFor({ timeout: UI_WAIT_MS });
     // From the keyboard: Enter on a focused titration button acts once.
     await button(page, 'Increase amplitude').focus();
     await page.keyboard.press('Enter');
@@ -264,7 +288,7 @@ describe('a whole session through the UI', () => {
     expect(await button(page, 'New session').isDisabled()).toBe(true);
 
     const alarm = page.getByRole('alert').filter({ hasText: 'High priority alarm' });
-    await waitText(alarm, /High priority alarm.*Emergency stop: all output is off and latched.*Next: /);
+    await waitText(alarm, /High priority alarm.*Emergency stop by the Emergency stop button: all output is off and latched.*Next: /);
     const animation = () => alarm.locator('.alarm-indicator').evaluate((el) => getComputedStyle(el).animationName + ' ' + getComputedStyle(el).animationDuration);
     expect(await animation()).toBe('flash-high 0.5s');
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -290,7 +314,15 @@ describe('a whole session through the UI', () => {
     await page.getByRole('heading', { name: 'Emergency stop latched: all output is off' }).waitFor({ timeout: UI_WAIT_MS });
     await waitText(outputStatus(page), /^Output off$/);
     await waitText(page.locator('.ended'), /Session stopped: emergency stop \(keyboard\)\./);
-    await clearAndNewSession(page);
+    // The alarm names its source; once the stop is cleared nothing on the page says "latched".
+    const alarm = page.getByRole('alert').filter({ hasText: 'High priority alarm' });
+    await waitText(alarm, /Emergency stop by the Escape key: all output is off and latched/);
+    await button(page, 'Clear stop').click();
+    await page.getByRole('heading', { name: /Emergency stop latched/ }).waitFor({ state: 'detached', timeout: UI_WAIT_MS });
+    await waitText(alarm, /Emergency stop by the Escape key: all output is off \(the stop is cleared\)/);
+    expect(await page.locator('body').innerText()).not.toMatch(/latched/i);
+    await button(page, 'New session').click();
+    await page.getByRole('heading', { name: 'Choose the protocol' }).waitFor({ timeout: UI_WAIT_MS });
   }, 45_000);
 
   it('completes a session in real time and opens, shows and exports its report', async () => {

@@ -352,10 +352,10 @@ export function sessionSuite(factory: HostFactory): void {
       const bootId = await begin(h, LONG, 1);
       const calledAt = h.now();
       const trafficAtStop = h.traffic.length;
-      const stopping = h.runner.estop('test');
+      const stopping = h.runner.estop('keyboard');
       // The state follows the frame at once: no await stands between the call and `stopped`.
       expect(h.runner.state).toBe('stopped');
-      expect(h.runner.snapshot.reason).toBe('emergency stop (test)');
+      expect(h.runner.snapshot.reason).toBe('emergency stop (keyboard)');
       // The ESTOP frame is the first thing written after the call.
       expect(h.traffic.slice(trafficAtStop).find((t) => t.dir === 'tx')?.line).toMatch(/^\d+ ESTOP \*[0-9A-F]{4}$/);
       expect(await h.call(stopping, 'the e-stop acknowledgement')).toEqual({ ok: true, value: undefined });
@@ -364,7 +364,7 @@ export function sessionSuite(factory: HostFactory): void {
       expect(estopEvent).toBeDefined();
       expect(estopEvent!.at - calledAt).toBeLessThanOrEqual(h.jitterMs);
       expect(h.runner.snapshot.latched).toBe(true);
-      expect(h.runner.snapshot.alarms[0]).toMatchObject({ priority: 'high', cause: 'Emergency stop: all output is off and latched' });
+      expect(h.runner.snapshot.alarms[0]).toMatchObject({ priority: 'high', cause: 'Emergency stop by the Escape key: all output is off and latched' });
       const status = await h.call(h.client.request('STATUS', {}), 'STATUS');
       expect(status).toMatchObject({ ok: true, value: { latched: true, s1: 'OFF', s2: 'OFF' } });
 
@@ -381,6 +381,9 @@ export function sessionSuite(factory: HostFactory): void {
       expect(await h.call(h.runner.clear(), 'CLEAR')).toEqual({ ok: true, value: undefined });
       await h.until(() => h.deviceEvents.some((e) => e.event === 'clear'), 2000, "the device's clear event");
       expect(h.runner.snapshot.latched).toBe(false);
+      // "latched" goes with the latch: the alarm still names the source, and no longer asks to clear.
+      expect(h.runner.snapshot.alarms.map((a) => `${a.cause} ${a.action}`).join(' ')).not.toMatch(/latched|clear the stop/i);
+      expect(h.runner.snapshot.alarms[0]?.cause).toContain('the Escape key');
       expect(await h.call(h.client.request('STATUS', {}), 'STATUS')).toMatchObject({ ok: true, value: { latched: false } });
       expect(outputsOff(h)).toBe(true);
 
@@ -397,10 +400,10 @@ export function sessionSuite(factory: HostFactory): void {
       const first = readBack(h, 0);
       expectStart(first, LONG, bootId);
       expect(statesOf(first)).toEqual(['checking-electrodes', 'ramping', 'running', 'stopped']);
-      expect(of(first, 'state').at(-1)!.data.reason).toBe('emergency stop (test)');
-      expect(of(first, 'estop').map((r) => r.data)[0]).toEqual({ source: 'test', acked: false });
+      expect(of(first, 'state').at(-1)!.data.reason).toBe('emergency stop (keyboard)');
+      expect(of(first, 'estop').map((r) => r.data)[0]).toEqual({ source: 'keyboard', acked: false });
       expect(of(first, 'command').some((c) => c.data.verb === 'ESTOP')).toBe(true);
-      expect(of(first, 'session-end').map((r) => r.data)).toEqual([expect.objectContaining({ reason: 'stopped', finalState: 'stopped', detail: 'emergency stop (test)' })]);
+      expect(of(first, 'session-end').map((r) => r.data)).toEqual([expect.objectContaining({ reason: 'stopped', finalState: 'stopped', detail: 'emergency stop (keyboard)' })]);
       const second = readBack(h, 1);
       expectStart(second, LONG, bootId);
       expect(statesOf(second)).toEqual(['checking-electrodes', 'ramping', 'running', 'ramping-down', 'stopped']);

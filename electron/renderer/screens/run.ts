@@ -7,7 +7,7 @@ import type { Snapshot, Telemetry } from '../../../src/app/contract.js';
 import type { AppContext } from '../context.js';
 import { h, replaceChildren, setFlag, setText, svgIcon } from '../dom.js';
 import { clock, impedance, ma, num, placement, stateText } from '../format.js';
-import { ENDED_STATES, HoldRepeat, TelemetryBuffer, type TitrationStep, channelOutputText, endText, progress } from '../session-model.js';
+import { ENDED_STATES, HoldRepeat, TelemetryBuffer, type TitrationStep, channelOutputText, doseLine, endText, progress, refusalText, shownTargetMa } from '../session-model.js';
 import { LiveChart } from '../components/charts.js';
 
 interface CardRefs {
@@ -36,6 +36,8 @@ export class RunView {
   readonly #titration: HTMLElement;
   readonly #scope = h('div', { class: 'choices inline scope', 'data-session-control': true });
   readonly #targetNow = h('p', { class: 'target-now' });
+  /** A titration a channel could not take: which channel and why, shown and announced once. */
+  readonly #refusal = h('p', { class: 'titration-refused', role: 'status', 'aria-live': 'polite' });
   readonly #stepButtons: HTMLButtonElement[] = [];
   readonly #pauseBtn: HTMLButtonElement;
   readonly #resumeBtn: HTMLButtonElement;
@@ -81,6 +83,7 @@ export class RunView {
       h('h2', { id: 'titration-title' }, 'Amplitude'),
       this.#scope,
       this.#targetNow,
+      this.#refusal,
       h(
         'div',
         { class: 'titrate-row' },
@@ -191,12 +194,11 @@ export class RunView {
         replaceChildren(refs.badge, svgIcon(c.on ? 'bolt' : 'off'), h('span', {}, badgeText));
       }
       setText(refs.measured, c.on || c.measuredMa !== null ? ma(c.on ? c.measuredMa : 0) : '— mA');
-      setText(refs.target, ma(c.targetMa));
+      setText(refs.target, ma(shownTargetMa(c)));
       setText(refs.impedance, impedance(c.impedance));
       setText(refs.delivered, `${c.deliveredUc.toFixed(1)} µC`);
     }
-    const first = s.channels.find((c) => this.#scopeChannel === undefined || c.channel === this.#scopeChannel);
-    setText(this.#targetNow, first ? `Target ${ma(first.targetMa)}${this.#scopeChannel === undefined && s.channels.length > 1 ? ' on all channels' : ` on channel ${first.channel}`} · maximum ${ma(first.maxMa)}` : '');
+    setText(this.#targetNow, doseLine(s.channels, this.#scopeChannel));
   }
 
   #card(c: Snapshot['channels'][number]): HTMLElement {
@@ -288,7 +290,9 @@ export class RunView {
 
   async #titrate(delta: TitrationStep): Promise<void> {
     const r = await this.#ctx.api.titrate(this.#scopeChannel === undefined ? { deltaMa: delta } : { deltaMa: delta, channel: this.#scopeChannel });
-    this.#ctx.check(r, delta > 0 ? 'Increase amplitude' : 'Decrease amplitude');
+    if (!this.#ctx.check(r, delta > 0 ? 'Increase amplitude' : 'Decrease amplitude')) return;
+    // Said once: the same refusal again (a held button) leaves the text, and the live region, as is.
+    setText(this.#refusal, refusalText(r.data.refused));
   }
 
   async #call(call: 'pause' | 'resume' | 'stop'): Promise<void> {
