@@ -1,7 +1,7 @@
 /**
- * Issue 10 §1, "Done means": the ControllerService runs in its own worker (worker_threads, as
+ * Issue 10 §1, "Done means": the ControllerService runs in its own worker (a child process, as
  * under `edn web`), and killing that worker mid-session is seen by the UI side at once. Real
- * threads, a real pty and the simulator in its own process (`edn simulate --pty --json`), so the
+ * processes, a real pty and the simulator in its own process (`edn simulate --pty --json`), so the
  * device is alone once the worker is gone, exactly as a stimulator on a serial port would be:
  *
  * - the device reports every output off within its 1000 ms watchdog window of the kill (or sooner:
