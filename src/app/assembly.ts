@@ -1,12 +1,14 @@
 /**
- * The one way the ControllerService is assembled (issue 10 §2): the controller worker under
- * `edn web` and the Electron app's utilityProcess (src/app/worker-entry.ts) call
- * createControllerService with the same serializable config, and the service builds the
- * rest the same way for each: the settings, protocol and session stores on the data directory, the
- * transport for the port (src/device/open.ts), the DeviceClient over it, the SessionRunner with
- * the journal factory (src/session/journal.ts) and the course store. So one tested path serves
- * both; tests pass `parts` (a virtual scheduler, a simulator transport, fixed ids). `edn run`
- * still builds its DeviceClient and SessionRunner itself (src/cli/commands/run.ts): not yet here.
+ * The one way the ControllerService is assembled (issue 10 §2). The controller process under
+ * `edn web` and the Electron app's utilityProcess (src/app/worker-entry.ts), and `edn run`
+ * (src/cli/commands/run.ts, in its own process on the monotonic scheduler), all call
+ * createControllerService, and the service builds the rest the same way for each: the settings,
+ * protocol and session stores on the data directory, the transport for the port
+ * (src/device/open.ts), the DeviceClient over it, the SessionRunner with the journal factory
+ * (src/session/journal.ts) and the course store. `edn run` then drives it through the contract's
+ * calls as a UI does, so a session run headless takes the path of one run from the app, and one
+ * tested path serves all three. Tests pass `parts` (a virtual scheduler, a simulator transport,
+ * fixed ids).
  */
 import { ControllerService, type ControllerServiceOptions } from './service.js';
 
@@ -18,6 +20,8 @@ export interface ServiceConfig {
   readonly allowHardware: boolean;
   /** Recorded in each session's start record. */
   readonly appVersion?: string | undefined;
+  /** Who runs this host's sessions, over the settings' clinician (`edn run --clinician`). */
+  readonly clinician?: string | undefined;
 }
 
 /** Injected parts for tests and benchmarks (scheduler, transport opener, clocks, ids). */
@@ -29,5 +33,6 @@ export function createControllerService(config: ServiceConfig, parts: ServicePar
     dataDir: config.dataDir,
     allowHardware: config.allowHardware,
     ...(config.appVersion === undefined ? {} : { appVersion: config.appVersion }),
+    ...(config.clinician === undefined ? {} : { clinician: config.clinician }),
   });
 }

@@ -106,6 +106,17 @@ export interface ControllerServiceOptions {
   readonly appVersion?: string;
   /** Fresh session ids (tests). Default: the runner's. */
   readonly newSessionId?: () => string;
+  /**
+   * Who runs and acknowledges this host's sessions, over the settings' clinician (`edn run
+   * --clinician`). Default: the settings' clinician.
+   */
+  readonly clinician?: string;
+  /**
+   * Protocols this host offers beyond the built-ins and the protocol store, found by id before
+   * either (`edn run --protocol FILE`: the file's content runs, even when its id is a built-in's).
+   * Each must be a validated protocol. Default: none.
+   */
+  readonly protocols?: readonly Protocol[];
 }
 
 interface Connection {
@@ -138,6 +149,8 @@ export class ControllerService implements ContractHandlers {
   readonly #wallClock: () => Date;
   readonly #appVersion: string | undefined;
   readonly #newSessionId: (() => string) | undefined;
+  readonly #clinician: string | undefined;
+  readonly #offered: ReadonlyMap<string, Protocol>;
 
   readonly #settings: SettingsStore;
   readonly #protocols: ProtocolStore;
@@ -168,6 +181,8 @@ export class ControllerService implements ContractHandlers {
     this.#wallClock = options.wallClock ?? (() => new Date());
     this.#appVersion = options.appVersion;
     this.#newSessionId = options.newSessionId;
+    this.#clinician = options.clinician;
+    this.#offered = new Map((options.protocols ?? []).map((p) => [p.id, p]));
     this.#settings = new SettingsStore(this.#dataDir);
     this.#protocols = new ProtocolStore(this.#dataDir);
     this.#sessions = new SessionStore(this.#dataDir);
@@ -407,7 +422,7 @@ export class ControllerService implements ContractHandlers {
         const details = parsed.errors.map((e) => ({ path: e.path || '(answers)', message: e.message }));
         return { ok: false, error: { code: 'BAD_INPUT', message: `the screening answers are invalid: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details } };
       }
-      const clinician = this.#settings.get().clinician;
+      const clinician = this.#clinician ?? this.#settings.get().clinician;
       if (acknowledgements.length > 0 && clinician === '') {
         return fail('SCREENING', 'acknowledging a relative contraindication records who did it: set the clinician (initials or staff id) in the settings first');
       }
@@ -700,6 +715,8 @@ export class ControllerService implements ContractHandlers {
   }
 
   #findProtocol(id: string): Result<Protocol> {
+    const offered = this.#offered.get(id);
+    if (offered) return ok(offered);
     const b = builtInProtocol(id);
     if (b) return ok(b.protocol);
     const entry = this.#protocols.read(id);

@@ -5,18 +5,15 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { distinctUntilChanged, map } from 'rxjs';
 import { NPRS_ID, builtInInstrument, recordOutcome } from '../../domain/outcomes/index.js';
 import { formatProtocolError } from '../../domain/protocols/index.js';
 import { type Acknowledgement, evaluateScreening, parseScreeningAnswers } from '../../domain/screening.js';
-import { DeviceClient } from '../../device/client.js';
-import { openTransport, type OpenedTransport } from '../../device/open.js';
 import { SIMULATOR_PATH } from '../../device/ports.js';
 import { monotonicScheduler } from '../../device/time.js';
-import type { CourseStore } from '../../course/index.js';
-import { type RecordDataInput, openJournal, systemClock } from '../../session/journal.js';
-import { SessionRunner, type SessionSnapshot } from '../../session/runner.js';
+import { courseFitProblem } from '../../course/session.js';
 import { TERMINAL_STATES } from '../../session/states.js';
+import { createControllerService } from '../../app/assembly.js';
+import type { Snapshot } from '../../app/contract.js';
 import { readSettingsFile, settingsPatientRefRule } from '../../app/settings.js';
 import { type CliIO, type Command, UsageError, parse, write } from '../command.js';
 import { loadProtocolArg } from './validate.js';
@@ -98,8 +95,8 @@ export const runCommand: Command = {
     if ((values.ack?.length ?? 0) > 0 && !values.clinician) throw new UsageError('--ack needs --clinician (who acknowledges)');
     if (values.course === undefined && (values['nprs-before'] !== undefined || values['nprs-after'] !== undefined)) throw new UsageError('--nprs-before and --nprs-after need --course (outcomes belong to a course)');
     if (values.course !== undefined && values['nprs-before'] === undefined) throw new UsageError("--course needs --nprs-before (the patient's pain now, 0-10)");
-    const nprsBefore = values['nprs-before'] === undefined ? undefined : nprsOutcome('before', values['nprs-before']);
-    const nprsAfter = values['nprs-after'] === undefined ? undefined : nprsOutcome('after', values['nprs-after']);
+    const nprsBefore = values['nprs-before'] === undefined ? undefined : nprsScore('before', values['nprs-before']);
+    const nprsAfter = values['nprs-after'] === undefined ? undefined : nprsScore('after', values['nprs-after']);
 
     const out = reporter(io, values.json ?? false);
     const refuse = (message: string): number => {
@@ -136,123 +133,111 @@ export const runCommand: Command = {
       return refuse(`screening does not clear this patient (${outcome.status}):\n${lines.join('\n')}`);
     }
 
-    // A session of a course: the course store is opened before the port (one writer while the
-    // session runs), and the course must fit the session before anything is sent.
-    let store: CourseStore | undefined;
+    // The same service the app assembles (src/app/assembly.ts), driven through the contract's
+    // calls as a UI drives it. It is created only now: a refusal above writes nothing.
+    const service = createControllerService(
+      { dataDir, allowHardware: true, ...(values.clinician ? { clinician: values.clinician } : {}) },
+      { scheduler: monotonicScheduler, protocols: [protocol] },
+    );
+
+    // A session of a course: the course must fit the session before a port is opened (the
+    // service opens the course store, its one writer, on this first course call).
     if (values.course !== undefined) {
-      const { CourseStore, courseFitProblem } = await import('../../course/index.js');
-      const opened = CourseStore.open(dataDir);
-      if (!opened.ok) return refuse(`the course store cannot be opened: ${opened.error.message}`);
-      store = opened.store;
-      const course = store.getCourse(values.course);
-      const problem = course === undefined ? `no course ${values.course} (see 'edn courses')` : courseFitProblem(course, outcome.cleared.patientRef, protocol.id);
+      const prefill = await service.coursePrefill({ courseId: values.course });
+      const problem = !prefill.ok
+        ? prefill.error.code === 'NOT_FOUND' ? `no course ${values.course} (see 'edn courses')` : `the course store cannot be opened: ${prefill.error.message}`
+        : courseFitProblem(prefill.data.course, outcome.cleared.patientRef, protocol.id);
       if (problem !== undefined) {
-        store.close();
+        await service.dispose();
         return refuse(problem);
       }
     }
 
-    let opened: OpenedTransport;
-    try {
-      opened = await openTransport(values.sim ? SIMULATOR_PATH : values.port!, monotonicScheduler);
-    } catch (e) {
-      return refuse(e instanceof Error ? e.message : String(e));
-    }
-    const client = new DeviceClient({ transport: opened.transport, scheduler: monotonicScheduler });
-    const runner = new SessionRunner({
-      client,
-      scheduler: monotonicScheduler,
-      recorder: (sessionId) => openJournal({ dataDir, sessionId, clock: systemClock }),
+    let state: string | undefined;
+    const onSnapshot = (s: Snapshot): void => {
+      if (s.state !== state) {
+        state = s.state;
+        out.event({ event: 'state', state: s.state });
+      }
+      out.progress(s);
+    };
+    onSnapshot(service.snapshot);
+    let ended: ((s: Snapshot) => void) | undefined;
+    const off = service.on((e) => {
+      if (e.event !== 'snapshot') return;
+      onSnapshot(e.data);
+      if (TERMINAL_STATES.has(e.data.state)) ended?.(e.data);
     });
-    const subs = [
-      runner.snapshot$.pipe(map((s) => s.state), distinctUntilChanged()).subscribe((state) => out.event({ event: 'state', state })),
-      runner.snapshot$.subscribe((s) => out.progress(s)),
-    ];
     let estopping: Promise<unknown> | undefined;
     const onSignal = (): void => {
-      estopping = runner.estop('signal');
+      estopping = service.emergencyStop('signal');
     };
     io.signals?.addEventListener('abort', onSignal, { once: true });
     const finish = async (code: number): Promise<number> => {
       io.signals?.removeEventListener('abort', onSignal);
       // The e-stop ends the session's record once the device confirms it: let it.
       if (estopping) await estopping;
-      for (const s of subs) s.unsubscribe();
-      runner.dispose();
-      client.dispose();
-      await opened.close();
-      store?.close();
+      off();
+      await service.dispose();
       out.done();
       return code;
     };
 
-    const connected = await runner.connect();
+    const connected = await service.connect({ path: values.sim ? SIMULATOR_PATH : values.port! });
     if (!connected.ok) {
+      // A port that cannot be opened is refused (nothing was sent); a device that does not
+      // answer its handshake aborts (something was).
+      if (connected.error.message.startsWith('cannot open ')) return finish(refuse(connected.error.message));
       out.event({ event: 'end', reason: 'aborted', detail: connected.error.message });
       return finish(RUN_EXIT.aborted);
     }
-    out.event({ event: 'device', model: connected.value.model, firmware: connected.value.firmware, serial: connected.value.serial, bootId: connected.value.bootId });
-    const prepared = runner.prepare({ protocol, ...(values.clinician ? { clinician: values.clinician } : {}) });
-    if (!prepared.ok) return finish(refuse(prepared.error.message));
-    const screened = await runner.submitScreening(outcome.cleared);
+    const d = connected.data;
+    out.event({ event: 'device', model: d.model, firmware: d.firmware, serial: d.serial, bootId: d.bootId });
+    const screened = await service.submitScreening({ protocolId: protocol.id, answers: answersJson, acknowledgements: values.ack ?? [] });
     if (!screened.ok) return finish(refuse(screened.error.message));
-    if (store !== undefined && values.course !== undefined) {
-      const { sessionId, journal } = runner.snapshot;
-      const began = sessionId !== undefined && journal !== undefined ? store.beginSession(values.course, sessionId, journal, { id: protocol.id, hash: protocol.hash }) : undefined;
-      if (!began?.ok) {
-        runner.newSession();
-        return finish(refuse(`the session cannot join course ${values.course}: ${began ? began.error.message : 'no session journal is open'}`));
+    if (screened.data.status !== 'cleared') return finish(refuse(`screening does not clear this patient (${screened.data.status})`));
+    if (values.course !== undefined) {
+      const joined = await service.courseSession({ courseId: values.course, nprsBefore: nprsBefore! });
+      if (!joined.ok) {
+        await service.newSession();
+        return finish(refuse(`the session cannot join course ${values.course}: ${joined.error.message}`));
       }
-      for (const [type, data] of [['course', began.value.record], ['outcome', nprsBefore!]] as const) {
-        const written = runner.recordCourse(type, data);
-        if (!written.ok) {
-          runner.newSession();
-          return finish(refuse(written.error.message));
-        }
-      }
-      out.event({ event: 'course', courseId: values.course, sessionNumber: began.value.number, milestone: began.value.milestone });
+      out.event({ event: 'course', courseId: values.course, sessionNumber: joined.data.sessionNumber, milestone: joined.data.milestone });
     }
-    out.event({ event: 'electrodes', results: screened.value, ...(runner.snapshot.journal ? { journal: runner.snapshot.journal } : {}) });
-    const bad = screened.value.filter((e) => !e.ok);
+    const journal = service.snapshot.journal;
+    out.event({ event: 'electrodes', results: screened.data.electrodes, ...(journal ? { journal } : {}) });
+    const bad = screened.data.electrodes.filter((e) => !e.ok);
     if (bad.length > 0) {
-      runner.newSession();
+      await service.newSession();
       return finish(refuse(bad.map((e) => e.reason).join('\n')));
     }
     if (io.signals?.aborted) return finish(RUN_EXIT.stopped);
-    const started = await runner.start({ targetMa });
-    if (!started.ok && runner.state === 'checking-electrodes') return finish(refuse(started.error.message));
-
-    const end = await new Promise<SessionSnapshot>((resolve) => {
-      const sub = runner.snapshot$.subscribe((s) => {
-        if (TERMINAL_STATES.has(s.state)) {
-          queueMicrotask(() => sub.unsubscribe());
-          resolve(s);
-        }
-      });
+    const end = new Promise<Snapshot>((resolve) => {
+      ended = resolve;
     });
-    const reason = end.state as 'completed' | 'stopped' | 'aborted';
-    out.event({ event: 'end', reason, ...(end.reason ? { detail: end.reason } : {}), stimulationS: end.elapsedS, ...(end.journal ? { journal: end.journal } : {}) });
-    if (store !== undefined && end.journal !== undefined) {
-      // After the end record: the journal stays open for the after-session answers.
-      if (nprsAfter !== undefined) {
-        const written = runner.recordCourse('outcome', nprsAfter);
-        if (!written.ok) out.event({ event: 'warning', message: `NPRS after not recorded: ${written.error.message}` });
-      }
-      runner.newSession(); // closes the journal, so the store reads it whole
-      const recorded = store.recordSession(end.journal);
-      if (!recorded.ok) out.event({ event: 'warning', message: `the course store did not record the session (its journal has it; 'edn courses rebuild' recovers it): ${recorded.error.message}` });
+    const started = await service.start({ targetMa });
+    if (!started.ok && !TERMINAL_STATES.has(service.snapshot.state)) return finish(refuse(started.error.message));
+
+    const last = await end;
+    const reason = last.state as 'completed' | 'stopped' | 'aborted';
+    out.event({ event: 'end', reason, ...(last.reason ? { detail: last.reason } : {}), stimulationS: last.elapsedS, ...(last.journal ? { journal: last.journal } : {}) });
+    if (values.course !== undefined) {
+      // Behind the end record: the journal stays open for the after-session answers.
+      const after = await service.courseOutcomes(nprsAfter === undefined ? {} : { nprsAfter });
+      if (!after.ok) out.event({ event: 'warning', message: `the after-session answers were not recorded in the course (its journal has the session; 'edn courses rebuild' recovers it): ${after.error.message}` });
+      await service.newSession(); // closes the journal
     }
     return finish(RUN_EXIT[reason]);
   },
 };
 
-/** An NPRS 0-10 answer as an outcome record, or a usage error naming the option. */
-function nprsOutcome(timepoint: 'before' | 'after', text: string): RecordDataInput<'outcome'> {
+/** An NPRS 0-10 answer, checked on the built-in instrument, or a usage error naming the option. */
+function nprsScore(timepoint: 'before' | 'after', text: string): number {
   const nprs = builtInInstrument(NPRS_ID)!;
-  const value = Number(text);
-  const r = recordOutcome(nprs, { scores: { score: text.trim() === '' ? Number.NaN : value } });
+  const value = text.trim() === '' ? Number.NaN : Number(text);
+  const r = recordOutcome(nprs, { scores: { score: value } });
   if (!r.ok) throw new UsageError(`--nprs-${timepoint} ${text}: ${r.problems.map((p) => p.message).join('; ')}`);
-  return { timepoint, ...r.value, scores: { ...r.value.scores } } as RecordDataInput<'outcome'>;
+  return value;
 }
 
 /** Progress for people (a bar on a terminal) or one JSON object per line. */
@@ -285,7 +270,7 @@ function reporter(io: CliIO, json: boolean) {
         }
       }
     },
-    progress(s: SessionSnapshot): void {
+    progress(s: Snapshot): void {
       const amps = s.channels.map((c) => `${c.channel}:${c.commandedMa}/${c.targetMa}`).join(' ');
       if (json) {
         if (amps !== lastAmps && s.channels.length > 0) {
