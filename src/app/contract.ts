@@ -13,6 +13,7 @@ import { FORBIDDEN_REGIONS, REGIONS, SIDES } from '../domain/protocols/schema.js
 import { EVIDENCE_STATUSES } from '../domain/protocols/evidence.js';
 import { AdverseEffectSchema } from '../domain/outcomes/adverse.js';
 import { MIDLINE_REGIONS, REGION_SITES, SITE_NOTE_MAX } from '../domain/protocols/sites.js';
+import { DeviceLimitsSchema } from '../domain/stimulation.js';
 
 // ---- shared shapes ------------------------------------------------------------------------------
 
@@ -32,7 +33,6 @@ export type ContractError = z.infer<typeof ErrorSchema>;
 
 export type Result<T> = { readonly ok: true; readonly data: T } | { readonly ok: false; readonly error: ContractError };
 
-const range = z.strictObject({ min: z.number(), max: z.number() });
 
 export const PortSchema = z.strictObject({
   path: z.string(),
@@ -44,16 +44,8 @@ export const PortSchema = z.strictObject({
   likelyStimulator: z.boolean(),
 });
 
-export const DeviceLimitsSchema = z.strictObject({
-  channels: z.number(),
-  frequencyHz: range,
-  pulseWidthUs: range,
-  amplitudeMa: range,
-  maxChargePerPhaseUc: z.number(),
-  maxDurationS: z.number(),
-  complianceV: z.number(),
-  watchdogMs: z.number(),
-});
+/** The device's limits: one schema, the domain's (src/domain/stimulation.ts). */
+export { DeviceLimitsSchema };
 
 export const DeviceSchema = z.strictObject({
   transport: z.string(),

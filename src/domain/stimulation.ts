@@ -5,6 +5,8 @@
  * Only charge-balanced biphasic waveforms exist: there is no way to say "monophasic" or "DC"
  * [docs/CLINICAL.md#conventions; docs/CLINICAL.md#waveform; ZHANG2018; HWANG2010].
  */
+import * as z from 'zod';
+import { MAX_CHANNELS } from '../../firmware-protocol/constants.js';
 
 /** The two charge-balanced biphasic waveforms; net DC is zero by construction. */
 export const WAVEFORMS = ['biphasic-symmetric', 'biphasic-asymmetric'] as const;
@@ -66,25 +68,30 @@ export interface Electrode {
 }
 
 /** An inclusive numeric range. */
-export interface Range {
-  readonly min: number;
-  readonly max: number;
-}
+export const RangeSchema = z.strictObject({ min: z.number(), max: z.number() });
+export type Range = Readonly<z.output<typeof RangeSchema>>;
 
-/** What the device reported in its HELLO reply (the device layer converts the reply into this). */
-export interface DeviceLimits {
-  /** Number of output channels; channels are numbered 1..channels. */
-  readonly channels: number;
-  readonly frequencyHz: Range;
-  readonly pulseWidthUs: Range;
-  readonly amplitudeMa: Range;
-  readonly maxChargePerPhaseUc: number;
-  readonly maxDurationS: number;
+/**
+ * What the device reported in its HELLO reply (the device layer converts the reply into this), in
+ * domain units. Defined once (issue 10 §3): the contract sends it (src/app/contract.ts) and the
+ * journal records it (src/session/journal-records.ts) with this schema.
+ */
+export const DeviceLimitsSchema = z.strictObject({
+  /** Number of output channels; channels are numbered 1..channels (the wire carries at most MAX_CHANNELS). */
+  channels: z.number().int().min(1).max(MAX_CHANNELS),
+  frequencyHz: RangeSchema,
+  pulseWidthUs: RangeSchema,
+  amplitudeMa: RangeSchema,
+  maxChargePerPhaseUc: z.number(),
+  maxDurationS: z.number(),
   /** Open-circuit compliance voltage, V. */
-  readonly complianceV: number;
+  complianceV: z.number(),
   /** The device's own watchdog window, ms. */
-  readonly watchdogMs: number;
-}
+  watchdogMs: z.number(),
+});
+export type DeviceLimits = DeepReadonly<z.output<typeof DeviceLimitsSchema>>;
+
+type DeepReadonly<T> = { readonly [K in keyof T]: T[K] extends object ? DeepReadonly<T[K]> : T[K] };
 
 /** The limits one protocol phase imposes on a session (see protocols/derive.ts). */
 export interface ProtocolLimits {

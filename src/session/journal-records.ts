@@ -23,7 +23,7 @@ import { REQUEST_VERBS, type RequestVerb } from '../../firmware-protocol/index.j
 import type { Protocol } from '../domain/protocols/derive.js';
 import { AdverseEffectSchema } from '../domain/outcomes/adverse.js';
 import { SCREENING_RECORD_FORMAT, type ScreeningRecord, patientRefProblem } from '../domain/screening.js';
-import { WAVEFORMS, type DeviceLimits, type Pattern } from '../domain/stimulation.js';
+import { DeviceLimitsSchema, WAVEFORMS, type Pattern } from '../domain/stimulation.js';
 import { SESSION_STATES } from './states.js';
 
 /** SHA-256 of the empty string: the `prev` of record 0. */
@@ -104,19 +104,6 @@ const protocolSchema = z.strictObject({
   aftercare: text(2000),
 });
 
-const range = z.strictObject({ min: z.number(), max: z.number() });
-
-const deviceLimitsSchema = z.strictObject({
-  channels: channelNo,
-  frequencyHz: range,
-  pulseWidthUs: range,
-  amplitudeMa: range,
-  maxChargePerPhaseUc: z.number(),
-  maxDurationS: z.number(),
-  complianceV: z.number(),
-  watchdogMs: z.number(),
-});
-
 const deviceSchema = z.strictObject({
   /** How the device was reached: "serial" or "simulator". */
   transport: text(32),
@@ -125,7 +112,7 @@ const deviceSchema = z.strictObject({
   serial: text(64),
   bootId: text(32),
   protocolVersion: z.number().int().min(1),
-  limits: deviceLimitsSchema,
+  limits: DeviceLimitsSchema,
 });
 
 const answer = z.boolean().nullable();
@@ -438,13 +425,11 @@ export function protocolRecord(protocol: Protocol): ProtocolRecord {
 // change on either side is a compile error here rather than a journal that refuses a session.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const _patternMatches: Same<z.output<typeof patternSchema>, Pattern> = true;
-const _limitsMatch: Same<z.output<typeof deviceLimitsSchema>, DeviceLimits> = true;
 /** Every cleared ScreeningRecord the domain makes fits the journal's screening schema. */
 type DeepMutable<T> = T extends readonly (infer U)[] ? DeepMutable<U>[] : T extends object ? { -readonly [K in keyof T]: DeepMutable<T[K]> } : T;
 type ClearedRecord = DeepMutable<ScreeningRecord & { status: 'cleared'; patientRef: string; answers: { patientRef: string } }>;
 const _screeningFits: ClearedRecord extends z.input<typeof screeningSchema> ? true : false = true;
 void _patternMatches;
-void _limitsMatch;
 void _screeningFits;
 
 // ---- telemetry summaries -------------------------------------------------------------------------
