@@ -6,7 +6,7 @@ export default defineConfig({
     exclude: ['test/bench/**', 'node_modules/**'],
     environment: 'node',
     setupFiles: ['test/setup/no-console.ts'],
-    reporters: ['default', './test/reporters/summary.ts'],
+    reporters: ['default', './test/reporters/summary.ts', './test/reporters/hazards.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',

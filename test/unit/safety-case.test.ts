@@ -14,10 +14,11 @@ import { ACK_GIVE_UP_MS, ACK_RETRIES, ACK_TIMEOUT_MS } from '../../src/device/ti
 import { ELECTRODE_IMPEDANCE, FORMAT_LIMITS, HARD_LIMITS, OUTPUT_MONITOR } from '../../src/domain/safety/limits.js';
 import { JOURNAL_RETRY_MS, RAMP_STEP_MS, TICK_MS } from '../../src/session/runner.js';
 import { MODEL } from '../../src/simulator/limits.js';
+import { hazardRows as readHazardRows, namesHazard } from '../support/safety-doc.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const doc = readFileSync(path.join(ROOT, 'SAFETY.md'), 'utf8');
-const hazardRows = doc.split('\n').filter((l) => /^\| H\d+ \|/.test(l));
+const hazardRows = readHazardRows(doc).map((h) => h.row);
 
 /** The rows of the "Limits and timing constants" table, as cells (header and rule excluded). */
 function limitRows(): { readonly limit: string; readonly value: string; readonly where: string }[] {
@@ -187,8 +188,6 @@ function testTitles(fileName: string, text: string): string[] {
   return titles;
 }
 
-/** The id written as a word in a title: H1 is not H10. */
-const namesHazard = (title: string, id: string) => new RegExp(`(^|[^A-Za-z0-9])${id}(?![0-9])`).test(title);
 
 describe('SAFETY.md', () => {
   it('lists every hard limit and every timing constant', () => {
