@@ -40,7 +40,9 @@ export const ALLOWED = {
   web: ['firmware-protocol', 'domain', 'app', 'simulator', 'device', 'session', 'course'],
   'electron-main': ['app', 'firmware-protocol', 'domain'],
   'electron-preload': ['app'],
-  'electron-renderer': ['app'],
+  // The renderer may use the pure layers (the domain's rules, formats and formatting), as VS Code
+  // lets browser code import `common`, and from the app only the contract (issue 10 §3).
+  'electron-renderer': ['app', 'domain', 'firmware-protocol'],
 };
 
 /** Layers that must stay free of platform imports (node:*, serialport, electron). */
@@ -80,14 +82,14 @@ export function checkImport(file, spec) {
     return `Bad layering: ${from} is pure and may not import the platform module '${spec}'`;
   }
   if (from === 'electron-renderer' && !spec.startsWith('.') && !spec.startsWith('/') && !RENDERER_PACKAGES.some((p) => spec === p || spec.startsWith(`${p}/`))) {
-    return `Bad layering: electron/renderer may import only the app contract (and ${RENDERER_PACKAGES.join(', ')}), not '${spec}'`;
+    return `Bad layering: electron/renderer may import only the app contract, the pure layers (and ${RENDERER_PACKAGES.join(', ')}), not '${spec}'`;
   }
   if (!spec.startsWith('.')) return undefined;
   const target = path.relative(ROOT, path.resolve(path.dirname(file), spec)).split(path.sep).join('/');
   const to = layerOf(target) ?? layerOf(target + '/');
   if (!to) {
     if (target.startsWith('..') || target.startsWith('node_modules')) return undefined;
-    return from === 'electron-renderer' ? `Bad layering: electron/renderer may import only the app contract, not '${spec}'` : undefined;
+    return from === 'electron-renderer' ? `Bad layering: electron/renderer may import only the app contract and the pure layers, not '${spec}'` : undefined;
   }
   if (to === from) return undefined;
   if (!ALLOWED[from].includes(to)) {

@@ -10,7 +10,7 @@
  */
 import type { AppContext, Notice, ScreenName } from './context.js';
 import { h, replaceChildren, setFlag, setText, svgIcon } from './dom.js';
-import { stateText } from './format.js';
+import { stateText } from '../../src/domain/format.js';
 import { ACTIVE_STATES, ENDED_STATES, alarmViews, outputSummary } from './session-model.js';
 import type { ControlView, Snapshot } from '../../src/app/contract.js';
 import { cancelAllDialogs, confirmDialog } from './components/dialog.js';

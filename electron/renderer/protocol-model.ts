@@ -3,32 +3,18 @@
  * the notation the core's validation uses), the numeric fields with their allowed ranges and
  * stepper increments, errors grouped by path, duplicating a built-in, and the preview waveform.
  *
- * The ranges here are DISPLAY HINTS mirroring the core's hard limits (src/domain/safety/limits.ts);
- * the core's validateProtocol is the authority, and test/unit/renderer checks the two agree.
+ * The ranges here are DISPLAY HINTS taken from the core's hard limits (src/domain/safety/limits.ts,
+ * imported: the renderer may use the pure layers); the core's validateProtocol is the authority.
  */
 
 import { PROTOCOL_CHOICES } from '../../src/app/contract.js';
+import { formatPath, parsePath } from '../../src/domain/protocols/paths.js';
+import { FORMAT_LIMITS, HARD_LIMITS } from '../../src/domain/safety/limits.js';
 
 export type PathSegment = string | number;
 
-/** "phases[0].amplitude.maxMa" -> ['phases', 0, 'amplitude', 'maxMa']; undefined when malformed. */
-export function parsePath(path: string): PathSegment[] | undefined {
-  if (path === '') return [];
-  if (!/^[A-Za-z_$][A-Za-z0-9_$]*(\[[0-9]+\]|\.[A-Za-z_$][A-Za-z0-9_$]*)*$/.test(path)) return undefined;
-  const out: PathSegment[] = [];
-  for (const m of path.matchAll(/([A-Za-z_$][A-Za-z0-9_$]*)|\[([0-9]+)\]/g)) {
-    if (m[1] !== undefined) out.push(m[1]);
-    else if (m[2] !== undefined) out.push(Number(m[2]));
-  }
-  return out;
-}
-
-/** ['phases', 0, 'maxMa'] -> "phases[0].maxMa". */
-export function formatPath(segments: readonly PathSegment[]): string {
-  let out = '';
-  for (const seg of segments) out += typeof seg === 'number' ? `[${seg}]` : out ? `.${seg}` : seg;
-  return out;
-}
+/** Paths into a protocol file: the core's notation and its one parser (src/domain/protocols/paths.ts). */
+export { formatPath, parsePath };
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -90,24 +76,26 @@ export interface NumericField {
 }
 
 /**
- * The numeric fields of a protocol file, keyed by their path with indexes written as [i].
- * Mirrors HARD_LIMITS and FORMAT_LIMITS of the core (checked by a unit test).
+ * The numeric fields of a protocol file, keyed by their path with indexes written as [i], with
+ * the ranges of HARD_LIMITS and FORMAT_LIMITS (steps and decimals are the editor's own).
  */
+const L = HARD_LIMITS;
+
 export const NUMERIC_FIELDS = {
-  'electrode.diameterMm': { label: 'Needle diameter', unit: 'mm', min: 0.1, max: 0.5, step: 0.01, decimals: 3 },
-  'electrode.insertedLengthMm': { label: 'Inserted length', unit: 'mm', min: 1, max: 100, step: 1, decimals: 1 },
-  'channels[i].channel': { label: 'Output channel', unit: '', min: 1, max: 8, step: 1, decimals: 0 },
-  'phases[i].durationMin': { label: 'Duration', unit: 'min', min: 0, exclusiveMin: true, max: 60, step: 1, decimals: 4 },
-  'phases[i].frequencyHz': { label: 'Frequency', unit: 'Hz', min: 1, max: 150, step: 1, decimals: 3 },
-  'phases[i].pulseWidthUs': { label: 'Pulse width per phase', unit: 'µs', min: 50, max: 600, step: 10, decimals: 0 },
-  'phases[i].amplitude.maxMa': { label: 'Maximum amplitude', unit: 'mA', min: 0, exclusiveMin: true, max: 20, step: 0.5, decimals: 3 },
-  'phases[i].amplitude.rampMaPerS': { label: 'Ramp rate', unit: 'mA/s', min: 0, exclusiveMin: true, max: 1, step: 0.1, decimals: 3 },
-  'phases[i].pattern.lowHz': { label: 'Low (disperse) frequency', unit: 'Hz', min: 1, max: 150, step: 1, decimals: 3 },
-  'phases[i].pattern.highHz': { label: 'High (dense) frequency', unit: 'Hz', min: 1, max: 150, step: 1, decimals: 3 },
-  'phases[i].pattern.dwellS': { label: 'Dwell at each frequency', unit: 's', min: 0.1, max: 60, step: 0.5, decimals: 3 },
-  'phases[i].pattern.burstRateHz': { label: 'Burst rate', unit: 'Hz', min: 1, max: 150, step: 1, decimals: 3 },
-  'phases[i].pattern.intraBurstHz': { label: 'Frequency inside a burst', unit: 'Hz', min: 1, max: 150, step: 1, decimals: 3 },
-  'phases[i].pattern.pulsesPerBurst': { label: 'Pulses per burst', unit: 'pulses', min: 1, max: 100, step: 1, decimals: 0 },
+  'electrode.diameterMm': { label: 'Needle diameter', unit: 'mm', min: L.needleDiameterMinMm.value, max: L.needleDiameterMaxMm.value, step: 0.01, decimals: 3 },
+  'electrode.insertedLengthMm': { label: 'Inserted length', unit: 'mm', min: L.needleInsertedLengthMinMm.value, max: L.needleInsertedLengthMaxMm.value, step: 1, decimals: 1 },
+  'channels[i].channel': { label: 'Output channel', unit: '', min: 1, max: FORMAT_LIMITS.maxChannel, step: 1, decimals: 0 },
+  'phases[i].durationMin': { label: 'Duration', unit: 'min', min: 0, exclusiveMin: true, max: L.sessionMaxMin.value, step: 1, decimals: 4 },
+  'phases[i].frequencyHz': { label: 'Frequency', unit: 'Hz', min: L.frequencyMinHz.value, max: L.frequencyMaxHz.value, step: 1, decimals: 3 },
+  'phases[i].pulseWidthUs': { label: 'Pulse width per phase', unit: 'µs', min: L.pulseWidthMinUs.value, max: L.pulseWidthMaxUs.value, step: 10, decimals: 0 },
+  'phases[i].amplitude.maxMa': { label: 'Maximum amplitude', unit: 'mA', min: 0, exclusiveMin: true, max: L.amplitudeMaxMa.value, step: 0.5, decimals: 3 },
+  'phases[i].amplitude.rampMaPerS': { label: 'Ramp rate', unit: 'mA/s', min: 0, exclusiveMin: true, max: L.amplitudeRiseMaxMaPerS.value, step: 0.1, decimals: 3 },
+  'phases[i].pattern.lowHz': { label: 'Low (disperse) frequency', unit: 'Hz', min: L.frequencyMinHz.value, max: L.frequencyMaxHz.value, step: 1, decimals: 3 },
+  'phases[i].pattern.highHz': { label: 'High (dense) frequency', unit: 'Hz', min: L.frequencyMinHz.value, max: L.frequencyMaxHz.value, step: 1, decimals: 3 },
+  'phases[i].pattern.dwellS': { label: 'Dwell at each frequency', unit: 's', min: FORMAT_LIMITS.dwellMinS, max: FORMAT_LIMITS.dwellMaxS, step: 0.5, decimals: 3 },
+  'phases[i].pattern.burstRateHz': { label: 'Burst rate', unit: 'Hz', min: L.frequencyMinHz.value, max: L.frequencyMaxHz.value, step: 1, decimals: 3 },
+  'phases[i].pattern.intraBurstHz': { label: 'Frequency inside a burst', unit: 'Hz', min: L.frequencyMinHz.value, max: L.frequencyMaxHz.value, step: 1, decimals: 3 },
+  'phases[i].pattern.pulsesPerBurst': { label: 'Pulses per burst', unit: 'pulses', min: FORMAT_LIMITS.pulsesPerBurstMin, max: FORMAT_LIMITS.pulsesPerBurstMax, step: 1, decimals: 0 },
 } as const satisfies Record<string, NumericField>;
 
 export type NumericKey = keyof typeof NUMERIC_FIELDS;

@@ -4,7 +4,7 @@
  * rolling telemetry buffer behind the live chart.
  */
 import type { CallOutput, Snapshot, Telemetry } from '../../src/app/contract.js';
-import { ma } from './format.js';
+import { ma } from '../../src/domain/format.js';
 
 export type Port = CallOutput<'listPorts'>[number];
 export type Alarm = Snapshot['alarms'][number];
@@ -22,12 +22,12 @@ export function orderPorts(ports: readonly Port[]): Port[] {
   return [...ports].sort((a, b) => rank(a) - rank(b) || a.label.localeCompare(b.label));
 }
 
-/** States in which output may be on (or about to be). */
-export const OUTPUT_STATES: ReadonlySet<SessionState> = new Set(['ramping', 'running', 'ramping-down']);
-/** States of a session in progress (output on, ramping or paused). */
-export const ACTIVE_STATES: ReadonlySet<SessionState> = new Set(['ramping', 'running', 'paused', 'ramping-down']);
-/** States that end a session. */
-export const ENDED_STATES: ReadonlySet<SessionState> = new Set(['completed', 'stopped', 'aborted']);
+/**
+ * The session's state sets, from the core (src/session/states.ts via the contract), under the
+ * renderer's names: output on (or about to be), a session in progress (output on, ramping or
+ * paused), a session that has ended.
+ */
+export { OUTPUT_MAY_BE_ON as ACTIVE_STATES, OUTPUT_STATES, TERMINAL_STATES as ENDED_STATES } from '../../src/app/contract.js';
 
 /** One channel's output status in words: "OUTPUT ON 4.2 mA" or "Output off". */
 export function channelOutputText(c: Pick<ChannelView, 'on' | 'measuredMa' | 'commandedMa'>): string {

@@ -113,6 +113,8 @@ export const PROTOCOL_CHOICES = {
 
 /** The session states (one list, src/session/states.ts). */
 export { SESSION_STATES } from '../session/states.js';
+/** The state sets a UI needs (one definition each, src/session/states.ts). */
+export { OUTPUT_MAY_BE_ON, OUTPUT_STATES, TERMINAL_STATES } from '../session/states.js';
 
 /** Everything a UI shows about the session, pushed on every change. */
 export const SnapshotSchema = z.strictObject({

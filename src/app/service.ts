@@ -51,7 +51,7 @@ import { monotonicScheduler } from '../device/time.js';
 import { type JournalClock, openJournal } from '../session/journal.js';
 import { buildReport, renderReport } from '../session/report.js';
 import { type SessionError, SessionRunner, type SessionSnapshot, type TelemetrySample } from '../session/runner.js';
-import { type SessionState, TERMINAL_STATES } from '../session/states.js';
+import { OUTPUT_MAY_BE_ON, TERMINAL_STATES } from '../session/states.js';
 import {
   type CALLS,
   type CallInput,
@@ -84,7 +84,7 @@ export type ServiceEvent = { readonly [E in EventName]: { readonly event: E; rea
 export type ContractHandlers = { readonly [C in CallName]: (input: Input<C>) => Promise<Result<CallOutput<C>>> };
 
 /** States in which output may be on, or may come back on without a new start (paused). */
-export const OUTPUT_MAY_BE_ON: ReadonlySet<SessionState> = new Set(['ramping', 'running', 'ramping-down', 'paused']);
+export { OUTPUT_MAY_BE_ON };
 
 export interface ControllerServiceOptions {
   /** The app's data directory: `protocols/`, `sessions/` and `settings.json` live in it. */

@@ -153,31 +153,11 @@ export interface SessionReport {
   readonly aftercare: string | null;
 }
 
-/** "1.5 kΩ", "820 Ω", "OPEN" */
-export function formatOhm(z: number | 'OPEN' | null): string {
-  if (z === null) return 'not measured';
-  if (z === 'OPEN') return 'OPEN (open circuit)';
-  return z >= 1000 ? `${formatNumber(z / 1000, 2)} kΩ` : `${formatNumber(z, 0)} Ω`;
-}
-
-/** "20 min", "19 min 42 s", "45 s", "1 h 2 min" */
-export function formatDuration(seconds: number): string {
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = s % 60;
-  const parts = [h > 0 ? `${h} h` : '', m > 0 ? `${m} min` : '', rest > 0 || s === 0 ? `${rest} s` : ''].filter(Boolean);
-  return parts.join(' ');
-}
-
-/** Session-elapsed time as a clock: "05:07", "1:02:03". */
-export function formatElapsed(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  const h = Math.floor(s / 3600);
-  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
-  const ss = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
-}
+/**
+ * The report's numbers and times come from the one formatting module the live screen uses
+ * (src/domain/format.ts), under the names the report modules have always used.
+ */
+export { clock as formatElapsed, duration as formatDuration, impedance as formatOhm } from '../domain/format.js';
 
 /** "2025-03-14 09:30:05 UTC" for an ISO UTC time; anything else as it is. */
 export function formatWall(iso: string | null): string {

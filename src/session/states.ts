@@ -24,6 +24,8 @@ export type SessionState = (typeof SESSION_STATES)[number];
 export const OUTPUT_STATES: ReadonlySet<SessionState> = new Set(['ramping', 'running', 'ramping-down']);
 /** States that end a session. */
 export const TERMINAL_STATES: ReadonlySet<SessionState> = new Set(['completed', 'stopped', 'aborted']);
+/** States in which output is on or may come back on without a new start (paused): a session in progress. */
+export const OUTPUT_MAY_BE_ON: ReadonlySet<SessionState> = new Set(['ramping', 'running', 'ramping-down', 'paused']);
 
 /**
  * Allowed transitions. `stopped` is reached by an e-stop or a clinician's stop, `aborted` by a

@@ -28,6 +28,8 @@ describe('edn/layering', () => {
     ['src/course/store.ts', '../app/service.js', /may not import app/],
     ['src/course/store.ts', '../device/client.js', /may not import device/],
     ['electron/renderer/main.ts', 'zod', /only the app contract/],
+    ['electron/renderer/main.ts', '../../src/device/client.js', /may not import device/],
+    ['electron/renderer/main.ts', '../../src/simulator/stimulator.js', /may not import simulator/],
     ['electron/renderer/main.ts', '../../src/app/service.js', /only src\/app\/contract.ts/],
     ['electron/renderer/main.ts', '../../src/session/runner.js', /may not import session/],
     ['electron/preload/index.ts', '../../src/app/service.js', /only src\/app\/contract.ts/],
@@ -45,6 +47,8 @@ describe('edn/layering', () => {
     ['src/cli/commands/courses.ts', '../../course/store.js'],
     ['electron/renderer/main.ts', '../../src/app/contract.js'],
     ['electron/renderer/main.ts', 'uplot'],
+    ['electron/renderer/main.ts', '../../src/domain/format.js'],
+    ['electron/renderer/protocol-model.ts', '../../src/domain/safety/limits.js'],
     ['electron/main/main.ts', 'electron'],
     ['test/unit/anything.test.ts', '../../src/app/service.js'],
   ])('%s may import %s', (file, spec) => {

@@ -7,7 +7,7 @@
 // layering rule allows the renderer only the contract, so this one package import is exempted here.
 import uPlot from 'uplot';
 import { h, uid } from '../dom.js';
-import { num } from '../format.js';
+import { num } from '../../../src/domain/format.js';
 import { pulseOutline } from '../protocol-model.js';
 
 /** Channel colours (Okabe-Ito, distinguishable with colour-vision deficiencies); the legend names them. */

@@ -3,7 +3,7 @@
  * below them (linked with aria-describedby, marked aria-invalid). Every control has a label.
  */
 import { h, replaceChildren, setFlag, svgIcon, uid } from '../dom.js';
-import { num } from '../format.js';
+import { num } from '../../../src/domain/format.js';
 import { type NumericField, parseNumber, rangeText, stepValue } from '../protocol-model.js';
 
 export interface FieldHandle {

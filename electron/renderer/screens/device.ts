@@ -5,7 +5,7 @@
 import type { Snapshot } from '../../../src/app/contract.js';
 import type { AppContext } from '../context.js';
 import { h, replaceChildren, setFlag, setText, svgIcon } from '../dom.js';
-import { duration, num, range } from '../format.js';
+import { duration, num, range } from '../../../src/domain/format.js';
 import { type Port, orderPorts } from '../session-model.js';
 import { textField } from '../components/fields.js';
 

@@ -10,7 +10,7 @@
 import type { CallOutput } from '../../../src/app/contract.js';
 import type { AppContext } from '../context.js';
 import { h, replaceChildren, setFlag, svgIcon } from '../dom.js';
-import { dateTime, duration } from '../format.js';
+import { dateTime, duration } from '../../../src/domain/format.js';
 import { downloadText } from '../components/download.js';
 import { REPORT_STYLE_ATTR, reportFileName, splitReportStyles } from '../report-model.js';
 

@@ -6,7 +6,7 @@
 import type { CallOutput } from '../../../src/app/contract.js';
 import type { AppContext } from '../context.js';
 import { h, replaceChildren, setFlag, setText, svgIcon } from '../dom.js';
-import { unitText, withUnit } from '../format.js';
+import { unitText, withUnitText } from '../../../src/domain/format.js';
 import {
   FORBIDDEN_REGIONS,
   FREQUENCY_MODES,
@@ -547,7 +547,7 @@ export class ProtocolEditor {
       }
       replaceChildren(
         box,
-        h('p', { class: 'figures-at' }, `Computed at ${withUnit(set.atMa, 'mA')}:`),
+        h('p', { class: 'figures-at' }, `Computed at ${withUnitText(set.atMa, 'mA')}:`),
         h(
           'table',
           { class: 'figures-table' },
@@ -612,7 +612,7 @@ function figureRow(f: Figure): HTMLElement {
     'tr',
     { class: `fig fig-${f.status}` },
     h('th', { scope: 'row' }, label),
-    h('td', { class: 'num' }, withUnit(f.value, f.unit, decimals)),
+    h('td', { class: 'num' }, withUnitText(f.value, f.unit, decimals)),
     h(
       'td',
       { class: 'status' },

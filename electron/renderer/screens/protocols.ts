@@ -5,7 +5,7 @@
  */
 import type { AppContext, ProtocolSummary } from '../context.js';
 import { h, replaceChildren, setFlag, svgIcon } from '../dom.js';
-import { num } from '../format.js';
+import { num } from '../../../src/domain/format.js';
 import { duplicateProtocol, exportFileName, parseImport, protocolText, sourcesSummary } from '../protocol-model.js';
 import { downloadText } from '../components/download.js';
 import { evidenceLines } from '../components/evidence.js';

@@ -6,7 +6,7 @@
 import type { Snapshot, Telemetry } from '../../../src/app/contract.js';
 import type { AppContext } from '../context.js';
 import { h, replaceChildren, setFlag, setText, svgIcon } from '../dom.js';
-import { clock, impedance, ma, num, placement, stateText } from '../format.js';
+import { clock, countdown, impedance, ma, num, placement, stateText } from '../../../src/domain/format.js';
 import { ENDED_STATES, HoldRepeat, TelemetryBuffer, type TitrationStep, channelOutputText, doseLine, endText, progress, refusalText, shownTargetMa } from '../session-model.js';
 import { LiveChart } from '../components/charts.js';
 
@@ -165,11 +165,11 @@ export class RunView {
       setText(this.#remaining, clock(Math.min(s.elapsedS, s.totalS)));
       setText(this.#timeDetail, `of ${clock(s.totalS)} delivered`);
     } else {
-      setText(this.#remaining, clock(p.remainingS));
+      setText(this.#remaining, countdown(p.remainingS));
       setText(this.#timeDetail, `remaining of ${clock(s.totalS)} · ${clock(Math.min(s.elapsedS, s.totalS))} done`);
     }
     this.#bar.value = p.fraction;
-    this.#bar.setAttribute('aria-valuetext', `${Math.round(p.fraction * 100)} percent, ${clock(p.remainingS)} remaining`);
+    this.#bar.setAttribute('aria-valuetext', `${Math.round(p.fraction * 100)} percent, ${countdown(p.remainingS)} remaining`);
     setFlag(this.#pausedBanner, 'hidden', s.state !== 'paused');
   }
 

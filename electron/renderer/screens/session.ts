@@ -6,7 +6,7 @@
 import type { Snapshot } from '../../../src/app/contract.js';
 import type { AppContext } from '../context.js';
 import { h, replaceChildren, setFlag, svgIcon } from '../dom.js';
-import { impedance, ma, num, placement } from '../format.js';
+import { impedance, ma, num, placement } from '../../../src/domain/format.js';
 import { getAt } from '../protocol-model.js';
 import { ACTIVE_STATES, ENDED_STATES } from '../session-model.js';
 import { stepper } from '../components/fields.js';

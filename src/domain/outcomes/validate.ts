@@ -65,6 +65,6 @@ function fromIssue(issue: z.core.$ZodIssue, root: unknown): InstrumentError[] {
 
 function located(list: readonly InstrumentError[], locate: Locate): InstrumentError[] {
   return list
-    .map((e) => ({ ...e, ...locate(e.path === '' ? [] : (parsePath(e.path) ?? [])) }))
+    .map((e) => ({ ...e, ...locate(parsePath(e.path) ?? []) }))
     .sort((a, b) => a.line - b.line || a.column - b.column);
 }

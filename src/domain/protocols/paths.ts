@@ -20,8 +20,9 @@ export function pathExists(root: unknown, fieldPath: string): boolean {
   return true;
 }
 
-/** "phases[0].amplitude.maxMa" -> ['phases', 0, 'amplitude', 'maxMa']; undefined if malformed. */
+/** "phases[0].amplitude.maxMa" -> ['phases', 0, 'amplitude', 'maxMa']; "" (the root) -> []; undefined if malformed. */
 export function parsePath(fieldPath: string): (string | number)[] | undefined {
+  if (fieldPath === '') return [];
   if (!/^[A-Za-z_$][A-Za-z0-9_$]*(\[[0-9]+\]|\.[A-Za-z_$][A-Za-z0-9_$]*)*$/.test(fieldPath)) return undefined;
   const out: (string | number)[] = [];
   for (const m of fieldPath.matchAll(/([A-Za-z_$][A-Za-z0-9_$]*)|\[([0-9]+)\]/g)) {

@@ -11,7 +11,8 @@ import {
   progress,
   type Port,
 } from '../../../electron/renderer/session-model.js';
-import { clock, dateTime, duration, impedance, ma, num, placement, range, stateText, withUnit } from '../../../electron/renderer/format.js';
+import { clock, countdown, dateTime, duration, impedance, ma, num, placement, range, stateText, withUnitText as withUnit } from '../../../src/domain/format.js';
+import { formatDuration, formatElapsed, formatOhm } from '../../../src/session/report-model.js';
 
 const port = (p: Partial<Port> & Pick<Port, 'path' | 'kind'>): Port => ({ label: p.path, likelyStimulator: false, ...p });
 
@@ -227,6 +228,9 @@ describe('formatting: every number with its unit', () => {
     expect(clock(754)).toBe('12:34');
     expect(clock(3725)).toBe('1:02:05');
     expect(clock(-5)).toBe('0:00');
+    // Elapsed counts whole seconds passed; a countdown reads 0:00 only when nothing remains.
+    expect([clock(307.9), countdown(307.1), countdown(0.4), countdown(0), countdown(60)]).toEqual(['5:07', '5:08', '0:01', '0:00', '1:00']);
+    expect(duration(3725)).toBe('1 h 2 min 5 s');
     expect(duration(15)).toBe('15 s');
     expect(duration(1200)).toBe('20 min');
     expect(duration(90)).toBe('1 min 30 s');
@@ -239,6 +243,13 @@ describe('formatting: every number with its unit', () => {
     expect(dateTime(null)).toBe('—');
     expect(dateTime('not a date')).toBe('not a date');
     expect(dateTime('2025-03-04T14:05:00')).toBe('2025-03-04 14:05');
+  });
+
+  it('are the report\'s too: the screen and the report print a time, a duration and an impedance alike', () => {
+    for (const s of [0, 59.9, 307, 3725]) expect(formatElapsed(s)).toBe(clock(s));
+    expect(formatElapsed(307)).toBe('5:07');
+    for (const s of [0, 90, 1200, 3725]) expect(formatDuration(s)).toBe(duration(s));
+    for (const z of [850, 1500, 'OPEN', null] as const) expect(formatOhm(z)).toBe(impedance(z));
   });
 });
 

@@ -194,17 +194,17 @@ describe('the small hand-written journal', () => {
     expect(small.session.durationS).toBe(91);
     expect(small.chart.phaseMarks).toEqual([{ atMin: 0.5167, name: 'main' }]);
     expect(small.events.map((e) => [formatElapsed(e.atS), e.text])).toEqual([
-      ['00:00', 'Session started'],
-      ['00:00', 'Screening → checking electrodes'],
-      ['00:00', 'Electrode check: channel 1 2.1 kΩ'],
-      ['00:01', 'Checking electrodes → ramping'],
-      ['00:03', 'Ramping → running'],
-      ['00:09', 'Note: Patient comfortable at 2 mA <b>ok</b> | twitch seen'],
-      ['00:31', 'Phase 2 "main" began (2/100 Hz dense-disperse, 3 s dwell)'],
-      ['00:32', 'Titration +0.5 mA on channel 1: target 2.5 mA'],
-      ['01:31', 'Running → ramping down (protocol time elapsed)'],
-      ['01:31', 'Ramping down → completed (protocol time elapsed)'],
-      ['01:31', 'Session ended: completed'],
+      ['0:00', 'Session started'],
+      ['0:00', 'Screening → checking electrodes'],
+      ['0:00', 'Electrode check: channel 1 2.1 kΩ'],
+      ['0:01', 'Checking electrodes → ramping'],
+      ['0:03', 'Ramping → running'],
+      ['0:09', 'Note: Patient comfortable at 2 mA <b>ok</b> | twitch seen'],
+      ['0:31', 'Phase 2 "main" began (2/100 Hz dense-disperse, 3 s dwell)'],
+      ['0:32', 'Titration +0.5 mA on channel 1: target 2.5 mA'],
+      ['1:31', 'Running → ramping down (protocol time elapsed)'],
+      ['1:31', 'Ramping down → completed (protocol time elapsed)'],
+      ['1:31', 'Session ended: completed'],
     ]);
     expect(small.screening!.acknowledged).toEqual([
       {
@@ -404,7 +404,7 @@ describe('a session stopped by an e-stop', () => {
       'Emergency stop confirmed by the device (keyboard)',
     ]);
     expect(r.end).toEqual({ reason: 'stopped', detail: 'emergency stop (keyboard)', finalState: 'stopped' });
-    expect(renderReport(r, 'html')).toContain('<tr class="sev-alarm"><td class="mono">00:05</td><td class="mono">09:30:05</td><td>Emergency stop (keyboard)</td></tr>');
+    expect(renderReport(r, 'html')).toContain('<tr class="sev-alarm"><td class="mono">0:05</td><td class="mono">09:30:05</td><td>Emergency stop (keyboard)</td></tr>');
   });
 });
 

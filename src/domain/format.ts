@@ -1,58 +1,60 @@
 /**
- * Numbers as a clinician reads them: every number with its unit, fixed decimals where a change
- * matters (amplitude to 0.1 mA), times as minutes:seconds. Pure functions (unit-tested).
+ * Numbers, times and states as a clinician reads them: the one formatting module of the live screen
+ * (electron/renderer) and the session report (src/session/report*.ts), so the two never disagree
+ * (the screen showed "5:07" and the report "05:07" before, issue 10 §3). Every number with its unit,
+ * fixed decimals where a change matters (amplitude to 0.1 mA), times as m:ss. Pure functions.
  */
+import { UNIT_SYMBOL, formatNumber } from './units.js';
 
-/** Unit names used by the core (contract figures, limits) -> what is printed. */
-const UNIT_TEXT: Record<string, string> = {
-  us: 'µs',
-  uC: 'µC',
-  'uC/cm2': 'µC/cm²',
-  'mA/cm2': 'mA/cm²',
-  cm2: 'cm²',
-  kOhm: 'kΩ',
-  ohm: 'Ω',
-  k: '',
-};
-
+/** A unit name of the core (contract figures, limits: "us", "uC/cm2") as printed ("µs", "µC/cm²"); anything else as it is. */
 export function unitText(unit: string): string {
-  return UNIT_TEXT[unit] ?? unit;
+  return (UNIT_SYMBOL as Readonly<Record<string, string>>)[unit] ?? unit;
 }
 
-/** A number with at most `decimals` decimals, trailing zeros dropped ("0.3", "40", "1.25"). */
+/** A number with at most `decimals` decimals, trailing zeros dropped ("0.3", "40", "1.25"); "—" when not finite. */
 export function num(value: number, decimals = 3): string {
-  if (!Number.isFinite(value)) return '—';
-  const fixed = value.toFixed(decimals);
-  return fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed;
+  return Number.isFinite(value) ? formatNumber(value, decimals) : '—';
 }
 
 /** A value with its unit: "250 µs", "1.85" (Shannon k has no unit). */
-export function withUnit(value: number, unit: string, decimals = 3): string {
+export function withUnitText(value: number, unit: string, decimals = 3): string {
   const u = unitText(unit);
   return u ? `${num(value, decimals)} ${u}` : num(value, decimals);
 }
 
-/** Amplitude, always one decimal: "4.2 mA". */
+/** Amplitude, always one decimal: "4.2 mA"; "— mA" when unknown. */
 export function ma(value: number | null | undefined): string {
   return value === null || value === undefined || !Number.isFinite(value) ? '— mA' : `${value.toFixed(1)} mA`;
 }
 
-/** Seconds as m:ss ("12:05"); h:mm:ss from an hour. */
-export function clock(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
+function hms(s: number): string {
   const hours = Math.floor(s / 3600);
   const minutes = Math.floor((s % 3600) / 60);
   const secs = String(s % 60).padStart(2, '0');
   return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${secs}` : `${minutes}:${secs}`;
 }
 
-/** A duration in words for summaries: "20 min", "15 s", "1 min 30 s". */
+/** Elapsed seconds as a clock, whole seconds passed: "5:07", "12:34"; h:mm:ss from an hour ("1:02:05"). */
+export function clock(seconds: number): string {
+  return hms(Math.max(0, Math.floor(seconds)));
+}
+
+/**
+ * Seconds remaining as the same clock, counted up to the next whole second, so a countdown reads
+ * "0:00" only once nothing remains (it never says done while output is still on).
+ */
+export function countdown(seconds: number): string {
+  return hms(Math.max(0, Math.ceil(seconds - 1e-9)));
+}
+
+/** A duration in words: "20 min", "45 s", "1 min 30 s", "1 h 2 min 5 s", "0 s". */
 export function duration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
-  const m = Math.floor(s / 60);
-  const r = s % 60;
-  if (m === 0) return `${r} s`;
-  return r === 0 ? `${m} min` : `${m} min ${r} s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = s % 60;
+  const parts = [h > 0 ? `${h} h` : '', m > 0 ? `${m} min` : '', rest > 0 || s === 0 ? `${rest} s` : ''].filter(Boolean);
+  return parts.join(' ');
 }
 
 /** Impedance: "1.2 kΩ", "850 Ω", "open circuit", "not measured". */
@@ -82,8 +84,8 @@ export function dateTime(iso: string | null | undefined): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
-/** Session states in words. */
-const STATE_TEXT: Record<string, string> = {
+/** Session states in words (the states of src/session/states.ts). */
+const STATE_TEXT: Readonly<Record<string, string>> = {
   idle: 'Not connected',
   connecting: 'Connecting',
   ready: 'Ready',
