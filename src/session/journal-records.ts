@@ -106,7 +106,8 @@ const protocolSchema = z.strictObject({
 
 const range = z.strictObject({ min: z.number(), max: z.number() });
 
-const deviceLimitsSchema = z.strictObject({
+/** The limits a device reports in its HELLO (the domain's DeviceLimits), as the journal and the session views hold them. */
+export const deviceLimitsSchema = z.strictObject({
   channels: channelNo,
   frequencyHz: range,
   pulseWidthUs: range,
@@ -509,6 +510,19 @@ export class TelemetrySummariser {
     this.#lastQ.set(tel.ch, tel.q);
     this.#totalNc.set(tel.ch, (this.#totalNc.get(tel.ch) ?? 0) + added);
     return due;
+  }
+
+  /**
+   * The channel was started again (START): the device restarts its charge count, so the next
+   * sample's count is added whole, even when it is not below the last one seen.
+   */
+  restarted(ch: number): void {
+    this.#lastQ.delete(ch);
+  }
+
+  /** The channel's charge since the summariser began, µC (to the wire's 1 nC). */
+  chargeUc(ch: number): number {
+    return round3((this.#totalNc.get(ch) ?? 0) / 1000);
   }
 
   /** The summary of the window that ended, when `periodMs` has passed since it opened. */
