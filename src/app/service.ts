@@ -876,7 +876,7 @@ function toDevice(d: NonNullable<SessionSnapshot['device']>): CallOutput<'connec
   };
 }
 
-function toElectrode(e: { readonly channel: number; readonly impedanceOhm: number | 'OPEN'; readonly ok: boolean; readonly reason?: string }): Snapshot['electrodes'][number] {
+function toElectrode(e: Snapshot['electrodes'][number]): Snapshot['electrodes'][number] {
   return { channel: e.channel, impedanceOhm: e.impedanceOhm, ok: e.ok, ...(e.reason === undefined ? {} : { reason: e.reason }) };
 }
 

@@ -148,3 +148,15 @@ export function decideWarning(showing: readonly ShownWarning[], w: Warning, chan
   if (before !== undefined && warningAlarm(w, s.byChannel).cause === next.cause) return { kind: 'same' };
   return { kind: 'update', id: s.id, alarm: next, byChannel, firstOnChannel: before === undefined };
 }
+
+/** The words of a device FAULT's alarm: what happened on which channel (0: the whole device), and what to do. */
+export function faultAlarm(code: string, ch: number): { readonly cause: string; readonly action: string; readonly channel?: number } {
+  const what: Readonly<Record<string, readonly [string, string]>> = {
+    OPEN: [`Channel ${ch} open circuit`, 'check the clip on the needle, then clear'],
+    COMPLIANCE: [`Channel ${ch} reached the compliance voltage (the load is too high for the amplitude)`, 'check needle contact and depth, then clear'],
+    OVERCURRENT: ['Device over-current: every output is off', 'remove the needles from the circuit and check the device'],
+    INTERNAL: ['Device internal fault: every output is off', 'stop using the device and report it'],
+  };
+  const [cause, action] = what[code] ?? [`Device fault ${code}`, 'check the device'];
+  return { cause, action, ...(ch === 0 ? {} : { channel: ch }) };
+}

@@ -496,6 +496,19 @@ export class TelemetrySummariser {
     return due;
   }
 
+  /**
+   * The channel was started again (START): the device restarts its charge count, so the next
+   * sample's count is added whole, even when it is not below the last one seen.
+   */
+  restarted(ch: number): void {
+    this.#lastQ.delete(ch);
+  }
+
+  /** The channel's charge since the summariser began, µC (to the wire's 1 nC). */
+  chargeUc(ch: number): number {
+    return round3((this.#totalNc.get(ch) ?? 0) / 1000);
+  }
+
   /** The summary of the window that ended, when `periodMs` has passed since it opened. */
   tick(t: number): TelemetryData | undefined {
     if (t - this.#from < this.#periodMs) return undefined;

@@ -52,3 +52,48 @@ export function canTransition(from: SessionState, to: SessionState): boolean {
 
 /** How a session ended. */
 export type EndReason = 'completed' | 'stopped' | 'aborted';
+
+/** The runner's actions that are only allowed in some states (the others are refused by their own checks). */
+export const SESSION_ACTIONS = [
+  'connect',
+  'disconnect',
+  'prepare',
+  'submitScreening',
+  'checkElectrodes',
+  'start',
+  'titrate',
+  'pause',
+  'resume',
+  'stop',
+  'clear',
+  'newSession',
+  'cancel',
+] as const;
+export type SessionAction = (typeof SESSION_ACTIONS)[number];
+
+/**
+ * Which action is allowed in which state, beside the transitions it leads to. The runner asks
+ * `allowedIn` before it does anything, and refuses with IllegalInState otherwise; the transition
+ * test walks every (state, action) pair against this table. E-stop, notes, alarm acknowledgement
+ * and record writes are not here: an e-stop is never refused, and the others depend on an open
+ * record or a showing alarm, not on the state.
+ */
+export const ACTIONS_BY_STATE: { readonly [A in SessionAction]: readonly SessionState[] } = {
+  connect: ['idle', 'aborted'],
+  disconnect: ['ready', 'screening', 'checking-electrodes', 'completed', 'stopped', 'aborted'],
+  prepare: ['ready'],
+  submitScreening: ['screening'],
+  checkElectrodes: ['checking-electrodes'],
+  start: ['checking-electrodes'],
+  titrate: ['ramping', 'running'],
+  pause: ['ramping', 'running'],
+  resume: ['paused'],
+  stop: ['ramping', 'running', 'paused'],
+  clear: ['stopped', 'aborted', 'ready', 'completed'],
+  newSession: ['completed', 'stopped', 'aborted'],
+  cancel: ['screening', 'checking-electrodes'],
+};
+
+export function allowedIn(action: SessionAction, state: SessionState): boolean {
+  return ACTIONS_BY_STATE[action].includes(state);
+}
