@@ -17,13 +17,32 @@ import { DeviceLimitsSchema } from '../domain/stimulation.js';
 
 // ---- shared shapes ------------------------------------------------------------------------------
 
+/** The contract's error codes (see ErrorSchema's `code`). */
+export const CONTRACT_ERROR_CODES = [
+  'BAD_INPUT',
+  'ILLEGAL_STATE',
+  'NOT_CONNECTED',
+  'LATCHED',
+  'ESTOP_UNCONFIRMED',
+  'LIMIT',
+  'DEVICE',
+  'NOT_FOUND',
+  'SCREENING',
+  'STORAGE',
+  'INTERNAL',
+  'NOT_CONTROLLER',
+] as const;
+
 export const ErrorSchema = z.strictObject({
   /**
-   * A stable code the UI can branch on: BAD_INPUT, ILLEGAL_STATE, LIMIT, DEVICE, NOT_FOUND,
-   * SCREENING, STORAGE, INTERNAL, and NOT_CONTROLLER (another UI controls the session: this one
-   * may watch it and press Emergency stop, or take control explicitly).
+   * A stable code the UI can branch on: BAD_INPUT (the input is wrong in itself), ILLEGAL_STATE
+   * (not now: the session is in another state), NOT_CONNECTED (connect to a device first, or
+   * again), LATCHED (an emergency stop is latched: clear it first), ESTOP_UNCONFIRMED (the device
+   * has not yet confirmed the emergency stop), LIMIT, DEVICE, NOT_FOUND, SCREENING, STORAGE,
+   * INTERNAL, and NOT_CONTROLLER (another UI controls the session: this one may watch it and press
+   * Emergency stop, or take control explicitly).
    */
-  code: z.enum(['BAD_INPUT', 'ILLEGAL_STATE', 'LIMIT', 'DEVICE', 'NOT_FOUND', 'SCREENING', 'STORAGE', 'INTERNAL', 'NOT_CONTROLLER']),
+  code: z.enum(CONTRACT_ERROR_CODES),
   /** What went wrong, in words a clinician can act on. */
   message: z.string(),
   /** Per-field problems (protocol or screening validation). */

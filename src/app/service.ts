@@ -434,7 +434,7 @@ export class ControllerService implements ContractHandlers {
       if (!outcome.ok) return ok({ status: outcome.status, findings, electrodes: [], ...warnings });
 
       const conn = this.#conn;
-      if (!conn) return fail('ILLEGAL_STATE', `the screening cleared the patient, but ${NOT_CONNECTED}; then submit it again`);
+      if (!conn) return fail('NOT_CONNECTED', `the screening cleared the patient, but ${NOT_CONNECTED}; then submit it again`);
       const prepared = conn.runner.prepare({ protocol, ...(clinician === '' ? {} : { clinician }) });
       if (!prepared.ok) return sessionFail(prepared.error);
       const checked = await conn.runner.submitScreening(outcome.cleared);
@@ -527,7 +527,7 @@ export class ControllerService implements ContractHandlers {
    */
   recordControl(change: RecordDataInput<'control'>): Result<null> {
     const conn = this.#conn;
-    if (!conn) return fail('ILLEGAL_STATE', NOT_CONNECTED);
+    if (!conn) return fail('NOT_CONNECTED', NOT_CONNECTED);
     try {
       return done(conn.runner.recordControl(change));
     } catch (e) {
@@ -628,7 +628,7 @@ export class ControllerService implements ContractHandlers {
   courseSession(input: Input<'courseSession'>): Promise<Result<CallOutput<'courseSession'>>> {
     return this.#course('courseSession', input, (store, { courseId, nprsBefore }) => {
       const runner = this.#conn?.runner;
-      if (!runner) return fail('ILLEGAL_STATE', NOT_CONNECTED);
+      if (!runner) return fail('NOT_CONNECTED', NOT_CONNECTED);
       const snap = runner.snapshot;
       if (snap.state !== 'checking-electrodes' || snap.sessionId === undefined || snap.journal === undefined || snap.protocol === undefined || this.#screenedPatient === undefined) {
         return fail('ILLEGAL_STATE', `a session joins a course after its screening cleared and before output starts (the session is ${snap.state})`);
@@ -654,7 +654,7 @@ export class ControllerService implements ContractHandlers {
   courseOutcomes(input: Input<'courseOutcomes'>): Promise<Result<CallOutput<'courseOutcomes'>>> {
     return this.#course('courseOutcomes', input, (store, { nprsAfter, adverseEffects }) => {
       const runner = this.#conn?.runner;
-      if (!runner) return fail('ILLEGAL_STATE', NOT_CONNECTED);
+      if (!runner) return fail('NOT_CONNECTED', NOT_CONNECTED);
       const snap = runner.snapshot;
       const of = this.#courseOf;
       if (of === undefined || snap.sessionId !== of.sessionId) return fail('ILLEGAL_STATE', 'the session on screen is not a session of a course');
@@ -709,7 +709,7 @@ export class ControllerService implements ContractHandlers {
   ): Promise<Result<CallOutput<C>>> {
     return this.#run(call, input, (parsed) => {
       const conn = this.#conn;
-      if (!conn) return fail('ILLEGAL_STATE', NOT_CONNECTED);
+      if (!conn) return fail('NOT_CONNECTED', NOT_CONNECTED);
       return body(conn.runner, parsed);
     });
   }
@@ -828,20 +828,39 @@ function courseOut(c: CourseDetail): CallOutput<'startCourse'> {
 }
 
 /** The session layer's errors on the contract's codes. */
+/**
+ * A session refusal as the contract's error: every session code has its contract code (the
+ * `never` below makes a new session code a compile error until it is mapped here).
+ */
 export function sessionFail(e: SessionError): { ok: false; error: ContractError } {
   switch (e.code) {
     case 'IllegalInState':
+    case 'NoSession':
+    case 'ElectrodesNotReady':
       return fail('ILLEGAL_STATE', e.message);
     case 'LimitExceeded': {
       const details = e.violations.map((v) => ({ path: v.field, message: v.message }));
       return { ok: false, error: { code: 'LIMIT', message: e.message, ...(details.length > 0 ? { details } : {}) } };
     }
     case 'Device':
+    case 'Incompatible':
       return fail('DEVICE', e.message);
+    case 'NotConnected':
+      return fail('NOT_CONNECTED', e.message);
+    case 'Latched':
+      return fail('LATCHED', e.message);
+    case 'EstopUnconfirmed':
+      return fail('ESTOP_UNCONFIRMED', e.message);
+    case 'NotCleared':
+      return fail('SCREENING', e.message);
     case 'Invalid':
       return fail('BAD_INPUT', e.message);
     case 'JournalUnavailable':
       return fail('STORAGE', e.message);
+    default: {
+      const unmapped: never = e;
+      return fail('INTERNAL', `an unmapped session error: ${JSON.stringify(unmapped)}`);
+    }
   }
 }
 

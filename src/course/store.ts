@@ -25,6 +25,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { type Result as DomainResult, ok } from '../domain/result.js';
 import type { AdverseEffect } from '../domain/outcomes/adverse.js';
 import { plannedCourse } from '../domain/protocols/schedule.js';
 import type { Protocol } from '../domain/protocols/derive.js';
@@ -62,10 +63,10 @@ export interface CourseError {
   readonly message: string;
 }
 
-export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: CourseError };
+/** The domain's one Result shape, with the course store's errors. */
+export type Result<T> = DomainResult<T, CourseError>;
 
 const fail = (code: CourseErrorCode, message: string): { ok: false; error: CourseError } => ({ ok: false, error: { code, message } });
-const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
 
 /** Labels group patients for the clinic ("knee", "trial-A"): short tags, never identifying. */
 export const LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 _-]{0,31}$/;

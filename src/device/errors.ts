@@ -2,6 +2,7 @@
  * What can go wrong talking to a device, as values with codes (ARCHITECTURE.md: errors are values),
  * so the session, the journal and the UI can say exactly what happened.
  */
+import type { Result as DomainResult } from '../domain/result.js';
 import type { DecodeErrorCode, ErrorCode, RequestVerb } from '../../firmware-protocol/index.js';
 
 export type DeviceError =
@@ -38,10 +39,10 @@ export type DeviceError =
 
 export type DeviceErrorCode = DeviceError['code'];
 
-export type Result<T, E = DeviceError> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
+/** The domain's one Result shape, with the device's errors by default. */
+export type Result<T, E = DeviceError> = DomainResult<T, E>;
 
-export const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
-export const err = <E>(error: E): { ok: false; error: E } => ({ ok: false, error });
+export { err, ok } from '../domain/result.js';
 
 /** One line for a person: what happened, in words. */
 export function describeDeviceError(e: DeviceError): string {

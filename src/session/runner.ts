@@ -35,7 +35,7 @@ import { Journaler } from './journaler.js';
 import { phaseDurationMs, phaseLimits, phaseParams } from './plan.js';
 import { type TitrationOutcome, isTitrationStep, nextRampAmplitude, planTitration, roundMa, TITRATION_STEPS_MA } from './ramp.js';
 import type { RecorderFactory } from './recorder.js';
-import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, journalUnavailable, limitExceeded } from './results.js';
+import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, journalUnavailable, limitExceeded, refuse } from './results.js';
 import { type MonitorVerdict, OutputMonitor } from './output-monitor.js';
 import { projectSnapshot } from './snapshot.js';
 import { type EndReason, OUTPUT_STATES, type SessionAction, type SessionState, TERMINAL_STATES, allowedIn, canTransition } from './states.js';
@@ -188,9 +188,9 @@ export class SessionRunner {
     const refused = this.#require('prepare');
     if (refused) return refused;
     const device = this.#client.info;
-    if (!device) return invalid('the device is not connected');
+    if (!device) return refuse('NotConnected', 'the device is not connected');
     for (const c of plan.protocol.channels) {
-      if (c.channel > device.channels) return invalid(`protocol uses channel ${c.channel}; this device has ${device.channels}`);
+      if (c.channel > device.channels) return refuse('Incompatible', `protocol uses channel ${c.channel}; this device has ${device.channels}`);
     }
     for (let i = 0; i < plan.protocol.phases.length; i++) {
       const phase = plan.protocol.phases[i]!;
@@ -228,9 +228,9 @@ export class SessionRunner {
   async submitScreening(screening: ScreeningCleared): Promise<SessionResult<readonly ElectrodeResult[]>> {
     const refused = this.#require('submitScreening');
     if (refused) return refused;
-    if (!isScreeningCleared(screening)) return invalid('screening has not cleared this patient');
+    if (!isScreeningCleared(screening)) return refuse('NotCleared', 'screening has not cleared this patient');
     if (!clearanceCovers(screening, this.#plan!.protocol)) {
-      return invalid(`the screening cleared protocol ${screening.protocolId} (${screening.protocolHash.slice(0, 12)}), not ${this.#plan!.protocol.id} (${this.#plan!.protocol.hash.slice(0, 12)}): screen again`);
+      return refuse('NotCleared', `the screening cleared protocol ${screening.protocolId} (${screening.protocolHash.slice(0, 12)}), not ${this.#plan!.protocol.id} (${this.#plan!.protocol.hash.slice(0, 12)}): screen again`);
     }
     this.#screening = screening;
     const opened = this.#openSession();
@@ -272,7 +272,7 @@ export class SessionRunner {
     if (refused) return refused;
     if (this.#electrodes.length === 0 || this.#electrodes.some((e) => !e.ok)) {
       const why = this.#electrodes.find((e) => !e.ok)?.reason ?? 'the electrodes have not been checked';
-      return invalid(`cannot start: ${why}`);
+      return refuse('ElectrodesNotReady', `cannot start: ${why}`);
     }
     const phase = this.#plan!.protocol.phases[0]!;
     if (!(options.targetMa >= 0) || options.targetMa > phase.amplitude.maxMa + TOLERANCE) {
@@ -368,7 +368,7 @@ export class SessionRunner {
       if (ended) this.#endSessionIfOpen('stopped', `emergency stop (${source})${r?.ok ? '' : ': the device did not confirm'}`);
     }
     this.#publish();
-    if (r === undefined) return invalid('the device has not confirmed the emergency stop yet; it is being repeated until it does');
+    if (r === undefined) return refuse('EstopUnconfirmed', 'the device has not confirmed the emergency stop yet; it is being repeated until it does');
     return r.ok ? done : deviceError(r.error);
   }
 
@@ -414,8 +414,8 @@ export class SessionRunner {
   newSession(): SessionResult {
     const refused = this.#require('newSession');
     if (refused) return refused;
-    if (this.#client.latched) return invalid('the stop is latched: clear it first');
-    if (!this.#client.info || this.#client.failure) return invalid('the device is not connected: connect again');
+    if (this.#client.latched) return refuse('Latched', 'the stop is latched: clear it first');
+    if (!this.#client.info || this.#client.failure) return refuse('NotConnected', 'the device is not connected: connect again');
     this.#endSessionIfOpen('stopped', 'closed');
     this.#forgetSession();
     this.#alarms.clearAll();
@@ -429,7 +429,7 @@ export class SessionRunner {
     if (trimmed.length === 0 || trimmed.length > 2000) return invalid('a note must be 1-2000 characters');
     const identifying = notePrivacyProblem(trimmed);
     if (identifying) return invalid(identifying);
-    if (!this.#journal.isOpen) return invalid('notes belong to a session: there is none open');
+    if (!this.#journal.isOpen) return refuse('NoSession', 'notes belong to a session: there is none open');
     this.#journal.record('note', { text: trimmed });
     return done;
   }
@@ -440,7 +440,7 @@ export class SessionRunner {
    * session record is open.
    */
   recordControl(change: RecordDataInput<'control'>): SessionResult {
-    if (!this.#journal.isOpen) return invalid('no session record is open');
+    if (!this.#journal.isOpen) return refuse('NoSession', 'no session record is open');
     this.#journal.record('control', change);
     return done;
   }
@@ -453,7 +453,7 @@ export class SessionRunner {
    * against the record's schema first: a bad value is refused, naming the field, and not written.
    */
   recordCourse<K extends 'course' | 'outcome' | 'adverse-effects'>(type: K, data: RecordDataInput<K>): SessionResult {
-    if (!this.#journal.isOpen) return invalid('no session record is open');
+    if (!this.#journal.isOpen) return refuse('NoSession', 'no session record is open');
     const checked = DATA_SCHEMAS[type].safeParse(data);
     if (!checked.success) {
       const issue = checked.error.issues[0];
@@ -491,7 +491,7 @@ export class SessionRunner {
   /** Stage every channel at 0 mA for the rest of the phase, start it, and hand over to the ramp. */
   async #beginOutput(cause: 'start' | 'resume' | 'phase'): Promise<SessionResult> {
     const device = this.#client.info;
-    if (!device) return invalid('the device is not connected');
+    if (!device) return refuse('NotConnected', 'the device is not connected');
     const epoch = ++this.#epoch;
     this.#starting = true;
     try {
@@ -875,7 +875,7 @@ export class SessionRunner {
       app: { version: this.#appVersion },
     });
     if (opened.ok) return done;
-    if (opened.error.kind === 'open') return invalid(opened.error.message);
+    if (opened.error.kind === 'open') return journalUnavailable(opened.error.message);
     // The very first record could not be written (a full disk, a read-only data directory): no
     // session starts; the clinician is told why and may try again once it is fixed.
     return journalUnavailable(`cannot write the session journal (${opened.error.message}): nothing was started; free space or fix the data directory, then submit the screening again`);

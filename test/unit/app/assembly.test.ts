@@ -50,7 +50,7 @@ describe('createControllerService: what edn run passes', () => {
     const named = createControllerService({ dataDir, allowHardware: false, clinician: 'JD' });
     // Past the acknowledgement rule: cleared, and now only the missing device stops it.
     const cleared = await named.submitScreening({ protocolId: 'knee-oa-periosteal', answers: await answers(named), acknowledgements: ['bleedingRisk'] });
-    expect(cleared).toMatchObject({ ok: false, error: { code: 'ILLEGAL_STATE', message: expect.stringMatching(/connect/) as unknown } });
+    expect(cleared).toMatchObject({ ok: false, error: { code: 'NOT_CONNECTED', message: expect.stringMatching(/connect/) as unknown } });
     await named.dispose();
   });
 

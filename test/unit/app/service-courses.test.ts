@@ -96,7 +96,7 @@ describe('course schemas', () => {
     await h.must('addPatient', { ref: 'PT-0077' });
     const course = await h.must('startCourse', { patientRef: 'PT-0042', protocolId: 'knee-oa-periosteal', plannedSessions: 3 });
     const other = await h.must('startCourse', { patientRef: 'PT-0077', protocolId: 'knee-oa-periosteal' });
-    expect(await h.call('courseSession', { courseId: course.id, nprsBefore: 6 })).toMatchObject({ ok: false, error: { code: 'ILLEGAL_STATE' } });
+    expect(await h.call('courseSession', { courseId: course.id, nprsBefore: 6 })).toMatchObject({ ok: false, error: { code: 'NOT_CONNECTED' } });
 
     await h.must('connect', { path: 'sim' });
     const { template } = await h.must('screeningForm', { protocolId: 'knee-oa-periosteal' });

@@ -182,7 +182,7 @@ describe('ControllerService: screening', () => {
     // Cleared but no device: the clinician is told to connect.
     await h.must('setSettings', { clinician: 'JD' });
     const noDevice = await h.call('submitScreening', { protocolId: 'knee-oa-periosteal', answers: relative, acknowledgements: ['bleedingRisk'] });
-    expect(noDevice).toMatchObject({ ok: false, error: { code: 'ILLEGAL_STATE' } });
+    expect(noDevice).toMatchObject({ ok: false, error: { code: 'NOT_CONNECTED' } });
     expect(!noDevice.ok && noDevice.error.message).toMatch(/connect/);
   });
 });
@@ -192,7 +192,7 @@ describe('ControllerService: a session on the simulator, virtual time', () => {
     const h = make();
     expect(await h.must('listPorts', {})).toEqual([{ path: 'sim', kind: 'simulator', label: 'Simulated stimulator (no hardware)', likelyStimulator: false }]);
     expect(await h.call('connect', { path: '/dev/ttyUSB0' })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringMatching(/--allow-hardware/) as unknown } });
-    expect(await h.call('start', { targetMa: 2 })).toMatchObject({ ok: false, error: { code: 'ILLEGAL_STATE' } });
+    expect(await h.call('start', { targetMa: 2 })).toMatchObject({ ok: false, error: { code: 'NOT_CONNECTED' } });
 
     const device = await h.must('connect', { path: 'sim' });
     expect(device).toMatchObject({ transport: 'simulator', model: 'EDN-SIM4', limits: { channels: 4 } });
@@ -250,7 +250,7 @@ describe('ControllerService: a session on the simulator, virtual time', () => {
     expect(h.service.snapshot.alarms.some((a) => a.id === alarm.id)).toBe(false);
     expect(await h.call('acknowledgeAlarm', { id: alarm.id })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
 
-    expect(await h.call('newSession', {})).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringMatching(/latched/) as unknown } });
+    expect(await h.call('newSession', {})).toMatchObject({ ok: false, error: { code: 'LATCHED', message: expect.stringMatching(/latched/) as unknown } });
     expect(await h.must('clear', {})).toBeNull();
     expect(h.service.snapshot.latched).toBe(false);
     expect(await h.must('newSession', {})).toBeNull();
