@@ -403,6 +403,16 @@ export const COURSE_CALLS = {
     input: z.strictObject({ nprsAfter: nprs.optional(), adverseEffects: z.array(AdverseEffectSchema).max(20).optional() }),
     output: z.null(),
   },
+  /**
+   * A course's report (html, printable; md; json, the model) or its export (csv for spreadsheets,
+   * fhir: an R4 Bundle as JSON), built from the course store and the journals alone, as
+   * `edn course-report` writes it. `notices` says what the report could not vouch for (a missing
+   * or altered journal); the content is returned all the same.
+   */
+  courseReport: {
+    input: z.strictObject({ courseId: courseIdInput, format: z.enum(['html', 'md', 'json', 'csv', 'fhir']) }),
+    output: z.strictObject({ format: z.enum(['html', 'md', 'json', 'csv', 'fhir']), content: z.string(), notices: z.array(z.string()) }),
+  },
 } as const;
 
 // ---- calls ----------------------------------------------------------------------------------------

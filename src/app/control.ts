@@ -90,6 +90,7 @@ export const CALL_ACCESS: { readonly [C in CallName]: 'any' | 'controller' } = {
   startCourse: 'any',
   closeCourse: 'any',
   coursePrefill: 'any',
+  courseReport: 'any',
   // These write into the session in progress: its controller only.
   courseSession: 'controller',
   courseOutcomes: 'controller',

@@ -69,6 +69,11 @@ import {
 import type { RecordDataInput } from '../session/journal-records.js';
 import { type CourseDetail, type CourseError, CourseStore } from '../course/store.js';
 import { courseFitProblem } from '../course/session.js';
+import { buildCourseReport } from '../course/report.js';
+import { loadInstruments } from '../course/instruments.js';
+import { renderCourseHtml, renderCourseJson, renderCourseMarkdown } from '../course/render.js';
+import { renderCourseCsv } from '../course/csv.js';
+import { renderCourseFhir } from '../course/fhir.js';
 import { NPRS_ID, builtInInstrument } from '../domain/outcomes/library/index.js';
 import { SettingsStore } from './settings.js';
 import { ProtocolStore, SessionStore, journalIntact } from './store.js';
@@ -654,6 +659,28 @@ export class ControllerService implements ContractHandlers {
       }
       const recorded = store.recordSession(of.journal);
       return recorded.ok ? ok(null) : courseFail(recorded.error);
+    });
+  }
+
+  courseReport(input: Input<'courseReport'>): Promise<Result<CallOutput<'courseReport'>>> {
+    return this.#course('courseReport', input, (store, { courseId, format }) => {
+      const course = store.getCourse(courseId);
+      if (!course) return fail('NOT_FOUND', `no course "${courseId}"`);
+      // The same builders and renderers as `edn course-report`: one report, whichever host asks.
+      const instruments = loadInstruments(this.#dataDir);
+      const report = buildCourseReport(this.#dataDir, course, instruments, this.#wallClock());
+      const content =
+        format === 'html'
+          ? renderCourseHtml(report)
+          : format === 'json'
+            ? renderCourseJson(report)
+            : format === 'csv'
+              ? renderCourseCsv(report)
+              : format === 'fhir'
+                ? `${JSON.stringify(renderCourseFhir(report, instruments), null, 2)}\n`
+                : renderCourseMarkdown(report);
+      const skipped = instruments.problems.map((p) => `an instrument file was skipped: ${p.errors.join('; ')}`);
+      return ok({ format, content, notices: [...report.notices, ...skipped] });
     });
   }
 
