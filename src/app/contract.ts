@@ -11,7 +11,7 @@ import * as z from 'zod';
 import { SESSION_STATES } from '../session/states.js';
 import { FORBIDDEN_REGIONS, REGIONS, SIDES } from '../domain/protocols/schema.js';
 import { EVIDENCE_STATUSES } from '../domain/protocols/evidence.js';
-import { AdverseEffectSchema } from '../domain/outcomes/adverse.js';
+import { ADVERSE_EFFECT_KINDS, ADVERSE_EFFECT_TEXT, AdverseEffectSchema, SEVERITIES } from '../domain/outcomes/adverse.js';
 import { MIDLINE_REGIONS, REGION_SITES, SITE_NOTE_MAX } from '../domain/protocols/sites.js';
 
 // ---- shared shapes ------------------------------------------------------------------------------
@@ -337,6 +337,10 @@ export const CourseSchema = z.strictObject({
   nextDue: z.string().nullable(),
   sessions: z.array(CourseSessionSchema),
 });
+
+/** The adverse effects a clinician may record and their severities, for the UIs (the renderer sees only this contract). */
+export const ADVERSE_EFFECTS = Object.freeze({ kinds: ADVERSE_EFFECT_KINDS, text: ADVERSE_EFFECT_TEXT, severities: SEVERITIES });
+export type AdverseEffectInput = z.input<typeof AdverseEffectSchema>;
 
 /** NPRS 0-10, whole numbers (LOINC 72514-3; src/domain/outcomes/library). */
 const nprs = z.number().int().min(0).max(10);
