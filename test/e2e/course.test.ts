@@ -45,6 +45,7 @@ async function pickNprs(group: string, value: number): Promise<void> {
 /** From the open course: its next session, screened (every answer No), NPRS before recorded, started. */
 async function courseSession(n: number, nprsBefore: number, screeningCheck?: () => Promise<void>): Promise<void> {
   const seen = host.device.length;
+  await waitText(page.locator('header .state-pill'), /^Session: Ready$/);
   await button(course(), `Start session ${n}`).click();
   await page.getByRole('heading', { name: `Screening for ${PROTOCOL}` }).waitFor({ timeout: UI_WAIT_MS });
   expect(await page.getByRole('textbox', { name: 'Patient reference (pseudonymous)' }).inputValue()).toBe(REF);
@@ -85,8 +86,6 @@ beforeAll(async () => {
   });
   await page.goto(host.url);
   await page.getByRole('heading', { name: 'Device', level: 1 }).waitFor({ timeout: 30_000 });
-  await button(page, 'Connect').click();
-  await waitText(page.locator('.device-status'), /Connected: EDN-SIM/);
 }, 90_000);
 
 afterAll(async () => {
@@ -97,13 +96,16 @@ afterAll(async () => {
 
 describe('a whole course through the UI', () => {
   it('adds a patient by pseudonymous reference only (a name is refused beside the field, with the reason)', async () => {
+    await button(page, 'Connect').click();
+    await waitText(page.locator('.device-status'), /Connected: EDN-SIM/);
+    await waitText(page.locator('header .state-pill'), /^Session: Ready$/);
     await go('Patients');
     await page.getByRole('heading', { name: 'Patients', level: 1 }).waitFor();
     await page.getByText('No patients yet: add one by their reference.').waitFor({ timeout: UI_WAIT_MS });
     const ref = page.getByRole('textbox', { name: 'Patient reference (pseudonymous)' });
     await ref.fill('Jane Smith');
     await button(page, 'Add patient').click();
-    await waitText(page.locator('.patients-find .field-error'), /Jane Smith|name|reference/i);
+    await waitText(page.locator('.patients-find .field-error'), /^"Jane Smith" is not a pseudonymous reference: .*never a name/);
     expect(await ref.getAttribute('aria-invalid')).toBe('true');
     await ref.fill(REF);
     await button(page, 'Add patient').click();
