@@ -459,7 +459,7 @@ function timelineTable(c: Course, rows: readonly TimelineRow[]): HTMLElement {
           h(
             'tr',
             {},
-            h('th', { scope: 'row' }, `${r.number}${r.milestone ? ' (milestone)' : ''}`),
+            h('th', { scope: 'row' }, String(r.number), r.milestone ? h('span', { class: 'milestone' }, ' (milestone)') : null),
             h('td', {}, r.date === null ? dash : dateTime(r.date)),
             h('td', {}, r.protocol),
             h('td', { class: 'num' }, nprs(r.nprsBefore)),
@@ -468,7 +468,7 @@ function timelineTable(c: Course, rows: readonly TimelineRow[]): HTMLElement {
             h('td', {}, r.channels === null || r.channels.length === 0 ? dash : r.channels.map((ch) => `ch${ch.channel} ${ch.chargeUc === null ? dash : `${num(ch.chargeUc, 0)} µC`}`).join(', ')),
             h('td', {}, r.adverse === null ? 'not asked' : r.adverse.length === 0 ? 'none' : r.adverse.join('; ')),
             h('td', {}, r.stops === null ? dash : r.stops.length === 0 ? 'none' : r.stops.join('; ')),
-            h('td', {}, r.ended),
+            h('td', { class: 'end-reason' }, r.ended),
           ),
         ),
       ),
