@@ -408,6 +408,21 @@ export const COURSE_CALLS = {
     output: z.null(),
   },
   /**
+   * At a milestone of a course (after the session, output off, as courseOutcomes): the Global
+   * Rating of Change (-7..+7) and the Patient-Specific Functional Scale (1-5 patient-named
+   * activities rated 0-10; the score is their mean), each checked against its instrument and
+   * written into the session's journal and the course store. Give one or both.
+   */
+  courseMilestone: {
+    input: z
+      .strictObject({
+        groc: z.number().int().min(-7).max(7).optional(),
+        psfs: z.array(z.strictObject({ activity: z.string().trim().min(1).max(80), rating: z.number().int().min(0).max(10) })).min(1).max(5).optional(),
+      })
+      .refine((i) => i.groc !== undefined || i.psfs !== undefined, { error: 'give the GROC, the PSFS or both' }),
+    output: z.strictObject({ recorded: z.array(z.strictObject({ instrumentId: z.string(), scores: z.record(z.string(), z.number()) })) }),
+  },
+  /**
    * A course's report (html, printable; md; json, the model) or its export (csv for spreadsheets,
    * fhir: an R4 Bundle as JSON), built from the course store and the journals alone, as
    * `edn course-report` writes it. `notices` says what the report could not vouch for (a missing
