@@ -4,7 +4,8 @@
  * short copy of the knee protocol with the plan pre-filled from its schedule, run two sessions
  * from the course (NPRS before recorded before any output, the Start blocked until then; NPRS
  * after and an adverse effect with its severity after the end; the second screening shows the
- * first one's answers but asks them again), then the timeline, the charts, print, the FHIR and
+ * first one's answers but asks them again; at a milestone the GROC and PSFS), then the timeline,
+ * the charts, print, the FHIR and
  * CSV exports, and closing the course (stopped needs a reason).
  *
  * The steps share one page and run in order. Every control is found by role and accessible name.
@@ -170,8 +171,17 @@ describe('a whole course through the UI', () => {
     await after.waitFor({ timeout: 30_000 });
     await pickNprs('Pain now, after the session (NPRS 0-10)', 2);
     await after.getByRole('group', { name: 'Any adverse effect during or after the session?' }).getByRole('radio', { name: 'None', exact: true }).check();
+    // A milestone session: the GROC and the PSFS (in the patient's words), nothing chosen by default.
+    const milestone = after.getByRole('region', { name: 'Milestone measures' });
+    expect(await milestone.getByRole('radio', { checked: true }).count()).toBe(0);
+    await milestone.getByRole('group', { name: 'Global Rating of Change (-7 to +7)' }).getByRole('radio', { name: '+3', exact: true }).check();
+    await milestone.getByRole('textbox', { name: 'Activity 1', exact: true }).fill('climbing stairs');
     await button(after, 'Record outcomes').click();
-    await waitText(after.getByRole('status'), /Recorded: pain 5\/10 before, 2\/10 after; adverse effects: none\./);
+    await milestone.getByText('Rate this activity 0-10, or leave its name empty.').waitFor({ timeout: UI_WAIT_MS });
+    await milestone.getByRole('combobox', { name: 'Rating of activity 1 (0-10)' }).selectOption('6');
+    expect(await auditControls(page)).toEqual([]);
+    await button(after, 'Record outcomes').click();
+    await waitText(after.getByRole('status'), /Recorded: pain 5\/10 before, 2\/10 after; adverse effects: none; GROC \+3, PSFS mean 6\./);
     await button(page.locator('.ended'), 'New session').click();
     await page.getByRole('heading', { name: 'Choose the protocol' }).waitFor({ timeout: UI_WAIT_MS });
   }, 90_000);
@@ -232,7 +242,8 @@ describe('a whole course through the UI', () => {
     const kinds = bundle.entry.map((e) => e.resource.resourceType);
     expect(kinds.filter((k) => k === 'Procedure')).toHaveLength(2);
     expect(kinds.filter((k) => k === 'AdverseEvent')).toHaveLength(1);
-    expect(kinds.filter((k) => k === 'Observation').length).toBeGreaterThanOrEqual(4);
+    // NPRS before and after of both sessions, and the GROC and PSFS of the second.
+    expect(kinds.filter((k) => k === 'Observation').length).toBeGreaterThanOrEqual(6);
     const patient = bundle.entry.find((e) => e.resource.resourceType === 'Patient')!.resource;
     expect(patient.identifier?.map((i) => i.value)).toEqual([REF]);
     expect(JSON.stringify(patient)).not.toMatch(/"name"|birthDate|telecom/);
@@ -244,6 +255,7 @@ describe('a whole course through the UI', () => {
     const header = lines[0]!.split(',');
     const col = (row: number, name: string) => lines[row]!.split(',')[header.indexOf(name)];
     expect([col(1, 'nprs_before'), col(1, 'nprs_after'), col(2, 'nprs_before'), col(2, 'nprs_after')]).toEqual(['6', '3', '5', '2']);
+    expect([col(1, 'groc.score'), col(2, 'groc.score'), col(2, 'psfs.mean')]).toEqual(['', '3', '6']);
   }, 30_000);
 
   it('closes the course: stopped early needs a reason; then no further session can be started', async () => {

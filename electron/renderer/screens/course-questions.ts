@@ -5,7 +5,10 @@
  *   pain now, NPRS 0-10, recorded with `courseSession`, which also makes the session the next one
  *   of the course; the Start stays blocked until it is recorded;
  * - after the session ended (output off): the pain after, NPRS 0-10, and whether there was any
- *   adverse effect, each with its severity ("other" says what), recorded with `courseOutcomes`.
+ *   adverse effect, each with its severity ("other" says what), recorded with `courseOutcomes`;
+ *   at a milestone session also the Global Rating of Change (-7..+7) and the Patient-Specific
+ *   Functional Scale (1-5 activities in the patient's words, each rated 0-10), with
+ *   `courseMilestone` (either may be left out when it was not asked).
  *
  * Nothing is answered by default: each question needs an explicit choice.
  */
@@ -104,6 +107,10 @@ export class CourseAfterCard {
   #any: 'yes' | 'no' | undefined;
   readonly #chosen = new Map<AdverseEffectInput['kind'], { severity: AdverseEffectInput['severity'] | undefined; text: string }>();
   #busy = false;
+  /** Pain after and adverse effects are recorded (a failed milestone call is retried alone). */
+  #outcomesDone = false;
+  #groc: number | undefined;
+  readonly #psfs = Array.from({ length: 5 }, () => ({ activity: '', rating: undefined as number | undefined }));
 
   constructor(ctx: AppContext, joined: Joined, onDone: () => void) {
     this.#ctx = ctx;
@@ -135,8 +142,9 @@ export class CourseAfterCard {
     });
     const itemErrors = new Map<string, (m: readonly string[]) => void>();
     for (const kind of ADVERSE_EFFECTS.kinds) effects.append(this.#effectItem(kind, itemErrors));
+    const milestone = this.#joined.milestone ? this.#milestoneFields() : undefined;
     const record = h('button', { type: 'button', class: 'primary', 'data-session-control': true }, 'Record outcomes');
-    record.addEventListener('click', () => void this.#record({ nprs, any, itemErrors }, record));
+    record.addEventListener('click', () => void this.#record({ nprs, any, itemErrors, milestone }, record));
     replaceChildren(
       this.el,
       h('h2', { id: 'course-after-title' }, `After session ${this.#joined.sessionNumber}: outcomes`),
@@ -144,6 +152,7 @@ export class CourseAfterCard {
       nprs.el,
       any.el,
       effects,
+      milestone?.el,
       h('div', { class: 'actions' }, record),
     );
   }
@@ -183,11 +192,97 @@ export class CourseAfterCard {
     return h('div', { class: 'adverse-item' }, h('label', { class: 'choice', for: boxId }, box, h('span', {}, capitalise(ADVERSE_EFFECTS.text[kind]))), details);
   }
 
+  /** GROC and PSFS at a milestone session: nothing chosen by default; either may be left out. */
+  #milestoneFields(): Milestone {
+    const titleId = uid('milestone');
+    const groc = radioGroup<`${number}`>({
+      legend: 'Global Rating of Change (-7 to +7)',
+      value: undefined,
+      inline: true,
+      options: Array.from({ length: 15 }, (_, i) => i - 7).map((v) => ({ value: String(v) as `${number}`, text: v > 0 ? `+${v}` : String(v) })),
+      onChange: (v) => {
+        this.#groc = Number(v);
+        groc.setMessages([]);
+      },
+    });
+    groc.el.classList.add('nprs-scale');
+    groc.el
+      .querySelector('legend')
+      ?.after(h('p', { class: 'hint' }, '“Since the start of this course of treatment, how would you describe your condition now?” -7 a very great deal worse, 0 about the same, +7 a very great deal better.'));
+    const rowErrors: ((m: readonly string[]) => void)[] = [];
+    const rows = this.#psfs.map((row, i) => {
+      const activity = textField({
+        label: `Activity ${i + 1}`,
+        value: '',
+        maxLength: 80,
+        onInput: (v) => {
+          row.activity = v;
+          activity.setMessages([]);
+        },
+      });
+      const ratingId = uid('psfs');
+      const rating = h('select', { id: ratingId }, h('option', { value: '' }, 'Not rated'), Array.from({ length: 11 }, (_, r) => h('option', { value: String(r) }, String(r))));
+      rating.addEventListener('change', () => {
+        row.rating = rating.value === '' ? undefined : Number(rating.value);
+        activity.setMessages([]);
+      });
+      rowErrors.push((m) => activity.setMessages(m));
+      return h('div', { class: 'row psfs-row' }, activity.el, h('div', { class: 'field' }, h('label', { for: ratingId }, `Rating of activity ${i + 1} (0-10)`), rating));
+    });
+    const psfsId = uid('psfs-title');
+    const psfsMessages = h('div', { class: 'field-messages' });
+    const el = h(
+      'section',
+      { class: 'course-milestone', 'aria-labelledby': titleId },
+      h('h3', { id: titleId }, 'Milestone measures'),
+      h('p', { class: 'hint' }, 'This session is a milestone of the course. Leave a measure out if it was not asked.'),
+      groc.el,
+      h(
+        'fieldset',
+        { class: 'field psfs', 'aria-labelledby': psfsId },
+        h('legend', { id: psfsId }, 'Patient-Specific Functional Scale'),
+        h('p', { class: 'hint' }, 'Up to five activities the patient has difficulty with, in their words (keep the same ones at each milestone), each rated 0 (unable) to 10 (as before the problem).'),
+        rows,
+        psfsMessages,
+      ),
+    );
+    return {
+      el,
+      setGrocMessages: (m) => groc.setMessages(m),
+      rowErrors,
+      setPsfsMessages: (m) => replaceChildren(psfsMessages, m.map((t) => h('p', { class: 'field-error' }, svgIcon('cross'), h('span', {}, t)))),
+    };
+  }
+
+  /** The milestone values to record, or the problems of the rows half filled in. */
+  #milestoneInput(f: Milestone): { groc?: number; psfs?: { activity: string; rating: number }[] } | undefined {
+    let ok = true;
+    const psfs: { activity: string; rating: number }[] = [];
+    this.#psfs.forEach((row, i) => {
+      const activity = row.activity.trim();
+      if (activity === '' && row.rating === undefined) return;
+      if (activity === '' || row.rating === undefined) {
+        f.rowErrors[i]?.([activity === '' ? 'Name the activity, or set its rating back to “Not rated”.' : 'Rate this activity 0-10, or leave its name empty.']);
+        ok = false;
+        return;
+      }
+      psfs.push({ activity, rating: row.rating });
+    });
+    if (!ok) return undefined;
+    return { ...(this.#groc !== undefined ? { groc: this.#groc } : {}), ...(psfs.length > 0 ? { psfs } : {}) };
+  }
+
   async #record(
-    f: { nprs: ReturnType<typeof nprsField>; any: ReturnType<typeof radioGroup<'yes' | 'no'>>; itemErrors: Map<string, (m: readonly string[]) => void> },
+    f: { nprs: ReturnType<typeof nprsField>; any: ReturnType<typeof radioGroup<'yes' | 'no'>>; itemErrors: Map<string, (m: readonly string[]) => void>; milestone: Milestone | undefined },
     button: HTMLButtonElement,
   ): Promise<void> {
     if (this.#busy) return;
+    const milestone = f.milestone ? this.#milestoneInput(f.milestone) : {};
+    if (milestone === undefined) return;
+    if (this.#outcomesDone) {
+      await this.#recordMilestone(f.milestone, milestone, button);
+      return;
+    }
     let ok = true;
     if (this.#nprs === undefined) {
       f.nprs.setMessages(['Choose the patient’s pain now, 0 to 10.']);
@@ -226,14 +321,50 @@ export class CourseAfterCard {
       f.any.setMessages([`Not recorded: ${message(r.error)}`]);
       return;
     }
-    const said = effects.length === 0 ? 'none' : effects.map((e) => `${e.kind === 'other' ? `other: ${e.text ?? ''}` : ADVERSE_EFFECTS.text[e.kind]} (${e.severity})`).join('; ');
+    this.#outcomesDone = true;
+    this.#said = `pain ${this.#joined.nprsBefore}/10 before, ${this.#nprs}/10 after; adverse effects: ${describeEffects(effects)}`;
+    await this.#recordMilestone(f.milestone, milestone, button);
+  }
+
+  #said = '';
+
+  async #recordMilestone(f: Milestone | undefined, input: { groc?: number; psfs?: { activity: string; rating: number }[] }, button: HTMLButtonElement): Promise<void> {
+    let measures = '';
+    if (f && (input.groc !== undefined || input.psfs !== undefined)) {
+      this.#busy = true;
+      button.disabled = true;
+      const m = await this.#ctx.api.courseMilestone(input);
+      this.#busy = false;
+      button.disabled = false;
+      if (!m.ok) {
+        const onPsfs = m.error.details?.some((d) => d.path.startsWith('psfs')) ?? false;
+        (onPsfs ? f.setPsfsMessages : f.setGrocMessages)([`Pain and adverse effects are recorded; the milestone measures are not: ${message(m.error)}. Correct them and press Record outcomes again.`]);
+        return;
+      }
+      measures = m.data.recorded.map((x) => (x.instrumentId === 'groc' ? `GROC ${signed(x.scores['score'])}` : `PSFS mean ${x.scores['mean'] ?? '—'}`)).join(', ');
+    }
     replaceChildren(
       this.el,
       h('h2', { id: 'course-after-title' }, `After session ${this.#joined.sessionNumber}: outcomes`),
-      h('p', { class: 'recorded', role: 'status' }, svgIcon('check'), h('span', {}, `Recorded: pain ${this.#joined.nprsBefore}/10 before, ${this.#nprs}/10 after; adverse effects: ${said}.`)),
+      h('p', { class: 'recorded', role: 'status' }, svgIcon('check'), h('span', {}, `Recorded: ${this.#said}${measures ? `; ${measures}` : ''}.`)),
     );
     this.#onDone();
   }
+}
+
+interface Milestone {
+  readonly el: HTMLElement;
+  readonly setGrocMessages: (m: readonly string[]) => void;
+  readonly setPsfsMessages: (m: readonly string[]) => void;
+  readonly rowErrors: readonly ((m: readonly string[]) => void)[];
+}
+
+function signed(v: number | undefined): string {
+  return v === undefined ? '—' : v > 0 ? `+${v}` : String(v);
+}
+
+function describeEffects(effects: readonly AdverseEffectInput[]): string {
+  return effects.length === 0 ? 'none' : effects.map((e) => `${e.kind === 'other' ? `other: ${e.text ?? ''}` : ADVERSE_EFFECTS.text[e.kind]} (${e.severity})`).join('; ');
 }
 
 function capitalise(text: string): string {
