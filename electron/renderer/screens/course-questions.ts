@@ -141,7 +141,7 @@ export class CourseAfterCard {
       },
     });
     const itemErrors = new Map<string, (m: readonly string[]) => void>();
-    for (const kind of ADVERSE_EFFECTS.kinds) effects.append(this.#effectItem(kind, itemErrors));
+    for (const kind of ADVERSE_EFFECTS.kinds) effects.append(this.#effectItem(kind, itemErrors, () => any.setMessages([])));
     const milestone = this.#joined.milestone ? this.#milestoneFields() : undefined;
     const record = h('button', { type: 'button', class: 'primary', 'data-session-control': true }, 'Record outcomes');
     record.addEventListener('click', () => void this.#record({ nprs, any, itemErrors, milestone }, record));
@@ -157,7 +157,7 @@ export class CourseAfterCard {
     );
   }
 
-  #effectItem(kind: AdverseEffectInput['kind'], errors: Map<string, (m: readonly string[]) => void>): HTMLElement {
+  #effectItem(kind: AdverseEffectInput['kind'], errors: Map<string, (m: readonly string[]) => void>, changed: () => void): HTMLElement {
     const boxId = uid('ae');
     const box = h('input', { id: boxId, type: 'checkbox', value: kind });
     const severity = radioGroup<AdverseEffectInput['severity']>({
@@ -188,6 +188,7 @@ export class CourseAfterCard {
       if (box.checked) this.#chosen.set(kind, { severity: undefined, text: '' });
       else this.#chosen.delete(kind);
       setFlag(details, 'hidden', !box.checked);
+      changed();
     });
     return h('div', { class: 'adverse-item' }, h('label', { class: 'choice', for: boxId }, box, h('span', {}, capitalise(ADVERSE_EFFECTS.text[kind]))), details);
   }
