@@ -234,7 +234,7 @@ describe('a whole course through the UI', () => {
     expect(await page.evaluate(() => document.body.classList.contains('print-course'))).toBe(false);
   }, 30_000);
 
-  it('exports the course as a FHIR R4 Bundle and as CSV', async () => {
+  it('saves the course report (HTML) and exports the course as a FHIR R4 Bundle and as CSV', async () => {
     const [fhirDownload] = await Promise.all([page.waitForEvent('download'), button(course(), 'Export FHIR').click()]);
     expect(fhirDownload.suggestedFilename()).toMatch(/^course-C\d{8}-[0-9A-Z]{6}\.fhir\.json$/);
     const bundle = JSON.parse(readFileSync(await fhirDownload.path(), 'utf8')) as { resourceType: string; entry: { resource: { resourceType: string; identifier?: { value: string }[] } }[] };
@@ -247,6 +247,13 @@ describe('a whole course through the UI', () => {
     const patient = bundle.entry.find((e) => e.resource.resourceType === 'Patient')!.resource;
     expect(patient.identifier?.map((i) => i.value)).toEqual([REF]);
     expect(JSON.stringify(patient)).not.toMatch(/"name"|birthDate|telecom/);
+
+    const [htmlDownload] = await Promise.all([page.waitForEvent('download'), button(course(), 'Export report (HTML)').click()]);
+    expect(htmlDownload.suggestedFilename()).toMatch(/^course-C\d{8}-[0-9A-Z]{6}\.html$/);
+    const html = readFileSync(await htmlDownload.path(), 'utf8');
+    expect(html).toMatch(/^<!doctype html>/i);
+    expect(html).toContain(REF);
+    expect(html).toContain('soreness');
 
     const [csvDownload] = await Promise.all([page.waitForEvent('download'), button(course(), 'Export CSV').click()]);
     expect(csvDownload.suggestedFilename()).toMatch(/^course-C\d{8}-[0-9A-Z]{6}\.csv$/);

@@ -7,7 +7,8 @@
  * adverse effects, stops and alarms, with charts of pain and amplitude over the sessions.
  *
  * The course can be printed (window.print: patients.css hides everything but the course for
- * print) and exported as FHIR R4 (JSON) and CSV, as the core's course report writes them.
+ * print), its report saved (the core's self-contained HTML, printable on A4 and Letter) and
+ * exported as FHIR R4 (JSON) and CSV, as `edn course-report` writes them.
  * "Start session" opens the Session screen with the course's protocol and its last screening
  * answers shown; the answers are asked again (screens/session.ts).
  */
@@ -316,6 +317,7 @@ export class PatientsScreen {
           { class: 'actions course-actions' },
           open ? h('button', { type: 'button', class: 'primary', 'data-session-control': true, onclick: () => void this.#startSession(c) }, `Start session ${next}`) : null,
           h('button', { type: 'button', class: 'secondary', onclick: () => this.#print() }, 'Print course'),
+          h('button', { type: 'button', class: 'secondary', onclick: () => void this.#export(c, 'html') }, 'Export report (HTML)'),
           h('button', { type: 'button', class: 'secondary', onclick: () => void this.#export(c, 'fhir') }, 'Export FHIR'),
           h('button', { type: 'button', class: 'secondary', onclick: () => void this.#export(c, 'csv') }, 'Export CSV'),
         ),
@@ -425,10 +427,11 @@ export class PatientsScreen {
     window.print();
   }
 
-  async #export(c: Course, format: 'fhir' | 'csv'): Promise<void> {
-    const r = await this.#ctx.call('courseReport', { courseId: c.id, format }, format === 'fhir' ? 'Export FHIR' : 'Export CSV');
+  /** The core's course report (self-contained HTML, printable on A4 and Letter) or an export. */
+  async #export(c: Course, format: 'html' | 'fhir' | 'csv'): Promise<void> {
+    const r = await this.#ctx.call('courseReport', { courseId: c.id, format }, format === 'html' ? 'Export report' : format === 'fhir' ? 'Export FHIR' : 'Export CSV');
     if (!r) return;
-    downloadText(exportFileName(c.id, format), r.content, format === 'fhir' ? 'application/fhir+json' : 'text/csv');
+    downloadText(exportFileName(c.id, format), r.content, format === 'html' ? 'text/html' : format === 'fhir' ? 'application/fhir+json' : 'text/csv');
     if (r.notices.length > 0) this.#ctx.notify('error', `Exported, with a warning: ${r.notices.join(' ')}`);
   }
 }
