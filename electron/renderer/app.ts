@@ -1,7 +1,7 @@
 /**
  * The application shell: the header (device, session state, whether output is on, and the
  * Emergency stop, always in the same place), the navigation, the banners (connection, who controls
- * the session, latched stop, alarms, notices) and the four screens.
+ * the session, latched stop, alarms, notices) and the five screens.
  *
  * A window that does not control the session (an observer) shows it live with every control that
  * changes it removed (`data-session-control`, hidden by styles.css under `body.observer`); the
@@ -18,6 +18,7 @@ import { DeviceScreen } from './screens/device.js';
 import { ProtocolsScreen } from './screens/protocols.js';
 import { SessionScreen } from './screens/session.js';
 import { HistoryScreen } from './screens/history.js';
+import { PatientsScreen } from './screens/patients.js';
 
 export interface Screen {
   readonly el: HTMLElement;
@@ -29,6 +30,7 @@ const SCREENS: readonly { name: ScreenName; label: string }[] = [
   { name: 'device', label: 'Device' },
   { name: 'protocols', label: 'Protocols' },
   { name: 'session', label: 'Session' },
+  { name: 'patients', label: 'Patients' },
   { name: 'history', label: 'History' },
 ];
 
@@ -95,6 +97,7 @@ export class App {
     this.#screens.set('device', new DeviceScreen(ctx));
     this.#screens.set('protocols', new ProtocolsScreen(ctx));
     this.#screens.set('session', new SessionScreen(ctx, () => [this.#main, this.#nav, this.#banners]));
+    this.#screens.set('patients', new PatientsScreen(ctx));
     this.#screens.set('history', new HistoryScreen(ctx));
     for (const screen of this.#screens.values()) this.#main.append(screen.el);
     replaceChildren(root, h('a', { class: 'skip', href: '#main' }, 'Skip to the screen'), header, this.#nav, this.#banners, this.#main, this.#announcer, this.#outputLive);

@@ -5,7 +5,10 @@
 import type { CallName, CallOutput, ControlView, EdnApi, Result, Snapshot, Telemetry } from '../../src/app/contract.js';
 import { ControlSchema, EVENTS, SnapshotSchema, TelemetrySchema } from '../../src/app/contract.js';
 
-export type ScreenName = 'device' | 'protocols' | 'session' | 'history';
+export type ScreenName = 'device' | 'protocols' | 'session' | 'history' | 'patients';
+
+/** The next session belongs to this course: its prefill (protocol, sites, last screening), from the Patients screen. */
+export type SessionCourse = CallOutput<'coursePrefill'>;
 export type ProtocolSummary = CallOutput<'listProtocols'>[number];
 
 type Listener<T> = (value: T) => void;
@@ -36,6 +39,8 @@ export class AppContext {
   #screen: ScreenName = 'device';
   /** The protocol chosen for the next session. */
   sessionProtocolId: string | undefined;
+  /** The course the next session belongs to (set by the Patients screen, taken by the Session screen). */
+  sessionCourse: SessionCourse | undefined;
 
   readonly snapshots = new Topic<Snapshot>();
   /** Who controls the session, for this window (observers watch read-only). */

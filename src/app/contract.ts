@@ -11,7 +11,7 @@ import * as z from 'zod';
 import { SESSION_STATES } from '../session/states.js';
 import { FORBIDDEN_REGIONS, REGIONS, SIDES } from '../domain/protocols/schema.js';
 import { EVIDENCE_STATUSES } from '../domain/protocols/evidence.js';
-import { AdverseEffectSchema } from '../domain/outcomes/adverse.js';
+import { ADVERSE_EFFECT_KINDS, ADVERSE_EFFECT_TEXT, AdverseEffectSchema, SEVERITIES } from '../domain/outcomes/adverse.js';
 import { MIDLINE_REGIONS, REGION_SITES, SITE_NOTE_MAX } from '../domain/protocols/sites.js';
 import { DeviceLimitsSchema } from '../domain/stimulation.js';
 
@@ -351,6 +351,10 @@ export const CourseSchema = z.strictObject({
   sessions: z.array(CourseSessionSchema),
 });
 
+/** The adverse effects a clinician may record and their severities, for the UIs (the renderer sees only this contract). */
+export const ADVERSE_EFFECTS = Object.freeze({ kinds: ADVERSE_EFFECT_KINDS, text: ADVERSE_EFFECT_TEXT, severities: SEVERITIES });
+export type AdverseEffectInput = z.input<typeof AdverseEffectSchema>;
+
 /** NPRS 0-10, whole numbers (LOINC 72514-3; src/domain/outcomes/library). */
 const nprs = z.number().int().min(0).max(10);
 
@@ -415,6 +419,31 @@ export const COURSE_CALLS = {
   courseOutcomes: {
     input: z.strictObject({ nprsAfter: nprs.optional(), adverseEffects: z.array(AdverseEffectSchema).max(20).optional() }),
     output: z.null(),
+  },
+  /**
+   * At a milestone of a course (after the session, output off, as courseOutcomes): the Global
+   * Rating of Change (-7..+7) and the Patient-Specific Functional Scale (1-5 patient-named
+   * activities rated 0-10; the score is their mean), each checked against its instrument and
+   * written into the session's journal and the course store. Give one or both.
+   */
+  courseMilestone: {
+    input: z
+      .strictObject({
+        groc: z.number().int().min(-7).max(7).optional(),
+        psfs: z.array(z.strictObject({ activity: z.string().trim().min(1).max(80), rating: z.number().int().min(0).max(10) })).min(1).max(5).optional(),
+      })
+      .refine((i) => i.groc !== undefined || i.psfs !== undefined, { error: 'give the GROC, the PSFS or both' }),
+    output: z.strictObject({ recorded: z.array(z.strictObject({ instrumentId: z.string(), scores: z.record(z.string(), z.number()) })) }),
+  },
+  /**
+   * A course's report (html, printable; md; json, the model) or its export (csv for spreadsheets,
+   * fhir: an R4 Bundle as JSON), built from the course store and the journals alone, as
+   * `edn course-report` writes it. `notices` says what the report could not vouch for (a missing
+   * or altered journal); the content is returned all the same.
+   */
+  courseReport: {
+    input: z.strictObject({ courseId: courseIdInput, format: z.enum(['html', 'md', 'json', 'csv', 'fhir']) }),
+    output: z.strictObject({ format: z.enum(['html', 'md', 'json', 'csv', 'fhir']), content: z.string(), notices: z.array(z.string()) }),
   },
 } as const;
 

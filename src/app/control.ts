@@ -90,9 +90,11 @@ export const CALL_ACCESS: { readonly [C in CallName]: 'any' | 'controller' } = {
   startCourse: 'any',
   closeCourse: 'any',
   coursePrefill: 'any',
+  courseReport: 'any',
   // These write into the session in progress: its controller only.
   courseSession: 'controller',
   courseOutcomes: 'controller',
+  courseMilestone: 'controller',
 };
 
 /** States with no session in progress: any UI may begin one. */

@@ -69,7 +69,13 @@ import {
 import type { RecordDataInput } from '../session/journal-records.js';
 import { type CourseDetail, type CourseError, CourseStore } from '../course/store.js';
 import { courseFitProblem } from '../course/session.js';
-import { NPRS_ID, builtInInstrument } from '../domain/outcomes/library/index.js';
+import { buildCourseReport } from '../course/report.js';
+import { loadInstruments } from '../course/instruments.js';
+import { renderCourseHtml, renderCourseJson, renderCourseMarkdown } from '../course/render.js';
+import { renderCourseCsv } from '../course/csv.js';
+import { renderCourseFhir } from '../course/fhir.js';
+import { GROC_ID, NPRS_ID, PSFS_ID, builtInInstrument } from '../domain/outcomes/library/index.js';
+import { recordOutcome } from '../domain/outcomes/score.js';
 import { SettingsStore } from './settings.js';
 import { ProtocolStore, SessionStore, journalIntact } from './store.js';
 
@@ -669,6 +675,58 @@ export class ControllerService implements ContractHandlers {
       }
       const recorded = store.recordSession(of.journal);
       return recorded.ok ? ok(null) : courseFail(recorded.error);
+    });
+  }
+
+  courseMilestone(input: Input<'courseMilestone'>): Promise<Result<CallOutput<'courseMilestone'>>> {
+    return this.#course('courseMilestone', input, (store, { groc, psfs }) => {
+      const runner = this.#conn?.runner;
+      if (!runner) return fail('ILLEGAL_STATE', NOT_CONNECTED);
+      const snap = runner.snapshot;
+      const of = this.#courseOf;
+      if (of === undefined || snap.sessionId !== of.sessionId) return fail('ILLEGAL_STATE', 'the session on screen is not a session of a course');
+      if (!TERMINAL_STATES.has(snap.state)) return fail('ILLEGAL_STATE', `the milestone measures are recorded once output is off and the session has ended (it is ${snap.state})`);
+      // Checked against the built-in instruments before anything is written: both or neither.
+      const values = [];
+      for (const [id, given, field] of [[GROC_ID, groc === undefined ? undefined : { scores: { score: groc } }, 'groc'], [PSFS_ID, psfs === undefined ? undefined : { items: psfs }, 'psfs']] as const) {
+        if (given === undefined) continue;
+        const instrument = builtInInstrument(id);
+        if (!instrument) return fail('INTERNAL', `the built-in instrument ${id} is missing`);
+        const r = recordOutcome(instrument, given);
+        if (!r.ok) return { ok: false, error: { code: 'BAD_INPUT', message: r.problems.map((p) => `${field}: ${p.message}`).join('; '), details: r.problems.map((p) => ({ path: `${field}.${p.path}`, message: p.message })) } };
+        values.push(r.value);
+      }
+      for (const v of values) {
+        const record: RecordDataInput<'outcome'> = { timepoint: 'milestone', instrumentId: v.instrumentId, instrumentVersion: v.instrumentVersion, instrumentHash: v.instrumentHash, scores: { ...v.scores } };
+        if (v.items) record.items = v.items.map((i) => ({ ...i }));
+        const written = runner.recordCourse('outcome', record);
+        if (!written.ok) return sessionFail(written.error);
+      }
+      const recorded = store.recordSession(of.journal);
+      if (!recorded.ok) return courseFail(recorded.error);
+      return ok({ recorded: values.map((v) => ({ instrumentId: v.instrumentId, scores: { ...v.scores } })) });
+    });
+  }
+
+  courseReport(input: Input<'courseReport'>): Promise<Result<CallOutput<'courseReport'>>> {
+    return this.#course('courseReport', input, (store, { courseId, format }) => {
+      const course = store.getCourse(courseId);
+      if (!course) return fail('NOT_FOUND', `no course "${courseId}"`);
+      // The same builders and renderers as `edn course-report`: one report, whichever host asks.
+      const instruments = loadInstruments(this.#dataDir);
+      const report = buildCourseReport(this.#dataDir, course, instruments, this.#wallClock());
+      const content =
+        format === 'html'
+          ? renderCourseHtml(report)
+          : format === 'json'
+            ? renderCourseJson(report)
+            : format === 'csv'
+              ? renderCourseCsv(report)
+              : format === 'fhir'
+                ? `${JSON.stringify(renderCourseFhir(report, instruments), null, 2)}\n`
+                : renderCourseMarkdown(report);
+      const skipped = instruments.problems.map((p) => `an instrument file was skipped: ${p.errors.join('; ')}`);
+      return ok({ format, content, notices: [...report.notices, ...skipped] });
     });
   }
 

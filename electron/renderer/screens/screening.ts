@@ -6,10 +6,19 @@
 import type { CallOutput } from '../../../src/app/contract.js';
 import type { AppContext } from '../context.js';
 import { h, replaceChildren, setFlag, svgIcon, uid } from '../dom.js';
-import { type Finding, type ScreeningForm, buildAnswers, findingsByPath, screeningGroups, screeningVerdict, unanswered } from '../screening-model.js';
+import { type Finding, type ScreeningForm, answerAt, buildAnswers, findingsByPath, screeningGroups, screeningVerdict, unanswered } from '../screening-model.js';
 import { textField } from '../components/fields.js';
 
 type Outcome = CallOutput<'submitScreening'>;
+
+/**
+ * A session of a course: the patient is the course's, and the last session's answers are shown
+ * beside each question. They are never filled in: every question is asked again (issue 14).
+ */
+export interface ScreeningPrefill {
+  readonly patientRef: string;
+  readonly last: NonNullable<CallOutput<'coursePrefill'>['last']> | null;
+}
 
 export class ScreeningPanel {
   readonly el: HTMLElement;
@@ -31,16 +40,20 @@ export class ScreeningPanel {
   #savedClinician = '';
   #clinicianField: ReturnType<typeof textField> | undefined;
   #busy = false;
+  readonly #prefill: ScreeningPrefill | undefined;
 
-  constructor(ctx: AppContext, protocolId: string, protocolName: string, onBack: () => void) {
+  constructor(ctx: AppContext, protocolId: string, protocolName: string, onBack: () => void, prefill?: ScreeningPrefill) {
     this.#ctx = ctx;
     this.#protocolId = protocolId;
+    this.#prefill = prefill;
+    if (prefill) this.#patientRef = prefill.patientRef;
     this.#submit = h('button', { type: 'button', class: 'primary big', 'data-session-control': true, onclick: () => void this.#send() }, 'Submit screening');
     this.el = h(
       'section',
       { class: 'card screening', 'aria-labelledby': 'screening-title' },
       h('div', { class: 'screen-head' }, h('h2', { id: 'screening-title' }, `Screening for ${protocolName}`), h('button', { type: 'button', class: 'secondary', onclick: onBack }, 'Change protocol')),
       h('p', { class: 'hint' }, 'Every question needs an answer; nothing is assumed. An absolute contraindication blocks the session; a relative one needs your explicit acknowledgement.'),
+      prefill ? lastScreeningNote(prefill) : null,
       this.#body,
       this.#result,
       this.#acks,
@@ -115,6 +128,7 @@ export class ScreeningPanel {
               h('legend', {}, item.question.text),
               h('p', { class: 'question-meta' }, item.question.severity === 'absolute' ? 'Absolute contraindication if yes' : 'Relative contraindication if yes: needs acknowledgement', ` · ${item.question.source}`),
               h('div', { class: 'choices inline' }, radio(true, 'Yes'), radio(false, 'No')),
+              this.#lastAnswer(item.path),
               slot,
             );
           }),
@@ -122,6 +136,14 @@ export class ScreeningPanel {
       }),
     );
     this.#updateProgress();
+  }
+
+  /** The last session's answer to this question, shown (not filled in). */
+  #lastAnswer(path: string): HTMLElement | null {
+    const last = this.#prefill?.last;
+    if (!last) return null;
+    const a = answerAt(last.screeningAnswers, path);
+    return h('p', { class: 'hint last-answer' }, `Last session (${last.sessionNumber}): ${a === true ? 'Yes' : a === false ? 'No' : 'not asked'}`);
   }
 
   #answer(path: string, value: boolean): void {
@@ -226,6 +248,18 @@ export class ScreeningPanel {
     );
     this.#result.focus();
   }
+}
+
+function lastScreeningNote(p: ScreeningPrefill): HTMLElement {
+  const last = p.last;
+  if (!last) return h('p', { class: 'last-screening' }, `First session of this course for ${p.patientRef}: every question is asked.`);
+  const sites = last.sites.map((s) => `channel ${s.channel}: ${s.region.replace(/-/g, ' ')} (${s.side}) ${s.sites.join(', ')}`).join('; ');
+  return h(
+    'div',
+    { class: 'last-screening' },
+    h('p', {}, h('strong', {}, `Session ${last.sessionNumber} of this course was screened before. `), 'Its answers are shown beside each question: ask each one again and answer what the patient says today.'),
+    h('p', { class: 'hint' }, `Sites last time: ${sites || '—'}.${last.acknowledged.length > 0 ? ` Acknowledged last time: ${last.acknowledged.join(', ')}.` : ''}`),
+  );
 }
 
 function findingLine(f: Finding): HTMLElement {

@@ -4,7 +4,7 @@
  * Which step shows follows the controller's state; the local choice only fills the gaps.
  */
 import type { Snapshot } from '../../../src/app/contract.js';
-import type { AppContext } from '../context.js';
+import type { AppContext, SessionCourse } from '../context.js';
 import { h, replaceChildren, setFlag, svgIcon } from '../dom.js';
 import { impedance, ma, num, placement } from '../../../src/domain/format.js';
 import { getAt } from '../protocol-model.js';
@@ -14,6 +14,7 @@ import { confirmDialog } from '../components/dialog.js';
 import { allEvidenceLines } from '../components/evidence.js';
 import { ScreeningPanel } from './screening.js';
 import { RunView } from './run.js';
+import { CourseAfterCard, CourseBeforeCard, type Joined } from './course-questions.js';
 
 type Step = 'connect' | 'choose' | 'screening' | 'electrodes' | 'run' | 'stopped';
 
@@ -42,12 +43,20 @@ export class SessionScreen {
   #startBtn: HTMLButtonElement | undefined;
   #protocolFile: { id: string; file: unknown } | undefined;
   #lastState: Snapshot['state'] | undefined;
+  /** The course this session belongs to (from the Patients screen), until the next session begins. */
+  #course: SessionCourse | undefined;
+  #before: CourseBeforeCard | undefined;
+  /** The session joined to the course with its pain before (courseSession). */
+  #joined: Joined | undefined;
+  #after: CourseAfterCard | undefined;
+  /** The after-session questions, above the ended session (panel and run view are the layout's). */
+  readonly #afterBox = h('div', { class: 'course-after-box', hidden: true });
 
   constructor(ctx: AppContext, inertWhileDialog: () => HTMLElement[]) {
     this.#ctx = ctx;
     this.#inert = inertWhileDialog;
     this.#run = new RunView(ctx);
-    this.el = h('section', { class: 'screen screen-session', 'aria-labelledby': 'session-title' }, h('h1', { id: 'session-title' }, 'Session'), this.#steps, this.#panel, this.#run.el);
+    this.el = h('section', { class: 'screen screen-session', 'aria-labelledby': 'session-title' }, h('h1', { id: 'session-title' }, 'Session'), this.#steps, this.#panel, this.#afterBox, this.#run.el);
     ctx.snapshots.on((s) => this.#render(s));
     ctx.protocolsChanged.on(() => {
       if (this.#step === 'choose') this.#renderChoose();
@@ -58,12 +67,16 @@ export class SessionScreen {
     // Arriving from "Use for session": go straight to screening for that protocol.
     const chosen = this.#ctx.sessionProtocolId;
     this.#ctx.sessionProtocolId = undefined;
+    // Arriving from a course's "Start session": the session belongs to it (its protocol, its patient).
+    const course = this.#ctx.sessionCourse;
+    this.#ctx.sessionCourse = undefined;
     const state = this.#ctx.snapshot?.state;
     if (chosen && (state === undefined || state === 'ready' || state === 'idle')) {
-      if (chosen !== this.#screeningFor) {
+      if (chosen !== this.#screeningFor || course !== undefined || this.#course !== undefined) {
         this.#screening = undefined;
         this.#screeningFor = undefined;
       }
+      this.#setCourse(course);
       this.#protocolId = chosen;
       this.#wantScreening = true;
       this.#step = undefined;
@@ -87,6 +100,7 @@ export class SessionScreen {
       this.#wantScreening = false;
       this.#screening = undefined;
       this.#screeningFor = undefined;
+      this.#setCourse(undefined);
     }
     this.#lastState = s?.state;
     const step = this.#stepFor(s);
@@ -95,6 +109,7 @@ export class SessionScreen {
     this.#renderSteps(step);
     setFlag(this.#run.el, 'hidden', step !== 'run');
     setFlag(this.#panel, 'hidden', step === 'run');
+    this.#renderAfter(step, s);
     if (step === 'run' && s) {
       this.#run.update(s);
       return;
@@ -209,13 +224,23 @@ export class SessionScreen {
     if (!this.#screening || this.#screeningFor !== id) {
       const name = s?.protocol?.name ?? this.#ctx.protocols.find((p) => p.id === id)?.name ?? id;
       this.#screeningFor = id;
-      this.#screening = new ScreeningPanel(this.#ctx, id, name, () => {
-        this.#wantScreening = false;
-        this.#screening = undefined;
-        this.#screeningFor = undefined;
-        this.#step = undefined;
-        this.#render(this.#ctx.snapshot);
-      });
+      const course = this.#course?.course.protocol.id === id ? this.#course : undefined;
+      this.#screening = new ScreeningPanel(
+        this.#ctx,
+        id,
+        name,
+        () => {
+          // Another protocol is not the course's: this session no longer belongs to it.
+          if (this.#course) this.#ctx.notify('info', `This session is no longer part of course ${this.#course.course.id}; start it from the Patients screen to record it there.`);
+          this.#setCourse(undefined);
+          this.#wantScreening = false;
+          this.#screening = undefined;
+          this.#screeningFor = undefined;
+          this.#step = undefined;
+          this.#render(this.#ctx.snapshot);
+        },
+        course ? { patientRef: course.course.patientRef, last: course.last } : undefined,
+      );
       void this.#loadProtocol(id);
     }
     replaceChildren(this.#panel, this.#screening.el);
@@ -229,7 +254,8 @@ export class SessionScreen {
   // ---- 3. electrodes and start --------------------------------------------------------------------
 
   #renderElectrodes(s: Snapshot): void {
-    const key = JSON.stringify([s.electrodes, s.protocol?.id, s.channels.map((c) => c.channel)]);
+    const joined = this.#joinedNow(s);
+    const key = JSON.stringify([s.electrodes, s.protocol?.id, s.channels.map((c) => c.channel), this.#course?.course.id, joined]);
     if (key === this.#electrodeKey) return;
     this.#electrodeKey = key;
     const file = this.#fileOf(s);
@@ -274,7 +300,16 @@ export class SessionScreen {
         if (this.#startBtn) this.#startBtn.disabled = !ok || !allOk;
       },
     });
-    this.#startBtn = h('button', { type: 'button', class: 'primary big start', 'data-session-control': true, disabled: !allOk, onclick: () => void this.#start(s) }, svgIcon('play'), h('span', {}, 'Start'));
+    // A session of a course starts once the pain before is recorded (and the session joined to it).
+    const courseReady = this.#course === undefined || joined;
+    this.#startBtn = h('button', { type: 'button', class: 'primary big start', 'data-session-control': true, disabled: !allOk || !courseReady, onclick: () => void this.#start(s) }, svgIcon('play'), h('span', {}, 'Start'));
+    if (this.#course && !this.#before) {
+      this.#before = new CourseBeforeCard(this.#ctx, this.#course, (j) => {
+        this.#joined = j;
+        this.#electrodeKey = '';
+        if (this.#ctx.snapshot) this.#render(this.#ctx.snapshot);
+      });
+    }
     replaceChildren(
       this.#panel,
       h(
@@ -296,15 +331,42 @@ export class SessionScreen {
           h('button', { type: 'button', class: 'secondary', 'data-session-control': true, onclick: () => void this.#cancel() }, 'Cancel session'),
         ),
       ),
+      this.#course ? this.#before?.el : null,
       h(
         'section',
         { class: 'card start-card', 'aria-labelledby': 'start-title' },
         h('h2', { id: 'start-title' }, 'Start output'),
         allOk ? null : h('p', { class: 'field-error' }, svgIcon('cross'), h('span', {}, 'The start is blocked until every channel passes the electrode check: fix the result above, then check again.')),
+        courseReady ? null : h('p', { class: 'field-error' }, svgIcon('cross'), h('span', {}, 'The start is blocked until the pain before this session is recorded (above).')),
         target.el,
         h('div', { class: 'actions' }, this.#startBtn),
       ),
     );
+  }
+
+  // ---- a session of a course ----------------------------------------------------------------------
+
+  #setCourse(course: SessionCourse | undefined): void {
+    this.#course = course;
+    this.#before = undefined;
+    this.#joined = undefined;
+    this.#after = undefined;
+  }
+
+  /** True when the session on screen is the one joined to the course. */
+  #joinedNow(s: Snapshot): boolean {
+    return this.#joined !== undefined && s.sessionId !== undefined && this.#joined.sessionId === s.sessionId;
+  }
+
+  /** After a session of a course ends: NPRS after and adverse effects, above the ended session. */
+  #renderAfter(step: Step, s: Snapshot | undefined): void {
+    const show = step === 'run' && s !== undefined && ENDED_STATES.has(s.state) && this.#joined !== undefined && this.#joinedNow(s);
+    setFlag(this.#afterBox, 'hidden', !show);
+    if (!show || !this.#joined) return;
+    if (!this.#after) {
+      this.#after = new CourseAfterCard(this.#ctx, this.#joined, () => undefined);
+      replaceChildren(this.#afterBox, this.#after.el);
+    }
   }
 
   /** The loaded file of the session's protocol, when it is the one loaded. */

@@ -128,5 +128,76 @@ describe('course schemas', () => {
     expect(listed!.sessions).toEqual([expect.objectContaining({ number: 1, nprsBefore: 6, nprsAfter: 3, adverseEffects: [{ kind: 'soreness', severity: 'mild' }] })]);
     expect(h.invalidOutputs).toEqual([]);
   });
+
+  it('courseMilestone records the GROC and the PSFS after a session of a course, checked against their instruments, into the journal and the report', async () => {
+    h = serviceHarness();
+    await h.must('addPatient', { ref: 'PT-0042' });
+    const course = await h.must('startCourse', { patientRef: 'PT-0042', protocolId: 'knee-oa-periosteal', plannedSessions: 3 });
+    await h.must('connect', { path: 'sim' });
+    const { template } = await h.must('screeningForm', { protocolId: 'knee-oa-periosteal' });
+    await h.must('submitScreening', { protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
+    expect(await h.call('courseMilestone', { groc: 3 })).toMatchObject({ ok: false, error: { code: 'ILLEGAL_STATE', message: 'the session on screen is not a session of a course' } });
+    await h.must('courseSession', { courseId: course.id, nprsBefore: 7 });
+    expect(await h.call('courseMilestone', { groc: 3 })).toMatchObject({ ok: false, error: { code: 'ILLEGAL_STATE', message: expect.stringMatching(/once output is off/) as unknown } });
+    await h.must('start', { targetMa: 2 });
+    await h.until(() => h!.service.snapshot.state === 'running', 20_000, 'running');
+    await h.must('stop', {});
+    await h.until(() => h!.service.snapshot.state === 'stopped', 20_000, 'stopped');
+
+    expect(parseInput('courseMilestone', {}).ok).toBe(false);
+    expect(parseInput('courseMilestone', { groc: 8 }).ok).toBe(false);
+    const twice = await h.call('courseMilestone', { groc: 5, psfs: [{ activity: 'kneeling', rating: 4 }, { activity: 'Kneeling', rating: 6 }] });
+    expect(twice).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringContaining('"Kneeling" is named twice') as unknown } });
+    // Refused as a whole: the GROC given with it was not written either.
+    const journal = h.service.snapshot.journal!;
+    const milestones = () => readJournal({ path: journal }).records.filter((r) => r.type === 'outcome' && (r.data as { timepoint: string }).timepoint === 'milestone');
+    expect(milestones()).toEqual([]);
+
+    const r = await h.must('courseMilestone', { groc: 5, psfs: [{ activity: 'climbing stairs', rating: 4 }, { activity: 'kneeling', rating: 7 }] });
+    expect(r.recorded).toEqual([
+      { instrumentId: 'groc', scores: { score: 5 } },
+      { instrumentId: 'psfs', scores: { mean: 5.5 } },
+    ]);
+    expect(milestones().map((m) => (m.data as { instrumentId: string }).instrumentId)).toEqual(['groc', 'psfs']);
+    const csv = (await h.must('courseReport', { courseId: course.id, format: 'csv' })).content.trim().split(/\r?\n/);
+    const cols = csv[0]!.split(',');
+    expect(csv[1]!.split(',')[cols.indexOf('groc.score')]).toBe('5');
+    expect(csv[1]!.split(',')[cols.indexOf('psfs.mean')]).toBe('5.5');
+    expect(h.invalidOutputs).toEqual([]);
+  });
+
+  it('courseReport gives the course report and its CSV and FHIR exports from the store and journals; an unknown course is NOT_FOUND', async () => {
+    h = serviceHarness();
+    await h.must('addPatient', { ref: 'PT-0042' });
+    const course = await h.must('startCourse', { patientRef: 'PT-0042', protocolId: 'knee-oa-periosteal', plannedSessions: 3 });
+    await h.must('connect', { path: 'sim' });
+    const { template } = await h.must('screeningForm', { protocolId: 'knee-oa-periosteal' });
+    await h.must('submitScreening', { protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
+    await h.must('courseSession', { courseId: course.id, nprsBefore: 7 });
+    await h.must('start', { targetMa: 2 });
+    await h.until(() => h!.service.snapshot.state === 'running', 20_000, 'running');
+    await h.must('stop', {});
+    await h.until(() => h!.service.snapshot.state === 'stopped', 20_000, 'stopped');
+    await h.must('courseOutcomes', { nprsAfter: 4, adverseEffects: [{ kind: 'bruising', severity: 'moderate' }] });
+
+    const html = await h.must('courseReport', { courseId: course.id, format: 'html' });
+    expect(html.format).toBe('html');
+    expect(html.content).toMatch(/^<!DOCTYPE html>/i);
+    expect(html.content).toContain('PT-0042');
+    expect(html.content).toContain('bruising');
+    expect(html.notices).toEqual([]);
+    const csv = await h.must('courseReport', { courseId: course.id, format: 'csv' });
+    const [header, row] = csv.content.trim().split(/\r?\n/);
+    const cols = header!.split(',');
+    const cell = (name: string) => row!.split(',')[cols.findIndex((c) => c.includes(name))];
+    expect(cell('nprs_before')).toBe('7');
+    expect(cell('nprs_after')).toBe('4');
+    const fhir = JSON.parse((await h.must('courseReport', { courseId: course.id, format: 'fhir' })).content) as { resourceType: string; entry: { resource: { resourceType: string } }[] };
+    expect(fhir.resourceType).toBe('Bundle');
+    expect(fhir.entry.map((e) => e.resource.resourceType)).toEqual(expect.arrayContaining(['Patient', 'Procedure', 'Observation', 'AdverseEvent']));
+    const missing = await h.call('courseReport', { courseId: 'C20250314-ABCDEF', format: 'md' });
+    expect(missing.ok ? null : missing.error.code).toBe('NOT_FOUND');
+    expect(h.invalidOutputs).toEqual([]);
+  });
 });
 

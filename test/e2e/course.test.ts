@@ -1,0 +1,283 @@
+/**
+ * A whole treatment course through the UI (issue 14), in Debian's Chromium against the browser
+ * host on the simulator: add a patient (a name is refused with the reason), start a course on a
+ * short copy of the knee protocol with the plan pre-filled from its schedule, run two sessions
+ * from the course (NPRS before recorded before any output, the Start blocked until then; NPRS
+ * after and an adverse effect with its severity after the end; the second screening shows the
+ * first one's answers but asks them again; at a milestone the GROC and PSFS), then the timeline,
+ * the charts, print, the FHIR and
+ * CSV exports, and closing the course (stopped needs a reason).
+ *
+ * The steps share one page and run in order. Every control is found by role and accessible name.
+ */
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { launchChromium } from './support/chromium.js';
+import { type TestHost, startTestHost } from './support/web-host.js';
+import { auditControls } from './support/audit.js';
+import { UI_WAIT_MS, answerScreening, button, outputStatus, screenshot, waitText } from './support/ui.js';
+
+const PROTOCOL_ID = 'knee-oa-course-short';
+const PROTOCOL = 'Knee OA course rehearsal';
+const REF = 'PT-0100';
+const KNEE_FILE = fileURLToPath(new URL('../../src/domain/protocols/library/knee-oa-periosteal.json', import.meta.url));
+
+let host: TestHost;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const problems: string[] = [];
+
+async function go(screen: 'Device' | 'Session' | 'Patients'): Promise<void> {
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: screen, exact: true }).click();
+}
+
+function course(): Locator {
+  return page.getByRole('region', { name: `Course: ${PROTOCOL}` });
+}
+
+async function pickNprs(group: string, value: number): Promise<void> {
+  await page.getByRole('group', { name: group }).getByRole('radio', { name: String(value), exact: true }).check();
+}
+
+/** From the open course: its next session, screened (every answer No), NPRS before recorded, started. */
+async function courseSession(n: number, nprsBefore: number, screeningCheck?: () => Promise<void>): Promise<void> {
+  const seen = host.device.length;
+  await waitText(page.locator('header .state-pill'), /^Session: Ready$/);
+  await button(course(), `Start session ${n}`).click();
+  await page.getByRole('heading', { name: `Screening for ${PROTOCOL}` }).waitFor({ timeout: UI_WAIT_MS });
+  expect(await page.getByRole('textbox', { name: 'Patient reference (pseudonymous)' }).inputValue()).toBe(REF);
+  await screeningCheck?.();
+  await answerScreening(page, { patientRef: REF });
+  await button(page, 'Submit screening').click();
+  await page.getByRole('heading', { name: 'Electrode check' }).waitFor({ timeout: UI_WAIT_MS });
+  await page.getByRole('heading', { name: `Session ${n} of 3: course for ${REF}` }).waitFor();
+  // No output before the pain before is recorded: the start is blocked and says why.
+  expect(await button(page, 'Start').isDisabled()).toBe(true);
+  await page.getByText('The start is blocked until the pain before this session is recorded (above).').waitFor();
+  await button(page, 'Record pain before').click();
+  await page.getByText('Choose the patient’s pain now, 0 to 10.').waitFor();
+  await pickNprs('Pain now, before stimulation (NPRS 0-10)', nprsBefore);
+  await button(page, 'Record pain before').click();
+  await waitText(page.locator('.course-before [role=status]'), new RegExp(`Pain before recorded: ${nprsBefore}/10`));
+  await expect.poll(() => button(page, 'Start').isEnabled(), { timeout: UI_WAIT_MS }).toBe(true);
+  expect(await auditControls(page)).toEqual([]);
+  // What the device did so far this session: no output switched on before the pain before was recorded.
+  expect(host.device.slice(seen).filter((d) => d.event.event === 'output' && d.event.on)).toEqual([]);
+  await button(page, 'Start').click();
+  await button(page.getByRole('dialog', { name: 'Start output?' }), 'Start output').click();
+  await waitText(outputStatus(page), /^OUTPUT ON/);
+}
+
+beforeAll(async () => {
+  host = await startTestHost();
+  // A short copy of the knee protocol (6 s of stimulation), with the knee's schedule.
+  const knee = JSON.parse(readFileSync(KNEE_FILE, 'utf8')) as { id: string; name: string; phases: { durationMin: number }[] };
+  mkdirSync(path.join(host.dataDir, 'protocols'), { recursive: true });
+  writeFileSync(path.join(host.dataDir, 'protocols', `${PROTOCOL_ID}.json`), JSON.stringify({ ...knee, id: PROTOCOL_ID, name: PROTOCOL, phases: knee.phases.map((p) => ({ ...p, durationMin: 0.1 })) }, null, 2));
+  browser = await launchChromium();
+  context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
+  page = await context.newPage();
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  await page.goto(host.url);
+  await page.getByRole('heading', { name: 'Device', level: 1 }).waitFor({ timeout: 30_000 });
+}, 90_000);
+
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await host?.close();
+}, 60_000);
+
+describe('a whole course through the UI', () => {
+  it('adds a patient by pseudonymous reference only (a name is refused beside the field, with the reason)', async () => {
+    await button(page, 'Connect').click();
+    await waitText(page.locator('.device-status'), /Connected: EDN-SIM/);
+    await waitText(page.locator('header .state-pill'), /^Session: Ready$/);
+    await go('Patients');
+    await page.getByRole('heading', { name: 'Patients', level: 1 }).waitFor();
+    await page.getByText('No patients yet: add one by their reference.').waitFor({ timeout: UI_WAIT_MS });
+    const ref = page.getByRole('textbox', { name: 'Patient reference (pseudonymous)' });
+    await ref.fill('Jane Smith');
+    await button(page, 'Add patient').click();
+    await waitText(page.locator('.patients-find .field-error'), /^"Jane Smith" is not a pseudonymous reference: .*never a name/);
+    expect(await ref.getAttribute('aria-invalid')).toBe('true');
+    await ref.fill(REF);
+    await button(page, 'Add patient').click();
+    await page.getByRole('heading', { name: `Patient ${REF}` }).waitFor({ timeout: UI_WAIT_MS });
+    await page.getByRole('button', { name: new RegExp(`^${REF} · 0 courses`) }).waitFor();
+    expect(await auditControls(page)).toEqual([]);
+  }, 30_000);
+
+  it('starts a course with the planned sessions and interval pre-filled from the protocol’s schedule', async () => {
+    await page.getByRole('combobox', { name: 'Protocol' }).selectOption({ label: PROTOCOL });
+    await waitText(page.locator('.schedule-hint'), /From the protocol’s schedule: 10 sessions, every 4 days \(“1-2 sessions a week for 6 weeks, up to 10 sessions”\)/);
+    const planned = page.getByRole('textbox', { name: 'Planned sessions' });
+    expect(await planned.inputValue()).toBe('10');
+    expect(await page.getByRole('textbox', { name: 'Interval between sessions' }).inputValue()).toBe('4');
+    await planned.fill('3');
+    await button(page, 'Start course').click();
+    await course().waitFor({ timeout: UI_WAIT_MS });
+    await waitText(course().locator('.course-summary'), /Sessions\s*0 of 3 done, every 4 days/);
+    await course().getByText('No session yet.').waitFor();
+    await page.getByRole('cell', { name: /^0 of 3 sessions done; next due \d{4}-\d{2}-\d{2}$/ }).waitFor();
+  }, 30_000);
+
+  it('session 1: NPRS before the start (the start blocked until then), NPRS after and an adverse effect with its severity after the end', async () => {
+    await courseSession(1, 6, async () => {
+      await page.getByText(`First session of this course for ${REF}: every question is asked.`).waitFor();
+    });
+    await waitText(page.locator('.ended'), /Session completed/, 60_000);
+    await waitText(outputStatus(page), /^Output off$/);
+    const after = page.getByRole('region', { name: 'After session 1: outcomes' });
+    await after.waitFor({ timeout: UI_WAIT_MS });
+    await pickNprs('Pain now, after the session (NPRS 0-10)', 3);
+    await after.getByRole('group', { name: 'Any adverse effect during or after the session?' }).getByRole('radio', { name: 'Yes', exact: true }).check();
+    await button(after, 'Record outcomes').click();
+    await after.getByText('Tick each adverse effect there was, or choose None.').waitFor();
+    await after.getByRole('checkbox', { name: 'Soreness' }).check();
+    await button(after, 'Record outcomes').click();
+    await after.getByText('Choose how severe it was.').waitFor();
+    await after.getByRole('group', { name: 'Severity of soreness' }).getByRole('radio', { name: 'Mild', exact: true }).check();
+    expect(await auditControls(page)).toEqual([]);
+    await screenshot(page, 'course-after-session');
+    await button(after, 'Record outcomes').click();
+    await waitText(after.getByRole('status'), /Recorded: pain 6\/10 before, 3\/10 after; adverse effects: soreness \(mild\)\./);
+    await button(page.locator('.ended'), 'New session').click();
+    await page.getByRole('heading', { name: 'Choose the protocol' }).waitFor({ timeout: UI_WAIT_MS });
+  }, 90_000);
+
+  it('session 2 from the course: the last screening answers are shown beside each question, but asked again', async () => {
+    await go('Patients');
+    await waitText(course().locator('.course-summary'), /Sessions\s*1 of 3 done/);
+    await courseSession(2, 5, async () => {
+      await page.getByText('Session 1 of this course was screened before.').waitFor();
+      await page.getByText(/^Sites last time: channel 1: knee/).waitFor();
+      const first = page.locator('fieldset.question').first();
+      await waitText(first.locator('.last-answer'), /^Last session \(1\): No$/);
+      // Shown, never filled in.
+      expect(await first.getByRole('radio', { name: 'No', exact: true }).isChecked()).toBe(false);
+      expect(await first.getByRole('radio', { name: 'Yes', exact: true }).isChecked()).toBe(false);
+    });
+    await button(page, 'Stop session').click();
+    await waitText(outputStatus(page), /^Output off$/);
+    const after = page.getByRole('region', { name: 'After session 2: outcomes' });
+    await after.waitFor({ timeout: 30_000 });
+    await pickNprs('Pain now, after the session (NPRS 0-10)', 2);
+    await after.getByRole('group', { name: 'Any adverse effect during or after the session?' }).getByRole('radio', { name: 'None', exact: true }).check();
+    // A milestone session: the GROC and the PSFS (in the patient's words), nothing chosen by default.
+    const milestone = after.getByRole('region', { name: 'Milestone measures' });
+    expect(await milestone.getByRole('radio', { checked: true }).count()).toBe(0);
+    await milestone.getByRole('group', { name: 'Global Rating of Change (-7 to +7)' }).getByRole('radio', { name: '+3', exact: true }).check();
+    await milestone.getByRole('textbox', { name: 'Activity 1', exact: true }).fill('climbing stairs');
+    await button(after, 'Record outcomes').click();
+    await milestone.getByText('Rate this activity 0-10, or leave its name empty.').waitFor({ timeout: UI_WAIT_MS });
+    await milestone.getByRole('combobox', { name: 'Rating of activity 1 (0-10)' }).selectOption('6');
+    expect(await auditControls(page)).toEqual([]);
+    await button(after, 'Record outcomes').click();
+    await waitText(after.getByRole('status'), /Recorded: pain 5\/10 before, 2\/10 after; adverse effects: none; GROC \+3, PSFS mean 6\./);
+    await button(page.locator('.ended'), 'New session').click();
+    await page.getByRole('heading', { name: 'Choose the protocol' }).waitFor({ timeout: UI_WAIT_MS });
+  }, 90_000);
+
+  it('shows the course timeline with NPRS, amplitude, charge and adverse effects, and the charts', async () => {
+    await go('Patients');
+    await waitText(course().locator('.course-summary'), /Sessions\s*2 of 3 done/);
+    const rows = course().locator('table.timeline tbody tr');
+    await expect.poll(() => rows.count(), { timeout: UI_WAIT_MS }).toBe(2);
+    const cells = async (i: number) => (await rows.nth(i).locator('th, td').allTextContents()).map((t) => t.trim());
+    const one = await cells(0);
+    expect(one[0]).toBe('1 (milestone)');
+    expect(one.slice(2, 5)).toEqual([PROTOCOL, '6/10', '3/10']);
+    expect(one[5]).toMatch(/^ch1 \d+(\.\d)? mA/);
+    expect(one[6]).toMatch(/^ch1 \d+ µC/);
+    expect(one[7]).toBe('soreness (mild)');
+    expect(one[9]).toBe('completed');
+    const two = await cells(1);
+    expect(two.slice(3, 5)).toEqual(['5/10', '2/10']);
+    expect(two[7]).toBe('none');
+    expect(two[9]).toBe('stopped');
+    await course().getByRole('img', { name: /^Pain over the course: NPRS 0-10 before \(solid\) and after \(dashed\)/ }).waitFor();
+    await course().getByRole('img', { name: /^Highest amplitude per session and channel/ }).waitFor();
+    expect(await course().locator('.course-charts canvas').count()).toBeGreaterThanOrEqual(2);
+    // Nothing wider than its box (text wraps, the table scrolls inside its region).
+    const overflow = await page.locator('.screen-patients').evaluate((el) => el.scrollWidth - el.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await course().scrollIntoViewIfNeeded();
+    await screenshot(page, 'course-timeline', { fullPage: true });
+    expect(await auditControls(page)).toEqual([]);
+  }, 30_000);
+
+  it('prints only the course (window.print with the print stylesheet)', async () => {
+    await page.evaluate(() => {
+      (window as unknown as { printed: number }).printed = 0;
+      window.print = () => {
+        (window as unknown as { printed: number }).printed += 1;
+      };
+    });
+    await button(course(), 'Print course').click();
+    expect(await page.evaluate(() => (window as unknown as { printed: number }).printed)).toBe(1);
+    await page.emulateMedia({ media: 'print' });
+    expect(await course().isVisible()).toBe(true);
+    expect(await page.getByRole('heading', { name: 'Find or add a patient' }).isVisible()).toBe(false);
+    expect(await page.getByRole('navigation', { name: 'Screens' }).isVisible()).toBe(false);
+    expect(await button(course(), 'Export CSV').isVisible()).toBe(false);
+    expect(await course().locator('table.timeline').isVisible()).toBe(true);
+    await page.emulateMedia({ media: 'screen' });
+    await page.evaluate(() => window.dispatchEvent(new Event('afterprint')));
+    expect(await page.evaluate(() => document.body.classList.contains('print-course'))).toBe(false);
+  }, 30_000);
+
+  it('saves the course report (HTML) and exports the course as a FHIR R4 Bundle and as CSV', async () => {
+    const [fhirDownload] = await Promise.all([page.waitForEvent('download'), button(course(), 'Export FHIR').click()]);
+    expect(fhirDownload.suggestedFilename()).toMatch(/^course-C\d{8}-[0-9A-Z]{6}\.fhir\.json$/);
+    const bundle = JSON.parse(readFileSync(await fhirDownload.path(), 'utf8')) as { resourceType: string; entry: { resource: { resourceType: string; identifier?: { value: string }[] } }[] };
+    expect(bundle.resourceType).toBe('Bundle');
+    const kinds = bundle.entry.map((e) => e.resource.resourceType);
+    expect(kinds.filter((k) => k === 'Procedure')).toHaveLength(2);
+    expect(kinds.filter((k) => k === 'AdverseEvent')).toHaveLength(1);
+    // NPRS before and after of both sessions, and the GROC and PSFS of the second.
+    expect(kinds.filter((k) => k === 'Observation').length).toBeGreaterThanOrEqual(6);
+    const patient = bundle.entry.find((e) => e.resource.resourceType === 'Patient')!.resource;
+    expect(patient.identifier?.map((i) => i.value)).toEqual([REF]);
+    expect(JSON.stringify(patient)).not.toMatch(/"name"|birthDate|telecom/);
+
+    const [htmlDownload] = await Promise.all([page.waitForEvent('download'), button(course(), 'Export report (HTML)').click()]);
+    expect(htmlDownload.suggestedFilename()).toMatch(/^course-C\d{8}-[0-9A-Z]{6}\.html$/);
+    const html = readFileSync(await htmlDownload.path(), 'utf8');
+    expect(html).toMatch(/^<!doctype html>/i);
+    expect(html).toContain(REF);
+    expect(html).toContain('soreness');
+
+    const [csvDownload] = await Promise.all([page.waitForEvent('download'), button(course(), 'Export CSV').click()]);
+    expect(csvDownload.suggestedFilename()).toMatch(/^course-C\d{8}-[0-9A-Z]{6}\.csv$/);
+    const lines = readFileSync(await csvDownload.path(), 'utf8').trim().split(/\r\n/);
+    expect(lines).toHaveLength(3);
+    const header = lines[0]!.split(',');
+    const col = (row: number, name: string) => lines[row]!.split(',')[header.indexOf(name)];
+    expect([col(1, 'nprs_before'), col(1, 'nprs_after'), col(2, 'nprs_before'), col(2, 'nprs_after')]).toEqual(['6', '3', '5', '2']);
+    expect([col(1, 'groc.score'), col(2, 'groc.score'), col(2, 'psfs.mean')]).toEqual(['', '3', '6']);
+  }, 30_000);
+
+  it('closes the course: stopped early needs a reason; then no further session can be started', async () => {
+    await course().getByRole('group', { name: 'How the course ends' }).getByRole('radio', { name: 'Stopped early', exact: true }).check();
+    await button(course(), 'Close course').click();
+    await course().getByText('Say why the course stopped: the reason is recorded with it.').waitFor({ timeout: UI_WAIT_MS });
+    await course().getByRole('textbox', { name: 'Reason (required when stopped early)' }).fill('pain resolved');
+    await button(course(), 'Close course').click();
+    await waitText(course().locator('.course-summary'), /Status\s*stopped \(pain resolved\)/);
+    expect(await course().getByRole('button', { name: /^Start session/ }).count()).toBe(0);
+    await page.getByRole('cell', { name: '2 of 3 sessions done; stopped: pain resolved' }).waitFor();
+  }, 30_000);
+
+  it('raised no page error, console error or contract mismatch along the way', () => {
+    expect(problems).toEqual([]);
+    expect(host.logs).toEqual([]);
+  });
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { amplitudeColumns, courseProgress, nprsColumns, reportSessions, timeline, type Course } from '../../../electron/renderer/screens/patients-model.js';
+
+const session = (n: number, over: Partial<Course['sessions'][number]> = {}): Course['sessions'][number] => ({
+  sessionId: `S${n}`,
+  number: n,
+  journalFile: `sessions/S${n}.jsonl`,
+  startedAt: `2025-03-1${n}T10:00:00.000Z`,
+  endedAt: `2025-03-1${n}T10:20:00.000Z`,
+  endReason: 'completed',
+  milestone: n === 1,
+  nprsBefore: 7 - n,
+  nprsAfter: 4 - n,
+  adverseEffects: [],
+  ...over,
+});
+
+const course: Course = {
+  id: 'C20250314-7KQ2MD',
+  patientRef: 'PT-0042',
+  indication: 'knee OA',
+  protocol: { id: 'knee-oa-periosteal', hash: 'a'.repeat(64), name: 'Periosteal EDN for knee osteoarthritis' },
+  plannedSessions: 10,
+  intervalDays: 4,
+  startDate: '2025-03-11',
+  status: 'active',
+  statusReason: null,
+  milestones: ['first', 'middle', 'last'],
+  sessionsDone: 2,
+  nextDue: '2025-03-20',
+  // Out of order on purpose: the timeline is oldest first.
+  sessions: [session(2, { adverseEffects: [{ kind: 'other', severity: 'moderate', text: 'dizziness' }], endReason: null, endedAt: null }), session(1, { adverseEffects: null })],
+};
+
+const reportJson = JSON.stringify({
+  sessions: [
+    { sessionId: 'S1', protocolId: 'knee-oa-periosteal', channels: [{ channel: 1, maxMa: 4.5, chargeUc: 1350 }, { channel: 2, maxMa: 3, chargeUc: null }], stops: [] },
+    { sessionId: 'S2', protocolId: 'knee-oa-short', channels: [{ channel: 2, maxMa: 2.5, chargeUc: 600 }, { channel: 'x' }], stops: ['00:12 E-stop (button)'] },
+    { protocolId: 'no id: dropped' },
+  ],
+});
+
+describe('the course timeline', () => {
+  it('joins the contract course with the report by session id, oldest first, saying what was not asked or not ended', () => {
+    const rows = timeline(course, reportSessions(reportJson));
+    expect(rows.map((r) => r.number)).toEqual([1, 2]);
+    expect(rows[0]).toMatchObject({ protocol: 'Periosteal EDN for knee osteoarthritis', nprsBefore: 6, nprsAfter: 3, adverse: null, stops: [], ended: 'completed', milestone: true });
+    expect(rows[0]!.channels).toEqual([
+      { channel: 1, maxMa: 4.5, chargeUc: 1350 },
+      { channel: 2, maxMa: 3, chargeUc: null },
+    ]);
+    // Another protocol than the course's is named by its id; a malformed channel is dropped.
+    expect(rows[1]).toMatchObject({ protocol: 'knee-oa-short', adverse: ['other: dizziness (moderate)'], stops: ['00:12 E-stop (button)'], ended: 'not ended', channels: [{ channel: 2, maxMa: 2.5, chargeUc: 600 }] });
+  });
+
+  it('keeps the rows the contract gave when the report cannot be read', () => {
+    expect(reportSessions('not json')).toEqual([]);
+    expect(reportSessions('{"sessions": 3}')).toEqual([]);
+    const rows = timeline(course, undefined);
+    expect(rows.map((r) => [r.nprsBefore, r.nprsAfter, r.channels, r.stops])).toEqual([
+      [6, 3, null, null],
+      [5, 2, null, null],
+    ]);
+  });
+
+  it('gives the chart columns: NPRS before/after and the highest amplitude per channel, gaps as null', () => {
+    const rows = timeline(course, reportSessions(reportJson));
+    expect(nprsColumns(rows)).toEqual([
+      [1, 2],
+      [6, 5],
+      [3, 2],
+    ]);
+    expect(amplitudeColumns(rows)).toEqual({
+      channels: [1, 2],
+      columns: [
+        [1, 2],
+        [4.5, null],
+        [3, 2.5],
+      ],
+    });
+  });
+
+  it('says the progress of a course, and why there is no next date once it is closed', () => {
+    expect(courseProgress(course)).toBe('2 of 10 sessions done; next due 2025-03-20');
+    expect(courseProgress({ ...course, status: 'stopped', statusReason: 'moved away', nextDue: null })).toBe('2 of 10 sessions done; stopped: moved away');
+    expect(courseProgress({ ...course, status: 'completed', plannedSessions: 1, nextDue: null })).toBe('2 of 1 session done; completed');
+  });
+});
