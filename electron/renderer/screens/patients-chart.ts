@@ -6,7 +6,7 @@
 import uPlot from 'uplot';
 import { h, uid } from '../dom.js';
 import { CHANNEL_COLOURS } from '../components/charts.js';
-import { num } from '../format.js';
+import { num } from '../../../src/domain/format.js';
 
 const AXIS = { stroke: '#39424e', grid: { stroke: '#dfe4ea', width: 1 }, ticks: { stroke: '#c5ccd4', width: 1 }, font: '14px system-ui, sans-serif', labelFont: '600 14px system-ui, sans-serif' };
 

@@ -16,7 +16,7 @@ import './patients.css';
 import type { CallOutput, ContractError } from '../../../src/app/contract.js';
 import type { AppContext } from '../context.js';
 import { h, replaceChildren, setFlag, svgIcon, uid } from '../dom.js';
-import { dateTime, num } from '../format.js';
+import { dateTime, num } from '../../../src/domain/format.js';
 import { getAt } from '../protocol-model.js';
 import { radioGroup, selectField, stepper, textField } from '../components/fields.js';
 import { downloadText } from '../components/download.js';
