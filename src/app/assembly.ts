@@ -22,6 +22,11 @@ export interface ServiceConfig {
   readonly appVersion?: string | undefined;
   /** Who runs this host's sessions, over the settings' clinician (`edn run --clinician`). */
   readonly clinician?: string | undefined;
+  /**
+   * Serial device paths offered besides the ports the system lists (`edn web --serial`): the pty
+   * of `edn simulate --pty` or of the firmware in QEMU, a symlink. Only with allowHardware.
+   */
+  readonly serialPaths?: readonly string[] | undefined;
 }
 
 /** Injected parts for tests and benchmarks (scheduler, transport opener, clocks, ids). */
@@ -34,5 +39,6 @@ export function createControllerService(config: ServiceConfig, parts: ServicePar
     allowHardware: config.allowHardware,
     ...(config.appVersion === undefined ? {} : { appVersion: config.appVersion }),
     ...(config.clinician === undefined ? {} : { clinician: config.clinician }),
+    ...(config.serialPaths === undefined ? {} : { serialPaths: config.serialPaths }),
   });
 }

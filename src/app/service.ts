@@ -123,6 +123,11 @@ export interface ControllerServiceOptions {
    * Each must be a validated protocol. Default: none.
    */
   readonly protocols?: readonly Protocol[];
+  /**
+   * Serial device paths offered besides the ports the system lists (a pty from `edn simulate
+   * --pty` or the firmware in QEMU, a symlink), when hardware is allowed. Default: none.
+   */
+  readonly serialPaths?: readonly string[];
 }
 
 interface Connection {
@@ -157,6 +162,7 @@ export class ControllerService implements ContractHandlers {
   readonly #newSessionId: (() => string) | undefined;
   readonly #clinician: string | undefined;
   readonly #offered: ReadonlyMap<string, Protocol>;
+  readonly #serialPaths: readonly string[];
 
   readonly #settings: SettingsStore;
   readonly #protocols: ProtocolStore;
@@ -189,6 +195,7 @@ export class ControllerService implements ContractHandlers {
     this.#newSessionId = options.newSessionId;
     this.#clinician = options.clinician;
     this.#offered = new Map((options.protocols ?? []).map((p) => [p.id, p]));
+    this.#serialPaths = options.serialPaths ?? [];
     this.#settings = new SettingsStore(this.#dataDir);
     this.#protocols = new ProtocolStore(this.#dataDir);
     this.#sessions = new SessionStore(this.#dataDir);
@@ -262,6 +269,9 @@ export class ControllerService implements ContractHandlers {
         ...(p.manufacturer === undefined ? {} : { manufacturer: p.manufacturer }),
         likelyStimulator: p.likelyStimulator,
       }));
+      for (const path of this.#serialPaths) {
+        if (!out.some((p) => p.path === path)) out.push({ path, kind: 'serial', label: `Serial device ${path}`, likelyStimulator: false });
+      }
       return ok(out.some((p) => p.kind === 'simulator') ? out : [sim, ...out]);
     });
   }

@@ -59,10 +59,10 @@ async function start(): Promise<number> {
   };
   const config = WorkerConfigSchema.safeParse(found.config);
   if (!config.success) return fail(`bad worker config: ${config.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const { role, dataDir, allowHardware, appVersion } = config.data;
+  const { role, dataDir, allowHardware, appVersion, serialPaths } = config.data;
   try {
     // The pure worker never opens a device: it serves only protocol and report calls.
-    const service = createControllerService({ dataDir, allowHardware: role === 'controller' && allowHardware, appVersion });
+    const service = createControllerService({ dataDir, allowHardware: role === 'controller' && allowHardware, appVersion, serialPaths });
     await serveController(service, found.port).disposed;
     return 0;
   } catch (e) {

@@ -71,6 +71,8 @@ export interface SupervisorOptions {
   readonly dataDir: string;
   readonly allowHardware: boolean;
   readonly appVersion?: string;
+  /** Serial device paths offered besides the listed ports (`edn web --serial`). */
+  readonly serialPaths?: readonly string[];
   readonly factory: WorkerFactory;
   /** Timestamps of the host's own alarms. Default: the monotonic real-time scheduler. */
   readonly scheduler?: SchedulerLike;
@@ -261,6 +263,7 @@ export function superviseController(options: SupervisorOptions): SupervisedContr
     dataDir: options.dataDir,
     allowHardware: options.allowHardware,
     ...(options.appVersion === undefined ? {} : { appVersion: options.appVersion }),
+    ...(options.serialPaths === undefined || options.serialPaths.length === 0 ? {} : { serialPaths: [...options.serialPaths] }),
   });
   const events = new Subject<ServiceEvent>();
   const idle: Snapshot = { state: 'idle', latched: false, elapsedS: 0, totalS: 0, channels: [], electrodes: [], warnings: [], alarms: [] };

@@ -30,6 +30,8 @@ export const WorkerConfigSchema = z.strictObject({
   dataDir: z.string().min(1),
   allowHardware: z.boolean(),
   appVersion: z.string().optional(),
+  /** Serial device paths offered besides the listed ports (`edn web --serial`). */
+  serialPaths: z.array(z.string().min(1).max(4096)).max(16).optional(),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
 

@@ -32,6 +32,9 @@ Options:
   --data-dir DIR       protocols, session journals and settings (default $EDN_DATA_DIR, else
                        ~/.local/share/edn-controller)
   --allow-hardware     also offer real serial ports (default: only the simulator)
+  --serial PATH        with --allow-hardware, also offer this serial device even when the system
+                       does not list it: the pty of 'edn simulate --pty' (also with
+                       --firmware qemu, the C firmware), a symlink (repeatable)
   --open-url-file FILE also write the address to FILE (mode 0600), for scripts and tests
   --renderer DIR       the user interface to serve (default electron/renderer of this checkout;
                        DIR/index.html and DIR/main.ts)
@@ -66,6 +69,7 @@ export const webCommand: Command = {
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       'allow-hardware': { type: 'boolean' },
+      serial: { type: 'string', multiple: true },
       'open-url-file': { type: 'string' },
       renderer: { type: 'string' },
       debug: { type: 'boolean' },
@@ -79,11 +83,13 @@ export const webCommand: Command = {
     const dataDir = path.resolve(io.cwd, values['data-dir'] ?? defaultDataDir(io.env));
     const renderer = values.renderer === undefined ? DEFAULT_RENDERER_ROOT : path.resolve(io.cwd, values.renderer);
     const allowHardware = values['allow-hardware'] === true;
+    const serialPaths = (values.serial ?? []).map((p) => path.resolve(io.cwd, p));
+    if (serialPaths.length > 0 && !allowHardware) throw new UsageError('--serial needs --allow-hardware (it offers a serial device)');
     const log = (message: string): void => write(io.stderr, `edn web: ${message}`);
 
     // The session core runs in its own process (src/app/worker-host.ts): nothing the browser asks
     // for can delay its heartbeat, and a crash of it is seen here at once.
-    const service = superviseController({ dataDir, allowHardware, factory: nodeWorkerFactory({ bundle: await workerBundle(log) }), log });
+    const service = superviseController({ dataDir, allowHardware, serialPaths, factory: nodeWorkerFactory({ bundle: await workerBundle(log) }), log });
     await service.ready();
     for (const problem of service.problems) log(problem);
     let host;

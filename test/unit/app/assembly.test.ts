@@ -54,6 +54,24 @@ describe('createControllerService: what edn run passes', () => {
     await named.dispose();
   });
 
+  it('offers the serial paths it is given (edn web --serial) beside the listed ports, only with hardware allowed', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'edn-assembly-'));
+    dirs.push(dataDir);
+    const listed = [{ path: '/dev/ttyUSB0', kind: 'serial' as const, label: 'USB serial', likelyStimulator: true }];
+    const withPty = createControllerService({ dataDir, allowHardware: true, serialPaths: ['/dev/pts/7', '/dev/ttyUSB0'] }, { listPorts: () => Promise.resolve(listed) });
+    const ports = await withPty.listPorts({});
+    expect(ports.ok && ports.data.map((p) => [p.path, p.kind])).toEqual([
+      ['sim', 'simulator'],
+      ['/dev/ttyUSB0', 'serial'],
+      ['/dev/pts/7', 'serial'],
+    ]);
+    await withPty.dispose();
+    const simOnly = createControllerService({ dataDir, allowHardware: false, serialPaths: ['/dev/pts/7'] }, { listPorts: () => Promise.resolve(listed) });
+    const only = await simOnly.listPorts({});
+    expect(only.ok && only.data.map((p) => p.path)).toEqual(['sim']);
+    await simOnly.dispose();
+  });
+
   it("runs the host's protocol over a built-in of the same id, and records who ran and acknowledged it", async () => {
     const copy = clinicCopy();
     expect(copy.hash).not.toBe(builtInProtocol('knee-oa-periosteal')!.protocol.hash);
