@@ -23,8 +23,8 @@
  *   src/app/control.ts (SessionControl) with two UIs.
  *
  * The matrix (state x fault, each cell's outcome and measured time) is written to
- * `fault-matrix.md` in EDN_RESULTS_DIR (set by test/reporters/summary.ts, which prints it at the
- * end of the run) or a fresh temp dir: never into the working tree.
+ * `fault-matrix.md` in EDN_RESULTS_DIR, a temp dir made by test/reporters/summary.ts, which prints
+ * it at the end of the run and removes it: never into the working tree.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -299,8 +299,15 @@ async function cell(fault: Fault, at: At): Promise<CellResult> {
     },
   });
 
-  // ---- reach the state ----
   const protocol = shortProtocol({ durationMin: 0.2, maxMa: 4, rampMaPerS: 1 });
+  const deviceOn = () => sim.snapshot().channels.some((c) => c.state === 'ON' && c.setpointUa > 0);
+  /** Every channel's latest TEL shows a set point above 0, and the device's output is on. */
+  const delivering = () => {
+    const channels = protocol.channels.map((c) => c.channel);
+    return deviceOn() && channels.every((ch) => (tel.filter((t) => t.ch === ch).at(-1)?.amp ?? 0) > 0);
+  };
+
+  // ---- reach the state ----
   const submit = () => {
     const go = () => h.runner.submitScreening(clearedFor(protocol)).then((r) => ({ result: (r.ok ? { ok: true, data: null } : { ok: false, error: { code: 'ILLEGAL_STATE', message: r.error.message } }) as Result<unknown> }));
     return control && uiA ? control.handle(uiA, wire('submitScreening', {}), go).then((r) => r.result) : go().then((r) => r.result);
@@ -320,7 +327,9 @@ async function cell(fault: Fault, at: At): Promise<CellResult> {
         must(await h.call(submit()), 'screening');
         if (at !== 'checking-electrodes') {
           must(await h.call(runner.start({ targetMa: TARGET_MA })), 'start');
-          await h.until(() => currentByFrames(tap.written), 1000, 'current on by the frames');
+          // On by the frames, and delivering by the device's own TEL: a deadline measured from a
+          // device that had not begun to deliver would be 0 ms and prove nothing.
+          await h.until(() => currentByFrames(tap.written) && delivering(), 2000, 'current on by the frames and the TEL');
           if (at !== 'ramping') await h.until(() => runner.state === 'running', 10_000, 'running');
           if (at === 'paused') must(await h.call(runner.pause()), 'pause');
           if (at === 'ramping-down') {
@@ -341,6 +350,7 @@ async function cell(fault: Fault, at: At): Promise<CellResult> {
   }
   expect(runner.state, label).toBe(at);
   const outputOn = OUTPUT_ON.has(at);
+  if (outputOn) expect(delivering(), `${label}: the device's TEL and output show current`).toBe(true);
   // Output at the injection, from the frames the host wrote: on where the state has output, off (and why) elsewhere.
   expect(currentByFrames(tap.written), `${label}: output ${outputOn ? 'on' : `off (${NO_OUTPUT[at as keyof typeof NO_OUTPUT]})`} by the frames`).toBe(outputOn);
   const commanded = onByFrames(tap.written);
@@ -349,7 +359,6 @@ async function cell(fault: Fault, at: At): Promise<CellResult> {
   // ---- inject ----
   const t0 = scheduler.now();
   const writtenAtFault = tap.written.length;
-  const deviceOn = () => sim.snapshot().channels.some((c) => c.state === 'ON' && c.setpointUa > 0);
   let deviceOffAt: number | null = deviceOn() ? null : t0;
   let deviceOnAfter = false;
   const watch = () => {
@@ -590,7 +599,7 @@ afterAll(() => {
     '(off N ms): output was on (by the frames) and was off N ms after the injection; (on): an absorbed fault, output still on at the commanded amplitude.',
     'Without a time: the state had no output (the cell says why) and the device never received a START or an AMP/SET above 0 after the fault.',
   ].join('\n');
-  const dir = process.env['EDN_RESULTS_DIR'] ?? mkdtempSync(path.join(tmpdir(), 'edn-results-'));
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'fault-matrix.md'), `${header}\n${rows.join('\n')}\n${legend}\n`);
+  // Only where the summary reporter will print it (and then remove it); never into the working tree.
+  const dir = process.env['EDN_RESULTS_DIR'];
+  if (dir !== undefined && existsSync(dir)) writeFileSync(path.join(dir, 'fault-matrix.md'), `${header}\n${rows.join('\n')}\n${legend}\n`);
 });
