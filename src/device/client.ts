@@ -215,7 +215,7 @@ export class DeviceClient {
 
   /** SET from a Checked value, verified by the CRC the device echoes of what it stored. */
   async stage(checked: Checked<StimulationParams>): Promise<Result<{ readonly crc: string }>> {
-    if (!isChecked(checked)) return err(unchecked('SET'));
+    if (!isChecked(checked)) return err(unchecked('stage'));
     const args = setArgs(checked);
     if (!args.ok) return args;
     const blocked = this.#refuseStimulation('SET');
@@ -230,7 +230,7 @@ export class DeviceClient {
 
   /** START the channel of a Checked program that was staged. */
   async start(checked: Checked<StimulationParams>): Promise<Result<void>> {
-    if (!isChecked(checked)) return err(unchecked('START'));
+    if (!isChecked(checked)) return err(unchecked('start'));
     const blocked = this.#refuseStimulation('START');
     if (blocked) return blocked;
     const r = await this.#enqueue('START', { ch: checked.value.channel });
@@ -239,7 +239,7 @@ export class DeviceClient {
 
   /** AMP from a Checked amplitude change. */
   async setAmplitude(checked: Checked<AmplitudeChange>): Promise<Result<void>> {
-    if (!isChecked(checked)) return err(unchecked('AMP'));
+    if (!isChecked(checked)) return err(unchecked('setAmplitude'));
     const args = ampArgs(checked);
     if (!args.ok) return args;
     const blocked = this.#refuseStimulation('AMP');
@@ -496,7 +496,14 @@ export class DeviceClient {
   }
 }
 
-/** A stimulating request whose value the guard did not issue (a forged `Checked`): never sent. */
-function unchecked(verb: 'SET' | 'START' | 'AMP'): DeviceError {
-  return { code: 'Unchecked', verb, detail: 'the value was not issued by the guard (src/domain/safety/guard.ts)' };
+/** The verb each Checked-taking method sends. */
+const VERB_OF = { stage: 'SET', start: 'START', setAmplitude: 'AMP' } as const;
+
+/**
+ * A stimulating request whose value the guard did not issue (a forged `Checked`): never sent.
+ * Named by the method, not the verb, so the refusal is not itself a SET/START/AMP argument that
+ * the choke-point rule would (rightly) question in a method that lost its Checked parameter.
+ */
+function unchecked(method: keyof typeof VERB_OF): DeviceError {
+  return { code: 'Unchecked', verb: VERB_OF[method], detail: 'the value was not issued by the guard (src/domain/safety/guard.ts)' };
 }
