@@ -21,7 +21,7 @@ import {
   type RequestArgs,
   type RequestVerb,
 } from '../../firmware-protocol/index.js';
-import type { Checked } from '../domain/safety/guard.js';
+import { type Checked, isChecked } from '../domain/safety/guard.js';
 import type { AmplitudeChange, StimulationParams } from '../domain/stimulation.js';
 import { echoMismatch } from './echo.js';
 import { type DeviceError, type Result, err, ok } from './errors.js';
@@ -32,6 +32,12 @@ import type { Transport, TransportInput } from './transport.js';
 
 /** Verbs any caller may send. SET, START and AMP exist only behind Checked values. */
 export type PlainVerb = Exclude<RequestVerb, 'SET' | 'START' | 'AMP' | 'ESTOP' | 'HELLO'>;
+/**
+ * The same list at run time: the types keep TypeScript callers to it, this keeps any other caller
+ * (a cast, plain JavaScript, a value that came over IPC) to it too.
+ */
+const PLAIN_VERBS: { readonly [V in PlainVerb]: true } = { STOP: true, CLEAR: true, HB: true, STATUS: true, IMP: true };
+const isPlainVerb = (verb: string): verb is PlainVerb => Object.hasOwn(PLAIN_VERBS, verb);
 
 export interface DeviceClientOptions {
   readonly transport: Transport;
@@ -200,6 +206,7 @@ export class DeviceClient {
 
   /** A request that cannot cause current: STOP, CLEAR, HB, STATUS, IMP. */
   async request<V extends PlainVerb>(verb: V, args: RequestArgs<V>): Promise<Result<ReplyArgs<V>>> {
+    if (!isPlainVerb(verb)) return err({ code: 'Unchecked', verb, detail: `${String(verb)} is not sent by request(): only the guard's Checked values reach the device` });
     const r = await this.#enqueue(verb, args);
     if (r.ok && verb === 'CLEAR') this.#latched = false;
     if (r.ok && verb === 'STATUS') this.#checkBoot((r.value as ReplyArgs<'STATUS'>).boot);
@@ -208,6 +215,7 @@ export class DeviceClient {
 
   /** SET from a Checked value, verified by the CRC the device echoes of what it stored. */
   async stage(checked: Checked<StimulationParams>): Promise<Result<{ readonly crc: string }>> {
+    if (!isChecked(checked)) return err(unchecked('stage'));
     const args = setArgs(checked);
     if (!args.ok) return args;
     const blocked = this.#refuseStimulation('SET');
@@ -222,6 +230,7 @@ export class DeviceClient {
 
   /** START the channel of a Checked program that was staged. */
   async start(checked: Checked<StimulationParams>): Promise<Result<void>> {
+    if (!isChecked(checked)) return err(unchecked('start'));
     const blocked = this.#refuseStimulation('START');
     if (blocked) return blocked;
     const r = await this.#enqueue('START', { ch: checked.value.channel });
@@ -230,6 +239,7 @@ export class DeviceClient {
 
   /** AMP from a Checked amplitude change. */
   async setAmplitude(checked: Checked<AmplitudeChange>): Promise<Result<void>> {
+    if (!isChecked(checked)) return err(unchecked('setAmplitude'));
     const args = ampArgs(checked);
     if (!args.ok) return args;
     const blocked = this.#refuseStimulation('AMP');
@@ -484,4 +494,16 @@ export class DeviceClient {
     this.#counters.rejected += 1;
     this.#rejected.next(r);
   }
+}
+
+/** The verb each Checked-taking method sends. */
+const VERB_OF = { stage: 'SET', start: 'START', setAmplitude: 'AMP' } as const;
+
+/**
+ * A stimulating request whose value the guard did not issue (a forged `Checked`): never sent.
+ * Named by the method, not the verb, so the refusal is not itself a SET/START/AMP argument that
+ * the choke-point rule would (rightly) question in a method that lost its Checked parameter.
+ */
+function unchecked(method: keyof typeof VERB_OF): DeviceError {
+  return { code: 'Unchecked', verb: VERB_OF[method], detail: 'the value was not issued by the guard (src/domain/safety/guard.ts)' };
 }

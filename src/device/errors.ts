@@ -34,6 +34,8 @@ export type DeviceError =
   | { readonly code: 'Cancelled'; readonly verb: RequestVerb; readonly reason: string }
   /** A value cannot be written on the wire exactly (never rounded silently). */
   | { readonly code: 'Unencodable'; readonly detail: string }
+  /** A stimulating frame asked for without a value the guard issued, or through the generic request(): refused, nothing sent. */
+  | { readonly code: 'Unchecked'; readonly verb: RequestVerb; readonly detail: string }
   /** A request needs a connected (handshaken) device. */
   | { readonly code: 'NotConnected'; readonly verb: RequestVerb };
 
@@ -75,5 +77,7 @@ export function describeDeviceError(e: DeviceError): string {
       return `cannot send exactly: ${e.detail}`;
     case 'NotConnected':
       return `${e.verb} needs a connected device`;
+    case 'Unchecked':
+      return `${e.verb} refused: ${e.detail}`;
   }
 }

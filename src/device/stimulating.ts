@@ -6,8 +6,9 @@
  * 2. The functions below take `Checked<...>`, never plain parameters.
  * 3. DeviceClient's generic `request()` is typed to exclude SET, START and AMP (`PlainVerb`); its
  *    stimulating methods (`stage`, `start`, `setAmplitude`) take Checked values and call these.
- * 4. test/unit/device/choke-point.test.ts scans every source file and fails if any other file
- *    names the verbs SET, START or AMP in a request.
+ * 4. At run time too: `stage`, `start` and `setAmplitude` refuse any value the guard did not issue
+ *    (`isChecked`), and `request()` refuses every verb outside `PlainVerb`, so a cast or a plain
+ *    JavaScript caller cannot get around the types (test/unit/device/choke-point.test.ts).
  * 5. The `edn/choke-point` ESLint rule (eslint.choke-point.js) checks with the type checker that
  *    every argument to a Checked parameter is Checked (no `any`), that no Checked value is forged
  *    by an assertion outside the guard, and that SET/START/AMP frames are built only inside

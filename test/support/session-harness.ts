@@ -10,7 +10,7 @@ import { type ScreenedProtocol, type ScreeningCleared, evaluateScreening, screen
 import { DeviceClient } from '../../src/device/client.js';
 import { SimulatorTransport } from '../../src/device/sim-transport.js';
 import { DATA_SCHEMAS, isRecordType } from '../../src/session/journal-records.js';
-import type { SessionRecorder } from '../../src/session/recorder.js';
+import type { RecorderFactory, SessionRecorder } from '../../src/session/recorder.js';
 import { SessionRunner } from '../../src/session/runner.js';
 import type { SessionState } from '../../src/session/states.js';
 import { SimulatedStimulator, type SimEvent, type SimulatorOptions } from '../../src/simulator/index.js';
@@ -62,7 +62,17 @@ export function clearedFor(protocol: Protocol & ScreenedProtocol, patientRef = '
   return outcome.cleared;
 }
 
-export function harness(options: { sim?: Partial<SimulatorOptions>; stepMs?: number } = {}) {
+export interface HarnessOptions {
+  readonly sim?: Partial<SimulatorOptions>;
+  readonly stepMs?: number;
+  /**
+   * Opens each session's recorder instead of a MemoryRecorder (the fault matrix writes real
+   * journals and reads them back); given the scheduler's clock. `recorders` then stays empty.
+   */
+  readonly recorder?: (now: () => number) => RecorderFactory;
+}
+
+export function harness(options: HarnessOptions = {}) {
   const scheduler = new ManualScheduler();
   const sim = new SimulatedStimulator({ scheduler, seed: 7, ...options.sim });
   const simEvents: (SimEvent & { at: number })[] = [];
@@ -74,15 +84,21 @@ export function harness(options: { sim?: Partial<SimulatorOptions>; stepMs?: num
   const tap = new TapTransport(transport, () => scheduler.now());
   const client = new DeviceClient({ transport: tap, scheduler });
   const recorders: MemoryRecorder[] = [];
+  let sessions = 0;
+  const memory: RecorderFactory = () => {
+    const r = new MemoryRecorder(() => scheduler.now());
+    recorders.push(r);
+    return r;
+  };
+  const open = options.recorder?.(() => scheduler.now()) ?? memory;
   const runner = new SessionRunner({
     client,
     scheduler,
-    recorder: () => {
-      const r = new MemoryRecorder(() => scheduler.now());
-      recorders.push(r);
-      return r;
+    recorder: (id) => {
+      sessions += 1;
+      return open(id);
     },
-    newSessionId: () => `S${recorders.length + 1}`,
+    newSessionId: () => `S${sessions + 1}`,
   });
   const states: SessionState[] = [];
   runner.snapshot$.subscribe((s) => {
