@@ -25,6 +25,7 @@ import { AdverseEffectSchema } from '../domain/outcomes/adverse.js';
 import { SCREENING_RECORD_FORMAT, type ScreeningRecord, patientRefProblem } from '../domain/screening.js';
 import { WAVEFORMS, type DeviceLimits, type Pattern } from '../domain/stimulation.js';
 import { SESSION_STATES } from './states.js';
+import { DeviceLimitsSchema as deviceLimitsSchema } from './views.js';
 
 /** SHA-256 of the empty string: the `prev` of record 0. */
 export const GENESIS_PREV = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -104,19 +105,6 @@ const protocolSchema = z.strictObject({
   aftercare: text(2000),
 });
 
-const range = z.strictObject({ min: z.number(), max: z.number() });
-
-/** The limits a device reports in its HELLO (the domain's DeviceLimits), as the journal and the session views hold them. */
-export const deviceLimitsSchema = z.strictObject({
-  channels: channelNo,
-  frequencyHz: range,
-  pulseWidthUs: range,
-  amplitudeMa: range,
-  maxChargePerPhaseUc: z.number(),
-  maxDurationS: z.number(),
-  complianceV: z.number(),
-  watchdogMs: z.number(),
-});
 
 const deviceSchema = z.strictObject({
   /** How the device was reached: "serial" or "simulator". */

@@ -8,13 +8,28 @@
  */
 import * as z from 'zod';
 import type { Warning } from '../domain/safety/violation.js';
+import type { DeviceLimits } from '../domain/stimulation.js';
 import type { AlarmPriority } from './alarms.js';
 import type { ElectrodeResult } from './electrodes.js';
-import { deviceLimitsSchema } from './journal-records.js';
 import { SESSION_STATES } from './states.js';
 
-/** The limits the device reported (one schema: the journal's, for the domain's DeviceLimits). */
-export const DeviceLimitsSchema = deviceLimitsSchema;
+const range = z.strictObject({ min: z.number(), max: z.number() });
+
+/**
+ * The limits a device reports in its HELLO (the domain's DeviceLimits), as the session views, the
+ * contract and the journal's start record hold them (one schema for all three).
+ */
+export const DeviceLimitsSchema = z.strictObject({
+  /** Channels are numbered 1..channels; the protocol format has at most 8. */
+  channels: z.number().int().min(1).max(8),
+  frequencyHz: range,
+  pulseWidthUs: range,
+  amplitudeMa: range,
+  maxChargePerPhaseUc: z.number(),
+  maxDurationS: z.number(),
+  complianceV: z.number(),
+  watchdogMs: z.number(),
+});
 
 /** The connected device, as the session shows it. */
 export const DeviceSchema = z.strictObject({
@@ -119,9 +134,11 @@ export type TelemetrySample = z.infer<typeof TelemetrySchema>;
 
 // The domain's own types and the shown shapes must stay the same (checked by the compiler).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _limitsMatch: Same<z.infer<typeof DeviceLimitsSchema>, DeviceLimits> = true;
 const _warningsMatch: Same<z.infer<typeof WarningSchema>, Warning> = true;
 const _electrodesFit: ElectrodeResult extends z.infer<typeof ElectrodeResultSchema> ? true : false = true;
 const _prioritiesMatch: Same<Alarm['priority'], AlarmPriority> = true;
+void _limitsMatch;
 void _warningsMatch;
 void _electrodesFit;
 void _prioritiesMatch;
