@@ -20,7 +20,6 @@ import { checkStimulation } from '../domain/safety/guard.js';
 import { HARD_LIMITS, TOLERANCE } from '../domain/safety/limits.js';
 import { type ScreeningCleared, clearanceCovers, isScreeningCleared } from '../domain/screening.js';
 import { notePrivacyProblem } from '../domain/privacy.js';
-import type { StimulationParams } from '../domain/stimulation.js';
 import type { Protocol } from '../domain/protocols/derive.js';
 import type { DeviceClient } from '../device/client.js';
 import { type DeviceError, describeDeviceError } from '../device/errors.js';
@@ -32,10 +31,10 @@ import { SessionClock } from './clock.js';
 import { type ElectrodeResult, judgeElectrode } from './electrodes.js';
 import { DATA_SCHEMAS, type RecordDataInput, protocolRecord } from './journal-records.js';
 import { Journaler } from './journaler.js';
-import { phaseDurationMs, phaseLimits, phaseParams } from './plan.js';
+import { deviceCannotRun, phaseDurationMs, phaseLimits, phaseParams } from './plan.js';
 import { type ChannelControl, RampController, type TitrationOutcome, isTitrationStep, planTitration, roundMa, TITRATION_STEPS_MA } from './ramp.js';
 import type { RecorderFactory } from './recorder.js';
-import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, journalUnavailable, limitExceeded } from './results.js';
+import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, journalUnavailable, limitExceeded, within } from './results.js';
 import { type MonitorVerdict, OutputMonitor } from './output-monitor.js';
 import { projectSnapshot } from './snapshot.js';
 import { type EndReason, OUTPUT_STATES, type SessionAction, type SessionState, TERMINAL_STATES, allowedIn, canTransition } from './states.js';
@@ -192,16 +191,8 @@ export class SessionRunner {
     if (refused) return refused;
     const device = this.#client.info;
     if (!device) return invalid('the device is not connected');
-    for (const c of plan.protocol.channels) {
-      if (c.channel > device.channels) return invalid(`protocol uses channel ${c.channel}; this device has ${device.channels}`);
-    }
-    for (let i = 0; i < plan.protocol.phases.length; i++) {
-      const phase = plan.protocol.phases[i]!;
-      const limits = phaseLimits(plan.protocol, i);
-      const atMax: StimulationParams = { ...phaseParams(plan.protocol, i, plan.protocol.channels[0]?.channel ?? 1, phaseDurationMs(phase)), amplitudeMa: phase.amplitude.maxMa };
-      const r = checkStimulation(atMax, { device: device.limits, protocol: limits, electrode: plan.protocol.electrode });
-      if (!r.ok) return limitExceeded(r.violations, `phase '${phase.name}' cannot run on this device`);
-    }
+    const cannot = deviceCannotRun(plan.protocol, device);
+    if (cannot) return cannot;
     this.#plan = plan;
     this.#channels = plan.protocol.channels.map((c) => ({
       channel: c.channel,
@@ -365,7 +356,7 @@ export class SessionRunner {
     // The session's record ends once the device has confirmed the stop (or could not within the
     // retry budget: then the record says so), so the confirmation is part of it.
     const journal = this.#journal.current;
-    const r = await this.#withinGiveUp(acked);
+    const r = await within(this.#scheduler, acked, ACK_GIVE_UP_MS);
     if (this.#journal.current === journal) {
       this.#journal.record('estop', { source, acked: r?.ok ?? false });
       if (ended) this.#endSessionIfOpen('stopped', `emergency stop (${source})${r?.ok ? '' : ': the device did not confirm'}`);
@@ -373,17 +364,6 @@ export class SessionRunner {
     this.#publish();
     if (r === undefined) return invalid('the device has not confirmed the emergency stop yet; it is being repeated until it does');
     return r.ok ? done : deviceError(r.error);
-  }
-
-  /** Wait for `p`, at most the ack give-up time on the session's scheduler. */
-  #withinGiveUp<T>(p: Promise<T>): Promise<T | undefined> {
-    return new Promise((resolve) => {
-      const timer = this.#scheduler.schedule(() => resolve(undefined), ACK_GIVE_UP_MS);
-      void p.then((v) => {
-        timer.unsubscribe();
-        resolve(v);
-      });
-    });
   }
 
   /** Clear a latched stop (outputs stay off). */
