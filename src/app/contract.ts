@@ -8,12 +8,22 @@
  * a process boundary): `{ok: true, data} | {ok: false, error: {code, message}}`.
  */
 import * as z from 'zod';
-import { SESSION_STATES } from '../session/states.js';
 import { FORBIDDEN_REGIONS, REGIONS, SIDES } from '../domain/protocols/schema.js';
 import { EVIDENCE_STATUSES } from '../domain/protocols/evidence.js';
 import { ADVERSE_EFFECT_KINDS, ADVERSE_EFFECT_TEXT, AdverseEffectSchema, SEVERITIES } from '../domain/outcomes/adverse.js';
 import { MIDLINE_REGIONS, REGION_SITES, SITE_NOTE_MAX } from '../domain/protocols/sites.js';
-import { DeviceLimitsSchema } from '../domain/stimulation.js';
+import {
+  AlarmSchema,
+  ChannelViewSchema,
+  DeviceLimitsSchema,
+  DeviceSchema,
+  ElectrodeResultSchema,
+  SnapshotSchema,
+  TelemetrySchema,
+  WarningSchema,
+  type SessionSnapshot,
+  type TelemetrySample,
+} from '../session/views.js';
 
 // ---- shared shapes ------------------------------------------------------------------------------
 
@@ -52,7 +62,6 @@ export type ContractError = z.infer<typeof ErrorSchema>;
 
 export type Result<T> = { readonly ok: true; readonly data: T } | { readonly ok: false; readonly error: ContractError };
 
-
 export const PortSchema = z.strictObject({
   path: z.string(),
   kind: z.enum(['serial', 'simulator']),
@@ -63,59 +72,14 @@ export const PortSchema = z.strictObject({
   likelyStimulator: z.boolean(),
 });
 
-/** The device's limits: one schema, the domain's (src/domain/stimulation.ts). */
-export { DeviceLimitsSchema };
-
-export const DeviceSchema = z.strictObject({
-  transport: z.string(),
-  model: z.string(),
-  firmware: z.string(),
-  serial: z.string(),
-  bootId: z.string(),
-  limits: DeviceLimitsSchema,
-});
-
-const impedance = z.union([z.number(), z.literal('OPEN')]);
-
-export const ChannelViewSchema = z.strictObject({
-  channel: z.number(),
-  region: z.string(),
-  side: z.string(),
-  sites: z.array(z.string()),
-  targetMa: z.number(),
-  commandedMa: z.number(),
-  measuredMa: z.number().nullable(),
-  impedance: impedance.nullable(),
-  on: z.boolean(),
-  maxMa: z.number(),
-  deliveredUc: z.number(),
-});
-
-export const AlarmSchema = z.strictObject({
-  id: z.string(),
-  priority: z.enum(['high', 'medium', 'low']),
-  cause: z.string(),
-  action: z.string(),
-  atMs: z.number(),
-  channel: z.number().optional(),
-});
-
-export const WarningSchema = z.strictObject({
-  limit: z.string(),
-  field: z.string(),
-  value: z.number(),
-  threshold: z.number(),
-  unit: z.string(),
-  source: z.string(),
-  message: z.string(),
-});
-
-export const ElectrodeResultSchema = z.strictObject({
-  channel: z.number(),
-  impedanceOhm: impedance,
-  ok: z.boolean(),
-  reason: z.string().optional(),
-});
+/**
+ * The session's views (snapshot, channel, alarm, warning, electrode, telemetry, the device and its
+ * limits) are defined once, as zod schemas, where the session makes them (src/session/views.ts);
+ * the contract speaks exactly those shapes.
+ */
+export { AlarmSchema, ChannelViewSchema, DeviceLimitsSchema, DeviceSchema, ElectrodeResultSchema, SnapshotSchema, TelemetrySchema, WarningSchema };
+export type Snapshot = SessionSnapshot;
+export type Telemetry = TelemetrySample;
 
 /**
  * The protocol format's fixed choices, for editors (one list each, src/domain/protocols/sites.ts):
@@ -134,37 +98,6 @@ export const PROTOCOL_CHOICES = {
 export { SESSION_STATES } from '../session/states.js';
 /** The state sets a UI needs (one definition each, src/session/states.ts). */
 export { OUTPUT_MAY_BE_ON, OUTPUT_STATES, TERMINAL_STATES } from '../session/states.js';
-
-/** Everything a UI shows about the session, pushed on every change. */
-export const SnapshotSchema = z.strictObject({
-  state: z.enum(SESSION_STATES),
-  reason: z.string().optional(),
-  latched: z.boolean(),
-  device: DeviceSchema.optional(),
-  protocol: z.strictObject({ id: z.string(), name: z.string(), hash: z.string() }).optional(),
-  sessionId: z.string().optional(),
-  journal: z.string().optional(),
-  phase: z
-    .strictObject({ index: z.number(), count: z.number(), name: z.string(), elapsedS: z.number(), durationS: z.number(), frequencyHz: z.number() })
-    .optional(),
-  elapsedS: z.number(),
-  totalS: z.number(),
-  channels: z.array(ChannelViewSchema),
-  electrodes: z.array(ElectrodeResultSchema),
-  warnings: z.array(WarningSchema),
-  alarms: z.array(AlarmSchema),
-});
-export type Snapshot = z.infer<typeof SnapshotSchema>;
-
-export const TelemetrySchema = z.strictObject({
-  atMs: z.number(),
-  channel: z.number(),
-  measuredMa: z.number(),
-  commandedMa: z.number(),
-  targetMa: z.number(),
-  impedance,
-});
-export type Telemetry = z.infer<typeof TelemetrySchema>;
 
 export const FigureSchema = z.strictObject({
   key: z.string(),

@@ -8,7 +8,6 @@ export {
   ControllerService,
   OUTPUT_MAY_BE_ON,
   sessionFail,
-  toSnapshot,
   type ContractHandlers,
   type ControllerServiceOptions,
   type ServiceEvent,

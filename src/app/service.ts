@@ -50,7 +50,7 @@ import { type ListPortsOptions, type PortEntry, SIMULATOR_PATH, listPorts as def
 import { monotonicScheduler } from '../device/time.js';
 import { type JournalClock, openJournal } from '../session/journal.js';
 import { buildReport, renderReport } from '../session/report.js';
-import { type SessionError, SessionRunner, type SessionSnapshot, type TelemetrySample } from '../session/runner.js';
+import { type SessionError, SessionRunner } from '../session/runner.js';
 import { OUTPUT_MAY_BE_ON, TERMINAL_STATES } from '../session/states.js';
 import {
   type CALLS,
@@ -310,8 +310,9 @@ export class ControllerService implements ContractHandlers {
         const conn: Connection = { path, opened, client, runner, subs: [] };
         this.#conn = conn;
         conn.subs.push(
-          runner.snapshot$.subscribe((s) => this.#publish(toSnapshot(s))),
-          runner.telemetry$.subscribe((t) => this.#emit({ event: 'telemetry', data: toTelemetry(t) })),
+          // The runner's views are the contract's (src/session/views.ts): published as they are.
+          runner.snapshot$.subscribe((s) => this.#publish(s)),
+          runner.telemetry$.subscribe((t) => this.#emit({ event: 'telemetry', data: t })),
         );
         const r = await runner.connect();
         if (!r.ok) {
@@ -320,7 +321,7 @@ export class ControllerService implements ContractHandlers {
         }
         const device = runner.snapshot.device;
         if (!device) return fail('INTERNAL', 'connected, but the device identity is missing');
-        return ok(toDevice(device));
+        return ok(device);
       } finally {
         this.#connecting = false;
       }
@@ -456,7 +457,7 @@ export class ControllerService implements ContractHandlers {
       const checked = await conn.runner.submitScreening(outcome.cleared);
       if (!checked.ok) return sessionFail(checked.error);
       this.#screenedPatient = outcome.cleared.patientRef;
-      return ok({ status: 'cleared', findings, electrodes: checked.value.map(toElectrode), ...warnings });
+      return ok({ status: 'cleared', findings, electrodes: [...checked.value], ...warnings });
     });
   }
 
@@ -465,7 +466,7 @@ export class ControllerService implements ContractHandlers {
   checkElectrodes(input: Input<'checkElectrodes'> = {}): Promise<Result<CallOutput<'checkElectrodes'>>> {
     return this.#session('checkElectrodes', input, async (runner) => {
       const r = await runner.checkElectrodes();
-      return r.ok ? ok(r.value.map(toElectrode)) : sessionFail(r.error);
+      return r.ok ? ok([...r.value]) : sessionFail(r.error);
     });
   }
 
@@ -940,85 +941,6 @@ function nprsRecord(timepoint: 'before' | 'after', score: number): RecordDataInp
 
 function done(r: { ok: true } | { ok: false; error: SessionError }): Result<null> {
   return r.ok ? ok(null) : sessionFail(r.error);
-}
-
-function toDevice(d: NonNullable<SessionSnapshot['device']>): CallOutput<'connect'> {
-  const l = d.limits;
-  return {
-    transport: d.transport,
-    model: d.model,
-    firmware: d.firmware,
-    serial: d.serial,
-    bootId: d.bootId,
-    limits: {
-      channels: l.channels,
-      frequencyHz: { min: l.frequencyHz.min, max: l.frequencyHz.max },
-      pulseWidthUs: { min: l.pulseWidthUs.min, max: l.pulseWidthUs.max },
-      amplitudeMa: { min: l.amplitudeMa.min, max: l.amplitudeMa.max },
-      maxChargePerPhaseUc: l.maxChargePerPhaseUc,
-      maxDurationS: l.maxDurationS,
-      complianceV: l.complianceV,
-      watchdogMs: l.watchdogMs,
-    },
-  };
-}
-
-function toElectrode(e: Snapshot['electrodes'][number]): Snapshot['electrodes'][number] {
-  return { channel: e.channel, impedanceOhm: e.impedanceOhm, ok: e.ok, ...(e.reason === undefined ? {} : { reason: e.reason }) };
-}
-
-function toTelemetry(t: TelemetrySample): EventData<'telemetry'> {
-  return { atMs: t.atMs, channel: t.channel, measuredMa: t.measuredMa, commandedMa: t.commandedMa, targetMa: t.targetMa, impedance: t.impedance };
-}
-
-/** The runner's snapshot in the contract's shape (every field copied: the schemas are strict). */
-export function toSnapshot(s: SessionSnapshot): Snapshot {
-  return {
-    state: s.state,
-    ...(s.reason === undefined ? {} : { reason: s.reason }),
-    latched: s.latched,
-    ...(s.device ? { device: toDevice(s.device) } : {}),
-    ...(s.protocol ? { protocol: { id: s.protocol.id, name: s.protocol.name, hash: s.protocol.hash } } : {}),
-    ...(s.sessionId === undefined ? {} : { sessionId: s.sessionId }),
-    ...(s.journal === undefined ? {} : { journal: s.journal }),
-    ...(s.phase
-      ? {
-          phase: {
-            index: s.phase.index,
-            count: s.phase.count,
-            name: s.phase.name,
-            elapsedS: s.phase.elapsedS,
-            durationS: s.phase.durationS,
-            frequencyHz: s.phase.frequencyHz,
-          },
-        }
-      : {}),
-    elapsedS: s.elapsedS,
-    totalS: s.totalS,
-    channels: s.channels.map((c) => ({
-      channel: c.channel,
-      region: c.region,
-      side: c.side,
-      sites: [...c.sites],
-      targetMa: c.targetMa,
-      commandedMa: c.commandedMa,
-      measuredMa: c.measuredMa,
-      impedance: c.impedance,
-      on: c.on,
-      maxMa: c.maxMa,
-      deliveredUc: c.deliveredUc,
-    })),
-    electrodes: s.electrodes.map(toElectrode),
-    warnings: s.warnings.map((w) => ({ limit: w.limit, field: w.field, value: w.value, threshold: w.threshold, unit: w.unit, source: w.source, message: w.message })),
-    alarms: s.alarms.map((a) => ({
-      id: a.id,
-      priority: a.priority,
-      cause: a.cause,
-      action: a.action,
-      atMs: a.atMs,
-      ...(a.channel === undefined ? {} : { channel: a.channel }),
-    })),
-  };
 }
 
 /** "2 Hz continuous, 250 µs, up to 10 mA" for each phase. */

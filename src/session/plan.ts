@@ -2,10 +2,31 @@
  * How the runner turns the phases of a validated protocol into stimulation: the domain's
  * derive.ts does the mapping; this adds what only a running session knows (time remaining).
  */
-import { type Protocol, phaseDurationS, phaseStimulation } from '../domain/protocols/derive.js';
+import { type Protocol, phaseDurationS, phaseLimits, phaseStimulation } from '../domain/protocols/derive.js';
+import { checkStimulation } from '../domain/safety/guard.js';
 import type { Pattern, StimulationParams } from '../domain/stimulation.js';
+import type { DeviceInfo } from '../device/identity.js';
+import { type Refusal, limitExceeded, refuse } from './results.js';
 
 export { phaseLimits } from '../domain/protocols/derive.js';
+
+/**
+ * Why this device cannot run `protocol`, or undefined when it can: a channel it does not have, or
+ * a phase the guard refuses at its maxMa on this device's limits (so it is refused before anything
+ * is sent, not mid-session).
+ */
+export function deviceCannotRun(protocol: Protocol, device: DeviceInfo): Refusal | undefined {
+  for (const c of protocol.channels) {
+    if (c.channel > device.channels) return refuse('Incompatible', `protocol uses channel ${c.channel}; this device has ${device.channels}`);
+  }
+  for (let i = 0; i < protocol.phases.length; i++) {
+    const phase = protocol.phases[i]!;
+    const atMax: StimulationParams = { ...phaseParams(protocol, i, protocol.channels[0]?.channel ?? 1, phaseDurationMs(phase)), amplitudeMa: phase.amplitude.maxMa };
+    const r = checkStimulation(atMax, { device: device.limits, protocol: phaseLimits(protocol, i), electrode: protocol.electrode });
+    if (!r.ok) return limitExceeded(r.violations, `phase '${phase.name}' cannot run on this device`);
+  }
+  return undefined;
+}
 
 export function phaseDurationMs(phase: Protocol['phases'][number]): number {
   return Math.round(phaseDurationS(phase) * 1000);

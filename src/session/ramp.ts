@@ -8,9 +8,17 @@
  * - a titration only moves the target, which the ramp then approaches step by step (never a jump).
  * Pure functions of their arguments, so each rule is tested without a device or a scheduler.
  */
-import { type CommandedAmplitude, slewCeilingMa } from '../domain/safety/guard.js';
+import type { SchedulerLike } from 'rxjs';
+import type { Protocol } from '../domain/protocols/derive.js';
+import { type Checked, type CommandedAmplitude, checkAmplitudeChange, slewCeilingMa } from '../domain/safety/guard.js';
 import { HARD_LIMITS, TOLERANCE } from '../domain/safety/limits.js';
-import type { ProtocolLimits } from '../domain/stimulation.js';
+import type { Warning } from '../domain/safety/violation.js';
+import type { ProtocolLimits, StimulationParams } from '../domain/stimulation.js';
+import type { DeviceClient } from '../device/client.js';
+import type { DeviceError } from '../device/errors.js';
+import type { RecordDataInput } from './journal-records.js';
+import { phaseLimits } from './plan.js';
+import type { SessionState } from './states.js';
 
 /**
  * Amplitude rises in steps at most this often, ms: one rise window (HARD_LIMITS, where the number
@@ -82,4 +90,118 @@ export function planTitration(
     targets.push({ channel: c.channel, targetMa: Math.max(0, next) });
   }
   return { targets, refused };
+}
+
+// ---- the ramp controller -------------------------------------------------------------------------
+
+/** One output channel as the session holds it. */
+export interface ChannelControl {
+  readonly channel: number;
+  readonly region: string;
+  readonly side: string;
+  readonly sites: readonly string[];
+  targetMa: number;
+  /** The last amplitude the device acknowledged, and when it was commanded. */
+  commanded: CommandedAmplitude | undefined;
+  /** The program the channel was started with (the guard's Checked value). */
+  active: Checked<StimulationParams> | undefined;
+  on: boolean;
+  measuredMa: number | null;
+  impedance: number | 'OPEN' | null;
+}
+
+/** What the ramp controller needs of the session around it. */
+export interface RampContext {
+  readonly scheduler: SchedulerLike;
+  readonly client: Pick<DeviceClient, 'info' | 'setAmplitude'>;
+  /** Told of each command before it is sent and once it is acknowledged (output-monitor.ts). */
+  readonly monitor: { commanding(channel: number, ma: number): void; acknowledged(channel: number, ma: number): void };
+  /** The guard's warnings on a step (the alarm board). */
+  noteWarnings(warnings: readonly Warning[], channel: number): void;
+  record<K extends 'amplitude' | 'warning'>(type: K, data: RecordDataInput<K>): void;
+  readonly state: () => SessionState;
+  /** Incremented on every interruption: a step begun before it stops at its next await. */
+  readonly epoch: () => number;
+  /** True while channels are still being staged and started (not yet "at target"). */
+  readonly starting: () => boolean;
+  readonly protocol: () => Protocol;
+  readonly phaseIndex: () => number;
+  readonly channels: () => readonly ChannelControl[];
+  /** A command failed: the session takes output down. */
+  readonly failOutput: (error: DeviceError) => Promise<unknown>;
+  /** Every channel is on and at its target while ramping. */
+  readonly reachedTargets: () => void;
+  readonly publish: () => void;
+}
+
+/**
+ * Moves each channel's commanded amplitude toward its target, one `nextRampAmplitude` step at a
+ * time: every step is re-checked by the guard and sent from its Checked value, and the commanded
+ * amplitude moves only once the device acknowledged it. One step runs at a time; a step that
+ * finds the session interrupted (a new epoch) stops without touching anything.
+ */
+export class RampController {
+  readonly #ctx: RampContext;
+  #busy = false;
+  #lastRefusal: string | undefined;
+
+  constructor(ctx: RampContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Run a step soon (now, unless a step is already on its way). */
+  kick(): void {
+    this.#ctx.scheduler.schedule(() => void this.step(), 0);
+  }
+
+  /** One step toward each channel's target (only while ramping or running). */
+  async step(): Promise<void> {
+    const ctx = this.#ctx;
+    const state = ctx.state();
+    if (this.#busy || !(state === 'ramping' || state === 'running')) return;
+    this.#busy = true;
+    const epoch = ctx.epoch();
+    try {
+      const protocol = ctx.protocol();
+      const device = ctx.client.info;
+      if (!device) return;
+      const limits = phaseLimits(protocol, ctx.phaseIndex());
+      for (const c of ctx.channels()) {
+        if (!c.on || !c.active || !c.commanded) continue;
+        const now = ctx.scheduler.now();
+        const next = nextRampAmplitude(c.commanded, c.targetMa, now, limits);
+        if (next === undefined) continue;
+        const checked = checkAmplitudeChange(
+          { channel: c.channel, amplitudeMa: next, atMs: now },
+          { device: device.limits, protocol: limits, electrode: protocol.electrode, previous: c.commanded, active: c.active },
+        );
+        if (!checked.ok) {
+          // Not expected (the step is computed from the same limits): hold this step, say so once.
+          const message = checked.violations.map((v) => v.message).join('; ');
+          if (this.#lastRefusal !== message) ctx.record('warning', { channel: c.channel, limit: 'guard', message });
+          this.#lastRefusal = message;
+          continue;
+        }
+        ctx.noteWarnings(checked.checked.warnings, c.channel);
+        ctx.monitor.commanding(c.channel, next);
+        const r = await ctx.client.setAmplitude(checked.checked);
+        if (epoch !== ctx.epoch()) return;
+        if (!r.ok) {
+          await ctx.failOutput(r.error);
+          return;
+        }
+        ctx.monitor.acknowledged(c.channel, next);
+        c.commanded = { amplitudeMa: next, atMs: now };
+        ctx.record('amplitude', { channel: c.channel, targetMa: c.targetMa, commandedMa: next, cause: ctx.state() === 'ramping' ? 'ramp' : 'titration' });
+      }
+      // Running once every channel has started and reached its target (not while some are still
+      // being staged: a channel not yet on is not "at target").
+      if (ctx.state() === 'ramping' && !ctx.starting() && ctx.channels().every((c) => c.on && Math.abs((c.commanded?.amplitudeMa ?? 0) - c.targetMa) < TOLERANCE)) {
+        ctx.reachedTargets();
+      }
+      ctx.publish();
+    } finally {
+      this.#busy = false;
+    }
+  }
 }

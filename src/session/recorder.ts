@@ -3,10 +3,14 @@
  * may use an in-memory one.
  */
 import type { Observable } from 'rxjs';
+import type { RecordDataInput, RecordType } from './journal-records.js';
 
 export interface SessionRecorder {
-  /** Append one record. Safety-relevant records are on disk (fsync) when this returns. */
-  append(type: string, data: unknown): void;
+  /**
+   * Append one record, its data typed by its kind (journal-records.ts). Safety-relevant records
+   * are on disk (fsync) when this returns.
+   */
+  append<T extends RecordType>(type: T, data: RecordDataInput<T>): void;
   /** True once a write failed; the records it could not write are held, not lost. */
   readonly failed: boolean;
   /** Emits when a write fails. */

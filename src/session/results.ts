@@ -2,6 +2,7 @@
  * What the runner's actions return: a value, or an error with a code saying what kind of refusal
  * it is (errors as values: a refusal is never thrown).
  */
+import type { SchedulerLike } from 'rxjs';
 import type { Violation } from '../domain/safety/guard.js';
 import { type DeviceError, describeDeviceError } from '../device/errors.js';
 import type { Result } from '../domain/result.js';
@@ -67,4 +68,15 @@ export function deviceError(error: DeviceError): Refusal {
 
 export function journalUnavailable(message: string): Refusal {
   return { ok: false, error: { code: 'JournalUnavailable', message } };
+}
+
+/** Wait for `p`, at most `ms` on `scheduler`: its value, or undefined when the time ran out first. */
+export function within<T>(scheduler: SchedulerLike, p: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const timer = scheduler.schedule(() => resolve(undefined), ms);
+    void p.then((v) => {
+      timer.unsubscribe();
+      resolve(v);
+    });
+  });
 }

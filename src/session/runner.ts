@@ -16,11 +16,10 @@
  */
 import { BehaviorSubject, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { DeviceEvent } from '../../firmware-protocol/index.js';
-import { type Checked, type CommandedAmplitude, checkAmplitudeChange, checkStimulation } from '../domain/safety/guard.js';
+import { checkStimulation } from '../domain/safety/guard.js';
 import { HARD_LIMITS, TOLERANCE } from '../domain/safety/limits.js';
 import { type ScreeningCleared, clearanceCovers, isScreeningCleared } from '../domain/screening.js';
 import { notePrivacyProblem } from '../domain/privacy.js';
-import type { StimulationParams } from '../domain/stimulation.js';
 import type { Protocol } from '../domain/protocols/derive.js';
 import type { DeviceClient } from '../device/client.js';
 import { type DeviceError, describeDeviceError } from '../device/errors.js';
@@ -32,10 +31,10 @@ import { SessionClock } from './clock.js';
 import { type ElectrodeResult, judgeElectrode } from './electrodes.js';
 import { DATA_SCHEMAS, type RecordDataInput, protocolRecord } from './journal-records.js';
 import { Journaler } from './journaler.js';
-import { phaseDurationMs, phaseLimits, phaseParams } from './plan.js';
-import { type TitrationOutcome, isTitrationStep, nextRampAmplitude, planTitration, roundMa, TITRATION_STEPS_MA } from './ramp.js';
+import { deviceCannotRun, phaseDurationMs, phaseLimits, phaseParams } from './plan.js';
+import { type ChannelControl, RampController, type TitrationOutcome, isTitrationStep, planTitration, roundMa, TITRATION_STEPS_MA } from './ramp.js';
 import type { RecorderFactory } from './recorder.js';
-import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, journalUnavailable, limitExceeded, refuse } from './results.js';
+import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, journalUnavailable, limitExceeded, refuse, within } from './results.js';
 import { type MonitorVerdict, OutputMonitor } from './output-monitor.js';
 import { projectSnapshot } from './snapshot.js';
 import { type EndReason, OUTPUT_STATES, type SessionAction, type SessionState, TERMINAL_STATES, allowedIn, canTransition } from './states.js';
@@ -68,19 +67,6 @@ export interface SessionPlan {
   readonly clinician?: string;
 }
 
-interface ChannelControl {
-  readonly channel: number;
-  readonly region: string;
-  readonly side: string;
-  readonly sites: readonly string[];
-  targetMa: number;
-  commanded: CommandedAmplitude | undefined;
-  active: Checked<StimulationParams> | undefined;
-  on: boolean;
-  measuredMa: number | null;
-  impedance: number | 'OPEN' | null;
-}
-
 export class SessionRunner {
   readonly #client: DeviceClient;
   readonly #scheduler: SchedulerLike;
@@ -93,6 +79,8 @@ export class SessionRunner {
   readonly #journal: Journaler;
   /** What the device says it delivers, against what it was commanded. */
   readonly #monitor = new OutputMonitor();
+  /** Raises amplitude in slew-limited steps (ramp.ts: the slew rule lives there). */
+  readonly #ramp: RampController;
 
   #state: SessionState = 'idle';
   #reason: string | undefined;
@@ -107,11 +95,9 @@ export class SessionRunner {
   #lastHeartbeatAt = -Infinity;
   /** The device's boot id at the last handshake (kept when a lost session clears the client's). */
   #lastBootId: string | undefined;
-  #ampBusy = false;
   #aborting = false;
   /** True while #beginOutput stages and starts the channels. */
   #starting = false;
-  #lastRefusal: string | undefined;
   #deviceSubs: Subscription[] = [];
 
   /** The whole state for a UI, on every change. */
@@ -135,6 +121,22 @@ export class SessionRunner {
       () => options.scheduler.now(),
       (r) => this.#journal.record(r.type, r.data),
     );
+    this.#ramp = new RampController({
+      scheduler: options.scheduler,
+      client: options.client,
+      monitor: this.#monitor,
+      noteWarnings: (w, ch) => this.#alarms.noteWarnings(w, ch),
+      record: (type, data) => this.#journal.record(type, data),
+      state: () => this.#state,
+      epoch: () => this.#epoch,
+      starting: () => this.#starting,
+      protocol: () => this.#plan!.protocol,
+      phaseIndex: () => this.#clock.phaseIndex,
+      channels: () => this.#channels,
+      failOutput: (e) => this.#failOutput(e),
+      reachedTargets: () => this.#enter('running'),
+      publish: () => this.#publish(),
+    });
     this.#snapshot = new BehaviorSubject(this.#view());
     this.snapshot$ = this.#snapshot.asObservable();
     this.telemetry$ = this.#telemetry.asObservable();
@@ -189,16 +191,8 @@ export class SessionRunner {
     if (refused) return refused;
     const device = this.#client.info;
     if (!device) return refuse('NotConnected', 'the device is not connected');
-    for (const c of plan.protocol.channels) {
-      if (c.channel > device.channels) return refuse('Incompatible', `protocol uses channel ${c.channel}; this device has ${device.channels}`);
-    }
-    for (let i = 0; i < plan.protocol.phases.length; i++) {
-      const phase = plan.protocol.phases[i]!;
-      const limits = phaseLimits(plan.protocol, i);
-      const atMax: StimulationParams = { ...phaseParams(plan.protocol, i, plan.protocol.channels[0]?.channel ?? 1, phaseDurationMs(phase)), amplitudeMa: phase.amplitude.maxMa };
-      const r = checkStimulation(atMax, { device: device.limits, protocol: limits, electrode: plan.protocol.electrode });
-      if (!r.ok) return limitExceeded(r.violations, `phase '${phase.name}' cannot run on this device`);
-    }
+    const cannot = deviceCannotRun(plan.protocol, device);
+    if (cannot) return cannot;
     this.#plan = plan;
     this.#channels = plan.protocol.channels.map((c) => ({
       channel: c.channel,
@@ -310,7 +304,7 @@ export class SessionRunner {
       channels: [...outcome.targets],
       ...(outcome.refused.length === 0 ? {} : { refused: [...outcome.refused] }),
     });
-    if (deltaMa < 0) this.#kickRamp();
+    if (deltaMa < 0) this.#ramp.kick();
     this.#publish();
     return { ok: true, value: outcome };
   }
@@ -362,7 +356,7 @@ export class SessionRunner {
     // The session's record ends once the device has confirmed the stop (or could not within the
     // retry budget: then the record says so), so the confirmation is part of it.
     const journal = this.#journal.current;
-    const r = await this.#withinGiveUp(acked);
+    const r = await within(this.#scheduler, acked, ACK_GIVE_UP_MS);
     if (this.#journal.current === journal) {
       this.#journal.record('estop', { source, acked: r?.ok ?? false });
       if (ended) this.#endSessionIfOpen('stopped', `emergency stop (${source})${r?.ok ? '' : ': the device did not confirm'}`);
@@ -370,17 +364,6 @@ export class SessionRunner {
     this.#publish();
     if (r === undefined) return refuse('EstopUnconfirmed', 'the device has not confirmed the emergency stop yet; it is being repeated until it does');
     return r.ok ? done : deviceError(r.error);
-  }
-
-  /** Wait for `p`, at most the ack give-up time on the session's scheduler. */
-  #withinGiveUp<T>(p: Promise<T>): Promise<T | undefined> {
-    return new Promise((resolve) => {
-      const timer = this.#scheduler.schedule(() => resolve(undefined), ACK_GIVE_UP_MS);
-      void p.then((v) => {
-        timer.unsubscribe();
-        resolve(v);
-      });
-    });
   }
 
   /** Clear a latched stop (outputs stay off). */
@@ -530,7 +513,7 @@ export class SessionRunner {
     }
     this.#clock.run(phaseMs, () => void this.#onPhaseEnd(epoch));
     this.#publish();
-    this.#kickRamp();
+    this.#ramp.kick();
     return done;
   }
 
@@ -595,64 +578,6 @@ export class SessionRunner {
     await this.#beginOutput('phase');
   }
 
-  /** Run a ramp step soon (now, unless a step is already on its way). */
-  #kickRamp(): void {
-    this.#scheduler.schedule(() => void this.#rampStep(), 0);
-  }
-
-  /**
-   * One step toward each channel's target (ramp.ts `nextRampAmplitude`: falls at once, rises by
-   * the slew allowance, no more often than RAMP_STEP_MS), each re-checked by the guard and sent
-   * from its Checked value; the commanded amplitude moves only once the device acknowledged it.
-   */
-  async #rampStep(): Promise<void> {
-    if (this.#ampBusy || !(this.#state === 'ramping' || this.#state === 'running')) return;
-    this.#ampBusy = true;
-    const epoch = this.#epoch;
-    try {
-      const plan = this.#plan!;
-      const device = this.#client.info;
-      if (!device) return;
-      const limits = phaseLimits(plan.protocol, this.#clock.phaseIndex);
-      for (const c of this.#channels) {
-        if (!c.on || !c.active || !c.commanded) continue;
-        const now = this.#scheduler.now();
-        const next = nextRampAmplitude(c.commanded, c.targetMa, now, limits);
-        if (next === undefined) continue;
-        const checked = checkAmplitudeChange(
-          { channel: c.channel, amplitudeMa: next, atMs: now },
-          { device: device.limits, protocol: limits, electrode: plan.protocol.electrode, previous: c.commanded, active: c.active },
-        );
-        if (!checked.ok) {
-          // Not expected (the step is computed from the same limits): hold this step, say so once.
-          const message = checked.violations.map((v) => v.message).join('; ');
-          if (this.#lastRefusal !== message) this.#journal.record('warning', { channel: c.channel, limit: 'guard', message });
-          this.#lastRefusal = message;
-          continue;
-        }
-        this.#alarms.noteWarnings(checked.checked.warnings, c.channel);
-        this.#monitor.commanding(c.channel, next);
-        const r = await this.#client.setAmplitude(checked.checked);
-        if (epoch !== this.#epoch) return;
-        if (!r.ok) {
-          await this.#failOutput(r.error);
-          return;
-        }
-        this.#monitor.acknowledged(c.channel, next);
-        c.commanded = { amplitudeMa: next, atMs: now };
-        this.#journal.record('amplitude', { channel: c.channel, targetMa: c.targetMa, commandedMa: next, cause: this.#state === 'ramping' ? 'ramp' : 'titration' });
-      }
-      // Running once every channel has started and reached its target (not while some are still
-      // being staged: a channel not yet on is not "at target").
-      if (this.#state === 'ramping' && !this.#starting && this.#channels.every((c) => c.on && Math.abs((c.commanded?.amplitudeMa ?? 0) - c.targetMa) < TOLERANCE)) {
-        this.#enter('running');
-      }
-      this.#publish();
-    } finally {
-      this.#ampBusy = false;
-    }
-  }
-
   // ---- the loop -----------------------------------------------------------------------------------
 
   #startLoop(): void {
@@ -701,7 +626,7 @@ export class SessionRunner {
       });
     }
     if (OUTPUT_STATES.has(this.#state)) for (const v of this.#monitor.check(now)) this.#onVerdict(v);
-    if (this.#state === 'ramping' || this.#state === 'running') void this.#rampStep();
+    if (this.#state === 'ramping' || this.#state === 'running') void this.#ramp.step();
     // Telemetry summaries, and the retry of a failed journal's held records (every JOURNAL_RETRY_MS).
     this.#journal.tick();
     if (OUTPUT_STATES.has(this.#state) || this.#state === 'paused') this.#publish();
