@@ -4,7 +4,7 @@
  * figures, their goals and the machine they came from.
  *
  *   npm run bench                       all benchmarks; rewrites RESULTS.md
- *   npm run bench -- codec timing       only these (estop, pty, codec, timing, memory, cli); no RESULTS.md
+ *   npm run bench -- codec timing       only these (estop, pty, codec, timing, memory, cli, worker); no RESULTS.md
  *   npm run bench -- --quick            a fast smoke run (fewer trials, shorter sessions); no RESULTS.md
  *   npm run bench -- --no-write         everything, but leave RESULTS.md alone
  *
@@ -20,6 +20,7 @@ import { type BenchOptions, type Figure, Figures, type Machine, machine, say } f
 import { memoryBench } from './memory.js';
 import { ptyBench } from './pty.js';
 import { timingBench } from './timing.js';
+import { workerBench } from './worker.js';
 
 const BENCHES: Record<string, (f: Figures, o: BenchOptions) => Promise<void> | void> = {
   estop: estopHost,
@@ -28,6 +29,7 @@ const BENCHES: Record<string, (f: Figures, o: BenchOptions) => Promise<void> | v
   timing: timingBench,
   memory: memoryBench,
   cli: cliStartBench,
+  worker: workerBench,
 };
 
 const RESULTS = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
