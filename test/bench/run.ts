@@ -86,6 +86,13 @@ function results(m: Machine, figures: readonly Figure[], wallS: number, loadAtEn
     '- **CLI start**: `node src/cli/edn.js --help` and `protocols` spawned in turn with `node -e 0`, after',
     '  warm-up runs; wall time from spawn to exit, the ratio taken pair by pair; child CPU from /proc/self/stat',
     '  (10 ms ticks). "Through tsx" is EDN_CLI_CACHE=off; the first run builds into an empty cache directory.',
+    '- **Worker (issue 10 §1)**: a running session on the simulator, the ControllerService in-process (the',
+    '  assembly before the issue) and in its controller process behind the supervisor (as `edn web`; the',
+    '  bench entry test/bench/controller-entry.ts is worker-entry.ts plus a tap on the transport). Heartbeat:',
+    '  intervals of the HB frames handed to the port over a 30 s window. E-stop: the UI side\'s `estop` call',
+    '  through the dispatcher -> ESTOP frame handed to the port (wallNow() on both ends), fired from a timer at',
+    '  random moments; the timer\'s lateness is reported as the UI loop lag. Flood: rounds of 12 validateProtocol',
+    '  calls of a 60-phase protocol, each from JSON text through the dispatcher as the web host does.',
     '',
   ];
   return lines.join('\n');

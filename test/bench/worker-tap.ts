@@ -8,6 +8,8 @@ import type { SchedulerLike } from 'rxjs';
 import { type OpenedTransport, openTransport } from '../../src/device/open.js';
 
 export type TappedVerb = 'HB' | 'ESTOP';
+/** Also tapped in the controller process: an estop call arriving there (before it is served). */
+export type TappedEvent = TappedVerb | 'ESTOP-IN';
 
 /**
  * Wall-clock milliseconds with sub-ms resolution, comparable across processes of one machine

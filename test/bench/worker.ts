@@ -39,7 +39,7 @@ import { nodeWorkerFactory } from '../../src/app/worker-node.js';
 import { FORMAT_LIMITS } from '../../src/domain/safety/limits.js';
 import { screeningAnswers, shortProtocol, shortProtocolFile } from '../support/short-protocol.js';
 import { type BenchOptions, type Figures, type Summary, dist, ms, say, summarize } from './lib.js';
-import { type TappedVerb, instrumentedOpen, wallNow } from './worker-tap.js';
+import { type TappedEvent, instrumentedOpen, wallNow } from './worker-tap.js';
 
 const ENTRY = fileURLToPath(new URL('./controller-entry.ts', import.meta.url));
 const LIBRARY = fileURLToPath(new URL('../../src/domain/protocols/library/knee-oa-periosteal.json', import.meta.url));
@@ -60,6 +60,8 @@ interface Host extends ContractHandlers {
 interface Outcome {
   readonly hb: number[];
   readonly estop: number[];
+  /** Controller process only: estop call -> its arrival there (the IPC hop and that loop's wake-up). */
+  readonly hop: number[];
   /** Lateness of each e-stop trial's timer: the UI loop's lag when the e-stop was due. */
   readonly lag: number[];
   readonly validations: number;
@@ -94,8 +96,8 @@ function bigProtocolText(): string {
 /** The frames the device was handed, with waiters for the next one of a verb. */
 class Frames {
   readonly hb: number[] = [];
-  readonly #waiters: { verb: TappedVerb; after: number; resolve: (at: number) => void }[] = [];
-  add(verb: TappedVerb, at: number): void {
+  readonly #waiters: { verb: TappedEvent; after: number; resolve: (at: number) => void }[] = [];
+  add(verb: TappedEvent, at: number): void {
     if (verb === 'HB') this.hb.push(at);
     for (const w of [...this.#waiters]) {
       if (w.verb !== verb || at < w.after) continue;
@@ -104,7 +106,7 @@ class Frames {
     }
   }
   /** When the next `verb` frame at or after `after` is handed to the port. */
-  next(verb: TappedVerb, after: number): Promise<number> {
+  next(verb: TappedEvent, after: number): Promise<number> {
     return new Promise((resolve) => this.#waiters.push({ verb, after, resolve }));
   }
 }
@@ -127,7 +129,7 @@ async function scenario(mode: Mode, flood: boolean, o: BenchOptions, bigText: st
         const h = base(config);
         h.onMessage((m) => {
           const b = m as { kind?: unknown; verb?: unknown; at?: unknown };
-          if (b.kind === 'bench' && (b.verb === 'HB' || b.verb === 'ESTOP') && typeof b.at === 'number') frames.add(b.verb, b.at);
+          if (b.kind === 'bench' && (b.verb === 'HB' || b.verb === 'ESTOP' || b.verb === 'ESTOP-IN') && typeof b.at === 'number') frames.add(b.verb, b.at);
         });
         return h;
       },
@@ -189,7 +191,7 @@ async function scenario(mode: Mode, flood: boolean, o: BenchOptions, bigText: st
       await delay(1000); // the flood in full swing before the window opens
     }
     const from = wallNow();
-    await delay(o.quick ? 4000 : 40_000);
+    await delay(o.quick ? 4000 : 30_000);
     const to = wallNow();
     const beats = frames.hb.filter((t) => t >= from && t <= to);
     const hb = beats.slice(1).map((t, i) => t - beats[i]!);
@@ -198,16 +200,18 @@ async function scenario(mode: Mode, flood: boolean, o: BenchOptions, bigText: st
 
     const estop: number[] = [];
     const lag: number[] = [];
-    const trials = o.quick ? 10 : 100;
+    const hop: number[] = [];
+    const trials = o.quick ? 10 : 60;
     for (let i = 0; i < trials; i++) {
       const wait = 20 + Math.random() * 30;
       const due = wallNow() + wait;
-      const { t0, written, answered } = await within(
-        new Promise<{ t0: number; written: Promise<number>; answered: Promise<Result<unknown>> }>((resolve) =>
+      const { t0, written, arrived, answered } = await within(
+        new Promise<{ t0: number; written: Promise<number>; arrived: Promise<number>; answered: Promise<Result<unknown>> }>((resolve) =>
           setTimeout(() => {
             const t0 = wallNow();
             const written = frames.next('ESTOP', t0);
-            resolve({ t0, written, answered: ask('estop', { source: 'button' }) });
+            const arrived = frames.next('ESTOP-IN', t0);
+            resolve({ t0, written, arrived, answered: ask('estop', { source: 'button' }) });
           }, wait),
         ),
         30_000,
@@ -215,12 +219,13 @@ async function scenario(mode: Mode, flood: boolean, o: BenchOptions, bigText: st
       );
       lag.push(Math.max(0, t0 - due));
       estop.push((await within(written, 10_000, 'the ESTOP frame at the port')) - t0);
+      if (mode === 'controller process') hop.push((await within(arrived, 10_000, 'the estop call in the controller process')) - t0);
       const r = await within(answered, 10_000, 'the estop call');
       if (!r.ok) throw new Error(`bench worker (${mode}): estop: ${r.error.code} ${r.error.message}`);
       for (const a of host.snapshot.alarms) await within(ask('acknowledgeAlarm', { id: a.id }), 10_000, 'acknowledgeAlarm');
       await must('clear', {}, 10_000);
     }
-    return { hb, estop, lag, validations, aborted };
+    return { hb, estop, hop, lag, validations, aborted };
   };
   let floodFailed: Error | undefined;
   const windDown = async (): Promise<void> => {
@@ -259,7 +264,7 @@ export async function workerBench(figures: Figures, o: BenchOptions): Promise<vo
     const res = await scenario(r.mode, r.flood, o, bigText);
     out.set(r.label, res);
     const extra = `${r.flood ? `; ${res.validations} validations answered` : ''}${res.aborted ? `; SESSION ${res.aborted}` : ''}`;
-    say(`  ${r.label} (${((performance.now() - t0) / 1000).toFixed(0)} s): heartbeat ${dist(summarize(res.hb))}; e-stop ${dist(summarize(res.estop))}; UI loop lag at the e-stop ${dist(summarize(res.lag))}${extra}`);
+    say(`  ${r.label} (${((performance.now() - t0) / 1000).toFixed(0)} s): heartbeat ${dist(summarize(res.hb))}; e-stop ${dist(summarize(res.estop))}; UI loop lag at the e-stop ${dist(summarize(res.lag))}${res.hop.length > 0 ? `; of the e-stop, the hop to the controller process ${dist(summarize(res.hop))}` : ''}${extra}`);
   }
   const get = (l: string): Outcome => out.get(l)!;
   const hb = (l: string): Summary => summarize(get(l).hb);
@@ -282,7 +287,7 @@ export async function workerBench(figures: Figures, o: BenchOptions): Promise<vo
   figures.add({
     section: 'Worker',
     name: `e-stop, host side: the UI side's estop call (the dispatcher) -> ESTOP frame handed to the port, controller process, under the flood`,
-    value: `${dist(ef)}; UI loop lag before the call ${dist(lf)}`,
+    value: `${dist(ef)}, of which the hop to the controller process ${dist(summarize(get('controller process, flood').hop))}; UI loop lag before the call ${dist(lf)}`,
     reference: `same, idle: ${dist(es('controller process, idle'))}; in-process, flood: ${dist(es('in-process, flood'))}, UI loop lag ${dist(li)}; in-process, idle: ${dist(es('in-process, idle'))}`,
     goal: 'p99 < 1 ms',
     met: ef.p99 < 1,
