@@ -25,6 +25,8 @@ export const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.ts', import.me
 export interface NodeWorkerOptions {
   /** A CommonJS bundle of WORKER_ENTRY and the loader that runs it (launch.js `loadBundle`). */
   readonly bundle?: { readonly file: string; readonly loader: string; readonly root: string } | undefined;
+  /** Another entry to run through tsx instead of WORKER_ENTRY (the benchmark's instrumented one). */
+  readonly entry?: string;
 }
 
 /**
@@ -76,7 +78,7 @@ export function nodeWorkerFactory(options: NodeWorkerOptions = {}): WorkerFactor
   const tsx = tsxEsmApi();
   return (config): WorkerHandle => {
     const bundle = options.bundle ? { file: options.bundle.file, loader: pathToFileURL(options.bundle.loader).href, root: options.bundle.root } : undefined;
-    const data = { config, bundle, tsx, entry: pathToFileURL(WORKER_ENTRY).href };
+    const data = { config, bundle, tsx, entry: pathToFileURL(options.entry ?? WORKER_ENTRY).href };
     const child = spawn(process.execPath, ['-e', BOOTSTRAP], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced',

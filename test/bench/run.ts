@@ -4,7 +4,7 @@
  * figures, their goals and the machine they came from.
  *
  *   npm run bench                       all benchmarks; rewrites RESULTS.md
- *   npm run bench -- codec timing       only these (estop, pty, codec, timing, memory, cli); no RESULTS.md
+ *   npm run bench -- codec timing       only these (estop, pty, codec, timing, memory, cli, worker); no RESULTS.md
  *   npm run bench -- --quick            a fast smoke run (fewer trials, shorter sessions); no RESULTS.md
  *   npm run bench -- --no-write         everything, but leave RESULTS.md alone
  *
@@ -20,6 +20,7 @@ import { type BenchOptions, type Figure, Figures, type Machine, machine, say } f
 import { memoryBench } from './memory.js';
 import { ptyBench } from './pty.js';
 import { timingBench } from './timing.js';
+import { workerBench } from './worker.js';
 
 const BENCHES: Record<string, (f: Figures, o: BenchOptions) => Promise<void> | void> = {
   estop: estopHost,
@@ -28,6 +29,7 @@ const BENCHES: Record<string, (f: Figures, o: BenchOptions) => Promise<void> | v
   timing: timingBench,
   memory: memoryBench,
   cli: cliStartBench,
+  worker: workerBench,
 };
 
 const RESULTS = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
@@ -84,6 +86,13 @@ function results(m: Machine, figures: readonly Figure[], wallS: number, loadAtEn
     '- **CLI start**: `node src/cli/edn.js --help` and `protocols` spawned in turn with `node -e 0`, after',
     '  warm-up runs; wall time from spawn to exit, the ratio taken pair by pair; child CPU from /proc/self/stat',
     '  (10 ms ticks). "Through tsx" is EDN_CLI_CACHE=off; the first run builds into an empty cache directory.',
+    '- **Worker (issue 10 §1)**: a running session on the simulator, the ControllerService in-process (the',
+    '  assembly before the issue) and in its controller process behind the supervisor (as `edn web`; the',
+    '  bench entry test/bench/controller-entry.ts is worker-entry.ts plus a tap on the transport). Heartbeat:',
+    '  intervals of the HB frames handed to the port over a 30 s window. E-stop: the UI side\'s `estop` call',
+    '  through the dispatcher -> ESTOP frame handed to the port (wallNow() on both ends), fired from a timer at',
+    '  random moments; the timer\'s lateness is reported as the UI loop lag. Flood: rounds of 12 validateProtocol',
+    '  calls of a 60-phase protocol, each from JSON text through the dispatcher as the web host does.',
     '',
   ];
   return lines.join('\n');
