@@ -73,10 +73,31 @@ afterAll(async () => {
   await host?.close();
 }, 60_000);
 
+/**
+ * Whatever the previous test left (a session running, or stopped by the host: under heavy load the
+ * telemetry watchdog may abort one), end it and get back to a state where a new session can start,
+ * so one failure does not fail the tests after it.
+ */
+async function backToStart(page: Page): Promise<void> {
+  const stop = button(page, 'Stop session');
+  if ((await stop.isVisible()) && (await stop.isEnabled())) {
+    await stop.click();
+    await page.locator('.ended:not([hidden])').waitFor({ timeout: UI_WAIT_MS });
+  }
+  const clear = button(page, 'Clear stop');
+  if (await clear.isVisible()) {
+    await clear.click();
+    await clear.waitFor({ state: 'detached', timeout: UI_WAIT_MS });
+  }
+  const again = button(page, 'New session');
+  if ((await again.isVisible()) && (await again.isEnabled())) await again.click();
+}
+
 describe('the running session fits one screen, and its text fits its boxes', () => {
   for (const p of PROTOCOLS) {
     it(`${p.channels} channel${p.channels > 1 ? 's' : ''}: at 1280 x 800 and 1366 x 768 everything needed is in view, nothing scrolls, no text overflows`, async () => {
       await page.setViewportSize(SIZES[0]);
+      await backToStart(page);
       await useForSession(page, p.name);
       await answerScreening(page, { patientRef: `PT-91${p.channels}`, clinician: 'AB' });
       await button(page, 'Submit screening').click();
@@ -108,9 +129,9 @@ describe('the running session fits one screen, and its text fits its boxes', () 
       for (const size of SIZES) {
         await page.setViewportSize(size);
         await settled(page);
+        await page.screenshot({ path: path.join(shots, `paused-${size.width}x${size.height}-${p.channels}ch.png`), animations: 'disabled', caret: 'hide' });
         expect(await runningFitProblems(page, p.channels)).toEqual([]);
         expect(await textOverflowProblems(page, 'header, .tabs, .banners, .run', SESSION_SINGLE_LINE)).toEqual([]);
-        await page.screenshot({ path: path.join(shots, `paused-${size.width}x${size.height}-${p.channels}ch.png`), animations: 'disabled', caret: 'hide' });
       }
       await button(page, 'Stop session').click();
       await waitText(page.locator('.ended'), /Session stopped/);

@@ -95,7 +95,6 @@ export class RunView {
         step(0.1, 'Increase amplitude', '+0.1'),
         step(0.5, 'Increase amplitude by 0.5 mA', '+0.5'),
       ),
-      h('p', { class: 'hint', 'data-session-control': true }, 'Steps in mA. The device raises the amplitude gradually (slew-limited); decreases act at once. Hold a button to repeat.'),
     );
     this.#pauseBtn = h('button', { type: 'button', class: 'secondary big', 'data-session-control': true, onclick: () => void this.#call('pause') }, svgIcon('pause'), h('span', {}, 'Pause'));
     this.#resumeBtn = h('button', { type: 'button', class: 'primary big', 'data-session-control': true, onclick: () => void this.#call('resume') }, svgIcon('play'), h('span', {}, 'Resume'));
@@ -125,7 +124,14 @@ export class RunView {
       ),
       this.#titration,
       this.#controls,
-      h('div', { class: 'run-extra' }, h('div', { class: 'card run-chart' }, this.#chart.el), notes),
+      h(
+        'div',
+        { class: 'run-extra' },
+        // Under the buttons, not inside their panel: the panel keeps to what must be on screen.
+        h('p', { class: 'hint', 'data-session-control': true }, 'Amplitude steps in mA. The device raises the amplitude gradually (slew-limited); decreases act at once. Hold a button to repeat.'),
+        h('div', { class: 'card run-chart' }, this.#chart.el),
+        notes,
+      ),
     );
     this.el = h('div', { class: 'run' }, this.#ended, h('div', { class: 'run-main' }, this.#pausedBanner, this.#warnings, this.#cards), this.#grid);
     ctx.telemetry.on((t) => this.#onTelemetry(t));

@@ -112,6 +112,19 @@ export async function textOverflowProblems(page: Page, root: string, singleLine:
           const style = getComputedStyle(box);
           if (box.scrollWidth > box.clientWidth + 1) problems.push(`text wider than its box (${box.scrollWidth} > ${box.clientWidth} px): ${describe(box)}`);
           if (style.overflowY !== 'visible' && box.scrollHeight > box.clientHeight + 1) problems.push(`text taller than its box (${box.scrollHeight} > ${box.clientHeight} px): ${describe(box)}`);
+          // A box that fits its text can still stick out of its container (a grid too wide for
+          // its card): each ancestor up to the first that clips or scrolls must hold it sideways.
+          const r = box.getBoundingClientRect();
+          for (let a = box.parentElement; a && a !== document.body; a = a.parentElement) {
+            const as = getComputedStyle(a);
+            if (as.display === 'contents') continue;
+            const ar = a.getBoundingClientRect();
+            if (r.right > ar.right + 1 || r.left < ar.left - 1) {
+              problems.push(`text sticks out of ${describe(a).split(' ')[0]} (x ${Math.round(r.left)}-${Math.round(r.right)} outside ${Math.round(ar.left)}-${Math.round(ar.right)}): ${describe(box)}`);
+              break;
+            }
+            if (as.overflowX !== 'visible') break;
+          }
         }
         for (const selector of singleLine) {
           for (const el of scope.querySelectorAll(selector)) {
