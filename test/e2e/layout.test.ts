@@ -123,6 +123,10 @@ describe('the running session fits one screen, and its text fits its boxes', () 
         if (size.width === 1280 && p.channels === 2 && process.env.EDN_README_SCREENSHOTS === '1') copyFileSync(file, path.join(ROOT, 'docs', 'session-running-1280x800.png'));
         expect({ size: `${size.width}x${size.height}`, fit, overflow, pills }).toEqual({ size: `${size.width}x${size.height}`, fit: [], overflow: [], pills: [] });
       }
+      // The chart (in the panel that scrolls on a laptop), seen whole on a tall screen.
+      await page.setViewportSize({ width: 1280, height: 1400 });
+      await settled(page);
+      await page.locator('.live-chart').screenshot({ path: path.join(shots, `chart-${p.channels}ch.png`), animations: 'disabled' });
       // Paused: Resume takes Pause's place, and the banner saying so must not push anything out.
       await button(page, 'Pause').click();
       await waitText(page.locator('.run-state'), /^Paused$/);
