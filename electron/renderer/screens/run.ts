@@ -60,8 +60,11 @@ export class RunView {
       const b = h(
         'button',
         { type: 'button', class: `titrate ${delta > 0 ? 'up' : 'down'}`, 'data-delta': String(delta), 'data-session-control': true },
+        // The step large with its unit under it, so "−0.5 mA" fits a quarter of the panel; the
+        // name (what the button does) is for assistive technology and matches the visible step.
         h('span', { class: 'titrate-big', 'aria-hidden': 'true' }, big),
-        h('span', { class: 'titrate-name' }, name),
+        h('span', { class: 'titrate-unit', 'aria-hidden': 'true' }, 'mA'),
+        h('span', { class: 'sr-only' }, name),
       );
       // Held with the mouse or a finger it repeats at a safe rate; Enter held repeats natively.
       b.addEventListener('pointerdown', (e) => {
@@ -87,18 +90,16 @@ export class RunView {
       h(
         'div',
         { class: 'titrate-row' },
-        step(-0.5, 'Decrease amplitude by 0.5 mA', '−0.5 mA'),
-        step(-0.1, 'Decrease amplitude', '−0.1 mA'),
-        step(0.1, 'Increase amplitude', '+0.1 mA'),
-        step(0.5, 'Increase amplitude by 0.5 mA', '+0.5 mA'),
+        step(-0.5, 'Decrease amplitude by 0.5 mA', '−0.5'),
+        step(-0.1, 'Decrease amplitude', '−0.1'),
+        step(0.1, 'Increase amplitude', '+0.1'),
+        step(0.5, 'Increase amplitude by 0.5 mA', '+0.5'),
       ),
-      h('p', { class: 'hint', 'data-session-control': true }, 'Steps in mA. The device raises the amplitude gradually (slew-limited); decreases act at once. Hold a button to repeat.'),
     );
     this.#pauseBtn = h('button', { type: 'button', class: 'secondary big', 'data-session-control': true, onclick: () => void this.#call('pause') }, svgIcon('pause'), h('span', {}, 'Pause'));
     this.#resumeBtn = h('button', { type: 'button', class: 'primary big', 'data-session-control': true, onclick: () => void this.#call('resume') }, svgIcon('play'), h('span', {}, 'Resume'));
     this.#stopBtn = h('button', { type: 'button', class: 'secondary big', 'data-session-control': true, onclick: () => void this.#call('stop') }, 'Stop session');
     this.#controls = h('div', { class: 'run-controls' }, this.#pauseBtn, this.#resumeBtn, this.#stopBtn);
-    this.#grid = h('div', { class: 'run-grid' }, h('div', { class: 'run-main' }, this.#titration, this.#controls), h('div', { class: 'run-side' }, this.#chart.el));
     this.#noteInput = h('textarea', { id: 'note-text', rows: 2, maxlength: 2000 });
     const notes = h(
       'section',
@@ -108,10 +109,12 @@ export class RunView {
       h('div', { class: 'actions', 'data-session-control': true }, h('button', { type: 'button', class: 'secondary', onclick: () => void this.#addNote() }, 'Add note')),
       this.#notesList,
     );
-    this.el = h(
+    // Laid out to fit one laptop screen while output is on (styles.css, "the running session"):
+    // the channel cards on the left; the time, titration and pause/stop on the right, above the
+    // chart and the notes, which scroll inside their own panel when the screen is short.
+    this.#grid = h(
       'div',
-      { class: 'run' },
-      this.#ended,
+      { class: 'run-side' },
       h(
         'section',
         { class: 'card run-head', 'aria-label': 'Phase and time' },
@@ -119,12 +122,18 @@ export class RunView {
         h('div', { class: 'run-time' }, this.#remaining, this.#timeDetail),
         this.#bar,
       ),
-      this.#pausedBanner,
-      this.#warnings,
-      this.#cards,
-      this.#grid,
-      notes,
+      this.#titration,
+      this.#controls,
+      h(
+        'div',
+        { class: 'run-extra' },
+        // Under the buttons, not inside their panel: the panel keeps to what must be on screen.
+        h('p', { class: 'hint', 'data-session-control': true }, 'Amplitude steps in mA. The device raises the amplitude gradually (slew-limited); decreases act at once. Hold a button to repeat.'),
+        h('div', { class: 'card run-chart' }, this.#chart.el),
+        notes,
+      ),
     );
+    this.el = h('div', { class: 'run' }, this.#ended, h('div', { class: 'run-main' }, this.#pausedBanner, this.#warnings, this.#cards), this.#grid);
     ctx.telemetry.on((t) => this.#onTelemetry(t));
   }
 
@@ -179,6 +188,7 @@ export class RunView {
       this.#channelsKey = key;
       this.#cardRefs.clear();
       replaceChildren(this.#cards, s.channels.map((c) => this.#card(c)));
+      this.#cards.dataset.count = String(s.channels.length);
       this.#chart.setChannels(s.channels.map((c) => c.channel));
       this.#buffer.setChannels(s.channels.map((c) => c.channel));
       this.#renderScope(s.channels.map((c) => c.channel));
@@ -206,7 +216,7 @@ export class RunView {
     const badge = h('div', { class: 'output-badge' });
     const measured = h('span', { class: 'amp-big' });
     const target = h('span', { class: 'amp-target' });
-    const imp = h('dd', {});
+    const imp = h('dd', { class: 'impedance' });
     const delivered = h('dd', {});
     const el = h(
       'article',
@@ -251,7 +261,7 @@ export class RunView {
     this.#stopBtn.disabled = !(canTitrate || s.state === 'paused');
     setFlag(this.#controls, 'hidden', ENDED_STATES.has(s.state));
     setFlag(this.#titration, 'hidden', ENDED_STATES.has(s.state));
-    this.#grid.classList.toggle('ended', ENDED_STATES.has(s.state));
+    this.el.classList.toggle('live', !ENDED_STATES.has(s.state));
   }
 
   #renderEnded(s: Snapshot): void {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ControllerService } from '../../../src/app/service.js';
 import { openTransport } from '../../../src/device/open.js';
-import type { SimEvent } from '../../../src/simulator/index.js';
+import type { SimEvent, SimulatedStimulator } from '../../../src/simulator/index.js';
 import { rendererSource, startWebHost, stopBundler } from '../../../src/web/index.js';
 
 /** What the simulated device did, with when (performance.now(), ms). */
@@ -29,18 +29,22 @@ export interface TestHost {
   readonly device: readonly DeviceEvent[];
   /** Pings sent to the controlling page so far, and e-stops for a frozen page. */
   readonly liveness: () => { readonly pings: number; readonly unresponsiveStops: number };
+  /** The simulated device of the current connection (for fault injection), once connected. */
+  readonly simulator: () => SimulatedStimulator | undefined;
   close(): Promise<void>;
 }
 
 export async function startTestHost(): Promise<TestHost> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'edn-e2e-'));
   const device: DeviceEvent[] = [];
+  let simulator: SimulatedStimulator | undefined;
   const service = new ControllerService({
     dataDir,
     allowHardware: false,
     openTransport: async (p, scheduler) => {
       const opened = await openTransport(p, scheduler);
       opened.simulator?.onEvent((event) => device.push({ atMs: performance.now(), event }));
+      simulator = opened.simulator;
       return opened;
     },
   });
@@ -54,6 +58,7 @@ export async function startTestHost(): Promise<TestHost> {
     logs,
     device,
     liveness: () => ({ pings: host.pings, unresponsiveStops: host.unresponsiveStops }),
+    simulator: () => simulator,
     async close() {
       if (closed) return;
       closed = true;
