@@ -8,6 +8,7 @@
  * electron.d.ts.
  */
 import type { WorkerFactory, WorkerHandle } from '../../src/app/worker-host.js';
+import { lowerPriority } from '../../src/app/worker-node.js';
 import { CONFIG_ARG } from '../../src/app/worker-protocol.js';
 
 /** The part of Electron's UtilityProcess used (structural). */
@@ -15,6 +16,9 @@ export interface UtilityProcessLike {
   postMessage(message: unknown): void;
   on(event: 'message', listener: (message: unknown) => void): unknown;
   on(event: 'exit', listener: (code: number) => void): unknown;
+  on(event: 'spawn', listener: () => void): unknown;
+  /** The OS process id, once spawned. */
+  readonly pid?: number | undefined;
   kill(): boolean;
 }
 
@@ -22,9 +26,11 @@ export interface UtilityProcessLike {
 export type UtilityFork = (modulePath: string, args: string[], options: { serviceName: string; stdio: 'inherit' }) => UtilityProcessLike;
 
 /** Forks the controller's bundle with the config on its command line (worker-entry.ts reads it). */
-export function utilityProcessFactory(fork: UtilityFork, modulePath: string): WorkerFactory {
+export function utilityProcessFactory(fork: UtilityFork, modulePath: string, lower: (pid: number | undefined) => boolean = lowerPriority): WorkerFactory {
   return (config): WorkerHandle => {
     const child = fork(modulePath, [`${CONFIG_ARG}${JSON.stringify(config)}`], { serviceName: `EDN ${config.role}`, stdio: 'inherit' });
+    // The pure process (validations, reports) runs below the controller (PURE_WORKER_NICE).
+    if (config.role === 'pure') child.on('spawn', () => void lower(child.pid));
     const exits: ((why: string) => void)[] = [];
     let gone: string | undefined;
     child.on('exit', (code) => {

@@ -17,7 +17,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import type { WorkerFactory, WorkerHandle } from './worker-host.js';
+import { PURE_WORKER_NICE } from './worker-protocol.js';
 
 /** The worker entry's source (what a bundle is built from, and what tsx runs). */
 export const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.ts', import.meta.url));
@@ -84,6 +86,7 @@ export function nodeWorkerFactory(options: NodeWorkerOptions = {}): WorkerFactor
       serialization: 'advanced',
       env: { ...process.env, [WORKER_DATA_ENV]: JSON.stringify(data) },
     });
+    if (config.role === 'pure') lowerPriority(child.pid);
     let error: string | undefined;
     const exits: ((why: string) => void)[] = [];
     let gone = false;
@@ -110,4 +113,19 @@ export function nodeWorkerFactory(options: NodeWorkerOptions = {}): WorkerFactor
       },
     };
   };
+}
+
+/**
+ * The pure worker runs below the controller (PURE_WORKER_NICE): its validations wait for the
+ * session, never the other way round. A system that refuses (no such process any more) changes
+ * nothing else.
+ */
+export function lowerPriority(pid: number | undefined, setPriority: (pid: number, priority: number) => void = os.setPriority): boolean {
+  if (pid === undefined) return false;
+  try {
+    setPriority(pid, PURE_WORKER_NICE);
+    return true;
+  } catch {
+    return false;
+  }
 }

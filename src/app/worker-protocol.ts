@@ -35,6 +35,17 @@ export const WorkerConfigSchema = z.strictObject({
 });
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
 
+/**
+ * The scheduling priority (nice value) of the pure worker's process. It validates protocols and
+ * renders reports for the UIs: pure CPU work, which on a machine with fewer cores than busy
+ * processes competes with the controller for the CPU; the controller's heartbeat and e-stop must
+ * win (issue 10 §1: 12 parallel validations delayed an e-stop's hop to the controller by over 100
+ * ms at the 99th percentile on 2 loaded cores). 10 is half-way to the lowest priority (19): the
+ * UIs' answers still come, behind the session. The controller keeps the default (0); raising it
+ * would need privileges a clinic's account does not have.
+ */
+export const PURE_WORKER_NICE = 10;
+
 /** The config's place on the command line of a utilityProcess (`utilityProcess.fork(file, [arg])`). */
 export const CONFIG_ARG = '--edn-worker-config=';
 

@@ -95,3 +95,21 @@ describe('createControllerService: what edn run passes', () => {
     });
   });
 });
+
+describe('the pure worker below the controller', () => {
+  it('asks the system for PURE_WORKER_NICE for the pure process, and survives a refusal', async () => {
+    const { lowerPriority } = await import('../../../src/app/worker-node.js');
+    const { PURE_WORKER_NICE } = await import('../../../src/app/worker-protocol.js');
+    const calls: [number, number][] = [];
+    expect(lowerPriority(4242, (pid, p) => calls.push([pid, p]))).toBe(true);
+    expect(calls).toEqual([[4242, PURE_WORKER_NICE]]);
+    expect(PURE_WORKER_NICE).toBeGreaterThan(0);
+    expect(lowerPriority(undefined, () => calls.push([0, 0]))).toBe(false);
+    expect(
+      lowerPriority(1, () => {
+        throw new Error('EPERM');
+      }),
+    ).toBe(false);
+    expect(calls).toHaveLength(1);
+  });
+});

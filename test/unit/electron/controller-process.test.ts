@@ -15,6 +15,7 @@ import { type UtilityProcessLike, utilityProcessFactory } from '../../../electro
 class FakeUtility extends EventEmitter implements UtilityProcessLike {
   readonly posted: ToWorker[] = [];
   killed = false;
+  pid: number | undefined;
   constructor(
     readonly modulePath: string,
     readonly args: string[],
@@ -46,15 +47,23 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 function setup() {
   const forks: FakeUtility[] = [];
-  const factory = utilityProcessFactory((file, args, options) => {
-    const f = new FakeUtility(file, args, options);
-    forks.push(f);
-    return f;
-  }, MODULE);
+  const lowered: (number | undefined)[] = [];
+  const factory = utilityProcessFactory(
+    (file, args, options) => {
+      const f = new FakeUtility(file, args, options);
+      forks.push(f);
+      return f;
+    },
+    MODULE,
+    (pid) => {
+      lowered.push(pid);
+      return true;
+    },
+  );
   const logs: string[] = [];
   const sup = superviseController({ dataDir: '/data/edn', allowHardware: true, appVersion: '1.2.3', factory, log: (m) => logs.push(m) });
   const of = (role: string) => forks.filter((f) => f.role === role);
-  return { forks, sup, logs, of };
+  return { forks, sup, logs, of, lowered };
 }
 
 describe('the controller in a utilityProcess, supervised by main', () => {
@@ -67,6 +76,17 @@ describe('the controller in a utilityProcess, supervised by main', () => {
       { role: 'pure', dataDir: '/data/edn', allowHardware: true, appVersion: '1.2.3' },
     ]);
     expect(forks.map((f) => f.options.serviceName)).toEqual(['EDN controller', 'EDN pure']);
+  });
+
+  it('lowers the pure process below the controller once it is spawned, never the controller', () => {
+    const { of, lowered } = setup();
+    const [controller, pure] = [of('controller')[0]!, of('pure')[0]!];
+    controller.pid = 4100;
+    pure.pid = 4101;
+    expect(lowered).toEqual([]);
+    controller.emit('spawn');
+    pure.emit('spawn');
+    expect(lowered).toEqual([4101]);
   });
 
   it('posts an e-stop in the same tick it is asked for, and answers with the controller\'s confirmation', async () => {
