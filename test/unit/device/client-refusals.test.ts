@@ -3,11 +3,13 @@
 // rebooted or lost the session. Written for the mutation campaign (MUTATION.md): the device
 // group's survivors showed only SET was ever tried in these states.
 import { afterEach, describe, expect, it } from 'vitest';
+import { encode } from '../../../firmware-protocol/index.js';
 import { DeviceClient } from '../../../src/device/client.js';
 import type { DeviceError } from '../../../src/device/errors.js';
 import { checked, checkedAmp, HELLO, politeDevice } from '../../support/device-fixtures.js';
 import { FakeTransport } from '../../support/fake-transport.js';
-import { ManualScheduler } from '../../support/virtual-time.js';
+import { ManualScheduler, settle } from '../../support/virtual-time.js';
+import { ACK_TIMEOUT_MS } from '../../../src/device/timing.js';
 
 let clients: DeviceClient[] = [];
 afterEach(() => {
@@ -18,12 +20,13 @@ afterEach(() => {
 async function setup(connect: boolean) {
   const transport = new FakeTransport();
   transport.device = politeDevice();
-  const client = new DeviceClient({ transport, scheduler: new ManualScheduler() });
+  const scheduler = new ManualScheduler();
+  const client = new DeviceClient({ transport, scheduler });
   clients.push(client);
   if (connect) expect((await client.connect()).ok).toBe(true);
   const failures: DeviceError[] = [];
   client.failures$.subscribe((f) => failures.push(f));
-  return { transport, client, failures };
+  return { transport, client, failures, scheduler };
 }
 
 const stimulating = (t: FakeTransport) => t.requests().filter((r) => r.verb === 'SET' || r.verb === 'START' || r.verb === 'AMP');
@@ -94,5 +97,48 @@ describe('H1 H5 DeviceClient refuses every stimulating verb in a state that allo
     const { client, transport } = await setup(true);
     transport.device = (req) => [{ type: 'ok', seq: req.seq, verb: 'STOP', args: { ch: 1 } }];
     expect(await CALLS.START(client)).toMatchObject({ ok: false, error: { code: 'UnexpectedReply', verb: 'START', got: 'OK STOP' } });
+  });
+});
+
+describe('H5 an e-stop in flight outlives a reboot, and is confirmed only by a latched reply', () => {
+  const estops = (t: FakeTransport) => t.requests().filter((r) => r.verb === 'ESTOP').length;
+
+  it('H5 H22 a reboot while the ESTOP is unanswered does not settle it: it is repeated until acknowledged', async () => {
+    const { client, transport, scheduler } = await setup(true);
+    transport.device = () => undefined;
+    let result: unknown;
+    void client.estop().then((r) => (result = r));
+    transport.receive(encode({ type: 'event', event: 'BOOT', args: { boot: 'BBBB0002', proto: 1 } }));
+    await settle();
+    expect(result).toBeUndefined();
+    const before = estops(transport);
+    scheduler.advance(ACK_TIMEOUT_MS);
+    expect(estops(transport)).toBe(before + 1);
+    transport.device = politeDevice();
+    scheduler.advance(ACK_TIMEOUT_MS);
+    await settle();
+    expect(result).toEqual({ ok: true, value: undefined });
+  });
+
+  it('H5 a pulled port settles the ESTOP as Disconnected', async () => {
+    const { client, transport } = await setup(true);
+    transport.device = () => undefined;
+    const e = client.estop();
+    transport.pull();
+    expect(await e).toMatchObject({ ok: false, error: { code: 'Disconnected' } });
+  });
+
+  it('H5 an ESTOP answered as not latched is no confirmation: it is repeated', async () => {
+    const { client, transport, scheduler } = await setup(true);
+    transport.device = (req) => (req.verb === 'ESTOP' ? [{ type: 'ok', seq: req.seq, verb: 'ESTOP', args: { latched: false } }] : []);
+    let result: unknown;
+    void client.estop().then((r) => (result = r));
+    await settle();
+    expect(result).toBeUndefined();
+    transport.device = politeDevice();
+    scheduler.advance(ACK_TIMEOUT_MS);
+    await settle();
+    expect(result).toEqual({ ok: true, value: undefined });
+    expect(estops(transport)).toBe(2);
   });
 });
