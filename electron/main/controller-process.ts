@@ -8,7 +8,7 @@
  * electron.d.ts.
  */
 import type { WorkerFactory, WorkerHandle } from '../../src/app/worker-host.js';
-import { lowerPriority } from '../../src/app/worker-node.js';
+import { lowerPriority } from '../../src/app/priority.js';
 import { CONFIG_ARG } from '../../src/app/worker-protocol.js';
 
 /** The part of Electron's UtilityProcess used (structural). */

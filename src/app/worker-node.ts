@@ -17,9 +17,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawn } from 'node:child_process';
-import os from 'node:os';
 import type { WorkerFactory, WorkerHandle } from './worker-host.js';
-import { PURE_WORKER_NICE } from './worker-protocol.js';
+import { lowerPriority } from './priority.js';
 
 /** The worker entry's source (what a bundle is built from, and what tsx runs). */
 export const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.ts', import.meta.url));
@@ -113,19 +112,4 @@ export function nodeWorkerFactory(options: NodeWorkerOptions = {}): WorkerFactor
       },
     };
   };
-}
-
-/**
- * The pure worker runs below the controller (PURE_WORKER_NICE): its validations wait for the
- * session, never the other way round. A system that refuses (no such process any more) changes
- * nothing else.
- */
-export function lowerPriority(pid: number | undefined, setPriority: (pid: number, priority: number) => void = os.setPriority): boolean {
-  if (pid === undefined) return false;
-  try {
-    setPriority(pid, PURE_WORKER_NICE);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -98,7 +98,7 @@ describe('createControllerService: what edn run passes', () => {
 
 describe('the pure worker below the controller', () => {
   it('asks the system for PURE_WORKER_NICE for the pure process, and survives a refusal', async () => {
-    const { lowerPriority } = await import('../../../src/app/worker-node.js');
+    const { lowerPriority } = await import('../../../src/app/priority.js');
     const { PURE_WORKER_NICE } = await import('../../../src/app/worker-protocol.js');
     const calls: [number, number][] = [];
     expect(lowerPriority(4242, (pid, p) => calls.push([pid, p]))).toBe(true);
