@@ -7,17 +7,16 @@
  * made by opening the simulated channel's load.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from './support/chromium.js';
-import { type TestHost, startTestHost } from './support/web-host.js';
+import type { Page } from 'playwright-core';
+import { type AppPage, openApp } from './support/app-page.js';
+import type { TestHost } from './support/web-host.js';
 import { UI_WAIT_MS, answer, answerScreening, button, outputStatus, useForSession, waitText } from './support/ui.js';
 import { axeAudit } from './support/axe.js';
 
 const KNEE = 'Periosteal EDN for knee osteoarthritis';
 
+let app: AppPage;
 let host: TestHost;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 const lesser: string[] = [];
 
@@ -28,20 +27,14 @@ async function audit(state: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  host = await startTestHost();
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce' });
-  page = await context.newPage();
-  await page.goto(host.url);
-  await page.getByRole('heading', { name: 'Device', level: 1 }).waitFor({ timeout: 30_000 });
+  app = await openApp({ context: { viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce' } });
+  ({ host, page } = app);
   await button(page, 'Connect').click();
   await page.locator('.device-status', { hasText: /Connected: EDN-SIM/ }).waitFor({ timeout: UI_WAIT_MS });
 }, 90_000);
 
 afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await host?.close();
+  await app?.close();
 }, 60_000);
 
 describe('axe-core, WCAG 2.2 A and AA, on every state of the session flow: no serious or critical violation', () => {

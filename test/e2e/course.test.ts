@@ -14,9 +14,9 @@ import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { launchChromium } from './support/chromium.js';
-import { type TestHost, startTestHost } from './support/web-host.js';
+import type { Locator, Page } from 'playwright-core';
+import { type AppPage, openApp } from './support/app-page.js';
+import type { TestHost } from './support/web-host.js';
 import { auditControls } from './support/audit.js';
 import { UI_WAIT_MS, answerScreening, button, outputStatus, screenshot, waitText } from './support/ui.js';
 
@@ -25,11 +25,10 @@ const PROTOCOL = 'Knee OA course rehearsal';
 const REF = 'PT-0100';
 const KNEE_FILE = fileURLToPath(new URL('../../src/domain/protocols/library/knee-oa-periosteal.json', import.meta.url));
 
+let app: AppPage;
 let host: TestHost;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
-const problems: string[] = [];
+let problems: string[] = [];
 
 async function go(screen: 'Device' | 'Session' | 'Patients'): Promise<void> {
   await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: screen, exact: true }).click();
@@ -73,26 +72,22 @@ async function courseSession(n: number, nprsBefore: number, screeningCheck?: () 
 }
 
 beforeAll(async () => {
-  host = await startTestHost();
-  // A short copy of the knee protocol (6 s of stimulation), with the knee's schedule.
-  const knee = JSON.parse(readFileSync(KNEE_FILE, 'utf8')) as { id: string; name: string; phases: { durationMin: number }[] };
-  mkdirSync(path.join(host.dataDir, 'protocols'), { recursive: true });
-  writeFileSync(path.join(host.dataDir, 'protocols', `${PROTOCOL_ID}.json`), JSON.stringify({ ...knee, id: PROTOCOL_ID, name: PROTOCOL, phases: knee.phases.map((p) => ({ ...p, durationMin: 0.1 })) }, null, 2));
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
-  page = await context.newPage();
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  app = await openApp({
+    context: { viewport: { width: 1440, height: 1000 }, acceptDownloads: true },
+    beforeOpen: (h) => {
+      host = h;
+      // A short copy of the knee protocol (6 s of stimulation), with the knee's schedule.
+      const knee = JSON.parse(readFileSync(KNEE_FILE, 'utf8')) as { id: string; name: string; phases: { durationMin: number }[] };
+      mkdirSync(path.join(host.dataDir, 'protocols'), { recursive: true });
+      writeFileSync(path.join(host.dataDir, 'protocols', `${PROTOCOL_ID}.json`), JSON.stringify({ ...knee, id: PROTOCOL_ID, name: PROTOCOL, phases: knee.phases.map((p) => ({ ...p, durationMin: 0.1 })) }, null, 2));
+    },
   });
-  await page.goto(host.url);
-  await page.getByRole('heading', { name: 'Device', level: 1 }).waitFor({ timeout: 30_000 });
+  ({ host, page } = app);
+  problems = app.problems;
 }, 90_000);
 
 afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await host?.close();
+  await app?.close();
 }, 60_000);
 
 describe('a whole course through the UI', () => {

@@ -6,33 +6,26 @@
  * simulated device to report its output off, then reads why in the session's journal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import type { CDPSession, Page } from 'playwright-core';
 import { UI_LIVENESS_MS, UI_PING_MS } from '../../src/app/ui-timing.js';
 import { readJournal } from '../../src/session/journal.js';
-import { launchChromium } from './support/chromium.js';
-import { type DeviceEvent, type TestHost, startTestHost } from './support/web-host.js';
+import { type AppPage, openApp } from './support/app-page.js';
+import { type DeviceEvent, type TestHost } from './support/web-host.js';
 import { UI_WAIT_MS, button, outputStatus, screenAndStart, useForSession, waitText } from './support/ui.js';
 
 const KNEE = 'Periosteal EDN for knee osteoarthritis';
 
+let app: AppPage;
 let host: TestHost;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 
 beforeAll(async () => {
-  host = await startTestHost();
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  await page.goto(host.url);
-  await page.getByRole('heading', { name: 'Device', level: 1 }).waitFor({ timeout: 30_000 });
+  app = await openApp({ context: { viewport: { width: 1280, height: 800 } } });
+  ({ host, page } = app);
 }, 90_000);
 
 afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await host?.close();
+  await app?.close();
 }, 60_000);
 
 /** Wait (polling, 20 ms) until `predicate` holds, at most `timeoutMs` of real time. */
@@ -70,7 +63,7 @@ describe('a frozen page', () => {
     await waitText(outputStatus(page), /^OUTPUT ON/);
 
     // Freeze the page's JavaScript for real.
-    const cdp: CDPSession = await context.newCDPSession(page);
+    const cdp: CDPSession = await app.context.newCDPSession(page);
     await cdp.send('Debugger.enable');
     const paused = new Promise<number>((resolve) => cdp.once('Debugger.paused', () => resolve(performance.now())));
     await cdp.send('Debugger.pause');

@@ -6,14 +6,11 @@
  * pause and resume, the emergency stop by Escape, acknowledge its alarm, clear it, open the report.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from './support/chromium.js';
-import { type TestHost, startTestHost } from './support/web-host.js';
+import type { Page } from 'playwright-core';
+import { type AppPage, openApp } from './support/app-page.js';
 import { UI_WAIT_MS, outputStatus, waitText } from './support/ui.js';
 
-let host: TestHost;
-let browser: Browser;
-let context: BrowserContext;
+let app: AppPage;
 let page: Page;
 const MAX_TABS = 250;
 
@@ -48,18 +45,12 @@ async function tabTo(p: Page, name: RegExp): Promise<void> {
 }
 
 beforeAll(async () => {
-  host = await startTestHost();
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce' });
-  page = await context.newPage();
-  await page.goto(host.url);
-  await page.getByRole('heading', { name: 'Device', level: 1 }).waitFor({ timeout: 30_000 });
+  app = await openApp({ context: { viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce' } });
+  ({ page } = app);
 }, 90_000);
 
 afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await host?.close();
+  await app?.close();
 }, 60_000);
 
 describe('the whole session from the keyboard: Tab, Enter, Space and Escape (an arrow inside radio groups)', () => {

@@ -12,9 +12,9 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from './support/chromium.js';
-import { type TestHost, startTestHost } from './support/web-host.js';
+import type { Page } from 'playwright-core';
+import { type AppPage, openApp } from './support/app-page.js';
+import type { TestHost } from './support/web-host.js';
 import { UI_WAIT_MS, answerScreening, button, useForSession, waitText } from './support/ui.js';
 import { SESSION_SINGLE_LINE, artifactsDir, pillsOneRow, runningFitProblems, settled, textOverflowProblems } from './support/layout-check.js';
 
@@ -31,46 +31,41 @@ const PROTOCOLS = [
   { channels: 4, name: 'EDN for plantar heel pain (8 points)' },
 ] as const;
 
+let app: AppPage;
 let host: TestHost;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 const shots = artifactsDir('layout');
-const problems: string[] = [];
+let problems: string[] = [];
 
 beforeAll(async () => {
-  host = await startTestHost();
-  // A one-channel protocol as a user would save it: the knee protocol with its first channel only.
-  const knee = JSON.parse(readFileSync(path.join(ROOT, 'src/domain/protocols/library/knee-oa-periosteal.json'), 'utf8')) as {
-    channels: unknown[];
-    sources: { unverified: string[] }[];
-  };
-  const one = {
-    ...knee,
-    id: 'layout-one-channel',
-    name: ONE,
-    channels: knee.channels.slice(0, 1),
-    sources: knee.sources.map((s) => ({ ...s, unverified: s.unverified.filter((v) => !v.startsWith('channels[1]')) })),
-  };
-  const saved = await host.service.saveProtocol({ file: one });
-  if (!saved.ok) throw new Error(`the one-channel test protocol is not saved: ${saved.error.message}`);
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: SIZES[0], reducedMotion: 'reduce' });
-  page = await context.newPage();
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  app = await openApp({
+    context: { viewport: SIZES[0], reducedMotion: 'reduce' },
+    beforeOpen: async (h) => {
+      host = h;
+      // A one-channel protocol as a user would save it: the knee protocol with its first channel only.
+      const knee = JSON.parse(readFileSync(path.join(ROOT, 'src/domain/protocols/library/knee-oa-periosteal.json'), 'utf8')) as {
+        channels: unknown[];
+        sources: { unverified: string[] }[];
+      };
+      const one = {
+        ...knee,
+        id: 'layout-one-channel',
+        name: ONE,
+        channels: knee.channels.slice(0, 1),
+        sources: knee.sources.map((s) => ({ ...s, unverified: s.unverified.filter((v) => !v.startsWith('channels[1]')) })),
+      };
+      const saved = await host.service.saveProtocol({ file: one });
+      if (!saved.ok) throw new Error(`the one-channel test protocol is not saved: ${saved.error.message}`);
+    },
   });
-  await page.goto(host.url);
-  await page.getByRole('heading', { name: 'Device', level: 1 }).waitFor({ timeout: 30_000 });
+  ({ host, page } = app);
+  problems = app.problems;
   await button(page, 'Connect').click();
   await page.locator('.device-status', { hasText: /Connected: EDN-SIM/ }).waitFor({ timeout: UI_WAIT_MS });
 }, 90_000);
 
 afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await host?.close();
+  await app?.close();
 }, 60_000);
 
 /**

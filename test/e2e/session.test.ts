@@ -10,9 +10,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from './support/chromium.js';
-import { type TestHost, startTestHost } from './support/web-host.js';
+import type { Page } from 'playwright-core';
+import { type AppPage, openApp } from './support/app-page.js';
+import type { TestHost } from './support/web-host.js';
 import { auditControls } from './support/audit.js';
 import { UI_WAIT_MS, answer, answerScreening, button, clearAndNewSession, nav, outputStatus, screenAndStart, screenshot, useForSession, waitText } from './support/ui.js';
 
@@ -20,30 +20,20 @@ const KNEE = 'Periosteal EDN for knee osteoarthritis';
 const SHORT = 'Knee OA short rehearsal';
 const SHORT_ID = 'knee-oa-short';
 
+let app: AppPage;
 let host: TestHost;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 /** Page errors, console errors and CSP violations: none is expected. */
-const problems: string[] = [];
+let problems: string[] = [];
 
 beforeAll(async () => {
-  host = await startTestHost();
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true, reducedMotion: 'no-preference' });
-  page = await context.newPage();
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  await page.goto(host.url);
-  await page.getByRole('heading', { name: 'Device', level: 1 }).waitFor({ timeout: 30_000 });
+  app = await openApp({ context: { viewport: { width: 1440, height: 1000 }, acceptDownloads: true, reducedMotion: 'no-preference' } });
+  ({ host, page } = app);
+  problems = app.problems;
 }, 90_000);
 
 afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await host?.close();
+  await app?.close();
 }, 60_000);
 
 describe('a whole session through the UI', () => {

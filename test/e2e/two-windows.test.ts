@@ -6,43 +6,33 @@
  * Two tabs of one browser context: each tab has its own client id (sessionStorage).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { readJournal } from '../../src/session/journal.js';
-import { launchChromium } from './support/chromium.js';
-import { type TestHost, startTestHost } from './support/web-host.js';
+import { type AppPage, openApp } from './support/app-page.js';
+import type { TestHost } from './support/web-host.js';
 import { UI_WAIT_MS, button, outputStatus, screenAndStart, screenshot, useForSession, waitText } from './support/ui.js';
 
 const KNEE = 'Periosteal EDN for knee osteoarthritis';
 
+let app: AppPage;
 let host: TestHost;
-let browser: Browser;
-let context: BrowserContext;
 let first: Page;
 let second: Page;
-const problems: string[] = [];
+let problems: string[] = [];
 
-async function open(): Promise<Page> {
-  const page = await context.newPage();
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  await page.goto(host.url);
-  await page.getByRole('heading', { name: 'EDN Controller' }).or(page.getByRole('heading', { level: 1 })).first().waitFor({ timeout: 30_000 });
-  return page;
+/** A window on the app (its errors collected in `problems`), on whatever screen it opens. */
+function open(): Promise<Page> {
+  return app.openPage((page) => page.getByRole('heading', { name: 'EDN Controller' }).or(page.getByRole('heading', { level: 1 })).first().waitFor({ timeout: 30_000 }));
 }
 
 beforeAll(async () => {
-  host = await startTestHost();
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  first = await open();
+  app = await openApp({ context: { viewport: { width: 1280, height: 800 } } });
+  ({ host, page: first } = app);
+  problems = app.problems;
 }, 90_000);
 
 afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await host?.close();
+  await app?.close();
 }, 60_000);
 
 /** The controls that change a running session, as a clinician finds them. */
