@@ -14,10 +14,9 @@
  * alarms.ts), the journaler (journaler.ts), the snapshot projector (snapshot.ts, the shapes in
  * views.ts), the output monitor (output-monitor.ts) and the action-by-state table (states.ts).
  */
-import { BehaviorSubject, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
-import type { DeviceEvent } from '../../firmware-protocol/index.js';
+import { BehaviorSubject, Subject, type Observable, type SchedulerLike } from 'rxjs';
 import { checkStimulation } from '../domain/safety/guard.js';
-import { HARD_LIMITS, TOLERANCE } from '../domain/safety/limits.js';
+import { TOLERANCE } from '../domain/safety/limits.js';
 import { type ScreeningCleared, clearanceCovers, isScreeningCleared } from '../domain/screening.js';
 import { notePrivacyProblem } from '../domain/privacy.js';
 import type { Protocol } from '../domain/protocols/derive.js';
@@ -26,24 +25,23 @@ import { type DeviceError, describeDeviceError } from '../device/errors.js';
 import type { DeviceInfo } from '../device/identity.js';
 import { ACK_GIVE_UP_MS } from '../device/timing.js';
 import { AlarmBoard } from './alarm-board.js';
-import { type AlarmPriority, estopAlarm, faultAlarm } from './alarms.js';
+import { type AlarmPriority, estopAlarm } from './alarms.js';
 import { SessionClock } from './clock.js';
+import { SessionLoop } from './session-loop.js';
+import { type AbortAlarm, DeviceIntake } from './device-intake.js';
 import { type ElectrodeResult, judgeElectrode } from './electrodes.js';
 import { DATA_SCHEMAS, type RecordDataInput, protocolRecord } from './journal-records.js';
 import { Journaler } from './journaler.js';
 import { deviceCannotRun, phaseDurationMs, phaseLimits, phaseParams } from './plan.js';
-import { type ChannelControl, RampController, type TitrationOutcome, isTitrationStep, planTitration, roundMa, TITRATION_STEPS_MA } from './ramp.js';
+import { type ChannelControl, RampController, type TitrationOutcome, isTitrationStep, planTitration, TITRATION_STEPS_MA } from './ramp.js';
 import type { RecorderFactory } from './recorder.js';
 import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, journalUnavailable, limitExceeded, refuse, within } from './results.js';
-import { type MonitorVerdict, OutputMonitor } from './output-monitor.js';
+import { OutputMonitor } from './output-monitor.js';
 import { projectSnapshot } from './snapshot.js';
 import { type EndReason, OUTPUT_STATES, type SessionAction, type SessionState, TERMINAL_STATES, allowedIn, canTransition } from './states.js';
 import type { SessionSnapshot, TelemetrySample } from './views.js';
 
-/** The session loop period, ms: heartbeat cadence and ramp steps are multiples of it. */
-export const TICK_MS = 50;
-/** How often the heartbeat is sent: the domain's limit table holds the number and its reason. */
-export const HEARTBEAT_MS = HARD_LIMITS.heartbeatIntervalMs.value;
+export { HEARTBEAT_MS, TICK_MS } from './session-loop.js';
 export { RAMP_STEP_MS, TITRATION_STEPS_MA, type TitrationOutcome } from './ramp.js';
 export { JOURNAL_RETRY_MS } from './journaler.js';
 export type { SessionError, SessionResult } from './results.js';
@@ -91,14 +89,13 @@ export class SessionRunner {
   #sessionId: string | undefined;
   /** Incremented whenever output is interrupted; stale async continuations check it. */
   #epoch = 0;
-  #loop: Subscription | undefined;
-  #lastHeartbeatAt = -Infinity;
-  /** The device's boot id at the last handshake (kept when a lost session clears the client's). */
-  #lastBootId: string | undefined;
+  /** The tick and the heartbeat (session-loop.ts). */
+  readonly #loop: SessionLoop;
   #aborting = false;
   /** True while #beginOutput stages and starts the channels. */
   #starting = false;
-  #deviceSubs: Subscription[] = [];
+  /** What the device says on its own: telemetry, faults, link failures (device-intake.ts). */
+  readonly #intake: DeviceIntake;
 
   /** The whole state for a UI, on every change. */
   readonly snapshot$: Observable<SessionSnapshot>;
@@ -137,6 +134,29 @@ export class SessionRunner {
       reachedTargets: () => this.#enter('running'),
       publish: () => this.#publish(),
     });
+    this.#loop = new SessionLoop({
+      scheduler: options.scheduler,
+      heartbeat: () => this.#client.heartbeat(),
+      // A journal that fails during a session stops the heartbeat (output must not go on
+      // unrecorded); after the session's end it no longer matters to the device.
+      healthy: () => !this.#client.failure && !this.#journal.failingSession,
+      onTick: (now) => this.#onTick(now),
+      onHeartbeatFailure: (reason) => void this.#abort(reason),
+    });
+    this.#intake = new DeviceIntake({
+      scheduler: options.scheduler,
+      client: options.client,
+      monitor: this.#monitor,
+      journal: this.#journal,
+      channels: () => this.#channels,
+      state: () => this.#state,
+      aborting: () => this.#aborting,
+      phase: () => (this.#plan ? { maxMa: this.#phase().amplitude.maxMa, remainingMs: this.#clock.phaseRemainingMs(phaseDurationMs(this.#phase())) } : undefined),
+      abort: (reason, portGone, alarm) => this.#abort(reason, portGone, alarm),
+      raise: (priority, cause, action, channel) => void this.#raise(priority, cause, action, channel),
+      publish: () => this.#publish(),
+      telemetry: (sample) => this.#telemetry.next(sample),
+    });
     this.#snapshot = new BehaviorSubject(this.#view());
     this.snapshot$ = this.#snapshot.asObservable();
     this.telemetry$ = this.#telemetry.asObservable();
@@ -162,9 +182,8 @@ export class SessionRunner {
       this.#enter('idle', describeDeviceError(r.error));
       return deviceError(r.error);
     }
-    this.#lastBootId = r.value.bootId;
-    this.#watchDevice();
-    this.#startLoop();
+    this.#intake.watch(r.value.bootId);
+    this.#loop.start();
     this.#enter('ready');
     return { ok: true, value: r.value };
   }
@@ -175,7 +194,7 @@ export class SessionRunner {
     if (refused) return refused;
     this.#endSessionIfOpen('stopped', 'disconnected before output');
     this.#closeJournal();
-    this.#stopLoop();
+    this.#loop.stop();
     this.#enter('idle');
     return done;
   }
@@ -456,11 +475,10 @@ export class SessionRunner {
   /** Release timers and subscriptions (output must be off). */
   dispose(): void {
     this.#interrupt();
-    this.#stopLoop();
+    this.#loop.stop();
     this.#endSessionIfOpen('aborted', 'the application closed');
     this.#closeJournal();
-    for (const s of this.#deviceSubs) s.unsubscribe();
-    this.#deviceSubs = [];
+    this.#intake.unwatch();
     this.#snapshot.complete();
     this.#telemetry.complete();
   }
@@ -580,171 +598,24 @@ export class SessionRunner {
 
   // ---- the loop -----------------------------------------------------------------------------------
 
-  #startLoop(): void {
-    this.#stopLoop();
-    this.#lastHeartbeatAt = -Infinity;
-    // Each tick schedules the next as a fresh action (a virtual scheduler chains rescheduled
-    // actions into one another, which a 60-minute session would turn into a very deep chain).
-    // Ticks are spaced from a fixed origin (origin + k x TICK_MS), so timers that fire a little
-    // early or late never accumulate into a slipped heartbeat.
-    const origin = this.#scheduler.now();
-    let k = 0;
-    const next = (): void => {
-      k += 1;
-      const delay = Math.max(0, origin + k * TICK_MS - this.#scheduler.now());
-      this.#loop = this.#scheduler.schedule(() => {
-        next();
-        this.#tick();
-      }, delay);
-    };
-    next();
-  }
-
-  #stopLoop(): void {
-    this.#loop?.unsubscribe();
-    this.#loop = undefined;
-  }
-
-  /**
-   * The session loop. It feeds the device's watchdog only while the session is healthy: the
-   * device link has not failed and the journal can write. A hung or failed host therefore stops
-   * heartbeats and the device switches off on its own within its watchdog window.
-   */
-  #tick(): void {
-    const now = this.#scheduler.now();
-    // A journal that fails during a session stops the heartbeat (output must not go on unrecorded);
-    // after the session's end it no longer matters to the device.
-    const healthy = !this.#client.failure && !this.#journal.failingSession;
-    // Half a tick of tolerance: a tick that fires slightly early still carries its heartbeat.
-    if (healthy && now - this.#lastHeartbeatAt >= HEARTBEAT_MS - TICK_MS / 2) {
-      this.#lastHeartbeatAt = now;
-      void this.#client.heartbeat().then((r) => {
-        if (r.ok || r.error.code === 'Cancelled') return;
-        // No answer, or any refusal: a device in session with us always answers HB with OK.
-        if (r.error.code === 'AckTimeout') void this.#abort(`the device stopped answering heartbeats (${describeDeviceError(r.error)})`);
-        else if (r.error.code !== 'SessionLost') void this.#abort(`the device refused a heartbeat (${describeDeviceError(r.error)})`);
-      });
-    }
-    if (OUTPUT_STATES.has(this.#state)) for (const v of this.#monitor.check(now)) this.#onVerdict(v);
+  /** One tick of the session loop (session-loop.ts sends the heartbeat first, when healthy). */
+  #onTick(now: number): void {
+    if (OUTPUT_STATES.has(this.#state)) for (const v of this.#monitor.check(now)) this.#intake.verdict(v);
     if (this.#state === 'ramping' || this.#state === 'running') void this.#ramp.step();
     // Telemetry summaries, and the retry of a failed journal's held records (every JOURNAL_RETRY_MS).
     this.#journal.tick();
     if (OUTPUT_STATES.has(this.#state) || this.#state === 'paused') this.#publish();
   }
 
-  // ---- device events ------------------------------------------------------------------------------
-
-  #watchDevice(): void {
-    for (const s of this.#deviceSubs) s.unsubscribe();
-    this.#deviceSubs = [
-      this.#client.events$.subscribe((e) => this.#onDeviceEvent(e)),
-      this.#client.failures$.subscribe((f) => {
-        const aborted = this.#abort(describeDeviceError(f), f.code === 'Disconnected');
-        // The device lost its session with us: once output is confirmed off, HELLO again, so the
-        // next session does not fail with NO_HELLO.
-        if (f.code === 'SessionLost') void aborted.then(() => this.#rehandshake());
-      }),
-      this.#client.traffic$.subscribe((t) => this.#journal.traffic(t.dir, t.line)),
-    ];
-  }
-
-  #onDeviceEvent(e: DeviceEvent): void {
-    const now = this.#scheduler.now();
-    switch (e.event) {
-      case 'TEL': {
-        const c = this.#channels.find((x) => x.channel === e.args.ch);
-        if (!c) return;
-        const verdict = this.#monitor.telemetry(c.channel, e.args.amp, e.args.i, now, this.#plan ? this.#phase().amplitude.maxMa : 0);
-        if (verdict) this.#onVerdict(verdict);
-        c.measuredMa = e.args.i / 1000;
-        c.impedance = e.args.z;
-        this.#journal.telemetry(e.args);
-        this.#telemetry.next({ atMs: now, channel: c.channel, measuredMa: c.measuredMa, commandedMa: c.commanded?.amplitudeMa ?? 0, targetMa: c.targetMa, impedance: e.args.z });
-        return;
-      }
-      case 'DONE': {
-        const c = this.#channels.find((x) => x.channel === e.args.ch);
-        if (c) c.on = false;
-        this.#monitor.off(e.args.ch, now);
-        // The device ends output on its own at the staged duration, which is never before the
-        // host's phase timer; a DONE while the runner still expects output is a fault.
-        if (OUTPUT_STATES.has(this.#state) && this.#state !== 'ramping-down' && this.#plan && this.#clock.phaseRemainingMs(phaseDurationMs(this.#phase())) > 1000) {
-          void this.#abort(`the device ended output on channel ${e.args.ch} before the phase was over`);
-        }
-        return;
-      }
-      case 'FAULT': {
-        const ch = e.args.ch;
-        const alarm = faultAlarm(e.args.code, ch);
-        this.#journal.record('fault', { channel: ch === 0 ? null : ch, code: e.args.code, message: alarm.cause });
-        // A second fault during or after the abort (channel 2 open after channel 1) still gets
-        // its own alarm: the abort below would ignore it.
-        if (this.#aborting || this.#state === 'aborted') this.#raiseLate(alarm);
-        void this.#abort(`${alarm.cause}: ${alarm.action}`, false, alarm);
-        return;
-      }
-      case 'WDOG':
-        this.#journal.record('fault', { channel: null, code: 'WDOG', message: 'device watchdog tripped' });
-        // The watchdog ended the device's session with this host too (PROTOCOL.md §11): once output
-        // is confirmed off, HELLO again before anything else.
-        void this.#abort('the device watchdog tripped: it heard nothing valid from this computer for its whole window; output is off').then(() => this.#rehandshake());
-        return;
-      case 'BOOT':
-        return; // the client turns a new boot id into a Rebooted failure
-    }
-  }
-
-  /**
-   * The device's telemetry contradicts what it was commanded (output-monitor.ts): every such sample
-   * is recorded; the first ends the session (e-stop, high alarm naming both values, abort). Current
-   * on a channel that was switched off raises its alarm once and repeats the e-stop.
-   */
-  #onVerdict(v: MonitorVerdict): void {
-    this.#journal.record('measurement', {
-      channel: v.channel,
-      finding: v.finding,
-      ...(v.measuredMa === undefined ? {} : { measuredMa: roundMa(v.measuredMa) }),
-      ...(v.limitMa === undefined ? {} : { limitMa: roundMa(v.limitMa) }),
-      ...(v.silentMs === undefined ? {} : { silentMs: Math.round(v.silentMs) }),
-      message: v.cause,
-    });
-    if (v.repeat) return;
-    if (v.finding === 'current-while-off') {
-      void this.#client.estop();
-      this.#raise('high', v.cause, v.action, v.channel);
-      this.#publish();
-      return;
-    }
-    void this.#abort(`${v.cause}: ${v.action}`, false, { cause: v.cause, action: v.action, channel: v.channel });
-  }
-
-  /**
-   * Re-establish the device session (HELLO) after the device ended it (a watchdog trip, a silent
-   * reset), so a new session can start without reconnecting by hand. Output stays off: the e-stop
-   * is latched until CLEAR, and a new boot id means the device restarted (said so, never resumed).
-   */
-  async #rehandshake(): Promise<void> {
-    if (this.#state === 'idle' || this.#state === 'connecting' || this.#client.failure?.code === 'Disconnected') return;
-    const before = this.#client.info?.bootId ?? this.#lastBootId;
-    const r = await this.#client.connect();
-    if (!r.ok) {
-      this.#raise('medium', `The device session could not be re-established (${describeDeviceError(r.error)})`, 'Disconnect and connect again', undefined);
-    } else {
-      if (before !== undefined && r.value.bootId !== before) {
-        this.#raise('medium', `The device restarted (boot id ${before} -> ${r.value.bootId})`, 'Check the device before the next session', undefined);
-      }
-      this.#lastBootId = r.value.bootId;
-    }
-    this.#publish();
-  }
+  // ---- abort ------------------------------------------------------------------------------------
 
   /**
    * End the session because something went wrong: e-stop first (unless the port is gone), then
    * the state, the alarm and the record.
    */
-  async #abort(reason: string, portGone = false, alarm?: { cause: string; action: string; channel?: number }): Promise<void> {
+  async #abort(reason: string, portGone = false, alarm?: AbortAlarm): Promise<void> {
     if (this.#state === 'aborted' || this.#state === 'idle' || this.#state === 'connecting') {
-      if (this.#state !== 'aborted' && portGone) this.#stopLoop();
+      if (this.#state !== 'aborted' && portGone) this.#loop.stop();
       return;
     }
     // Re-entry (an abort's own records failing to write report a journal failure, which would
@@ -758,7 +629,7 @@ export class SessionRunner {
     }
   }
 
-  async #abortOnce(reason: string, portGone: boolean, alarm: { cause: string; action: string; channel?: number } | undefined): Promise<void> {
+  async #abortOnce(reason: string, portGone: boolean, alarm: AbortAlarm | undefined): Promise<void> {
     const acked = portGone ? undefined : this.#client.estop();
     this.#allOff();
     this.#raise('high', alarm?.cause ?? reason, alarm?.action ?? 'Check the patient and the device, then clear', alarm?.channel);
@@ -766,7 +637,7 @@ export class SessionRunner {
       this.#enter('aborted', reason);
       this.#endSessionIfOpen('aborted', reason);
     }
-    if (portGone) this.#stopLoop();
+    if (portGone) this.#loop.stop();
     if (acked) await acked;
     this.#publish();
   }
@@ -836,12 +707,6 @@ export class SessionRunner {
 
   #raise(priority: AlarmPriority, cause: string, action: string, channel: number | undefined): string {
     return this.#alarms.raise(priority, cause, action, channel);
-  }
-
-  /** The alarm of a fault that arrives while (or after) the session is aborted. */
-  #raiseLate(alarm: { cause: string; action: string; channel?: number }): void {
-    this.#raise('high', alarm.cause, alarm.action, alarm.channel);
-    this.#publish();
   }
 
   // ---- state --------------------------------------------------------------------------------------
