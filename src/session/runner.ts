@@ -15,24 +15,24 @@
  * views.ts), the output monitor (output-monitor.ts) and the action-by-state table (states.ts).
  */
 import { BehaviorSubject, Subject, type Observable, type SchedulerLike } from 'rxjs';
-import { checkStimulation } from '../domain/safety/guard.js';
 import { TOLERANCE } from '../domain/safety/limits.js';
 import { type ScreeningCleared, clearanceCovers, isScreeningCleared } from '../domain/screening.js';
 import { notePrivacyProblem } from '../domain/privacy.js';
 import type { Protocol } from '../domain/protocols/derive.js';
 import type { DeviceClient } from '../device/client.js';
-import { type DeviceError, describeDeviceError } from '../device/errors.js';
+import { describeDeviceError } from '../device/errors.js';
 import type { DeviceInfo } from '../device/identity.js';
 import { ACK_GIVE_UP_MS } from '../device/timing.js';
 import { AlarmBoard } from './alarm-board.js';
 import { type AlarmPriority, estopAlarm } from './alarms.js';
 import { SessionClock } from './clock.js';
 import { SessionLoop } from './session-loop.js';
+import { OutputSequencer } from './output-sequencer.js';
 import { type AbortAlarm, DeviceIntake } from './device-intake.js';
 import { type ElectrodeResult, judgeElectrode } from './electrodes.js';
 import { DATA_SCHEMAS, type RecordDataInput, protocolRecord } from './journal-records.js';
 import { Journaler } from './journaler.js';
-import { deviceCannotRun, phaseDurationMs, phaseLimits, phaseParams } from './plan.js';
+import { deviceCannotRun, phaseDurationMs } from './plan.js';
 import { type ChannelControl, RampController, type TitrationOutcome, isTitrationStep, planTitration, TITRATION_STEPS_MA } from './ramp.js';
 import type { RecorderFactory } from './recorder.js';
 import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, journalUnavailable, limitExceeded, refuse, within } from './results.js';
@@ -87,13 +87,11 @@ export class SessionRunner {
   #channels: ChannelControl[] = [];
   #electrodes: ElectrodeResult[] = [];
   #sessionId: string | undefined;
-  /** Incremented whenever output is interrupted; stale async continuations check it. */
-  #epoch = 0;
   /** The tick and the heartbeat (session-loop.ts). */
   readonly #loop: SessionLoop;
   #aborting = false;
-  /** True while #beginOutput stages and starts the channels. */
-  #starting = false;
+  /** Output on and off, and one phase after another (output-sequencer.ts). */
+  readonly #output: OutputSequencer;
   /** What the device says on its own: telemetry, faults, link failures (device-intake.ts). */
   readonly #intake: DeviceIntake;
 
@@ -125,12 +123,12 @@ export class SessionRunner {
       noteWarnings: (w, ch) => this.#alarms.noteWarnings(w, ch),
       record: (type, data) => this.#journal.record(type, data),
       state: () => this.#state,
-      epoch: () => this.#epoch,
-      starting: () => this.#starting,
+      epoch: () => this.#output.epoch,
+      starting: () => this.#output.starting,
       protocol: () => this.#plan!.protocol,
       phaseIndex: () => this.#clock.phaseIndex,
       channels: () => this.#channels,
-      failOutput: (e) => this.#failOutput(e),
+      failOutput: (e) => this.#output.failOutput(e),
       reachedTargets: () => this.#enter('running'),
       publish: () => this.#publish(),
     });
@@ -142,6 +140,22 @@ export class SessionRunner {
       healthy: () => !this.#client.failure && !this.#journal.failingSession,
       onTick: (now) => this.#onTick(now),
       onHeartbeatFailure: (reason) => void this.#abort(reason),
+    });
+    this.#output = new OutputSequencer({
+      scheduler: options.scheduler,
+      client: options.client,
+      clock: this.#clock,
+      monitor: this.#monitor,
+      journal: this.#journal,
+      noteWarnings: (w, ch) => this.#alarms.noteWarnings(w, ch),
+      protocol: () => this.#plan!.protocol,
+      channels: () => this.#channels,
+      state: () => this.#state,
+      enter: (to, reason) => this.#enter(to, reason),
+      abort: (reason) => this.#abort(reason),
+      endSession: (reason, detail) => this.#endSessionIfOpen(reason, detail),
+      kickRamp: () => this.#ramp.kick(),
+      publish: () => this.#publish(),
     });
     this.#intake = new DeviceIntake({
       scheduler: options.scheduler,
@@ -292,7 +306,7 @@ export class SessionRunner {
       return limitExceeded([], `target ${options.targetMa} mA is outside 0..${phase.amplitude.maxMa} mA, the maximum of phase '${phase.name}'`);
     }
     for (const c of this.#channels) c.targetMa = options.targetMa;
-    return this.#beginOutput('start');
+    return this.#output.begin('start');
   }
 
   /**
@@ -332,25 +346,25 @@ export class SessionRunner {
   async pause(): Promise<SessionResult> {
     const refused = this.#require('pause');
     if (refused) return refused;
-    this.#interrupt();
+    this.#output.interrupt();
     this.#enter('paused');
-    return this.#stopOutput('pause');
+    return this.#output.stopOutput('pause');
   }
 
   /** Resume: re-stage the rest of the phase and ramp back up to the targets. */
   async resume(): Promise<SessionResult> {
     const refused = this.#require('resume');
     if (refused) return refused;
-    return this.#beginOutput('resume');
+    return this.#output.begin('resume');
   }
 
   /** The clinician ends the session early: output off, session stopped (not latched). */
   async stop(): Promise<SessionResult> {
     const refused = this.#require('stop');
     if (refused) return refused;
-    this.#interrupt();
+    this.#output.interrupt();
     this.#enter('ramping-down', 'stopped by the clinician');
-    const r = await this.#stopOutput('stop');
+    const r = await this.#output.stopOutput('stop');
     if (this.#state === 'ramping-down') {
       this.#enter('stopped', 'stopped by the clinician');
       this.#endSessionIfOpen('stopped', 'stopped by the clinician');
@@ -365,7 +379,7 @@ export class SessionRunner {
   async estop(source: string): Promise<SessionResult> {
     const acked = this.#client.estop();
     const outputWasOn = this.#channels.some((c) => c.on) || OUTPUT_STATES.has(this.#state);
-    this.#allOff();
+    this.#output.allOff();
     // With nothing on the stop is sent and recorded, but it is no alarm condition (alarms.ts).
     const alarm = estopAlarm(source, outputWasOn);
     if (alarm) this.#alarms.raise(alarm.priority, alarm.cause, alarm.action, undefined, alarm);
@@ -474,7 +488,7 @@ export class SessionRunner {
 
   /** Release timers and subscriptions (output must be off). */
   dispose(): void {
-    this.#interrupt();
+    this.#output.interrupt();
     this.#loop.stop();
     this.#endSessionIfOpen('aborted', 'the application closed');
     this.#closeJournal();
@@ -487,113 +501,6 @@ export class SessionRunner {
 
   #phase() {
     return this.#plan!.protocol.phases[this.#clock.phaseIndex]!;
-  }
-
-  /** Stage every channel at 0 mA for the rest of the phase, start it, and hand over to the ramp. */
-  async #beginOutput(cause: 'start' | 'resume' | 'phase'): Promise<SessionResult> {
-    const device = this.#client.info;
-    if (!device) return refuse('NotConnected', 'the device is not connected');
-    const epoch = ++this.#epoch;
-    this.#starting = true;
-    try {
-      return await this.#stageAndStart(cause, epoch, device);
-    } finally {
-      this.#starting = false;
-    }
-  }
-
-  async #stageAndStart(cause: 'start' | 'resume' | 'phase', epoch: number, device: DeviceInfo): Promise<SessionResult> {
-    const plan = this.#plan!;
-    const phaseMs = phaseDurationMs(this.#phase());
-    const remainingMs = this.#clock.phaseRemainingMs(phaseMs);
-    const limits = phaseLimits(plan.protocol, this.#clock.phaseIndex);
-    this.#enter('ramping', cause === 'phase' ? `phase '${this.#phase().name}'` : undefined);
-    for (const c of this.#channels) {
-      const proposal = phaseParams(plan.protocol, this.#clock.phaseIndex, c.channel, remainingMs);
-      const checked = checkStimulation(proposal, { device: device.limits, protocol: limits, electrode: plan.protocol.electrode });
-      if (!checked.ok) {
-        await this.#abort(`the guard refused channel ${c.channel}: ${checked.violations.map((v) => v.message).join('; ')}`);
-        return limitExceeded(checked.violations, 'refused by the guard');
-      }
-      this.#alarms.noteWarnings(checked.checked.warnings, c.channel);
-      const staged = await this.#client.stage(checked.checked);
-      if (epoch !== this.#epoch) return this.#illegal(cause);
-      if (!staged.ok) return this.#failOutput(staged.error);
-      const started = await this.#client.start(checked.checked);
-      if (epoch !== this.#epoch) return this.#illegal(cause);
-      if (!started.ok) return this.#failOutput(started.error);
-      c.active = checked.checked;
-      c.on = true;
-      this.#journal.started(c.channel);
-      c.commanded = { amplitudeMa: 0, atMs: this.#scheduler.now() };
-      this.#monitor.on(c.channel, checked.checked.value.amplitudeMa, this.#scheduler.now());
-      this.#journal.record('amplitude', { channel: c.channel, targetMa: c.targetMa, commandedMa: 0, cause: cause === 'resume' ? 'resume' : 'ramp' });
-    }
-    this.#clock.run(phaseMs, () => void this.#onPhaseEnd(epoch));
-    this.#publish();
-    this.#ramp.kick();
-    return done;
-  }
-
-  async #failOutput(error: DeviceError): Promise<SessionResult> {
-    if (error.code !== 'Cancelled') await this.#abort(describeDeviceError(error));
-    return deviceError(error);
-  }
-
-  /** Hold the clock and cancel the phase timer; async work begun before this is now stale. */
-  #interrupt(): void {
-    this.#epoch += 1;
-    this.#clock.interrupt();
-  }
-
-  /** Output is off everywhere (an e-stop or an abort): the monitor and the channels say so at once. */
-  #allOff(): void {
-    this.#interrupt();
-    this.#monitor.allOff(this.#scheduler.now());
-    for (const c of this.#channels) c.on = false;
-  }
-
-  /** STOP every channel (output off at once; the device discards the programs). */
-  async #stopOutput(cause: 'pause' | 'stop' | 'ramp-down'): Promise<SessionResult> {
-    this.#monitor.allOff(this.#scheduler.now());
-    for (const c of this.#channels) {
-      if (c.on || (c.commanded?.amplitudeMa ?? 0) > 0) this.#journal.record('amplitude', { channel: c.channel, targetMa: c.targetMa, commandedMa: 0, cause });
-      c.on = false;
-      c.commanded = undefined;
-      c.active = undefined;
-    }
-    this.#publish();
-    const r = await this.#client.request('STOP', {});
-    if (!r.ok) {
-      // Withdrawn because an e-stop overtook it: the e-stop is taking output down, not a failure.
-      if (r.error.code !== 'Cancelled') await this.#abort(`STOP failed: ${describeDeviceError(r.error)}`);
-      return deviceError(r.error);
-    }
-    return done;
-  }
-
-  async #onPhaseEnd(epoch: number): Promise<void> {
-    if (epoch !== this.#epoch) return;
-    this.#interrupt();
-    const phase = this.#phase();
-    const index = this.#clock.phaseIndex;
-    this.#journal.record('phase-end', { index, name: phase.name, atS: this.#clock.elapsedMs() / 1000 });
-    if (index >= this.#plan!.protocol.phases.length - 1) {
-      this.#enter('ramping-down', 'protocol time elapsed');
-      const r = await this.#stopOutput('ramp-down');
-      if (r.ok && this.#state === 'ramping-down') {
-        this.#enter('completed', 'protocol time elapsed');
-        this.#endSessionIfOpen('completed', undefined);
-      }
-      return;
-    }
-    const stopped = await this.#stopOutput('ramp-down');
-    if (!stopped.ok) return;
-    this.#clock.nextPhase();
-    const next = this.#phase();
-    for (const c of this.#channels) c.targetMa = Math.min(c.targetMa, next.amplitude.maxMa);
-    this.#journal.record('phase', { index: this.#clock.phaseIndex, name: next.name, atS: this.#clock.elapsedMs() / 1000 });
-    await this.#beginOutput('phase');
   }
 
   // ---- the loop -----------------------------------------------------------------------------------
@@ -631,7 +538,7 @@ export class SessionRunner {
 
   async #abortOnce(reason: string, portGone: boolean, alarm: AbortAlarm | undefined): Promise<void> {
     const acked = portGone ? undefined : this.#client.estop();
-    this.#allOff();
+    this.#output.allOff();
     this.#raise('high', alarm?.cause ?? reason, alarm?.action ?? 'Check the patient and the device, then clear', alarm?.channel);
     if (canTransition(this.#state, 'aborted')) {
       this.#enter('aborted', reason);
