@@ -22,12 +22,12 @@ import type { Protocol } from '../domain/protocols/derive.js';
 import type { DeviceClient } from '../device/client.js';
 import { describeDeviceError } from '../device/errors.js';
 import type { DeviceInfo } from '../device/identity.js';
-import { ACK_GIVE_UP_MS } from '../device/timing.js';
 import { AlarmBoard } from './alarm-board.js';
-import { type AlarmPriority, estopAlarm } from './alarms.js';
+import type { AlarmPriority } from './alarms.js';
 import { SessionClock } from './clock.js';
 import { SessionLoop } from './session-loop.js';
 import { OutputSequencer } from './output-sequencer.js';
+import { StopSequence } from './stop-sequence.js';
 import { type AbortAlarm, DeviceIntake } from './device-intake.js';
 import { type ElectrodeResult, judgeElectrode } from './electrodes.js';
 import { DATA_SCHEMAS, type RecordDataInput, protocolRecord } from './journal-records.js';
@@ -35,7 +35,7 @@ import { Journaler } from './journaler.js';
 import { deviceCannotRun, phaseDurationMs } from './plan.js';
 import { type ChannelControl, RampController, type TitrationOutcome, isTitrationStep, planTitration, TITRATION_STEPS_MA } from './ramp.js';
 import type { RecorderFactory } from './recorder.js';
-import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, journalUnavailable, limitExceeded, refuse, within } from './results.js';
+import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, journalUnavailable, limitExceeded, refuse } from './results.js';
 import { OutputMonitor } from './output-monitor.js';
 import { projectSnapshot } from './snapshot.js';
 import { type EndReason, OUTPUT_STATES, type SessionAction, type SessionState, TERMINAL_STATES, allowedIn, canTransition } from './states.js';
@@ -67,7 +67,6 @@ export interface SessionPlan {
 
 export class SessionRunner {
   readonly #client: DeviceClient;
-  readonly #scheduler: SchedulerLike;
   readonly #newSessionId: () => string;
   readonly #appVersion: string;
   readonly #snapshot: BehaviorSubject<SessionSnapshot>;
@@ -89,7 +88,8 @@ export class SessionRunner {
   #sessionId: string | undefined;
   /** The tick and the heartbeat (session-loop.ts). */
   readonly #loop: SessionLoop;
-  #aborting = false;
+  /** The abort and the e-stop (stop-sequence.ts). */
+  readonly #stops: StopSequence;
   /** Output on and off, and one phase after another (output-sequencer.ts). */
   readonly #output: OutputSequencer;
   /** What the device says on its own: telemetry, faults, link failures (device-intake.ts). */
@@ -102,7 +102,6 @@ export class SessionRunner {
 
   constructor(options: SessionRunnerOptions) {
     this.#client = options.client;
-    this.#scheduler = options.scheduler;
     this.#newSessionId = options.newSessionId ?? defaultSessionId(options.scheduler);
     this.#appVersion = options.appVersion ?? '0.1.0';
     this.#clock = new SessionClock(options.scheduler);
@@ -157,6 +156,19 @@ export class SessionRunner {
       kickRamp: () => this.#ramp.kick(),
       publish: () => this.#publish(),
     });
+    this.#stops = new StopSequence({
+      scheduler: options.scheduler,
+      client: options.client,
+      journal: this.#journal,
+      state: () => this.#state,
+      anyOn: () => this.#channels.some((c) => c.on),
+      allOff: () => this.#output.allOff(),
+      enter: (to, reason) => this.#enter(to, reason),
+      endSession: (reason, detail) => this.#endSessionIfOpen(reason, detail),
+      raise: (priority, cause, action, channel, rule) => void this.#alarms.raise(priority, cause, action, channel, rule),
+      stopLoop: () => this.#loop.stop(),
+      publish: () => this.#publish(),
+    });
     this.#intake = new DeviceIntake({
       scheduler: options.scheduler,
       client: options.client,
@@ -164,7 +176,7 @@ export class SessionRunner {
       journal: this.#journal,
       channels: () => this.#channels,
       state: () => this.#state,
-      aborting: () => this.#aborting,
+      aborting: () => this.#stops.aborting,
       phase: () => (this.#plan ? { maxMa: this.#phase().amplitude.maxMa, remainingMs: this.#clock.phaseRemainingMs(phaseDurationMs(this.#phase())) } : undefined),
       abort: (reason, portGone, alarm) => this.#abort(reason, portGone, alarm),
       raise: (priority, cause, action, channel) => void this.#raise(priority, cause, action, channel),
@@ -374,29 +386,10 @@ export class SessionRunner {
 
   /**
    * Emergency stop: the ESTOP frame is written before anything else happens, then the state
-   * follows. Latched on the device until `clear()`. Never refused, in any state.
+   * follows (stop-sequence.ts). Latched on the device until `clear()`. Never refused, in any state.
    */
-  async estop(source: string): Promise<SessionResult> {
-    const acked = this.#client.estop();
-    const outputWasOn = this.#channels.some((c) => c.on) || OUTPUT_STATES.has(this.#state);
-    this.#output.allOff();
-    // With nothing on the stop is sent and recorded, but it is no alarm condition (alarms.ts).
-    const alarm = estopAlarm(source, outputWasOn);
-    if (alarm) this.#alarms.raise(alarm.priority, alarm.cause, alarm.action, undefined, alarm);
-    this.#journal.record('estop', { source, acked: false });
-    const ended = canTransition(this.#state, 'stopped');
-    if (ended) this.#enter('stopped', `emergency stop (${source})`);
-    // The session's record ends once the device has confirmed the stop (or could not within the
-    // retry budget: then the record says so), so the confirmation is part of it.
-    const journal = this.#journal.current;
-    const r = await within(this.#scheduler, acked, ACK_GIVE_UP_MS);
-    if (this.#journal.current === journal) {
-      this.#journal.record('estop', { source, acked: r?.ok ?? false });
-      if (ended) this.#endSessionIfOpen('stopped', `emergency stop (${source})${r?.ok ? '' : ': the device did not confirm'}`);
-    }
-    this.#publish();
-    if (r === undefined) return refuse('EstopUnconfirmed', 'the device has not confirmed the emergency stop yet; it is being repeated until it does');
-    return r.ok ? done : deviceError(r.error);
+  estop(source: string): Promise<SessionResult> {
+    return this.#stops.estop(source);
   }
 
   /** Clear a latched stop (outputs stay off). */
@@ -514,39 +507,9 @@ export class SessionRunner {
     if (OUTPUT_STATES.has(this.#state) || this.#state === 'paused') this.#publish();
   }
 
-  // ---- abort ------------------------------------------------------------------------------------
-
-  /**
-   * End the session because something went wrong: e-stop first (unless the port is gone), then
-   * the state, the alarm and the record.
-   */
-  async #abort(reason: string, portGone = false, alarm?: AbortAlarm): Promise<void> {
-    if (this.#state === 'aborted' || this.#state === 'idle' || this.#state === 'connecting') {
-      if (this.#state !== 'aborted' && portGone) this.#loop.stop();
-      return;
-    }
-    // Re-entry (an abort's own records failing to write report a journal failure, which would
-    // abort again) is ignored: the first abort is already taking output down.
-    if (this.#aborting) return;
-    this.#aborting = true;
-    try {
-      await this.#abortOnce(reason, portGone, alarm);
-    } finally {
-      this.#aborting = false;
-    }
-  }
-
-  async #abortOnce(reason: string, portGone: boolean, alarm: AbortAlarm | undefined): Promise<void> {
-    const acked = portGone ? undefined : this.#client.estop();
-    this.#output.allOff();
-    this.#raise('high', alarm?.cause ?? reason, alarm?.action ?? 'Check the patient and the device, then clear', alarm?.channel);
-    if (canTransition(this.#state, 'aborted')) {
-      this.#enter('aborted', reason);
-      this.#endSessionIfOpen('aborted', reason);
-    }
-    if (portGone) this.#loop.stop();
-    if (acked) await acked;
-    this.#publish();
+  /** End the session because something went wrong (stop-sequence.ts). */
+  #abort(reason: string, portGone = false, alarm?: AbortAlarm): Promise<void> {
+    return this.#stops.abort(reason, portGone, alarm);
   }
 
   // ---- records ------------------------------------------------------------------------------------
