@@ -14,36 +14,34 @@
  * alarms.ts), the journaler (journaler.ts), the snapshot projector (snapshot.ts, the shapes in
  * views.ts), the output monitor (output-monitor.ts) and the action-by-state table (states.ts).
  */
-import { BehaviorSubject, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
-import type { DeviceEvent } from '../../firmware-protocol/index.js';
-import { checkStimulation } from '../domain/safety/guard.js';
-import { HARD_LIMITS, TOLERANCE } from '../domain/safety/limits.js';
+import { BehaviorSubject, Subject, type Observable, type SchedulerLike } from 'rxjs';
+import { TOLERANCE } from '../domain/safety/limits.js';
 import { type ScreeningCleared, clearanceCovers, isScreeningCleared } from '../domain/screening.js';
 import { notePrivacyProblem } from '../domain/privacy.js';
 import type { Protocol } from '../domain/protocols/derive.js';
 import type { DeviceClient } from '../device/client.js';
-import { type DeviceError, describeDeviceError } from '../device/errors.js';
+import { describeDeviceError } from '../device/errors.js';
 import type { DeviceInfo } from '../device/identity.js';
-import { ACK_GIVE_UP_MS } from '../device/timing.js';
 import { AlarmBoard } from './alarm-board.js';
-import { type AlarmPriority, estopAlarm, faultAlarm } from './alarms.js';
+import type { AlarmPriority } from './alarms.js';
 import { SessionClock } from './clock.js';
+import { SessionLoop } from './session-loop.js';
+import { OutputSequencer } from './output-sequencer.js';
+import { StopSequence } from './stop-sequence.js';
+import { type AbortAlarm, DeviceIntake } from './device-intake.js';
 import { type ElectrodeResult, judgeElectrode } from './electrodes.js';
 import { DATA_SCHEMAS, type RecordDataInput, protocolRecord } from './journal-records.js';
 import { Journaler } from './journaler.js';
-import { deviceCannotRun, phaseDurationMs, phaseLimits, phaseParams } from './plan.js';
-import { type ChannelControl, RampController, type TitrationOutcome, isTitrationStep, planTitration, roundMa, TITRATION_STEPS_MA } from './ramp.js';
+import { deviceCannotRun, phaseDurationMs } from './plan.js';
+import { type ChannelControl, RampController, type TitrationOutcome, isTitrationStep, planTitration, TITRATION_STEPS_MA } from './ramp.js';
 import type { RecorderFactory } from './recorder.js';
-import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, journalUnavailable, limitExceeded, refuse, within } from './results.js';
-import { type MonitorVerdict, OutputMonitor } from './output-monitor.js';
+import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, journalUnavailable, limitExceeded, refuse } from './results.js';
+import { OutputMonitor } from './output-monitor.js';
 import { projectSnapshot } from './snapshot.js';
 import { type EndReason, OUTPUT_STATES, type SessionAction, type SessionState, TERMINAL_STATES, allowedIn, canTransition } from './states.js';
 import type { SessionSnapshot, TelemetrySample } from './views.js';
 
-/** The session loop period, ms: heartbeat cadence and ramp steps are multiples of it. */
-export const TICK_MS = 50;
-/** How often the heartbeat is sent: the domain's limit table holds the number and its reason. */
-export const HEARTBEAT_MS = HARD_LIMITS.heartbeatIntervalMs.value;
+export { HEARTBEAT_MS, TICK_MS } from './session-loop.js';
 export { RAMP_STEP_MS, TITRATION_STEPS_MA, type TitrationOutcome } from './ramp.js';
 export { JOURNAL_RETRY_MS } from './journaler.js';
 export type { SessionError, SessionResult } from './results.js';
@@ -69,7 +67,6 @@ export interface SessionPlan {
 
 export class SessionRunner {
   readonly #client: DeviceClient;
-  readonly #scheduler: SchedulerLike;
   readonly #newSessionId: () => string;
   readonly #appVersion: string;
   readonly #snapshot: BehaviorSubject<SessionSnapshot>;
@@ -89,16 +86,14 @@ export class SessionRunner {
   #channels: ChannelControl[] = [];
   #electrodes: ElectrodeResult[] = [];
   #sessionId: string | undefined;
-  /** Incremented whenever output is interrupted; stale async continuations check it. */
-  #epoch = 0;
-  #loop: Subscription | undefined;
-  #lastHeartbeatAt = -Infinity;
-  /** The device's boot id at the last handshake (kept when a lost session clears the client's). */
-  #lastBootId: string | undefined;
-  #aborting = false;
-  /** True while #beginOutput stages and starts the channels. */
-  #starting = false;
-  #deviceSubs: Subscription[] = [];
+  /** The tick and the heartbeat (session-loop.ts). */
+  readonly #loop: SessionLoop;
+  /** The abort and the e-stop (stop-sequence.ts). */
+  readonly #stops: StopSequence;
+  /** Output on and off, and one phase after another (output-sequencer.ts). */
+  readonly #output: OutputSequencer;
+  /** What the device says on its own: telemetry, faults, link failures (device-intake.ts). */
+  readonly #intake: DeviceIntake;
 
   /** The whole state for a UI, on every change. */
   readonly snapshot$: Observable<SessionSnapshot>;
@@ -107,7 +102,6 @@ export class SessionRunner {
 
   constructor(options: SessionRunnerOptions) {
     this.#client = options.client;
-    this.#scheduler = options.scheduler;
     this.#newSessionId = options.newSessionId ?? defaultSessionId(options.scheduler);
     this.#appVersion = options.appVersion ?? '0.1.0';
     this.#clock = new SessionClock(options.scheduler);
@@ -128,14 +122,66 @@ export class SessionRunner {
       noteWarnings: (w, ch) => this.#alarms.noteWarnings(w, ch),
       record: (type, data) => this.#journal.record(type, data),
       state: () => this.#state,
-      epoch: () => this.#epoch,
-      starting: () => this.#starting,
+      epoch: () => this.#output.epoch,
+      starting: () => this.#output.starting,
       protocol: () => this.#plan!.protocol,
       phaseIndex: () => this.#clock.phaseIndex,
       channels: () => this.#channels,
-      failOutput: (e) => this.#failOutput(e),
+      failOutput: (e) => this.#output.failOutput(e),
       reachedTargets: () => this.#enter('running'),
       publish: () => this.#publish(),
+    });
+    this.#loop = new SessionLoop({
+      scheduler: options.scheduler,
+      heartbeat: () => this.#client.heartbeat(),
+      // A journal that fails during a session stops the heartbeat (output must not go on
+      // unrecorded); after the session's end it no longer matters to the device.
+      healthy: () => !this.#client.failure && !this.#journal.failingSession,
+      onTick: (now) => this.#onTick(now),
+      onHeartbeatFailure: (reason) => void this.#abort(reason),
+    });
+    this.#output = new OutputSequencer({
+      scheduler: options.scheduler,
+      client: options.client,
+      clock: this.#clock,
+      monitor: this.#monitor,
+      journal: this.#journal,
+      noteWarnings: (w, ch) => this.#alarms.noteWarnings(w, ch),
+      protocol: () => this.#plan!.protocol,
+      channels: () => this.#channels,
+      state: () => this.#state,
+      enter: (to, reason) => this.#enter(to, reason),
+      abort: (reason) => this.#abort(reason),
+      endSession: (reason, detail) => this.#endSessionIfOpen(reason, detail),
+      kickRamp: () => this.#ramp.kick(),
+      publish: () => this.#publish(),
+    });
+    this.#stops = new StopSequence({
+      scheduler: options.scheduler,
+      client: options.client,
+      journal: this.#journal,
+      state: () => this.#state,
+      anyOn: () => this.#channels.some((c) => c.on),
+      allOff: () => this.#output.allOff(),
+      enter: (to, reason) => this.#enter(to, reason),
+      endSession: (reason, detail) => this.#endSessionIfOpen(reason, detail),
+      raise: (priority, cause, action, channel, rule) => void this.#alarms.raise(priority, cause, action, channel, rule),
+      stopLoop: () => this.#loop.stop(),
+      publish: () => this.#publish(),
+    });
+    this.#intake = new DeviceIntake({
+      scheduler: options.scheduler,
+      client: options.client,
+      monitor: this.#monitor,
+      journal: this.#journal,
+      channels: () => this.#channels,
+      state: () => this.#state,
+      aborting: () => this.#stops.aborting,
+      phase: () => (this.#plan ? { maxMa: this.#phase().amplitude.maxMa, remainingMs: this.#clock.phaseRemainingMs(phaseDurationMs(this.#phase())) } : undefined),
+      abort: (reason, portGone, alarm) => this.#abort(reason, portGone, alarm),
+      raise: (priority, cause, action, channel) => void this.#raise(priority, cause, action, channel),
+      publish: () => this.#publish(),
+      telemetry: (sample) => this.#telemetry.next(sample),
     });
     this.#snapshot = new BehaviorSubject(this.#view());
     this.snapshot$ = this.#snapshot.asObservable();
@@ -162,9 +208,8 @@ export class SessionRunner {
       this.#enter('idle', describeDeviceError(r.error));
       return deviceError(r.error);
     }
-    this.#lastBootId = r.value.bootId;
-    this.#watchDevice();
-    this.#startLoop();
+    this.#intake.watch(r.value.bootId);
+    this.#loop.start();
     this.#enter('ready');
     return { ok: true, value: r.value };
   }
@@ -175,7 +220,7 @@ export class SessionRunner {
     if (refused) return refused;
     this.#endSessionIfOpen('stopped', 'disconnected before output');
     this.#closeJournal();
-    this.#stopLoop();
+    this.#loop.stop();
     this.#enter('idle');
     return done;
   }
@@ -273,7 +318,7 @@ export class SessionRunner {
       return limitExceeded([], `target ${options.targetMa} mA is outside 0..${phase.amplitude.maxMa} mA, the maximum of phase '${phase.name}'`);
     }
     for (const c of this.#channels) c.targetMa = options.targetMa;
-    return this.#beginOutput('start');
+    return this.#output.begin('start');
   }
 
   /**
@@ -313,25 +358,25 @@ export class SessionRunner {
   async pause(): Promise<SessionResult> {
     const refused = this.#require('pause');
     if (refused) return refused;
-    this.#interrupt();
+    this.#output.interrupt();
     this.#enter('paused');
-    return this.#stopOutput('pause');
+    return this.#output.stopOutput('pause');
   }
 
   /** Resume: re-stage the rest of the phase and ramp back up to the targets. */
   async resume(): Promise<SessionResult> {
     const refused = this.#require('resume');
     if (refused) return refused;
-    return this.#beginOutput('resume');
+    return this.#output.begin('resume');
   }
 
   /** The clinician ends the session early: output off, session stopped (not latched). */
   async stop(): Promise<SessionResult> {
     const refused = this.#require('stop');
     if (refused) return refused;
-    this.#interrupt();
+    this.#output.interrupt();
     this.#enter('ramping-down', 'stopped by the clinician');
-    const r = await this.#stopOutput('stop');
+    const r = await this.#output.stopOutput('stop');
     if (this.#state === 'ramping-down') {
       this.#enter('stopped', 'stopped by the clinician');
       this.#endSessionIfOpen('stopped', 'stopped by the clinician');
@@ -341,29 +386,10 @@ export class SessionRunner {
 
   /**
    * Emergency stop: the ESTOP frame is written before anything else happens, then the state
-   * follows. Latched on the device until `clear()`. Never refused, in any state.
+   * follows (stop-sequence.ts). Latched on the device until `clear()`. Never refused, in any state.
    */
-  async estop(source: string): Promise<SessionResult> {
-    const acked = this.#client.estop();
-    const outputWasOn = this.#channels.some((c) => c.on) || OUTPUT_STATES.has(this.#state);
-    this.#allOff();
-    // With nothing on the stop is sent and recorded, but it is no alarm condition (alarms.ts).
-    const alarm = estopAlarm(source, outputWasOn);
-    if (alarm) this.#alarms.raise(alarm.priority, alarm.cause, alarm.action, undefined, alarm);
-    this.#journal.record('estop', { source, acked: false });
-    const ended = canTransition(this.#state, 'stopped');
-    if (ended) this.#enter('stopped', `emergency stop (${source})`);
-    // The session's record ends once the device has confirmed the stop (or could not within the
-    // retry budget: then the record says so), so the confirmation is part of it.
-    const journal = this.#journal.current;
-    const r = await within(this.#scheduler, acked, ACK_GIVE_UP_MS);
-    if (this.#journal.current === journal) {
-      this.#journal.record('estop', { source, acked: r?.ok ?? false });
-      if (ended) this.#endSessionIfOpen('stopped', `emergency stop (${source})${r?.ok ? '' : ': the device did not confirm'}`);
-    }
-    this.#publish();
-    if (r === undefined) return refuse('EstopUnconfirmed', 'the device has not confirmed the emergency stop yet; it is being repeated until it does');
-    return r.ok ? done : deviceError(r.error);
+  estop(source: string): Promise<SessionResult> {
+    return this.#stops.estop(source);
   }
 
   /** Clear a latched stop (outputs stay off). */
@@ -455,12 +481,11 @@ export class SessionRunner {
 
   /** Release timers and subscriptions (output must be off). */
   dispose(): void {
-    this.#interrupt();
-    this.#stopLoop();
+    this.#output.interrupt();
+    this.#loop.stop();
     this.#endSessionIfOpen('aborted', 'the application closed');
     this.#closeJournal();
-    for (const s of this.#deviceSubs) s.unsubscribe();
-    this.#deviceSubs = [];
+    this.#intake.unwatch();
     this.#snapshot.complete();
     this.#telemetry.complete();
   }
@@ -471,304 +496,20 @@ export class SessionRunner {
     return this.#plan!.protocol.phases[this.#clock.phaseIndex]!;
   }
 
-  /** Stage every channel at 0 mA for the rest of the phase, start it, and hand over to the ramp. */
-  async #beginOutput(cause: 'start' | 'resume' | 'phase'): Promise<SessionResult> {
-    const device = this.#client.info;
-    if (!device) return refuse('NotConnected', 'the device is not connected');
-    const epoch = ++this.#epoch;
-    this.#starting = true;
-    try {
-      return await this.#stageAndStart(cause, epoch, device);
-    } finally {
-      this.#starting = false;
-    }
-  }
-
-  async #stageAndStart(cause: 'start' | 'resume' | 'phase', epoch: number, device: DeviceInfo): Promise<SessionResult> {
-    const plan = this.#plan!;
-    const phaseMs = phaseDurationMs(this.#phase());
-    const remainingMs = this.#clock.phaseRemainingMs(phaseMs);
-    const limits = phaseLimits(plan.protocol, this.#clock.phaseIndex);
-    this.#enter('ramping', cause === 'phase' ? `phase '${this.#phase().name}'` : undefined);
-    for (const c of this.#channels) {
-      const proposal = phaseParams(plan.protocol, this.#clock.phaseIndex, c.channel, remainingMs);
-      const checked = checkStimulation(proposal, { device: device.limits, protocol: limits, electrode: plan.protocol.electrode });
-      if (!checked.ok) {
-        await this.#abort(`the guard refused channel ${c.channel}: ${checked.violations.map((v) => v.message).join('; ')}`);
-        return limitExceeded(checked.violations, 'refused by the guard');
-      }
-      this.#alarms.noteWarnings(checked.checked.warnings, c.channel);
-      const staged = await this.#client.stage(checked.checked);
-      if (epoch !== this.#epoch) return this.#illegal(cause);
-      if (!staged.ok) return this.#failOutput(staged.error);
-      const started = await this.#client.start(checked.checked);
-      if (epoch !== this.#epoch) return this.#illegal(cause);
-      if (!started.ok) return this.#failOutput(started.error);
-      c.active = checked.checked;
-      c.on = true;
-      this.#journal.started(c.channel);
-      c.commanded = { amplitudeMa: 0, atMs: this.#scheduler.now() };
-      this.#monitor.on(c.channel, checked.checked.value.amplitudeMa, this.#scheduler.now());
-      this.#journal.record('amplitude', { channel: c.channel, targetMa: c.targetMa, commandedMa: 0, cause: cause === 'resume' ? 'resume' : 'ramp' });
-    }
-    this.#clock.run(phaseMs, () => void this.#onPhaseEnd(epoch));
-    this.#publish();
-    this.#ramp.kick();
-    return done;
-  }
-
-  async #failOutput(error: DeviceError): Promise<SessionResult> {
-    if (error.code !== 'Cancelled') await this.#abort(describeDeviceError(error));
-    return deviceError(error);
-  }
-
-  /** Hold the clock and cancel the phase timer; async work begun before this is now stale. */
-  #interrupt(): void {
-    this.#epoch += 1;
-    this.#clock.interrupt();
-  }
-
-  /** Output is off everywhere (an e-stop or an abort): the monitor and the channels say so at once. */
-  #allOff(): void {
-    this.#interrupt();
-    this.#monitor.allOff(this.#scheduler.now());
-    for (const c of this.#channels) c.on = false;
-  }
-
-  /** STOP every channel (output off at once; the device discards the programs). */
-  async #stopOutput(cause: 'pause' | 'stop' | 'ramp-down'): Promise<SessionResult> {
-    this.#monitor.allOff(this.#scheduler.now());
-    for (const c of this.#channels) {
-      if (c.on || (c.commanded?.amplitudeMa ?? 0) > 0) this.#journal.record('amplitude', { channel: c.channel, targetMa: c.targetMa, commandedMa: 0, cause });
-      c.on = false;
-      c.commanded = undefined;
-      c.active = undefined;
-    }
-    this.#publish();
-    const r = await this.#client.request('STOP', {});
-    if (!r.ok) {
-      // Withdrawn because an e-stop overtook it: the e-stop is taking output down, not a failure.
-      if (r.error.code !== 'Cancelled') await this.#abort(`STOP failed: ${describeDeviceError(r.error)}`);
-      return deviceError(r.error);
-    }
-    return done;
-  }
-
-  async #onPhaseEnd(epoch: number): Promise<void> {
-    if (epoch !== this.#epoch) return;
-    this.#interrupt();
-    const phase = this.#phase();
-    const index = this.#clock.phaseIndex;
-    this.#journal.record('phase-end', { index, name: phase.name, atS: this.#clock.elapsedMs() / 1000 });
-    if (index >= this.#plan!.protocol.phases.length - 1) {
-      this.#enter('ramping-down', 'protocol time elapsed');
-      const r = await this.#stopOutput('ramp-down');
-      if (r.ok && this.#state === 'ramping-down') {
-        this.#enter('completed', 'protocol time elapsed');
-        this.#endSessionIfOpen('completed', undefined);
-      }
-      return;
-    }
-    const stopped = await this.#stopOutput('ramp-down');
-    if (!stopped.ok) return;
-    this.#clock.nextPhase();
-    const next = this.#phase();
-    for (const c of this.#channels) c.targetMa = Math.min(c.targetMa, next.amplitude.maxMa);
-    this.#journal.record('phase', { index: this.#clock.phaseIndex, name: next.name, atS: this.#clock.elapsedMs() / 1000 });
-    await this.#beginOutput('phase');
-  }
-
   // ---- the loop -----------------------------------------------------------------------------------
 
-  #startLoop(): void {
-    this.#stopLoop();
-    this.#lastHeartbeatAt = -Infinity;
-    // Each tick schedules the next as a fresh action (a virtual scheduler chains rescheduled
-    // actions into one another, which a 60-minute session would turn into a very deep chain).
-    // Ticks are spaced from a fixed origin (origin + k x TICK_MS), so timers that fire a little
-    // early or late never accumulate into a slipped heartbeat.
-    const origin = this.#scheduler.now();
-    let k = 0;
-    const next = (): void => {
-      k += 1;
-      const delay = Math.max(0, origin + k * TICK_MS - this.#scheduler.now());
-      this.#loop = this.#scheduler.schedule(() => {
-        next();
-        this.#tick();
-      }, delay);
-    };
-    next();
-  }
-
-  #stopLoop(): void {
-    this.#loop?.unsubscribe();
-    this.#loop = undefined;
-  }
-
-  /**
-   * The session loop. It feeds the device's watchdog only while the session is healthy: the
-   * device link has not failed and the journal can write. A hung or failed host therefore stops
-   * heartbeats and the device switches off on its own within its watchdog window.
-   */
-  #tick(): void {
-    const now = this.#scheduler.now();
-    // A journal that fails during a session stops the heartbeat (output must not go on unrecorded);
-    // after the session's end it no longer matters to the device.
-    const healthy = !this.#client.failure && !this.#journal.failingSession;
-    // Half a tick of tolerance: a tick that fires slightly early still carries its heartbeat.
-    if (healthy && now - this.#lastHeartbeatAt >= HEARTBEAT_MS - TICK_MS / 2) {
-      this.#lastHeartbeatAt = now;
-      void this.#client.heartbeat().then((r) => {
-        if (r.ok || r.error.code === 'Cancelled') return;
-        // No answer, or any refusal: a device in session with us always answers HB with OK.
-        if (r.error.code === 'AckTimeout') void this.#abort(`the device stopped answering heartbeats (${describeDeviceError(r.error)})`);
-        else if (r.error.code !== 'SessionLost') void this.#abort(`the device refused a heartbeat (${describeDeviceError(r.error)})`);
-      });
-    }
-    if (OUTPUT_STATES.has(this.#state)) for (const v of this.#monitor.check(now)) this.#onVerdict(v);
+  /** One tick of the session loop (session-loop.ts sends the heartbeat first, when healthy). */
+  #onTick(now: number): void {
+    if (OUTPUT_STATES.has(this.#state)) for (const v of this.#monitor.check(now)) this.#intake.verdict(v);
     if (this.#state === 'ramping' || this.#state === 'running') void this.#ramp.step();
     // Telemetry summaries, and the retry of a failed journal's held records (every JOURNAL_RETRY_MS).
     this.#journal.tick();
     if (OUTPUT_STATES.has(this.#state) || this.#state === 'paused') this.#publish();
   }
 
-  // ---- device events ------------------------------------------------------------------------------
-
-  #watchDevice(): void {
-    for (const s of this.#deviceSubs) s.unsubscribe();
-    this.#deviceSubs = [
-      this.#client.events$.subscribe((e) => this.#onDeviceEvent(e)),
-      this.#client.failures$.subscribe((f) => {
-        const aborted = this.#abort(describeDeviceError(f), f.code === 'Disconnected');
-        // The device lost its session with us: once output is confirmed off, HELLO again, so the
-        // next session does not fail with NO_HELLO.
-        if (f.code === 'SessionLost') void aborted.then(() => this.#rehandshake());
-      }),
-      this.#client.traffic$.subscribe((t) => this.#journal.traffic(t.dir, t.line)),
-    ];
-  }
-
-  #onDeviceEvent(e: DeviceEvent): void {
-    const now = this.#scheduler.now();
-    switch (e.event) {
-      case 'TEL': {
-        const c = this.#channels.find((x) => x.channel === e.args.ch);
-        if (!c) return;
-        const verdict = this.#monitor.telemetry(c.channel, e.args.amp, e.args.i, now, this.#plan ? this.#phase().amplitude.maxMa : 0);
-        if (verdict) this.#onVerdict(verdict);
-        c.measuredMa = e.args.i / 1000;
-        c.impedance = e.args.z;
-        this.#journal.telemetry(e.args);
-        this.#telemetry.next({ atMs: now, channel: c.channel, measuredMa: c.measuredMa, commandedMa: c.commanded?.amplitudeMa ?? 0, targetMa: c.targetMa, impedance: e.args.z });
-        return;
-      }
-      case 'DONE': {
-        const c = this.#channels.find((x) => x.channel === e.args.ch);
-        if (c) c.on = false;
-        this.#monitor.off(e.args.ch, now);
-        // The device ends output on its own at the staged duration, which is never before the
-        // host's phase timer; a DONE while the runner still expects output is a fault.
-        if (OUTPUT_STATES.has(this.#state) && this.#state !== 'ramping-down' && this.#plan && this.#clock.phaseRemainingMs(phaseDurationMs(this.#phase())) > 1000) {
-          void this.#abort(`the device ended output on channel ${e.args.ch} before the phase was over`);
-        }
-        return;
-      }
-      case 'FAULT': {
-        const ch = e.args.ch;
-        const alarm = faultAlarm(e.args.code, ch);
-        this.#journal.record('fault', { channel: ch === 0 ? null : ch, code: e.args.code, message: alarm.cause });
-        // A second fault during or after the abort (channel 2 open after channel 1) still gets
-        // its own alarm: the abort below would ignore it.
-        if (this.#aborting || this.#state === 'aborted') this.#raiseLate(alarm);
-        void this.#abort(`${alarm.cause}: ${alarm.action}`, false, alarm);
-        return;
-      }
-      case 'WDOG':
-        this.#journal.record('fault', { channel: null, code: 'WDOG', message: 'device watchdog tripped' });
-        // The watchdog ended the device's session with this host too (PROTOCOL.md §11): once output
-        // is confirmed off, HELLO again before anything else.
-        void this.#abort('the device watchdog tripped: it heard nothing valid from this computer for its whole window; output is off').then(() => this.#rehandshake());
-        return;
-      case 'BOOT':
-        return; // the client turns a new boot id into a Rebooted failure
-    }
-  }
-
-  /**
-   * The device's telemetry contradicts what it was commanded (output-monitor.ts): every such sample
-   * is recorded; the first ends the session (e-stop, high alarm naming both values, abort). Current
-   * on a channel that was switched off raises its alarm once and repeats the e-stop.
-   */
-  #onVerdict(v: MonitorVerdict): void {
-    this.#journal.record('measurement', {
-      channel: v.channel,
-      finding: v.finding,
-      ...(v.measuredMa === undefined ? {} : { measuredMa: roundMa(v.measuredMa) }),
-      ...(v.limitMa === undefined ? {} : { limitMa: roundMa(v.limitMa) }),
-      ...(v.silentMs === undefined ? {} : { silentMs: Math.round(v.silentMs) }),
-      message: v.cause,
-    });
-    if (v.repeat) return;
-    if (v.finding === 'current-while-off') {
-      void this.#client.estop();
-      this.#raise('high', v.cause, v.action, v.channel);
-      this.#publish();
-      return;
-    }
-    void this.#abort(`${v.cause}: ${v.action}`, false, { cause: v.cause, action: v.action, channel: v.channel });
-  }
-
-  /**
-   * Re-establish the device session (HELLO) after the device ended it (a watchdog trip, a silent
-   * reset), so a new session can start without reconnecting by hand. Output stays off: the e-stop
-   * is latched until CLEAR, and a new boot id means the device restarted (said so, never resumed).
-   */
-  async #rehandshake(): Promise<void> {
-    if (this.#state === 'idle' || this.#state === 'connecting' || this.#client.failure?.code === 'Disconnected') return;
-    const before = this.#client.info?.bootId ?? this.#lastBootId;
-    const r = await this.#client.connect();
-    if (!r.ok) {
-      this.#raise('medium', `The device session could not be re-established (${describeDeviceError(r.error)})`, 'Disconnect and connect again', undefined);
-    } else {
-      if (before !== undefined && r.value.bootId !== before) {
-        this.#raise('medium', `The device restarted (boot id ${before} -> ${r.value.bootId})`, 'Check the device before the next session', undefined);
-      }
-      this.#lastBootId = r.value.bootId;
-    }
-    this.#publish();
-  }
-
-  /**
-   * End the session because something went wrong: e-stop first (unless the port is gone), then
-   * the state, the alarm and the record.
-   */
-  async #abort(reason: string, portGone = false, alarm?: { cause: string; action: string; channel?: number }): Promise<void> {
-    if (this.#state === 'aborted' || this.#state === 'idle' || this.#state === 'connecting') {
-      if (this.#state !== 'aborted' && portGone) this.#stopLoop();
-      return;
-    }
-    // Re-entry (an abort's own records failing to write report a journal failure, which would
-    // abort again) is ignored: the first abort is already taking output down.
-    if (this.#aborting) return;
-    this.#aborting = true;
-    try {
-      await this.#abortOnce(reason, portGone, alarm);
-    } finally {
-      this.#aborting = false;
-    }
-  }
-
-  async #abortOnce(reason: string, portGone: boolean, alarm: { cause: string; action: string; channel?: number } | undefined): Promise<void> {
-    const acked = portGone ? undefined : this.#client.estop();
-    this.#allOff();
-    this.#raise('high', alarm?.cause ?? reason, alarm?.action ?? 'Check the patient and the device, then clear', alarm?.channel);
-    if (canTransition(this.#state, 'aborted')) {
-      this.#enter('aborted', reason);
-      this.#endSessionIfOpen('aborted', reason);
-    }
-    if (portGone) this.#stopLoop();
-    if (acked) await acked;
-    this.#publish();
+  /** End the session because something went wrong (stop-sequence.ts). */
+  #abort(reason: string, portGone = false, alarm?: AbortAlarm): Promise<void> {
+    return this.#stops.abort(reason, portGone, alarm);
   }
 
   // ---- records ------------------------------------------------------------------------------------
@@ -836,12 +577,6 @@ export class SessionRunner {
 
   #raise(priority: AlarmPriority, cause: string, action: string, channel: number | undefined): string {
     return this.#alarms.raise(priority, cause, action, channel);
-  }
-
-  /** The alarm of a fault that arrives while (or after) the session is aborted. */
-  #raiseLate(alarm: { cause: string; action: string; channel?: number }): void {
-    this.#raise('high', alarm.cause, alarm.action, alarm.channel);
-    this.#publish();
   }
 
   // ---- state --------------------------------------------------------------------------------------
