@@ -499,7 +499,7 @@ export class ControllerService implements ContractHandlers {
   }
 
   clear(input: Input<'clear'> = {}): Promise<Result<null>> {
-    return this.#session('clear', input, async (runner) => done(await runner.clear()));
+    return this.#session('clear', input, async (runner) => done(await runner.clear(this.#settings.get().clinician || 'clinician')));
   }
 
   newSession(input: Input<'newSession'> = {}): Promise<Result<null>> {

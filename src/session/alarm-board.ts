@@ -2,8 +2,8 @@
  * The alarm board: the alarms showing in a session, and what happens to them (raise, update,
  * acknowledge, rewrite after a cleared stop). What an alarm says is decided by the pure rules in
  * alarms.ts; the board keeps the list (highest priority first, oldest first within a priority),
- * numbers the alarms, stamps their time and records every raise, update and acknowledgement
- * through the `record` it is given (the session's journal).
+ * numbers the alarms, stamps their time and records every raise, update and acknowledgement,
+ * and every cleared stop, through the `record` it is given (the session's journal).
  *
  * Warnings are de-duplicated per channel and limit: each channel+limit is recorded once, one alarm
  * per limit names every channel over it and shows the latest values, and a limit whose alarm was
@@ -18,6 +18,7 @@ import type { Alarm } from './views.js';
 export type AlarmBoardRecord =
   | { readonly type: 'alarm'; readonly data: RecordDataInput<'alarm'> }
   | { readonly type: 'alarm-ack'; readonly data: RecordDataInput<'alarm-ack'> }
+  | { readonly type: 'stop-cleared'; readonly data: RecordDataInput<'stop-cleared'> }
   | { readonly type: 'warning'; readonly data: RecordDataInput<'warning'> };
 
 const RANK: Readonly<Record<AlarmPriority, number>> = { high: 0, medium: 1, low: 2 };
@@ -97,8 +98,12 @@ export class AlarmBoard {
     return true;
   }
 
-  /** The latch was cleared: a showing e-stop alarm stops saying "latched" (alarms.ts `afterClear`). */
-  latchCleared(): void {
+  /**
+   * The latch was cleared by `by` (recorded, like an acknowledgement): a showing e-stop alarm
+   * stops saying "latched" (alarms.ts `afterClear`).
+   */
+  latchCleared(by: string): void {
+    this.#record({ type: 'stop-cleared', data: { by } });
     this.#alarms = this.#alarms.map((a) => {
       const rule = this.#rules.get(a.id);
       if (!rule) return a;

@@ -313,6 +313,11 @@ export const DATA_SCHEMAS = {
   /** An alarm was raised (after IEC 60601-1-8: cause and next action). */
   alarm: z.strictObject({ id: text(32), priority: z.enum(['high', 'medium', 'low']), cause: text(2000), action: text(500), channel: channelNo.optional() }),
   'alarm-ack': z.strictObject({ alarmId: text(32), by: text(64), cause: text(2000).optional() }),
+  /**
+   * A latched emergency stop was cleared on the device (the device confirmed CLEAR): who cleared
+   * it. Output stays off; usually written after session-end (UX.md: acknowledging is recorded).
+   */
+  'stop-cleared': z.strictObject({ by: text(64) }),
   /** A clinician's note. */
   note: z.strictObject({ text: text(2000) }),
   /**

@@ -532,6 +532,9 @@ function eventsOf(records: readonly JournalRecord[], t0: number, phases: Protoco
       case 'alarm-ack':
         add(r, 'info', `Alarm ${r.data.alarmId} acknowledged by ${r.data.by}${r.data.cause ? ` (${r.data.cause})` : ''}`);
         break;
+      case 'stop-cleared':
+        add(r, 'info', `Emergency stop cleared by ${r.data.by} (output stays off)`);
+        break;
       case 'note':
         add(r, 'note', `Note: ${r.data.text}`);
         break;

@@ -392,14 +392,14 @@ export class SessionRunner {
     return this.#stops.estop(source);
   }
 
-  /** Clear a latched stop (outputs stay off). */
-  async clear(): Promise<SessionResult> {
+  /** Clear a latched stop (outputs stay off); `by` who cleared it, recorded. */
+  async clear(by = 'clinician'): Promise<SessionResult> {
     const refused = this.#require('clear');
     if (refused) return refused;
     const r = await this.#client.request('CLEAR', {});
     if (!r.ok) return deviceError(r.error);
     // "latched" goes with the latch: a showing e-stop alarm says the stop is cleared.
-    this.#alarms.latchCleared();
+    this.#alarms.latchCleared(by);
     this.#publish();
     return done;
   }

@@ -78,12 +78,13 @@ describe('AlarmBoard', () => {
     expect(b.alarms.map((a) => a.cause)).toEqual([expect.stringMatching(/on channel 2/)]);
   });
 
-  it('after the latch is cleared an e-stop alarm no longer says latched; other alarms are untouched', () => {
-    const { board: b } = board();
+  it('after the latch is cleared an e-stop alarm no longer says latched; other alarms are untouched; the clear is recorded', () => {
+    const { board: b, records } = board();
     const e = estopAlarm('keyboard', true)!;
     b.raise(e.priority, e.cause, e.action, undefined, e);
     b.raise('medium', 'The device restarted', 'Check the device', undefined);
-    b.latchCleared();
+    b.latchCleared('JD');
+    expect(records.filter((r) => r.type === 'stop-cleared')).toEqual([{ type: 'stop-cleared', data: { by: 'JD' } }]);
     expect(b.alarms[0]!.cause).toBe('Emergency stop by the Escape key: all output is off (the stop is cleared)');
     expect(b.alarms[1]!.cause).toBe('The device restarted');
     expect(b.alarms.map((a) => `${a.cause} ${a.action}`).join(' ')).not.toMatch(/latched|clear the stop/);
