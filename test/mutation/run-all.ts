@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-const groups = Object.keys(JSON.parse(readFileSync(new URL('./groups.json', import.meta.url), 'utf8')));
+const groups = Object.keys(JSON.parse(readFileSync(new URL('./groups.json', import.meta.url), 'utf8')) as Record<string, unknown>);
 const asked = process.argv.slice(2);
 const unknown = asked.filter((g) => !groups.includes(g));
 if (unknown.length > 0) {
