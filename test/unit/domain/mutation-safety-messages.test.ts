@@ -27,9 +27,6 @@ describe('H1 the guard names what was wrong and where', () => {
   it("H1 an amplitude that is not a number", () => {
     expect(refusal(checkStimulation({ ...PARAMS, amplitudeMa: Number.NaN }, NO_PROTOCOL))).toEqual([{"scope":"input","limit":"input.amplitudeMa","field":"amplitudeMa","value":Number.NaN,"allowed":">= 0","unit":"mA","source":"input","message":"NaN is not valid: must be a finite number, 0 or more"}]);
   });
-  it("H6 a live check with no device limits", () => {
-    expect(refusal(checkStimulation(PARAMS, { ...NO_PROTOCOL, device: undefined }))).toEqual([{"scope":"device","limit":"device.missing","field":"device","value":"none","allowed":"HELLO reply","unit":"","source":"device HELLO","message":"no device limits: a live check needs the limits the device reported at HELLO"}]);
-  });
   it("H26 a pulse width other than the protocol one", () => {
     expect(refusal(checkStimulation({ ...PARAMS, pulseWidthUs: 260 }, CTX))).toEqual([{"scope":"protocol","limit":"protocol.pulseWidthUs","field":"pulseWidthUs","value":260,"allowed":"= 250","unit":"µs","source":"protocol knee-oa-periosteal, phase 1","message":"260 µs is not the pulse width per phase of the protocol (250 µs) [protocol knee-oa-periosteal, phase 1]"}]);
   });
