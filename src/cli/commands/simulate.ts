@@ -25,8 +25,8 @@ import { FirmwareDevice, type FirmwareKind, type FirmwareOptions } from '../firm
 import { DEFAULT_BUILD_DIR, FirmwareBuildError, buildFirmware } from '../firmware-build.js';
 import { PtyError, SOCAT_PACKAGE, openPtyPair, type PtyExit, type PtyPairOptions } from '../pty.js';
 
-const USAGE = `Usage: edn simulate --pty [--firmware host|qemu] [--link PATH] [--json] [--fault SPEC]...
-                    [--channels N] [--seed N] [--qmax NC]
+const USAGE = `Usage: edn simulate --pty [--firmware host|qemu] [--link PATH] [--json [--timestamps]]
+                    [--fault SPEC]... [--channels N] [--seed N] [--qmax NC]
 
 Run the simulated stimulator as its own process on a pseudo-terminal pair made by socat (Debian
 package '${SOCAT_PACKAGE}'). A host opens the pair's host end, printed at start, exactly as it would
@@ -43,6 +43,10 @@ Options:
   --link PATH      also make the host end available at PATH (a symlink, removed at exit;
                    letters, digits and . _ / + @ - only)
   --json           machine-readable output: one JSON object per line on stdout (below)
+  --timestamps     with --json, every object also carries "wallMs": when it was written, in
+                   milliseconds since the Unix epoch from this process's high-resolution clock
+                   (performance.timeOrigin + performance.now(), sub-millisecond), so another
+                   process on the same machine can time it against its own such clock
   --fault SPEC     schedule a fault, T after start; repeatable. SPEC is one of:
 ${wrap(FAULT_SPEC_SYNTAX, 19, 100)}
   --firmware KIND  the device is the C firmware: host (a process) or qemu (Cortex-M3 in QEMU)
@@ -106,6 +110,8 @@ export interface PtyLike {
 export interface SimulateDeps {
   /** Time for the simulator. Default: the monotonic real-time scheduler. */
   readonly scheduler: SchedulerLike;
+  /** Wall-clock epoch ms at high resolution, for `--timestamps`. Default: performance.timeOrigin + performance.now(). */
+  readonly wallClock: () => number;
   /** Control commands. Default: process.stdin. */
   readonly stdin: Readable;
   openPty(options: PtyPairOptions): Promise<PtyLike>;
@@ -140,6 +146,7 @@ export async function runSimulate(argv: readonly string[], io: CliIO, overrides:
     pty: { type: 'boolean' },
     link: { type: 'string' },
     json: { type: 'boolean' },
+    timestamps: { type: 'boolean' },
     fault: { type: 'string', multiple: true },
     channels: { type: 'string' },
     seed: { type: 'string' },
@@ -150,6 +157,7 @@ export async function runSimulate(argv: readonly string[], io: CliIO, overrides:
   if (values.pty !== true) {
     throw new UsageError('--pty is required: the simulator runs on a pseudo-terminal pair (socat) that a host opens like a serial port');
   }
+  if (values.timestamps === true && values.json !== true) throw new UsageError('--timestamps needs --json (it adds a field to each JSON line)');
   const channels = integerOption('--channels', values.channels, 1, MAX_CHANNELS) ?? 4;
   const seed = integerOption('--seed', values.seed, 0, 0xffffffff);
   const qmax = integerOption('--qmax', values.qmax, 1, DEFAULT_LIMITS.qmax);
@@ -168,6 +176,7 @@ export async function runSimulate(argv: readonly string[], io: CliIO, overrides:
   }
   const deps: SimulateDeps = {
     scheduler: monotonicScheduler,
+    wallClock: () => performance.timeOrigin + performance.now(),
     stdin: process.stdin,
     openPty: openPtyPair,
     openDeviceEnd: openSerialDeviceEnd,
@@ -175,7 +184,7 @@ export async function runSimulate(argv: readonly string[], io: CliIO, overrides:
     startFirmware: (options) => FirmwareDevice.start(options),
     ...overrides,
   };
-  const out = new Output(io, values.json === true, deps.scheduler);
+  const out = new Output(io, values.json === true, deps.scheduler, values.timestamps === true ? deps.wallClock : undefined);
 
   // 0. The firmware build, when the device is the C firmware (make is incremental).
   let binary: string | undefined;
@@ -379,6 +388,8 @@ class Output {
     private readonly io: CliIO,
     private readonly json: boolean,
     private readonly scheduler: SchedulerLike,
+    /** `--timestamps`: stamps each JSON line with "wallMs". */
+    private readonly wallClock: (() => number) | undefined,
   ) {
     this.#t0 = scheduler.now();
   }
@@ -419,7 +430,8 @@ class Output {
   }
 
   #json(value: object): void {
-    write(this.io.stdout, JSON.stringify(value));
+    // Read the clock last, just before the write: the time the line left this process.
+    write(this.io.stdout, JSON.stringify(this.wallClock === undefined ? value : { ...value, wallMs: this.wallClock() }));
   }
 
   #log(text: string): void {

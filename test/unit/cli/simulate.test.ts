@@ -154,6 +154,7 @@ describe('edn simulate: command line', () => {
     [['--pty', '--qmax', '0'], /--qmax must be an integer in 1\.\.12000/],
     [['--pty', '--qmax', '12001'], /--qmax must be an integer in 1\.\.12000/],
     [['--pty', '--fault', 'stage-fail:0@1s'], /'0' is not a count/],
+    [['--pty', '--timestamps'], /--timestamps needs --json/],
   ])('refuses %j as a usage error (exit 2)', async (argv, message) => {
     const { stderr, io: cli } = io();
     expect(await main(['simulate', ...argv], cli)).toBe(2);
@@ -231,6 +232,38 @@ describe('edn simulate: running', () => {
     expect([r.stdout.text, r.device.written]).toEqual([printed, written]);
     expect(r.stdin.listenerCount('data')).toBe(0);
     expect(r.stderr.text).toBe('');
+  });
+
+  it('--timestamps stamps every JSON line with the wall clock read as it is written (the e-stop bench times the device against the page by it)', async () => {
+    const r = rig();
+    let now = 1_764_800_000_000.25;
+    const run = runSimulate(['--pty', '--json', '--timestamps'], r.io, { ...r.deps, wallClock: () => now });
+    await settle(() => r.stdout.lines.length >= 2);
+    expect(r.json()).toEqual([
+      { event: 'ready', path: '/dev/pts/98', wallMs: 1_764_800_000_000.25 },
+      { event: 'boot', bootId: expect.stringMatching(/^[0-9A-F]{8}$/) as unknown, wallMs: 1_764_800_000_000.25 },
+    ]);
+    r.device.send(HELLO);
+    r.device.send(SET1);
+    r.device.send(START1);
+    now += 12.5;
+    r.device.send({ type: 'request', seq: 4, verb: 'ESTOP', args: {} });
+    expect(r.json().slice(-2)).toEqual([
+      { event: 'estop', wallMs: 1_764_800_000_012.75 },
+      { event: 'output', channel: 1, on: false, amplitudeMa: 0, wallMs: 1_764_800_000_012.75 },
+    ]);
+    r.abort.abort();
+    expect(await run).toBe(0);
+  });
+
+  it('writes no wallMs without --timestamps', async () => {
+    const r = rig();
+    const run = runSimulate(['--pty', '--json'], r.io, { ...r.deps, wallClock: () => 1 });
+    await settle(() => r.stdout.lines.length >= 2);
+    expect(r.json().every((e) => !('wallMs' in e))).toBe(true);
+    expect(r.json()).toHaveLength(2);
+    r.abort.abort();
+    expect(await run).toBe(0);
   });
 
   it('adds the link to the ready line', async () => {
