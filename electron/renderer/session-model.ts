@@ -5,6 +5,7 @@
  */
 import type { CallOutput, Snapshot, Telemetry } from '../../src/app/contract.js';
 import { ma } from '../../src/domain/format.js';
+import { type ChartEvent, type ChartSeries, buildChartSeries } from './chart-model.js';
 
 export type Port = CallOutput<'listPorts'>[number];
 export type Alarm = Snapshot['alarms'][number];
@@ -142,9 +143,16 @@ export class TelemetryBuffer {
   #channels: number[] = [];
   #t0: number | undefined;
   #rows: { t: number; measured: Map<number, number>; target: Map<number, number> }[] = [];
+  #events: ChartEvent[] = [];
+  /** The last sample's device time (ms) and when it arrived (our clock, ms): maps our clock onto the device's. */
+  #last: { atMs: number; receivedMs: number } | undefined;
+  /** What the last snapshot said: per channel on/off, paused, phase index. */
+  #seen: { on: Map<number, boolean>; paused: boolean; phase: number | undefined } = { on: new Map(), paused: false, phase: undefined };
+  readonly #now: () => number;
 
-  constructor(windowS = 60) {
+  constructor(windowS = 60, now: () => number = () => performance.now()) {
     this.#windowS = windowS;
+    this.#now = now;
   }
 
   get channels(): readonly number[] {
@@ -155,6 +163,48 @@ export class TelemetryBuffer {
     this.#channels = [];
     this.#t0 = undefined;
     this.#rows = [];
+    this.#events = [];
+    this.#last = undefined;
+    this.#seen = { on: new Map(), paused: false, phase: undefined };
+  }
+
+  /**
+   * Note what a snapshot says about output and phase: a channel going off or on, a pause, a
+   * resume, a new phase, each as a mark at the time it was seen. Snapshots carry no device time,
+   * so the time is the last sample's device time plus what has passed on our clock since it
+   * arrived (the same machine or LAN: milliseconds off at most, against a 10 Hz sample rate).
+   * Returns true when a mark was added (the chart redraws: no telemetry comes while paused).
+   */
+  noteSnapshot(s: Pick<Snapshot, 'state' | 'channels' | 'phase'>): boolean {
+    const now = this.#timeNow();
+    const t = now ?? 0;
+    const seen = this.#seen;
+    const marks: ChartEvent[] = [];
+    for (const c of s.channels) {
+      const was = seen.on.get(c.channel);
+      if (was === c.on) continue;
+      seen.on.set(c.channel, c.on);
+      if (was !== undefined || !c.on) marks.push(c.on ? { t, kind: 'on', channel: c.channel } : { t, kind: 'off', channel: c.channel });
+    }
+    const paused = s.state === 'paused';
+    if (paused !== seen.paused) {
+      seen.paused = paused;
+      marks.push(paused ? { t, kind: 'pause' } : { t, kind: 'resume' });
+    }
+    if (s.phase && s.phase.index !== seen.phase) {
+      // The first phase is where the chart starts: only later ones are changes worth a mark.
+      if (seen.phase !== undefined) marks.push({ t, kind: 'phase', label: `Phase ${s.phase.index + 1}: ${s.phase.name}` });
+      seen.phase = s.phase.index;
+    }
+    // Before the first sample there is no time base: the starting state is all that counts.
+    if (now !== undefined) this.#events.push(...marks);
+    return marks.length > 0 && now !== undefined;
+  }
+
+  #timeNow(): number | undefined {
+    if (this.#last === undefined || this.#t0 === undefined) return undefined;
+    const atMs = this.#last.atMs + (this.#now() - this.#last.receivedMs);
+    return Math.round(atMs - this.#t0) / 1000;
   }
 
   /** Set the channels shown (from the snapshot); samples of other channels are ignored. Returns true when they changed. */
@@ -168,6 +218,7 @@ export class TelemetryBuffer {
   add(sample: Telemetry): void {
     if (!this.#channels.includes(sample.channel)) return;
     this.#t0 ??= sample.atMs;
+    this.#last = { atMs: sample.atMs, receivedMs: this.#now() };
     const t = Math.round(sample.atMs - this.#t0) / 1000;
     // Samples of different channels within 50 ms share a row (they are one 10 Hz tick).
     let row = this.#rows[this.#rows.length - 1];
@@ -180,6 +231,14 @@ export class TelemetryBuffer {
     row.target.set(sample.channel, sample.targetMa);
     const from = t - this.#windowS;
     while (this.#rows.length > 0 && this.#rows[0]!.t < from) this.#rows.shift();
+    // Marks older than the window still set the starting state (a pause that began before it);
+    // keep the last of each kind per channel, drop the rest.
+    if (this.#events.length > 64) this.#events = this.#events.filter((e, i, all) => e.t >= from || !all.slice(i + 1).some((l) => l.t < from && sameSubject(l, e)));
+  }
+
+  /** What the chart plots: the rows with off time drawn as 0 mA, and the pause and phase marks. */
+  series(): ChartSeries {
+    return buildChartSeries(this.#rows, this.#channels, this.#events);
   }
 
   /** [x, measured ch1, target ch1, measured ch2, target ch2, ...] */
@@ -192,6 +251,12 @@ export class TelemetryBuffer {
     }
     return cols;
   }
+}
+
+/** Two marks about the same thing (one channel's output, the pause, the phase). */
+function sameSubject(a: ChartEvent, b: ChartEvent): boolean {
+  const subject = (e: ChartEvent): string => (e.kind === 'off' || e.kind === 'on' ? `ch${e.channel}` : e.kind === 'phase' ? 'phase' : 'pause');
+  return subject(a) === subject(b);
 }
 
 // ---- titration -----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import uPlot from 'uplot';
 import { h, uid } from '../dom.js';
 import { num } from '../../../src/domain/format.js';
 import { pulseOutline } from '../protocol-model.js';
+import { type ChartSeries, marksText } from '../chart-model.js';
 
 /** Channel colours (Okabe-Ito, distinguishable with colour-vision deficiencies); the legend names them. */
 export const CHANNEL_COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#56B4E9', '#E69F00', '#000000', '#999999'];
@@ -35,17 +36,26 @@ export class LiveChart {
   readonly #height = 260;
   #chart: uPlot | undefined;
   #channels: readonly number[] = [];
-  #pending: (number | null)[][] | undefined;
+  #pending: ChartSeries | undefined;
+  /** The marks drawn now (read by the draw hook). */
+  #marks: Pick<ChartSeries, 'pauses' | 'phases'> = { pauses: [], phases: [] };
+  readonly #marksLine: HTMLElement;
   #frame = 0;
   readonly #ro: ResizeObserver;
 
   constructor() {
     const captionId = uid('cap');
     this.#plotBox = h('div', { class: 'plot', role: 'img', 'aria-labelledby': captionId });
+    this.#marksLine = h('span', { class: 'chart-marks' });
     this.el = h(
       'figure',
       { class: 'chart live-chart' },
-      h('figcaption', { id: captionId }, 'Amplitude over the last 60 s: measured (solid line) and target (dashed) per channel, in mA'),
+      h(
+        'figcaption',
+        { id: captionId },
+        'Amplitude over the last 60 s: measured (solid line) and target (dashed) per channel, in mA. Output off (a pause) reads 0 mA in a grey band; a phase change is a vertical line. ',
+        this.#marksLine,
+      ),
       this.#plotBox,
     );
     this.#ro = fitWidth(this.#plotBox, () => this.#chart, this.#height);
@@ -74,21 +84,67 @@ export class LiveChart {
         ],
         cursor: { drag: { x: false, y: false } },
         legend: { live: false },
+        hooks: { draw: [(u) => this.#drawMarks(u)] },
       },
       [[], ...channels.flatMap(() => [[], []])],
       this.#plotBox,
     );
   }
 
-  /** New data; drawn at most once per animation frame. */
-  setData(columns: (number | null)[][]): void {
-    this.#pending = columns;
+  /**
+   * New data; drawn at most once per animation frame. The plotted series are also on the plot's
+   * `data-plotted` attribute (JSON: x, then measured and target per channel) and the marks on
+   * `data-marks`, so a test reads what was drawn, not what was sent.
+   */
+  setData(series: ChartSeries): void {
+    this.#pending = series;
     if (this.#frame !== 0) return;
     this.#frame = requestAnimationFrame(() => {
       this.#frame = 0;
-      if (this.#pending && this.#chart) this.#chart.setData(this.#pending as uPlot.AlignedData);
+      const next = this.#pending;
       this.#pending = undefined;
+      if (!next || !this.#chart) return;
+      this.#marks = { pauses: next.pauses, phases: next.phases };
+      this.#chart.setData(next.columns as uPlot.AlignedData);
+      this.#plotBox.dataset.plotted = JSON.stringify(next.columns);
+      this.#plotBox.dataset.marks = JSON.stringify(this.#marks);
+      this.#marksLine.textContent = marksText(next, (v) => num(v, 1));
     });
+  }
+
+  /** Pauses as grey bands labelled "Paused", phase changes as labelled vertical lines. */
+  #drawMarks(u: uPlot): void {
+    const { pauses, phases } = this.#marks;
+    if (pauses.length === 0 && phases.length === 0) return;
+    const ctx = u.ctx;
+    const { top, height, left, width } = u.bbox;
+    const xMax = u.scales.x?.max ?? 0;
+    const pos = (t: number): number => Math.min(left + width, Math.max(left, u.valToPos(t, 'x', true)));
+    const dpr = window.devicePixelRatio || 1;
+    ctx.save();
+    ctx.font = `${Math.round(13 * dpr)}px system-ui, sans-serif`;
+    ctx.textBaseline = 'top';
+    for (const p of pauses) {
+      const x0 = pos(p.from);
+      const x1 = pos(p.to ?? xMax);
+      ctx.fillStyle = 'rgba(57,66,78,0.14)';
+      ctx.fillRect(x0, top, Math.max(x1 - x0, 2 * dpr), height);
+      ctx.fillStyle = '#39424e';
+      ctx.fillText('Paused', x0 + 4 * dpr, top + 4 * dpr);
+    }
+    ctx.strokeStyle = '#39424e';
+    ctx.lineWidth = 1.5 * dpr;
+    ctx.setLineDash([4 * dpr, 4 * dpr]);
+    for (const m of phases) {
+      const x = pos(m.t);
+      ctx.beginPath();
+      ctx.moveTo(x, top);
+      ctx.lineTo(x, top + height);
+      ctx.stroke();
+      ctx.fillStyle = '#39424e';
+      ctx.fillText(m.label, x + 4 * dpr, top + 20 * dpr);
+    }
+    ctx.restore();
   }
 
   destroy(): void {

@@ -147,6 +147,8 @@ export class RunView {
     }
     this.#renderHead(s);
     this.#renderCards(s);
+    // After the cards (which set the buffer's channels): pauses and channels going off are marks.
+    if (this.#buffer.noteSnapshot(s) && this.el.isConnected) this.#chart.setData(this.#buffer.series());
     this.#renderControls(s);
     this.#renderEnded(s);
     this.#renderWarnings(s);
@@ -295,7 +297,7 @@ export class RunView {
     if (!this.#sessionId) return;
     this.#buffer.add(t);
     if (!this.el.isConnected || this.el.closest('[hidden]')) return;
-    this.#chart.setData(this.#buffer.columns());
+    this.#chart.setData(this.#buffer.series());
   }
 
   async #titrate(delta: TitrationStep): Promise<void> {
