@@ -266,6 +266,15 @@ export const CourseSessionSchema = z.strictObject({
   nprsBefore: z.number().nullable(),
   nprsAfter: z.number().nullable(),
   adverseEffects: z.array(AdverseEffectSchema).nullable(),
+  /** The measures recorded at this session other than NPRS (GROC, PSFS, licensed totals), oldest first. */
+  measures: z.array(
+    z.strictObject({
+      instrumentId: z.string(),
+      name: z.string(),
+      version: z.string(),
+      scores: z.array(z.strictObject({ id: z.string(), name: z.string(), value: z.number(), min: z.number().nullable(), max: z.number().nullable(), unit: z.string() })),
+    }),
+  ),
 });
 
 export const CourseSchema = z.strictObject({
@@ -291,10 +300,51 @@ export type AdverseEffectInput = z.input<typeof AdverseEffectSchema>;
 /** NPRS 0-10, whole numbers (LOINC 72514-3; src/domain/outcomes/library). */
 const nprs = z.number().int().min(0).max(10);
 
+/** A patient's labels: the store checks each (src/course/store.ts labelsProblem). */
+const patientLabels = z.array(z.string().min(1).max(32)).max(10);
+
+/** One score of an instrument as the UIs show it for entry: its range, step and unit. */
+export const InstrumentScoreSchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  min: z.number(),
+  max: z.number(),
+  step: z.number(),
+  unit: z.string(),
+  direction: z.enum(['lower-is-better', 'higher-is-better']),
+  mcid: z.number().nullable(),
+});
+
+/**
+ * Scores the clinician obtained on a form used elsewhere (a licensed instrument's own form), for
+ * a milestone: the instrument (a score-only one), the version of their form (checked against the
+ * instrument's when given) and one or more of its scores (WOMAC's total, KOOS's subscales), each
+ * checked against its range by the same code that records every outcome.
+ */
+const licensedEntry = z.strictObject({
+  instrumentId: z.string().min(1).max(64),
+  version: z.string().trim().min(1).max(80).optional(),
+  scores: z.record(z.string().min(1).max(64), z.number()).refine((r) => Object.keys(r).length >= 1 && Object.keys(r).length <= 12, { error: 'give 1-12 scores' }),
+});
+
 export const COURSE_CALLS = {
-  /** Patients whose reference contains `find` (all when absent). */
+  /** Patients whose reference, or one of whose labels, contains `find` (all when absent). */
   listPatients: { input: z.strictObject({ find: z.string().max(64).optional() }), output: z.array(PatientSchema) },
-  addPatient: { input: z.strictObject({ ref: patientRef, labels: z.array(z.string().min(1).max(32)).max(10).optional() }), output: PatientSchema },
+  addPatient: { input: z.strictObject({ ref: patientRef, labels: patientLabels.optional() }), output: PatientSchema },
+  /** Replace a patient's labels (clinic-chosen tags such as "knee" or "trial-A"; never identifying). */
+  setPatientLabels: { input: z.strictObject({ ref: patientRef, labels: patientLabels }), output: PatientSchema },
+  /**
+   * The instruments whose scores are obtained on a form used elsewhere (score-only: the licensed
+   * WOMAC, KOOS, FFI, ODI and a clinic's own), for a course's milestones: name, version, licence
+   * and each score's range; `fits` when the instrument is made for a region the course's protocol
+   * treats. Never the items' text (the files hold none).
+   */
+  courseInstruments: {
+    input: z.strictObject({ courseId: courseIdInput }),
+    output: z.array(
+      z.strictObject({ id: z.string(), name: z.string(), version: z.string(), licence: z.enum(['free', 'licensed']), description: z.string().nullable(), fits: z.boolean(), scores: z.array(InstrumentScoreSchema) }),
+    ),
+  },
   listCourses: { input: z.strictObject({ patientRef }), output: z.array(CourseSchema) },
   /** A course on a protocol; planned sessions and interval default to the protocol's schedule. */
   startCourse: {
@@ -357,15 +407,18 @@ export const COURSE_CALLS = {
    * At a milestone of a course (after the session, output off, as courseOutcomes): the Global
    * Rating of Change (-7..+7) and the Patient-Specific Functional Scale (1-5 patient-named
    * activities rated 0-10; the score is their mean), each checked against its instrument and
-   * written into the session's journal and the course store. Give one or both.
+   * written into the session's journal and the course store; and the scores of licensed
+   * instruments obtained on the clinician's own forms (`licensed`, see courseInstruments). Give any
+   * of them; all are checked before anything is written (all or none).
    */
   courseMilestone: {
     input: z
       .strictObject({
         groc: z.number().int().min(-7).max(7).optional(),
         psfs: z.array(z.strictObject({ activity: z.string().trim().min(1).max(80), rating: z.number().int().min(0).max(10) })).min(1).max(5).optional(),
+        licensed: z.array(licensedEntry).min(1).max(8).optional(),
       })
-      .refine((i) => i.groc !== undefined || i.psfs !== undefined, { error: 'give the GROC, the PSFS or both' }),
+      .refine((i) => i.groc !== undefined || i.psfs !== undefined || i.licensed !== undefined, { error: 'give the GROC, the PSFS, a licensed instrument\'s scores, or several' }),
     output: z.strictObject({ recorded: z.array(z.strictObject({ instrumentId: z.string(), scores: z.record(z.string(), z.number()) })) }),
   },
   /**

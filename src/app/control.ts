@@ -86,6 +86,8 @@ export const CALL_ACCESS: { readonly [C in CallName]: 'any' | 'controller' } = {
   // Courses: reading and planning touch no session in progress (the store has one writer, the service).
   listPatients: 'any',
   addPatient: 'any',
+  setPatientLabels: 'any',
+  courseInstruments: 'any',
   listCourses: 'any',
   startCourse: 'any',
   closeCourse: 'any',

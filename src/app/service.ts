@@ -75,7 +75,8 @@ import { renderCourseHtml, renderCourseJson, renderCourseMarkdown } from '../cou
 import { renderCourseCsv } from '../course/csv.js';
 import { renderCourseFhir } from '../course/fhir.js';
 import { GROC_ID, NPRS_ID, PSFS_ID, builtInInstrument } from '../domain/outcomes/library/index.js';
-import { recordOutcome } from '../domain/outcomes/score.js';
+import { instrumentFits, recordOutcome, recordScoreOnly } from '../domain/outcomes/score.js';
+import type { InstrumentLibrary } from '../course/instruments.js';
 import { SettingsStore } from './settings.js';
 import { ProtocolStore, SessionStore, journalIntact } from './store.js';
 
@@ -605,10 +606,41 @@ export class ControllerService implements ContractHandlers {
     });
   }
 
+  setPatientLabels(input: Input<'setPatientLabels'>): Promise<Result<CallOutput<'setPatientLabels'>>> {
+    return this.#course('setPatientLabels', input, (store, { ref, labels }) => {
+      const r = store.setLabels(ref, labels);
+      return r.ok ? ok({ ...r.value, labels: [...r.value.labels] }) : courseFail(r.error);
+    });
+  }
+
+  courseInstruments(input: Input<'courseInstruments'>): Promise<Result<CallOutput<'courseInstruments'>>> {
+    return this.#course('courseInstruments', input, (store, { courseId }) => {
+      const course = store.getCourse(courseId);
+      if (!course) return fail('NOT_FOUND', `no course "${courseId}"`);
+      // The regions the course treats: its protocol's channels (a protocol since removed offers every instrument as "other").
+      const protocol = this.#findProtocol(course.protocol.id);
+      const regions = protocol.ok ? protocol.data.channels.map((c) => c.region) : [];
+      return ok(
+        loadInstruments(this.#dataDir)
+          .instruments.filter((i) => i.form.kind === 'score-only')
+          .map((i) => ({
+            id: i.id,
+            name: i.name,
+            version: i.version,
+            licence: i.licence,
+            description: i.description ?? null,
+            fits: protocol.ok && instrumentFits(i, regions),
+            scores: i.scores.map((sc) => ({ id: sc.id, name: sc.name, min: sc.min, max: sc.max, step: sc.step, unit: sc.unit ?? 'points', direction: sc.direction, mcid: sc.mcid ?? null })),
+          })),
+      );
+    });
+  }
+
   listCourses(input: Input<'listCourses'>): Promise<Result<CallOutput<'listCourses'>>> {
     return this.#course('listCourses', input, (store, { patientRef }) => {
       if (!store.getPatient(patientRef)) return fail('NOT_FOUND', `no patient "${patientRef}"`);
-      return ok(store.listCourses(patientRef).map(courseOut));
+      const instruments = loadInstruments(this.#dataDir);
+      return ok(store.listCourses(patientRef).map((c) => courseOut(c, instruments)));
     });
   }
 
@@ -617,14 +649,14 @@ export class ControllerService implements ContractHandlers {
       const protocol = this.#findProtocol(protocolId);
       if (!protocol.ok) return protocol;
       const r = store.startCourse({ patientRef, protocol: protocol.data, ...dropUndefined(plan) });
-      return r.ok ? ok(courseOut(r.value)) : courseFail(r.error);
+      return r.ok ? ok(courseOut(r.value, loadInstruments(this.#dataDir))) : courseFail(r.error);
     });
   }
 
   closeCourse(input: Input<'closeCourse'>): Promise<Result<CallOutput<'closeCourse'>>> {
     return this.#course('closeCourse', input, (store, { courseId, status, reason }) => {
       const r = store.setStatus(courseId, status, reason);
-      return r.ok ? ok(courseOut(r.value)) : courseFail(r.error);
+      return r.ok ? ok(courseOut(r.value, loadInstruments(this.#dataDir))) : courseFail(r.error);
     });
   }
 
@@ -636,7 +668,7 @@ export class ControllerService implements ContractHandlers {
       if (!last.ok) return courseFail(last.error);
       const l = last.value;
       return ok({
-        course: courseOut(course),
+        course: courseOut(course, loadInstruments(this.#dataDir)),
         last: l === null ? null : { ...l, sites: l.sites.map((s) => ({ ...s, sites: [...s.sites] })), acknowledged: [...l.acknowledged] },
       });
     });
@@ -690,7 +722,7 @@ export class ControllerService implements ContractHandlers {
   }
 
   courseMilestone(input: Input<'courseMilestone'>): Promise<Result<CallOutput<'courseMilestone'>>> {
-    return this.#course('courseMilestone', input, (store, { groc, psfs }) => {
+    return this.#course('courseMilestone', input, (store, { groc, psfs, licensed }) => {
       const runner = this.#conn?.runner;
       if (!runner) return fail('ILLEGAL_STATE', NOT_CONNECTED);
       const snap = runner.snapshot;
@@ -704,6 +736,22 @@ export class ControllerService implements ContractHandlers {
         const instrument = builtInInstrument(id);
         if (!instrument) return fail('INTERNAL', `the built-in instrument ${id} is missing`);
         const r = recordOutcome(instrument, given);
+        if (!r.ok) return { ok: false, error: { code: 'BAD_INPUT', message: r.problems.map((p) => `${field}: ${p.message}`).join('; '), details: r.problems.map((p) => ({ path: `${field}.${p.path}`, message: p.message })) } };
+        values.push(r.value);
+      }
+      // Licensed instruments' scores from the clinician's own forms: the built-ins and the clinic's files.
+      const library = licensed === undefined ? undefined : loadInstruments(this.#dataDir);
+      const seen = new Set<string>();
+      for (const [i, entry] of (licensed ?? []).entries()) {
+        const field = `licensed[${i}]`;
+        const instrument = library?.get(entry.instrumentId);
+        if (!instrument) {
+          const known = library?.instruments.filter((x) => x.form.kind === 'score-only').map((x) => x.id) ?? [];
+          return fail('BAD_INPUT', `${field}.instrumentId: no instrument "${entry.instrumentId}"; the instruments scored on their own forms: ${known.join(', ')}`);
+        }
+        if (seen.has(instrument.id)) return fail('BAD_INPUT', `${field}.instrumentId: ${instrument.name} is given twice`);
+        seen.add(instrument.id);
+        const r = recordScoreOnly(instrument, entry.version === undefined ? { scores: entry.scores } : { version: entry.version, scores: entry.scores });
         if (!r.ok) return { ok: false, error: { code: 'BAD_INPUT', message: r.problems.map((p) => `${field}: ${p.message}`).join('; '), details: r.problems.map((p) => ({ path: `${field}.${p.path}`, message: p.message })) } };
         values.push(r.value);
       }
@@ -865,7 +913,7 @@ function courseFail(e: CourseError): { ok: false; error: ContractError } {
 
 
 /** A course as the contract gives it: per session NPRS before/after and the adverse effects. */
-function courseOut(c: CourseDetail): CallOutput<'startCourse'> {
+function courseOut(c: CourseDetail, instruments: InstrumentLibrary): CallOutput<'startCourse'> {
   const nprs = (s: CourseDetail['sessions'][number], t: 'before' | 'after'): number | null =>
     s.outcomes.filter((o) => o.instrumentId === NPRS_ID && o.timepoint === t).at(-1)?.scores['score'] ?? null;
   return {
@@ -892,6 +940,20 @@ function courseOut(c: CourseDetail): CallOutput<'startCourse'> {
       nprsBefore: nprs(s, 'before'),
       nprsAfter: nprs(s, 'after'),
       adverseEffects: s.adverseEffects === null ? null : s.adverseEffects.map((e) => ({ ...e })),
+      measures: s.outcomes
+        .filter((o) => o.instrumentId !== NPRS_ID)
+        .map((o) => {
+          const ins = instruments.get(o.instrumentId);
+          return {
+            instrumentId: o.instrumentId,
+            name: ins?.name ?? o.instrumentId,
+            version: o.instrumentVersion,
+            scores: Object.entries(o.scores).map(([id, value]) => {
+              const sc = ins?.scores.find((x) => x.id === id);
+              return { id, name: sc?.name ?? id, value, min: sc?.min ?? null, max: sc?.max ?? null, unit: sc?.unit ?? 'points' };
+            }),
+          };
+        }),
     })),
   };
 }

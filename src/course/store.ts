@@ -30,6 +30,7 @@ import type { AdverseEffect } from '../domain/outcomes/adverse.js';
 import { plannedCourse } from '../domain/protocols/schedule.js';
 import type { Protocol } from '../domain/protocols/derive.js';
 import { patientRefProblem } from '../domain/screening.js';
+import { type IdentifyingKind, findIdentifying } from '../domain/privacy.js';
 import { COURSE_ID_PATTERN, COURSE_STATUSES, type RecordData, type RecordDataInput } from '../session/journal-records.js';
 import { type CourseSessionFacts, type JournalDigest, courseFactsOf, readJournalFile } from './journal-link.js';
 import { LATEST_VERSION, migrate } from './migrations.js';
@@ -328,19 +329,28 @@ export class CourseStore {
   }
 
   getPatient(ref: string): Patient | undefined {
-    return this.listPatients(ref)[0];
+    return this.#patients('WHERE p.ref = :ref', { ':ref': ref })[0];
   }
 
-  /** Every patient (or those whose reference contains `find`, case-insensitive), by reference. */
+  /**
+   * Every patient, by reference; with `find`, those whose reference or one of whose labels
+   * contains it (case-insensitive), an exact reference first. Labels are matched here rather than
+   * in SQL: they are a JSON list in one column, and a clinic's patients are few.
+   */
   listPatients(find?: string): Patient[] {
+    const list = this.#patients('', undefined);
+    if (find === undefined) return list;
+    const f = find.toLowerCase();
+    const hits = list.filter((p) => p.ref.toLowerCase().includes(f) || p.labels.some((l) => l.toLowerCase().includes(f)));
+    return [...hits.filter((p) => p.ref === find), ...hits.filter((p) => p.ref !== find)];
+  }
+
+  #patients(where: string, params: Record<string, string> | undefined): Patient[] {
     const rows = this.#db.all(
-      `SELECT p.ref, p.labels, p.created_at, (SELECT count(*) FROM courses c WHERE c.patient_ref = p.ref) AS courses
-         FROM patients p ${find === undefined ? '' : 'WHERE p.ref = :exact OR instr(lower(p.ref), lower(:find)) > 0'} ORDER BY p.ref`,
-      find === undefined ? undefined : { ':exact': find, ':find': find },
+      `SELECT p.ref, p.labels, p.created_at, (SELECT count(*) FROM courses c WHERE c.patient_ref = p.ref) AS courses FROM patients p ${where} ORDER BY p.ref`,
+      params,
     );
-    const list = rows.map((r) => ({ ref: str(r['ref']), labels: JSON.parse(str(r['labels'])) as string[], createdAt: str(r['created_at']), courses: num(r['courses']) }));
-    // An exact match comes first (getPatient relies on it).
-    return find === undefined ? list : [...list.filter((p) => p.ref === find), ...list.filter((p) => p.ref !== find)];
+    return rows.map((r) => ({ ref: str(r['ref']), labels: JSON.parse(str(r['labels'])) as string[], createdAt: str(r['created_at']), courses: num(r['courses']) }));
   }
 
   // ---- courses -----------------------------------------------------------------------------------
@@ -671,14 +681,24 @@ export class CourseStore {
 
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
-function labelsProblem(labels: readonly string[]): string | undefined {
+const IDENTIFYING_WORDS: Readonly<Record<IdentifyingKind, string>> = Object.freeze({ date: 'a date', phone: 'a phone number', email: 'an e-mail address', name: 'a name' });
+
+/**
+ * Why labels may not be stored: the label alphabet, then the same identifying-text heuristics as
+ * notes and references (src/domain/privacy.ts: dates, phone numbers, e-mail addresses, a title and
+ * a name), and seven digits or more (a phone number or a date written without separators).
+ */
+export function labelsProblem(labels: readonly string[]): string | undefined {
   if (labels.length > MAX_LABELS) return `at most ${MAX_LABELS} labels`;
   for (const l of labels) {
     if (!LABEL_PATTERN.test(l)) return `"${l}" is not a label: 1-32 letters, digits, spaces, "_" or "-" (labels group patients, e.g. "knee" or "trial-A"; never a name or contact detail)`;
-    if (/@/.test(l) || (l.match(/[0-9]/g) ?? []).length >= 7) return `"${l}" looks like contact details or a date: labels group patients and never identify one`;
+    const found = findIdentifying(l)[0];
+    if (found) return `"${l}" looks like ${IDENTIFYING_WORDS[found.kind]} ("${found.text}"): labels group patients and never identify one`;
+    if ((l.match(/[0-9]/g) ?? []).length >= 7) return `"${l}" looks like contact details or a date: labels group patients and never identify one`;
   }
   return undefined;
 }
+
 
 function noteProblem(text: string): string | undefined {
   const t = text.trim();

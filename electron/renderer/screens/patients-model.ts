@@ -37,6 +37,8 @@ export interface TimelineRow {
   readonly stops: readonly string[] | null;
   readonly ended: string;
   readonly milestone: boolean;
+  /** Milestone measures in words: "GROC +3", "WOMAC Osteoarthritis Index (LK3.1 (Likert)): Total 40 (0-96)". */
+  readonly measures: readonly string[];
 }
 
 function isRecord(x: unknown): x is Record<string, unknown> {
@@ -69,6 +71,20 @@ export function adverseText(e: NonNullable<CourseSession['adverseEffects']>[numb
   return `${e.kind === 'other' ? `other: ${e.text ?? ''}` : `${kind}${e.text ? `: ${e.text}` : ''}`} (${e.severity})`;
 }
 
+const signed = (v: number): string => (v > 0 ? `+${v}` : String(v));
+
+/**
+ * One recorded measure in words. GROC and PSFS are the app's own questions (short forms); any
+ * other is named with its version, and each score with its range, as the clinician entered it.
+ */
+export function measureText(m: CourseSession['measures'][number]): string {
+  const value = (x: (typeof m.scores)[number]) => `${x.value}${x.unit === '%' ? ' %' : ''}`;
+  if (m.instrumentId === 'groc') return `GROC ${m.scores[0] ? signed(m.scores[0].value) : '—'}`;
+  if (m.instrumentId === 'psfs') return `PSFS mean ${m.scores[0] ? value(m.scores[0]) : '—'}`;
+  const scores = m.scores.map((x) => `${x.name} ${value(x)}${x.min !== null && x.max !== null ? ` (${x.min}-${x.max})` : ''}`).join(', ');
+  return `${m.name} (${m.version}): ${scores}`;
+}
+
 function endedText(s: CourseSession): string {
   if (s.endReason !== null) return s.endReason;
   return s.startedAt === null ? 'not started' : 'not ended';
@@ -94,6 +110,7 @@ export function timeline(course: Course, report: readonly ReportSession[] | unde
         stops: r ? r.stops : null,
         ended: endedText(s),
         milestone: s.milestone,
+        measures: s.measures.map(measureText),
       };
     });
 }

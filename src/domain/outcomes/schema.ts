@@ -17,6 +17,7 @@
 import * as z from 'zod';
 import { SourceSchema } from '../protocols/schema.js';
 import { pathExists } from '../protocols/paths.js';
+import { REGIONS } from '../protocols/sites.js';
 
 export const INSTRUMENT_FORMAT = 'edn-instrument/1';
 
@@ -118,6 +119,11 @@ export const InstrumentSchema = z
     version: text('the version of the instrument', 80).meta({ description: 'e.g. "LK3.1": a score is only comparable within one version.' }),
     licence: oneOf(['free', 'licensed'] as const, 'a licence').meta({ description: 'licensed: record only the scores (form score-only), never the items\' text.' }),
     description: text('a description', 2000).optional(),
+    regions: z
+      .array(oneOf(REGIONS, 'a body region'), { error: typed('a list of body regions') })
+      .max(REGIONS.length)
+      .optional()
+      .meta({ description: 'The body regions the instrument is made for (the protocols\' regions, e.g. "knee"): a course whose protocol treats one of them offers it first. Absent: offered for any course.' }),
     form: FormSchema,
     scores: z.array(ScoreSchema, { error: typed('a list of scores') }).min(1, { error: 'needs at least one score' }).max(INSTRUMENT_LIMITS.scoresMax),
     sources: z.array(SourceSchema, { error: typed('a list of sources') }).min(1, { error: 'needs at least one source' }),

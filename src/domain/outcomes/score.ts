@@ -121,3 +121,28 @@ export function scoreChange(score: InstrumentScore, from: number, to: number): S
   const verdict = mcid === null ? 'no MCID recorded for this score' : `MCID ${formatNumber(mcid)}: ${clinicallyImportant ? 'clinically important' : 'below the MCID'}`;
   return { scoreId: score.id, from, to, change, improvement, mcid, clinicallyImportant, text: `${moved} (${verdict})` };
 }
+
+/**
+ * Scores obtained on a form used elsewhere (a licensed instrument: WOMAC, KOOS, FFI, ODI), as the
+ * clinician enters them at a course milestone: the instrument must be score-only (the others are
+ * asked in the app itself), the version of their form, when given, must be the instrument's (a
+ * score is only comparable within one version), and the scores are checked by `recordOutcome`.
+ * Problems name the instrument and, through recordOutcome, the range.
+ */
+export function recordScoreOnly(instrument: Instrument, input: { readonly version?: string; readonly scores: Readonly<Record<string, number>> }): OutcomeResult {
+  if (instrument.form.kind !== 'score-only') {
+    return { ok: false, problems: [{ path: 'instrumentId', message: `${instrument.name} is not recorded as a score from a form used elsewhere (its form is ${instrument.form.kind}): record it in its own question` }] };
+  }
+  if (input.version !== undefined && input.version.trim() !== instrument.version) {
+    return { ok: false, problems: [{ path: 'version', message: `${instrument.name} is recorded as version "${instrument.version}", not "${input.version.trim()}": a score is only comparable within one version (add the other version as its own instrument file)` }] };
+  }
+  return recordOutcome(instrument, { scores: input.scores });
+}
+
+/**
+ * Whether an instrument suits a course whose protocol treats `regions`: an instrument without
+ * regions suits any course; one with regions suits a course that treats one of them.
+ */
+export function instrumentFits(instrument: Pick<Instrument, 'regions'>, regions: readonly string[]): boolean {
+  return instrument.regions === undefined || instrument.regions.some((r) => regions.includes(r));
+}

@@ -79,11 +79,34 @@ describe('patients', () => {
     expect(store.addPatient('Jane Smith')).toMatchObject({ ok: false, error: { code: 'PATIENT_REF_INVALID' } });
     expect(store.addPatient('PT-0042')).toEqual({ ok: false, error: { code: 'PATIENT_EXISTS', message: 'patient PT-0042 already exists' } });
     expect(store.addPatient('PT-0043', ['jane@example.org'])).toMatchObject({ ok: false, error: { code: 'LABEL_INVALID' } });
-    expect(store.addPatient('PT-0043', ['born 19800101'])).toMatchObject({ ok: false, error: { code: 'LABEL_INVALID', message: '"born 19800101" looks like contact details or a date: labels group patients and never identify one' } });
+    expect(store.addPatient('PT-0043', ['born 19800101'])).toMatchObject({ ok: false, error: { code: 'LABEL_INVALID', message: '"born 19800101" looks like a date ("born"): labels group patients and never identify one' } });
+    // The notes' heuristics (src/domain/privacy.ts) apply to labels too: a title and a name, a phone number, a date.
+    expect(store.addPatient('PT-0043', ['Mrs Jones'])).toMatchObject({ ok: false, error: { code: 'LABEL_INVALID', message: '"Mrs Jones" looks like a name ("Mrs Jones"): labels group patients and never identify one' } });
+    expect(store.addPatient('PT-0043', ['555-1234'])).toMatchObject({ ok: false, error: { code: 'LABEL_INVALID', message: expect.stringMatching(/^"555-1234" looks like a phone number/) as unknown } });
+    expect(store.addPatient('PT-0043', ['12-03-1955'])).toMatchObject({ ok: false, error: { code: 'LABEL_INVALID', message: expect.stringMatching(/^"12-03-1955" looks like a date/) as unknown } });
+    expect(store.addPatient('PT-0043', ['jones 07700900123'])).toMatchObject({ ok: false, error: { code: 'LABEL_INVALID' } });
     value(store.addPatient('XY-0099'));
     expect(store.listPatients().map((p) => p.ref)).toEqual(['PT-0042', 'XY-0099']);
     expect(store.listPatients('pt-00').map((p) => p.ref)).toEqual(['PT-0042']);
-    expect(value(store.setLabels('XY-0099', ['back'])).labels).toEqual(['back']);
+    expect(value(store.setLabels('XY-0099', ['back', 'trial-B'])).labels).toEqual(['back', 'trial-B']);
+    expect(store.setLabels('XY-0099', ['Dr Who'])).toMatchObject({ ok: false, error: { code: 'LABEL_INVALID' } });
+    expect(store.setLabels('ZZ-0001', ['knee'])).toMatchObject({ ok: false, error: { code: 'PATIENT_UNKNOWN' } });
+    expect(store.getPatient('XY-0099')?.labels).toEqual(['back', 'trial-B']);
+  });
+
+  it('are found by a part of their reference or of one of their labels, an exact reference first', () => {
+    const store = open(tempDir());
+    value(store.addPatient('PT-0042', ['knee', 'trial-A']));
+    value(store.addPatient('PT-0007', ['back']));
+    value(store.addPatient('KN-0001'));
+    expect(store.listPatients('TRIAL').map((p) => p.ref)).toEqual(['PT-0042']);
+    expect(store.listPatients('kn').map((p) => p.ref)).toEqual(['KN-0001', 'PT-0042']);
+    expect(store.listPatients('KN-0001').map((p) => p.ref)).toEqual(['KN-0001']);
+    expect(store.listPatients('hip')).toEqual([]);
+    // getPatient is by reference only: a label that reads like a reference finds nobody.
+    value(store.setLabels('PT-0007', ['PT-9999']));
+    expect(store.getPatient('PT-9999')).toBeUndefined();
+    expect(store.listPatients('PT-9999').map((p) => p.ref)).toEqual(['PT-0007']);
   });
 });
 

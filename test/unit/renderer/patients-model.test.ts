@@ -12,6 +12,7 @@ const session = (n: number, over: Partial<Course['sessions'][number]> = {}): Cou
   nprsBefore: 7 - n,
   nprsAfter: 4 - n,
   adverseEffects: [],
+  measures: [],
   ...over,
 });
 
