@@ -29,6 +29,10 @@ export const SAFETY_CORE_FILES = [
   'src/session/runner.ts',
   'src/session/ramp*.ts',
   'src/session/*estop*.ts',
+  'src/session/stop-sequence.ts',
+  'src/session/session-loop.ts',
+  'src/session/device-intake.ts',
+  'src/session/output-sequencer.ts',
   'src/simulator/limits.ts',
   'src/simulator/stimulator.ts',
 ];
