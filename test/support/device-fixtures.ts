@@ -28,6 +28,18 @@ export const HELLO: HelloReply = {
 export const DEVICE_LIMITS: DeviceLimits = DEVICE;
 export { NEEDLE };
 
+/** A two-channel device with a 20 mA, 12 uC, 1 s-watchdog envelope: the session parts' tests. */
+export const TWO_CHANNEL_LIMITS: DeviceLimits = {
+  channels: 2,
+  frequencyHz: { min: 1, max: 200 },
+  pulseWidthUs: { min: 50, max: 500 },
+  amplitudeMa: { min: 0, max: 20 },
+  maxChargePerPhaseUc: 12,
+  maxDurationS: 3600,
+  complianceV: 60,
+  watchdogMs: 1000,
+};
+
 export const PARAMS: StimulationParams = {
   channel: 1,
   pattern: { kind: 'continuous', frequencyHz: 2 },

@@ -17,19 +17,11 @@ import { OutputSequencer } from '../../../src/session/output-sequencer.js';
 import { phaseDurationMs } from '../../../src/session/plan.js';
 import type { ChannelControl } from '../../../src/session/ramp.js';
 import type { SessionState } from '../../../src/session/states.js';
+import { TWO_CHANNEL_LIMITS } from '../../support/device-fixtures.js';
 import { kneeProtocol } from '../../support/session-harness.js';
 import { ManualScheduler, settle } from '../../support/virtual-time.js';
 
-const LIMITS: DeviceLimits = {
-  channels: 2,
-  frequencyHz: { min: 1, max: 200 },
-  pulseWidthUs: { min: 50, max: 500 },
-  amplitudeMa: { min: 0, max: 20 },
-  maxChargePerPhaseUc: 12,
-  maxDurationS: 3600,
-  complianceV: 60,
-  watchdogMs: 1000,
-};
+const LIMITS: DeviceLimits = TWO_CHANNEL_LIMITS;
 
 /** The knee protocol as two phases: 5 min at maxMa 6, then 10 min at maxMa 4. */
 function twoPhases(): Protocol {

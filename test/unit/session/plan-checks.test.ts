@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { DeviceInfo } from '../../../src/device/identity.js';
 import { deviceCannotRun } from '../../../src/session/plan.js';
 import { within } from '../../../src/session/results.js';
+import { TWO_CHANNEL_LIMITS } from '../../support/device-fixtures.js';
 import { kneeProtocol } from '../../support/session-harness.js';
 import { ManualScheduler, settle } from '../../support/virtual-time.js';
 
@@ -13,14 +14,8 @@ const device = (over: Partial<DeviceInfo['limits']> = {}, channels = 2): DeviceI
   ({
     channels,
     limits: {
+      ...TWO_CHANNEL_LIMITS,
       channels,
-      frequencyHz: { min: 1, max: 200 },
-      pulseWidthUs: { min: 50, max: 500 },
-      amplitudeMa: { min: 0, max: 20 },
-      maxChargePerPhaseUc: 12,
-      maxDurationS: 3600,
-      complianceV: 60,
-      watchdogMs: 1000,
       ...over,
     },
   }) as DeviceInfo;

@@ -14,19 +14,11 @@ import type { DeviceInfo } from '../../../src/device/identity.js';
 import { phaseLimits, phaseParams } from '../../../src/session/plan.js';
 import { type ChannelControl, RAMP_STEP_MS, type RampContext, RampController } from '../../../src/session/ramp.js';
 import type { SessionState } from '../../../src/session/states.js';
+import { TWO_CHANNEL_LIMITS } from '../../support/device-fixtures.js';
 import { kneeProtocol } from '../../support/session-harness.js';
 import { ManualScheduler, settle } from '../../support/virtual-time.js';
 
-const limits: DeviceLimits = {
-  channels: 2,
-  frequencyHz: { min: 1, max: 200 },
-  pulseWidthUs: { min: 50, max: 500 },
-  amplitudeMa: { min: 0, max: 20 },
-  maxChargePerPhaseUc: 12,
-  maxDurationS: 3600,
-  complianceV: 60,
-  watchdogMs: 1000,
-};
+const limits: DeviceLimits = TWO_CHANNEL_LIMITS;
 
 function setup(protocol: Protocol = kneeProtocol(), answer: (c: Checked<AmplitudeChange>) => { ok: true; value: undefined } | { ok: false; error: DeviceError } = () => ({ ok: true, value: undefined })) {
   const s = new ManualScheduler();
