@@ -54,6 +54,35 @@ describe('the course timeline', () => {
     expect(rows[1]).toMatchObject({ protocol: 'knee-oa-short', adverse: ['other: dizziness (moderate)'], stops: ['00:12 E-stop (button)'], ended: 'not ended', channels: [{ channel: 2, maxMa: 2.5, chargeUc: 600 }] });
   });
 
+  it('gives each session its milestone measures in words: GROC signed, PSFS mean, a licensed instrument by name and version with each score’s range', () => {
+    const measured: Course = {
+      ...course,
+      sessions: [
+        session(1, {
+          measures: [
+            { instrumentId: 'groc', name: 'Global Rating of Change', version: '1', scores: [{ id: 'score', name: 'Score', value: 3, min: -7, max: 7, unit: 'points' }] },
+            { instrumentId: 'psfs', name: 'Patient-Specific Functional Scale', version: '1', scores: [{ id: 'mean', name: 'Mean', value: 5.5, min: 0, max: 10, unit: 'points' }] },
+            {
+              instrumentId: 'womac',
+              name: 'WOMAC Osteoarthritis Index',
+              version: 'LK3.1 (Likert)',
+              scores: [
+                { id: 'total', name: 'Total', value: 40, min: 0, max: 96, unit: 'points' },
+                { id: 'pain', name: 'Pain', value: 9, min: 0, max: 20, unit: 'points' },
+              ],
+            },
+            { instrumentId: 'odi', name: 'Oswestry Disability Index', version: '2.1a', scores: [{ id: 'total', name: 'Total', value: 24, min: 0, max: 100, unit: '%' }] },
+          ],
+        }),
+        session(2, { measures: [{ instrumentId: 'groc', name: 'Global Rating of Change', version: '1', scores: [{ id: 'score', name: 'Score', value: -2, min: -7, max: 7, unit: 'points' }] }] }),
+      ],
+    };
+    expect(timeline(measured, undefined).map((r) => r.measures)).toEqual([
+      ['GROC +3', 'PSFS mean 5.5', 'WOMAC Osteoarthritis Index (LK3.1 (Likert)): Total 40 (0-96), Pain 9 (0-20)', 'Oswestry Disability Index (2.1a): Total 24 % (0-100)'],
+      ['GROC -2'],
+    ]);
+  });
+
   it('keeps the rows the contract gave when the report cannot be read', () => {
     expect(reportSessions('not json')).toEqual([]);
     expect(reportSessions('{"sessions": 3}')).toEqual([]);
