@@ -447,7 +447,7 @@ class LicensedScores {
         i.scores.map((sc) => {
           const key = `${i.id}.${sc.id}`;
           const field = stepper({
-            label: `${i.name}: ${sc.name}`,
+            label: `${sc.name} score of ${i.name}`,
             field: { label: sc.name, unit: sc.unit, min: sc.min, max: sc.max, step: sc.step, decimals: decimalsOf(sc.step) },
             value: undefined,
             hint: `${sc.direction === 'lower-is-better' ? 'Lower is better' : 'Higher is better'}${sc.mcid !== null ? `; MCID ${num(sc.mcid)} ${sc.unit}` : ''}.`,
