@@ -457,6 +457,8 @@ class LicensedScores {
               replaceChildren(this.#messages);
             },
           });
+          // The visible label is the score's name (the legend names the instrument); its accessible name says both.
+          field.el.querySelector('label')?.replaceChildren(sc.name, h('span', { class: 'sr-only' }, ` score of ${i.name}`));
           this.#fields.set(key, field);
           return field.el;
         }),
