@@ -21,6 +21,7 @@ import type { Locator, Page } from 'playwright-core';
 import { type AppPage, openApp } from './support/app-page.js';
 import type { TestHost } from './support/web-host.js';
 import { auditControls } from './support/audit.js';
+import { axeAudit } from './support/axe.js';
 import { UI_WAIT_MS, answerScreening, button, outputStatus, screenshot, waitText } from './support/ui.js';
 
 const PROTOCOL_ID = 'knee-oa-course-short';
@@ -135,6 +136,7 @@ describe('a whole course through the UI', () => {
     await button(labels, 'Remove label knee').click();
     await expect.poll(async () => (await list.locator('.label-chip').allTextContents()).join(','), { timeout: UI_WAIT_MS }).toBe('trial-A');
     expect(await auditControls(page)).toEqual([]);
+    expect((await axeAudit(page, 'patient labels')).serious).toEqual([]);
     // Found by a part of a label, in any case; a label nobody has finds nobody.
     const ref = page.getByRole('textbox', { name: 'Patient reference (pseudonymous)' });
     await ref.fill('TRIAL');
@@ -234,7 +236,10 @@ describe('a whole course through the UI', () => {
     const womac = licensed.getByRole('group', { name: `${WOMAC}, version LK3.1 (Likert)` });
     await womac.waitFor({ timeout: UI_WAIT_MS });
     expect(await licensed.getByRole('group', { name: 'Knee injury and Osteoarthritis Outcome Score, version KOOS (five subscales, 0-100)' }).isVisible()).toBe(true);
-    expect(await licensed.getByRole('group', { name: /^Oswestry Disability Index/ }).isVisible()).toBe(false);
+    const oswestry = licensed.getByRole('group', { name: /^Oswestry Disability Index/ });
+    expect(await oswestry.isVisible()).toBe(false);
+    await licensed.getByText('Instruments for other regions (2)').click();
+    await oswestry.waitFor({ timeout: UI_WAIT_MS });
     // Scores only, each with its range: no item of the licensed form is reproduced.
     expect(await womac.getByRole('textbox').count()).toBe(4);
     const total = womac.getByRole('textbox', { name: `Total score of ${WOMAC}` });
@@ -246,6 +251,7 @@ describe('a whole course through the UI', () => {
     await total.fill('38');
     expect(await womac.locator('.field-error').count()).toBe(0);
     expect(await auditControls(page)).toEqual([]);
+    expect((await axeAudit(page, 'licensed scores at a milestone')).serious).toEqual([]);
     await screenshot(page, 'course-licensed-score');
     await button(after, 'Record outcomes').click();
     await waitText(after.getByRole('status'), new RegExp(`Recorded: pain 4/10 before, 1/10 after; adverse effects: none; ${WOMAC} \\(LK3\\.1 \\(Likert\\)\\): Total 38\\.`));
