@@ -20,6 +20,7 @@ import type { AppContext, SessionCourse } from '../context.js';
 import { h, replaceChildren, setFlag, svgIcon, uid } from '../dom.js';
 import { radioGroup, stepper, textField } from '../components/fields.js';
 import { num } from '../../../src/domain/format.js';
+import { licensedScoreProblem, stepDecimals } from './patients-model.js';
 
 type Joined = CallOutput<'courseSession'> & { readonly courseId: string; readonly sessionId: string; readonly nprsBefore: number };
 type LicensedInstrument = CallOutput<'courseInstruments'>[number];
@@ -448,7 +449,7 @@ class LicensedScores {
           const key = `${i.id}.${sc.id}`;
           const field = stepper({
             label: `${sc.name} score of ${i.name}`,
-            field: { label: sc.name, unit: sc.unit, min: sc.min, max: sc.max, step: sc.step, decimals: decimalsOf(sc.step) },
+            field: { label: sc.name, unit: sc.unit, min: sc.min, max: sc.max, step: sc.step, decimals: stepDecimals(sc.step) },
             value: undefined,
             hint: `${sc.direction === 'lower-is-better' ? 'Lower is better' : 'Higher is better'}${sc.mcid !== null ? `; MCID ${num(sc.mcid)} ${sc.unit}` : ''}.`,
             onInput: (v) => {
@@ -476,7 +477,7 @@ class LicensedScores {
         const key = `${i.id}.${sc.id}`;
         const v = this.#values.get(key);
         if (v === undefined) continue;
-        const problem = scoreProblem(v, sc);
+        const problem = licensedScoreProblem(v, sc);
         if (problem !== undefined) {
           this.#fields.get(key)?.setMessages([`${i.name} ${sc.name}: ${problem}`]);
           ok = false;
@@ -509,22 +510,6 @@ class LicensedScores {
     const scores = Object.entries(x.scores).map(([id, v]) => `${i?.scores.find((s) => s.id === id)?.name ?? id} ${num(v)}`);
     return `${i ? `${i.name} (${i.version})` : x.instrumentId}: ${scores.join(', ')}`;
   }
-}
-
-/** Why a typed score cannot be recorded (the core checks it again), or undefined. */
-function scoreProblem(v: number, sc: LicensedInstrument['scores'][number]): string | undefined {
-  const range = `${num(sc.min)}-${num(sc.max)} ${sc.unit}`;
-  if (!Number.isFinite(v)) return `give a number, ${range}.`;
-  if (v < sc.min || v > sc.max) return `${num(v)} is outside its range, ${range}.`;
-  const steps = (v - sc.min) / sc.step;
-  if (Math.abs(steps - Math.round(steps)) > 1e-9) return `${num(v)} is not in steps of ${num(sc.step)} (${range}).`;
-  return undefined;
-}
-
-function decimalsOf(step: number): number {
-  const text = String(step);
-  const dot = text.indexOf('.');
-  return dot === -1 ? 0 : text.length - dot - 1;
 }
 
 function signed(v: number | undefined): string {
