@@ -30,6 +30,7 @@ import {
   siteEntry,
   siteParts,
   sidesFor,
+  validityView,
 } from '../protocol-model.js';
 import { type FieldHandle, radioGroup, selectField, stepper, textField } from '../components/fields.js';
 import { PulsePreview } from '../components/charts.js';
@@ -170,12 +171,39 @@ export class ProtocolEditor {
     });
   }
 
-  #showValidity(state: 'checking' | 'valid' | 'invalid' | 'error', detail?: string): void {
+  #showValidity(state: 'checking' | 'error', detail?: string): void {
     this.#validity.className = `validity ${state}`;
     if (state === 'checking') replaceChildren(this.#validity, h('span', {}, 'Checking…'));
-    else if (state === 'valid') replaceChildren(this.#validity, svgIcon('check'), h('span', {}, this.#dirty || this.#savedId === undefined ? 'Valid: ready to save.' : 'Valid and saved.'));
-    else if (state === 'invalid') replaceChildren(this.#validity, svgIcon('cross'), h('span', {}, detail ?? 'Not valid.'));
     else replaceChildren(this.#validity, svgIcon('warning'), h('span', {}, `Could not check: ${detail ?? ''}`));
+  }
+
+  /**
+   * The status in the bar at the bottom: valid, valid with warnings (each named, with a button
+   * that takes you to its field), or the problems to fix.
+   */
+  #showValidation(v: Validation): void {
+    const view = validityView(v, !this.#dirty && this.#savedId !== undefined);
+    this.#validity.className = `validity ${view.state}`;
+    const links: HTMLElement[] = [];
+    const targets = new Set<FieldHandle>();
+    for (const w of view.warnings) {
+      const target = this.#fieldFor(w.path);
+      if (!target || targets.has(target)) continue;
+      targets.add(target);
+      links.push(h('button', { type: 'button', class: 'link', onclick: () => this.#goTo(target) }, `Go to ${pathLabel(w.path)}`));
+    }
+    replaceChildren(
+      this.#validity,
+      svgIcon(view.state === 'valid' ? 'check' : view.state === 'warned' ? 'warning' : 'cross'),
+      h('span', { class: 'validity-text' }, view.text),
+      links.length > 0 ? h('span', { class: 'validity-links' }, links) : null,
+    );
+  }
+
+  /** Focus a field and bring it to the middle of the screen (clear of the sticky header and bar). */
+  #goTo(field: FieldHandle): void {
+    field.control.focus({ preventScroll: true });
+    field.control.scrollIntoView({ block: 'center' });
   }
 
   #applyValidation(): void {
@@ -187,7 +215,7 @@ export class ProtocolEditor {
     for (const [path, field] of this.#fields) field.setMessages(errors.byPath.get(path) ?? [], warnings.byPath.get(path) ?? []);
     replaceChildren(this.#evidence, v.evidence ? allEvidenceLines(v.evidence) : h('p', { class: 'hint' }, 'Shown once the file passes the format checks above.'));
     const n = v.errors.length;
-    this.#showValidity(v.valid ? 'valid' : 'invalid', n === 1 ? 'One problem to fix before saving.' : `${n} problems to fix before saving.`);
+    this.#showValidation(v);
     // The summary lists every problem, each a button that takes you to its field.
     setFlag(this.#summary, 'hidden', n === 0);
     replaceChildren(
@@ -202,7 +230,7 @@ export class ProtocolEditor {
               v.errors.map((e) => {
                 const target = this.#fieldFor(e.path);
                 const label = pathLabel(e.path);
-                return h('li', {}, target ? h('button', { type: 'button', class: 'link', onclick: () => target.control.focus() }, label) : h('strong', {}, label), `: ${e.message}`);
+                return h('li', {}, target ? h('button', { type: 'button', class: 'link', onclick: () => this.#goTo(target) }, label) : h('strong', {}, label), `: ${e.message}`);
               }),
             ),
           ],
