@@ -6,7 +6,7 @@
  * without the off marks the last sample before the pause would be joined to the first after it: a
  * diagonal ramp, a dose never delivered. Here every plotted point from the pause to the resume
  * must read exactly 0 mA (not a gap the line would span), the pause must be marked (a band, and in
- * the caption's words), and the axis titles must be page text that fits its box.
+ * the caption's words), and the y axis title must be page text that fits its box.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -123,11 +123,11 @@ describe('the live chart draws a pause as off, and marks it (issue 16 s6)', () =
     await waitText(page.locator('.live-chart .chart-marks'), /^Marked: paused [0-9.]+–[0-9.]+ s \(output off\)\.$/);
   }, 90_000);
 
-  it('the axis titles are page text that fits its box (the y title was cut when drawn on the canvas)', async () => {
+  it('the y axis title is page text that fits its box (it was cut when drawn on the canvas)', async () => {
     const chart = page.locator('.live-chart');
     await chart.scrollIntoViewIfNeeded();
     await settled(page);
-    expect(await chart.locator('.axis-title').allTextContents()).toEqual(['Amplitude (mA)', 'Time (s)']);
+    expect(await chart.locator('.axis-title').allTextContents()).toEqual(['Amplitude (mA)']);
     expect(await textOverflowProblems(page, '.live-chart', ['.axis-title'])).toEqual([]);
     // The y title sits over the plot's left edge, above it, inside the chart's box.
     const boxes = await page.evaluate(() => {
