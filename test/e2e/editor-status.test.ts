@@ -15,6 +15,7 @@ import { type AppPage, openApp } from './support/app-page.js';
 import type { TestHost } from './support/web-host.js';
 import { UI_WAIT_MS, button, nav, waitText } from './support/ui.js';
 import { auditControls } from './support/audit.js';
+import { axeAudit } from './support/axe.js';
 
 const DENSE = 'Dense-disperse 2/100 Hz';
 const KNEE = 'Periosteal EDN for knee osteoarthritis';
@@ -93,6 +94,7 @@ describe('the editor status names every warning, with a way to its field (issue 
     await field('phases[0].pulseWidthUs').fill('400');
     await waitText(status(), /^Valid, 1 warning: Phase 1 › Maximum amplitude: Shannon k 1\.63 at 10 mA is above 1\.5: the charge density is getting close to the 1\.85 threshold\.$/);
     expect(await auditControls(page)).toEqual([]);
+    expect((await axeAudit(page, 'editor with a warning')).serious).toEqual([]);
     // An error too (the format check, so the dose warnings wait): the summary's buttons to the
     // fields are 44 px targets (they were 201 x 32).
     await page.getByRole('textbox', { name: 'Id', exact: true }).fill('Not An Id');
@@ -112,6 +114,7 @@ describe('unsaved edits are never dropped without asking (issue 16 s5)', () => {
     const dialog = unsavedDialog();
     await dialog.waitFor({ timeout: UI_WAIT_MS });
     expect(await dialog.getByRole('button').allTextContents()).toEqual(['Keep editing', 'Discard', 'Save']);
+    expect((await axeAudit(page, 'unsaved-edits question')).serious).toEqual([]);
     // The safe answer has focus: Enter by mistake loses nothing.
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Keep editing');
     await button(dialog, 'Keep editing').click();
