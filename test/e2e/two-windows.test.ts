@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { readJournal } from '../../src/session/journal.js';
 import { type AppPage, openApp } from './support/app-page.js';
 import type { TestHost } from './support/web-host.js';
-import { UI_WAIT_MS, button, outputStatus, screenAndStart, screenshot, useForSession, waitText } from './support/ui.js';
+import { UI_WAIT_MS, button, outputStatus, screenAndStart, screenshot, TITRATE, useForSession, waitText } from './support/ui.js';
 
 const KNEE = 'Periosteal EDN for knee osteoarthritis';
 
@@ -36,7 +36,7 @@ afterAll(async () => {
 }, 60_000);
 
 /** The controls that change a running session, as a clinician finds them. */
-const SESSION_CONTROLS = ['Increase amplitude', 'Decrease amplitude by 0.5 mA', 'Pause', 'Stop session', 'Add note'];
+const SESSION_CONTROLS = [TITRATE.up, TITRATE.downBig, 'Pause', 'Stop session', 'Add note'];
 
 async function visibleControls(page: Page): Promise<string[]> {
   const out: string[] = [];
@@ -86,7 +86,7 @@ describe('two windows on one session', () => {
     await screenshot(first, 'taken-over');
 
     // The new controller titrates; the first window sees it live.
-    await button(second, 'Increase amplitude by 0.5 mA').click();
+    await button(second, TITRATE.upBig).click();
     await waitText(first.getByRole('article', { name: /Channel 1 · knee/ }).locator('.amp-target'), /^1\.5 mA$/);
 
     // Emergency stop works from the window that only watches.

@@ -55,16 +55,16 @@ export class RunView {
 
   constructor(ctx: AppContext) {
     this.#ctx = ctx;
-    const step = (delta: TitrationStep, name: string, big: string) => {
+    const step = (delta: TitrationStep, big: string) => {
       const repeat = new HoldRepeat(() => this.#titrate(delta));
       const b = h(
         'button',
-        { type: 'button', class: `titrate ${delta > 0 ? 'up' : 'down'}`, 'data-delta': String(delta), 'data-session-control': true },
-        // The step large with its unit under it, so "−0.5 mA" fits a quarter of the panel; the
-        // name (what the button does) is for assistive technology and matches the visible step.
+        // The step large with its unit under it, so "−0.5 mA" fits a quarter of the panel. The
+        // name starts with what is visible, then says what it does (WCAG 2.5.3 Label in Name):
+        // "+0.1 mA, increase amplitude" (titrationButtonName).
+        { type: 'button', class: `titrate ${delta > 0 ? 'up' : 'down'}`, 'data-delta': String(delta), 'data-session-control': true, 'aria-label': titrationButtonName(big) },
         h('span', { class: 'titrate-big', 'aria-hidden': 'true' }, big),
         h('span', { class: 'titrate-unit', 'aria-hidden': 'true' }, 'mA'),
-        h('span', { class: 'sr-only' }, name),
       );
       // Held with the mouse or a finger it repeats at a safe rate; Enter held repeats natively.
       b.addEventListener('pointerdown', (e) => {
@@ -90,10 +90,10 @@ export class RunView {
       h(
         'div',
         { class: 'titrate-row' },
-        step(-0.5, 'Decrease amplitude by 0.5 mA', '−0.5'),
-        step(-0.1, 'Decrease amplitude', '−0.1'),
-        step(0.1, 'Increase amplitude', '+0.1'),
-        step(0.5, 'Increase amplitude by 0.5 mA', '+0.5'),
+        step(-0.5, '−0.5'),
+        step(-0.1, '−0.1'),
+        step(0.1, '+0.1'),
+        step(0.5, '+0.5'),
       ),
     );
     this.#pauseBtn = h('button', { type: 'button', class: 'secondary big', 'data-session-control': true, onclick: () => void this.#call('pause') }, svgIcon('pause'), h('span', {}, 'Pause'));
@@ -335,4 +335,9 @@ export class RunView {
     const r = await this.#ctx.api.newSession({});
     this.#ctx.check(r, 'New session');
   }
+}
+
+/** A titration button's accessible name: its visible step and unit first, then what it does. */
+function titrationButtonName(step: string): string {
+  return `${step} mA, ${step.startsWith('+') ? 'increase' : 'decrease'} amplitude`;
 }
