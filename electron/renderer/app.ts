@@ -246,6 +246,7 @@ export class App {
             ? `${capitalise(who)} controls it. This window shows the session live, read-only; Emergency stop (or Escape) works from here.`
             : `${capitalise(who)} went away: output stops on its own unless it comes back or this window takes control. Emergency stop (or Escape) works from here.`,
         ),
+        h('p', { class: 'control-count' }, `${capitalise(c.label)} is an observer. ${windowsConnected(c.others + 1)}`),
       ),
       h('button', { type: 'button', class: 'primary big', onclick: () => void this.#takeControl() }, 'Take control'),
     );
@@ -378,6 +379,11 @@ export class App {
       this.#announcer.textContent = text;
     });
   }
+}
+
+/** "2 windows are connected to this controller." */
+function windowsConnected(n: number): string {
+  return n === 1 ? 'Only this window is connected to the controller.' : `${n} windows are connected to the controller.`;
 }
 
 function capitalise(text: string): string {

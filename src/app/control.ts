@@ -74,6 +74,7 @@ export const CALL_ACCESS: { readonly [C in CallName]: 'any' | 'controller' } = {
   newSession: 'controller',
   cancelSession: 'controller',
   addNote: 'controller',
+  listNotes: 'any',
   acknowledgeAlarm: 'controller',
   getSnapshot: 'any',
   heartbeat: 'any',

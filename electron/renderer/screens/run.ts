@@ -3,7 +3,7 @@
  * type, impedance, output on or off in colour AND words), the phase with time remaining and a
  * progress bar, the live chart, titration, pause/resume, stop, notes, and at the end the way on.
  */
-import type { Snapshot, Telemetry } from '../../../src/app/contract.js';
+import type { SessionNote, Snapshot, Telemetry } from '../../../src/app/contract.js';
 import type { AppContext } from '../context.js';
 import { h, replaceChildren, setFlag, setText, svgIcon } from '../dom.js';
 import { clock, countdown, impedance, ma, num, placement, stateText } from '../../../src/domain/format.js';
@@ -48,6 +48,8 @@ export class RunView {
   readonly #ended = h('section', { class: 'ended', hidden: true, 'aria-labelledby': 'ended-title', tabindex: '-1' });
   readonly #noteInput: HTMLTextAreaElement;
   readonly #notesList = h('ul', { class: 'notes-list' });
+  /** The session's notes by their number, from every window (the `note` event and listNotes). */
+  readonly #notes = new Map<number, SessionNote>();
   #scopeChannel: number | undefined;
   #sessionId: string | undefined;
   #channelsKey = '';
@@ -135,13 +137,16 @@ export class RunView {
     );
     this.el = h('div', { class: 'run' }, this.#ended, h('div', { class: 'run-main' }, this.#pausedBanner, this.#warnings, this.#cards), this.#grid);
     ctx.telemetry.on((t) => this.#onTelemetry(t));
+    ctx.notes.on((n) => this.#onNote(n));
   }
 
   update(s: Snapshot): void {
     if (s.sessionId !== this.#sessionId) {
       this.#sessionId = s.sessionId;
       this.#buffer.clear();
+      this.#notes.clear();
       this.#notesList.replaceChildren();
+      if (s.sessionId !== undefined) void this.#loadNotes(s.sessionId);
       this.#scopeChannel = undefined;
       this.#channelsKey = '';
     }
@@ -321,9 +326,24 @@ export class RunView {
     }
     const r = await this.#ctx.api.addNote({ text });
     if (!this.#ctx.check(r, 'Add note')) return;
-    const s = this.#ctx.snapshot;
-    this.#notesList.append(h('li', {}, h('span', { class: 'muted' }, s ? `${clock(s.elapsedS)} ` : ''), text));
+    // Listed when the controller tells every window (the `note` event), this one included.
     this.#noteInput.value = '';
+  }
+
+  /** The notes written before this window showed the session (opened or reloaded during it). */
+  async #loadNotes(sessionId: string): Promise<void> {
+    const r = await this.#ctx.api.listNotes({});
+    if (!this.#ctx.check(r, 'List the notes') || this.#sessionId !== sessionId) return;
+    for (const n of r.data) this.#onNote(n);
+  }
+
+  #onNote(n: SessionNote): void {
+    if (n.sessionId !== this.#sessionId || this.#notes.has(n.seq)) return;
+    this.#notes.set(n.seq, n);
+    replaceChildren(
+      this.#notesList,
+      [...this.#notes.values()].sort((a, b) => a.seq - b.seq).map((x) => h('li', {}, h('span', { class: 'muted' }, `${clock(x.atS)} `), x.text)),
+    );
   }
 
   #openReport(sessionId: string): void {
