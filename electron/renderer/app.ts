@@ -126,7 +126,8 @@ export class App {
     // Escape is the emergency stop, from anywhere on the page, whatever has focus: this document
     // and every frame it shows (a key pressed in a frame's document never reaches this one).
     this.#estopKeyIn(window);
-    window.addEventListener('load', (e) => this.#estopKeyInFrame(e.target), { capture: true });
+    // (On the document: a load event never travels on to the window.)
+    document.addEventListener('load', (e) => this.#estopKeyInFrame(e.target), { capture: true });
     for (const frame of document.querySelectorAll('iframe')) this.#estopKeyInFrame(frame);
     this.#show(ctx.screen);
     this.#render(ctx.snapshot);
