@@ -66,7 +66,8 @@ export class RunView {
         // "+0.1 mA, increase amplitude" (titrationButtonName).
         { type: 'button', class: `titrate ${delta > 0 ? 'up' : 'down'}`, 'data-delta': String(delta), 'data-session-control': true, 'aria-label': titrationButtonName(big) },
         h('span', { class: 'titrate-big', 'aria-hidden': 'true' }, big),
-        h('span', { class: 'titrate-unit', 'aria-hidden': 'true' }, 'mA'),
+        // (" mA": the visible text reads "+0.1 mA", as the name begins, though drawn on two lines.)
+        h('span', { class: 'titrate-unit', 'aria-hidden': 'true' }, ' mA'),
       );
       // Held with the mouse or a finger it repeats at a safe rate; Enter held repeats natively.
       b.addEventListener('pointerdown', (e) => {
