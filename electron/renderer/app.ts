@@ -62,6 +62,8 @@ export class App {
   readonly #notice = h('div', { class: 'notice', hidden: true });
   readonly #announcer = h('div', { class: 'sr-only', 'aria-live': 'assertive' });
   #estopBusy = false;
+  /** This window and the frames' documents whose Escape key is the emergency stop. */
+  readonly #estopKeyTargets = new WeakSet<Window | Document>();
   /** The browser host's connection (Electron's IPC is always there). */
   #connection: 'connecting' | 'open' | 'closed' = 'open';
   #noticeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -122,11 +124,29 @@ export class App {
     ctx.controls.on((c) => this.#renderControl(c));
     ctx.screens.on((name) => this.#show(name));
     ctx.notices.on((n) => this.#showNotice(n));
-    // Escape is the emergency stop, from anywhere on the page, whatever has focus.
-    window.addEventListener(
+    // Escape is the emergency stop, from anywhere on the page, whatever has focus: this document
+    // and every frame it shows (a key pressed in a frame's document never reaches this one).
+    this.#estopKeyIn(window);
+    // (On the document: a load event never travels on to the window.)
+    document.addEventListener('load', (e) => this.#estopKeyInFrame(e.target), { capture: true });
+    for (const frame of document.querySelectorAll('iframe')) this.#estopKeyInFrame(frame);
+    this.#show(ctx.screen);
+    this.#render(ctx.snapshot);
+  }
+
+  /**
+   * Escape in `target` (this window, or a frame's document: a frame that loads another document
+   * has a new one to listen to) is the emergency stop: listened for once, in the capture phase,
+   * before anything else there.
+   */
+  #estopKeyIn(target: Window | Document): void {
+    if (this.#estopKeyTargets.has(target)) return;
+    this.#estopKeyTargets.add(target);
+    target.addEventListener(
       'keydown',
-      (e) => {
-        if (e.key === 'Escape') {
+      (e: Event) => {
+        // A frame's events are of its own realm: not `instanceof` this page's KeyboardEvent.
+        if ((e as KeyboardEvent).key === 'Escape') {
           e.preventDefault();
           e.stopPropagation();
           void this.estop('keyboard');
@@ -134,8 +154,22 @@ export class App {
       },
       { capture: true },
     );
-    this.#show(ctx.screen);
-    this.#render(ctx.snapshot);
+  }
+
+  /**
+   * A frame of this page (the session report's) loaded a document: Escape there stops too. Its
+   * load event does not bubble, so it is caught on its way down to the frame (capture), for every
+   * frame whatever screen made it. Only same-origin frames can be listened to; the app shows no
+   * other kind (the report's frame is sandboxed without scripts, same-origin for its styles).
+   */
+  #estopKeyInFrame(target: EventTarget | null): void {
+    if (!(target instanceof HTMLIFrameElement)) return;
+    try {
+      const doc = target.contentDocument;
+      if (doc) this.#estopKeyIn(doc);
+    } catch {
+      /* a cross-origin frame: the app shows none */
+    }
   }
 
   /** The emergency stop: sent at once, whatever the screen shows; never asks. */
@@ -214,6 +248,7 @@ export class App {
             ? `${capitalise(who)} controls it. This window shows the session live, read-only; Emergency stop (or Escape) works from here.`
             : `${capitalise(who)} went away: output stops on its own unless it comes back or this window takes control. Emergency stop (or Escape) works from here.`,
         ),
+        h('p', { class: 'control-count' }, `${capitalise(c.label)} is an observer. ${windowsConnected(c.others + 1)}`),
       ),
       h('button', { type: 'button', class: 'primary big', onclick: () => void this.#takeControl() }, 'Take control'),
     );
@@ -346,6 +381,11 @@ export class App {
       this.#announcer.textContent = text;
     });
   }
+}
+
+/** "2 windows are connected to this controller." */
+function windowsConnected(n: number): string {
+  return n === 1 ? 'Only this window is connected to the controller.' : `${n} windows are connected to the controller.`;
 }
 
 function capitalise(text: string): string {

@@ -2,7 +2,7 @@
  * The app's shared state: the API, the latest snapshot, the protocol library, which screen is
  * shown, and a place to report a call's failure in words. Screens subscribe to what they show.
  */
-import type { CallName, CallOutput, ControlView, EdnApi, Result, Snapshot, Telemetry } from '../../src/app/contract.js';
+import type { CallName, CallOutput, ControlView, EdnApi, Result, SessionNote, Snapshot, Telemetry } from '../../src/app/contract.js';
 import { ControlSchema, EVENTS, SnapshotSchema, TelemetrySchema } from '../../src/app/contract.js';
 
 export type ScreenName = 'device' | 'protocols' | 'session' | 'history' | 'patients';
@@ -55,6 +55,8 @@ export class AppContext {
   /** Who controls the session, for this window (observers watch read-only). */
   readonly controls = new Topic<ControlView>();
   readonly telemetry = new Topic<Telemetry>();
+  /** A note added to the session, by this window or another. */
+  readonly notes = new Topic<SessionNote>();
   readonly protocolsChanged = new Topic<ProtocolSummary[]>();
   readonly screens = new Topic<ScreenName>();
   readonly notices = new Topic<Notice | undefined>();
@@ -71,6 +73,10 @@ export class AppContext {
     api.on('telemetry', (data) => {
       const parsed = TelemetrySchema.safeParse(data);
       if (parsed.success) this.telemetry.emit(parsed.data);
+    });
+    api.on('note', (data) => {
+      const parsed = EVENTS.note.safeParse(data);
+      if (parsed.success) this.notes.emit(parsed.data);
     });
     api.on('control', (data) => {
       const parsed = ControlSchema.safeParse(data);

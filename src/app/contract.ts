@@ -246,6 +246,21 @@ export const ControlSchema = z.strictObject({
 });
 export type ControlView = z.infer<typeof ControlSchema>;
 
+/**
+ * A clinician's note in the session in progress, as every UI shows it (the `note` event, and
+ * `listNotes` for a UI that opens or reloads during the session). The session's journal is the
+ * record; this is its view.
+ */
+export const NoteSchema = z.strictObject({
+  sessionId: z.string(),
+  /** 1, 2, ... within the session: which notes a UI already shows. */
+  seq: z.number().int().min(1),
+  /** Session time when it was written, s. */
+  atS: z.number().min(0),
+  text: z.string().min(1).max(2000),
+});
+export type SessionNote = z.infer<typeof NoteSchema>;
+
 // ---- courses (issue 14) ---------------------------------------------------------------------------
 // Patients (pseudonymous references only), their courses of treatment and the sessions of each
 // course, backed by the course store the service opens (src/course/store.ts). Validated both
@@ -483,6 +498,8 @@ export const CALLS = {
   /** Abandon a prepared session before any output (screening or electrode check): back to ready. */
   cancelSession: { input: none, output: z.null() },
   addNote: { input: z.strictObject({ text: z.string().min(1).max(2000) }), output: z.null() },
+  /** The notes of the session on screen (in progress or just ended), oldest first; none without one. */
+  listNotes: { input: none, output: z.array(NoteSchema) },
   acknowledgeAlarm: { input: z.strictObject({ id: z.string().min(1).max(32) }), output: z.null() },
   getSnapshot: { input: none, output: SnapshotSchema },
   /** The answer to a `ping` event: proof that the page's own code runs (src/app/ui-timing.ts). */
@@ -515,6 +532,8 @@ export const EVENTS = {
   control: ControlSchema,
   /** A request for a sign of life from the controlling UI: answer with `heartbeat({seq})`. */
   ping: z.strictObject({ seq: z.number().int().min(0) }),
+  /** A note was added to the session (to every UI, so a window that watches sees it at once). */
+  note: NoteSchema,
 } as const;
 
 export type EventName = keyof typeof EVENTS;

@@ -74,6 +74,7 @@ export const CALL_ACCESS: { readonly [C in CallName]: 'any' | 'controller' } = {
   newSession: 'controller',
   cancelSession: 'controller',
   addNote: 'controller',
+  listNotes: 'any',
   acknowledgeAlarm: 'controller',
   getSnapshot: 'any',
   heartbeat: 'any',
@@ -101,6 +102,9 @@ export const CALL_ACCESS: { readonly [C in CallName]: 'any' | 'controller' } = {
 
 /** States with no session in progress: any UI may begin one. */
 const FREE_STATES: ReadonlySet<SessionState> = new Set(['idle', 'connecting', 'ready']);
+
+/** How many UIs' names are remembered for a reload (a few windows a day; bounded all the same). */
+const KNOWN_LABELS_MAX = 64;
 
 /** A client id a UI may propose to resume with (the host's own ids have this shape). */
 const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
@@ -193,6 +197,8 @@ export class SessionControl {
   #takeover: { seq: number; from: string; to: string } | undefined;
   #takeovers = 0;
   #labels = 0;
+  /** The names given to ids seen so far (the latest KNOWN_LABELS_MAX), so a reload keeps its name. */
+  readonly #knownLabels = new Map<string, string>();
   /** Since when output may be on with no UI at all and nobody in control (scheduler ms). */
   #unwatchedSince: number | undefined;
   #watch: { readonly sub: Subscription; readonly at: number } | undefined;
@@ -239,8 +245,12 @@ export class SessionControl {
     const { proposed } = options;
     const id = proposed !== undefined && CLIENT_ID_PATTERN.test(proposed) && !this.#clients.has(proposed) ? proposed : this.#freshId();
     const returning = this.#holder?.id === id ? this.#holder : undefined;
-    const client: Client = { id, label: returning?.label ?? options.label ?? `window ${++this.#labels}`, send: options.send };
+    const known = id === proposed ? this.#knownLabels.get(id) : undefined;
+    const client: Client = { id, label: returning?.label ?? known ?? options.label ?? `window ${++this.#labels}`, send: options.send };
     this.#clients.set(id, client);
+    this.#knownLabels.delete(id);
+    this.#knownLabels.set(id, client.label);
+    if (this.#knownLabels.size > KNOWN_LABELS_MAX) this.#knownLabels.delete(this.#knownLabels.keys().next().value!);
     if (returning) {
       returning.leftAt = undefined;
       returning.lastSeen = this.#scheduler.now();

@@ -63,6 +63,7 @@ import {
   type EventData,
   type EventName,
   type Result,
+  type SessionNote,
   type Snapshot,
   parseInput,
 } from './contract.js';
@@ -179,6 +180,8 @@ export class ControllerService implements ContractHandlers {
   #screenedPatient: string | undefined;
   /** The session in progress as a session of a course (courseSession), for its after-session outcomes. */
   #courseOf: { readonly courseId: string; readonly sessionId: string; readonly journal: string; readonly number: number } | undefined;
+  /** The notes of the latest session that has any (its journal is the record; this is what every UI shows). */
+  #notes: SessionNote[] = [];
 
   /** Every pushed event (snapshot, telemetry). */
   readonly events$: Observable<ServiceEvent> = this.#events.asObservable();
@@ -505,15 +508,41 @@ export class ControllerService implements ContractHandlers {
   }
 
   newSession(input: Input<'newSession'> = {}): Promise<Result<null>> {
-    return this.#session('newSession', input, (runner) => done(runner.newSession()));
+    return this.#session('newSession', input, (runner) => {
+      const r = done(runner.newSession());
+      // The next session starts with none (the snapshot keeps the last session's id until then).
+      if (r.ok) this.#notes = [];
+      return r;
+    });
   }
 
   cancelSession(input: Input<'cancelSession'> = {}): Promise<Result<null>> {
     return this.#session('cancelSession', input, (runner) => done(runner.cancel()));
   }
 
+  /** A note journaled is also pushed to every UI (`note`), so a window that watches shows it too. */
   addNote(input: Input<'addNote'>): Promise<Result<null>> {
-    return this.#session('addNote', input, (runner, { text }) => done(runner.addNote(text)));
+    return this.#session('addNote', input, (runner, { text }) => {
+      const r = done(runner.addNote(text));
+      if (r.ok) this.#noteAdded(text.trim());
+      return r;
+    });
+  }
+
+  listNotes(input: Input<'listNotes'> = {}): Promise<Result<SessionNote[]>> {
+    return this.#run('listNotes', input, () => {
+      const sessionId = this.#snapshot.value.sessionId;
+      return ok(sessionId === undefined ? [] : this.#notes.filter((n) => n.sessionId === sessionId));
+    });
+  }
+
+  #noteAdded(text: string): void {
+    const s = this.#snapshot.value;
+    if (s.sessionId === undefined) return;
+    if (this.#notes[0]?.sessionId !== s.sessionId) this.#notes = [];
+    const note: SessionNote = { sessionId: s.sessionId, seq: this.#notes.length + 1, atS: Math.max(0, s.elapsedS), text };
+    this.#notes.push(note);
+    this.#emit({ event: 'note', data: note });
   }
 
   acknowledgeAlarm(input: Input<'acknowledgeAlarm'>): Promise<Result<null>> {

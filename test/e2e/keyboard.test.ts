@@ -98,7 +98,7 @@ describe('the whole session from the keyboard: Tab, Enter, Space and Escape (an 
 
     const target1 = page.getByRole('article', { name: /Channel 1/ }).locator('.amp-target');
     await waitText(target1, /^1\.0 mA$/);
-    await tabTo(page, /^Increase amplitude$/);
+    await tabTo(page, /^\+0\.1 mA, increase amplitude$/);
     await page.keyboard.press('Space');
     await waitText(target1, /^1\.1 mA$/);
     await tabTo(page, /^Pause$/);

@@ -14,7 +14,7 @@ import type { Page } from 'playwright-core';
 import { type AppPage, openApp } from './support/app-page.js';
 import type { TestHost } from './support/web-host.js';
 import { auditControls } from './support/audit.js';
-import { UI_WAIT_MS, answer, answerScreening, button, clearAndNewSession, nav, outputStatus, screenAndStart, screenshot, useForSession, waitText } from './support/ui.js';
+import { UI_WAIT_MS, answer, answerScreening, button, clearAndNewSession, nav, outputStatus, screenAndStart, screenshot, TITRATE, useForSession, waitText } from './support/ui.js';
 
 const KNEE = 'Periosteal EDN for knee osteoarthritis';
 const SHORT = 'Knee OA short rehearsal';
@@ -62,7 +62,7 @@ describe('a whole session through the UI', () => {
     await knee.getByText('Indication: verified against DUNNING2018KNEE.', { exact: true }).waitFor();
     await knee.getByText(/^Planned sessions 10, course length 6 weeks, schedule as the source words it “1-2 sessions a week for 6 weeks, up to 10 sessions”: verified against NCT05365061\.$/).waitFor();
     expect(await knee.locator('details.sources').innerText()).not.toMatch(/phases\[|frequencyHz|pulseWidthUs|durationMin/);
-    await button(knee, 'Duplicate to customise').click();
+    await button(knee, `Duplicate to customise: ${KNEE}`).click();
     await page.getByRole('heading', { name: `Protocol editor: ${KNEE} (customised)` }).waitFor({ timeout: UI_WAIT_MS });
 
     await page.getByRole('textbox', { name: 'Id', exact: true }).fill(SHORT_ID);
@@ -195,17 +195,17 @@ describe('a whole session through the UI', () => {
     const target1 = ch1.locator('.amp-target');
     const target2 = ch2.locator('.amp-target');
     await waitText(target1, /^1\.0 mA$/);
-    await button(page, 'Increase amplitude').click();
+    await button(page, TITRATE.up).click();
     await waitText(target1, /^1\.1 mA$/);
-    await button(page, 'Increase amplitude by 0.5 mA').click();
+    await button(page, TITRATE.upBig).click();
     await waitText(target1, /^1\.6 mA$/);
-    await button(page, 'Decrease amplitude').click();
+    await button(page, TITRATE.down).click();
     await waitText(target1, /^1\.5 mA$/);
-    await button(page, 'Decrease amplitude by 0.5 mA').click();
+    await button(page, TITRATE.downBig).click();
     await waitText(target1, /^1\.0 mA$/);
     await waitText(target2, /^1\.0 mA$/);
     await page.getByRole('radio', { name: 'Channel 2', exact: true }).check();
-    await button(page, 'Increase amplitude by 0.5 mA').click();
+    await button(page, TITRATE.upBig).click();
     await waitText(target2, /^1\.5 mA$/);
     expect(await target1.textContent()).toBe('1.0 mA');
     await page.getByRole('radio', { name: 'All channels' }).check();
@@ -213,33 +213,33 @@ describe('a whole session through the UI', () => {
     const amplitude = page.getByRole('region', { name: 'Amplitude' });
     await amplitude.getByText('Targets 1.0 / 1.5 mA on channels 1 / 2 · maximum 10.0 mA').waitFor({ timeout: UI_WAIT_MS });
     // A step one channel cannot take: which channel and why, in words, once, in a polite status.
-    await button(page, 'Decrease amplitude by 0.5 mA').click();
+    await button(page, TITRATE.downBig).click();
     await waitText(target1, /^0\.5 mA$/);
-    await button(page, 'Decrease amplitude by 0.5 mA').click();
+    await button(page, TITRATE.downBig).click();
     await waitText(target1, /^0\.0 mA$/);
-    await button(page, 'Decrease amplitude by 0.5 mA').click();
+    await button(page, TITRATE.downBig).click();
     await waitText(target2, /^0\.0 mA$/);
     const refused = amplitude.getByRole('status').filter({ hasText: 'not changed' });
     await waitText(refused, /^Channel 1 not changed: channel 1 is already at 0 mA\.$/);
     expect(await refused.getAttribute('aria-live')).toBe('polite');
     expect(await refused.count()).toBe(1);
-    await button(page, 'Increase amplitude by 0.5 mA').click();
-    await button(page, 'Increase amplitude by 0.5 mA').click();
+    await button(page, TITRATE.upBig).click();
+    await button(page, TITRATE.upBig).click();
     await waitText(target1, /^1\.0 mA$/);
     await waitText(target2, /^1\.0 mA$/);
     expect(await amplitude.getByText(/not changed/).count()).toBe(0);
     await page.getByRole('radio', { name: 'Channel 2', exact: true }).check();
-    await button(page, 'Increase amplitude by 0.5 mA').click();
+    await button(page, TITRATE.upBig).click();
     await waitText(target2, /^1\.5 mA$/);
     await page.getByRole('radio', { name: 'All channels' }).check();
-    await button(page, 'Increase amplitude by 0.5 mA').click();
+    await button(page, TITRATE.upBig).click();
     await waitText(target1, /^1\.5 mA$/);
     await amplitude.getByText('Targets 1.5 / 2.0 mA on channels 1 / 2 · maximum 10.0 mA').waitFor({ timeout: UI_WAIT_MS });
     // From the keyboard: Enter on a focused titration button acts once.
-    await button(page, 'Increase amplitude').focus();
+    await button(page, TITRATE.up).focus();
     await page.keyboard.press('Enter');
     await waitText(target1, /^1\.6 mA$/);
-    await button(page, 'Decrease amplitude').focus();
+    await button(page, TITRATE.down).focus();
     await page.keyboard.press('Enter');
     await waitText(target1, /^1\.5 mA$/);
     // Measured follows the target (slew-limited), shown in large type and in the header.
@@ -259,7 +259,7 @@ describe('a whole session through the UI', () => {
     await waitText(outputStatus(page), /^Output off$/);
     await waitText(ch1.locator('.output-badge'), /^Output off$/);
     await page.getByText(/Paused: output off\./).waitFor();
-    expect(await button(page, 'Increase amplitude').isDisabled()).toBe(true);
+    expect(await button(page, TITRATE.up).isDisabled()).toBe(true);
     await button(page, 'Resume').click();
     await waitText(outputStatus(page), /^OUTPUT ON/);
     await waitText(page.locator('.run-state'), /^Running$|^Ramping up to the target$/);

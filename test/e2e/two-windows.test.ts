@@ -3,6 +3,9 @@
  * the simulator: the window that began the session controls it; the second watches it live with
  * every control that changes it removed (Emergency stop stays, and works); "Take control" asks
  * first, moves control, tells both windows and is written into the session record and its report.
+ * Issue 13 section 7: the observer says so and how many windows are connected, shows the notes
+ * added in the controlling window live (and after a reload), is offered nothing that begins,
+ * changes or ends a session on any screen, and Escape inside a dialog stops the output.
  * Two tabs of one browser context: each tab has its own client id (sessionStorage).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { readJournal } from '../../src/session/journal.js';
 import { type AppPage, openApp } from './support/app-page.js';
 import type { TestHost } from './support/web-host.js';
-import { UI_WAIT_MS, button, outputStatus, screenAndStart, screenshot, useForSession, waitText } from './support/ui.js';
+import { UI_WAIT_MS, button, outputStatus, screenAndStart, screenshot, TITRATE, useForSession, waitText } from './support/ui.js';
 
 const KNEE = 'Periosteal EDN for knee osteoarthritis';
 
@@ -36,7 +39,7 @@ afterAll(async () => {
 }, 60_000);
 
 /** The controls that change a running session, as a clinician finds them. */
-const SESSION_CONTROLS = ['Increase amplitude', 'Decrease amplitude by 0.5 mA', 'Pause', 'Stop session', 'Add note'];
+const SESSION_CONTROLS = [TITRATE.up, TITRATE.downBig, 'Pause', 'Stop session', 'Add note'];
 
 async function visibleControls(page: Page): Promise<string[]> {
   const out: string[] = [];
@@ -44,13 +47,33 @@ async function visibleControls(page: Page): Promise<string[]> {
   return out;
 }
 
+/**
+ * Every button that begins, changes or ends a session (or what it records), on any screen: the
+ * calls src/app/control.ts gives to the controller only, as the screens label them.
+ */
+const CHANGES_A_SESSION = /^(Connect|Disconnect|Save clinician|Use for session.*|Start session.*|Submit screening|Start|Start output|Check electrodes again|Cancel session|[+\u2212]\d.*|Pause|Resume|Stop session|Add note|Clear stop|Acknowledge.*|New session|Record .*)$/;
+
+/** The visible buttons of `page` that change a session (should be none for an observer). */
+async function visibleSessionChangers(page: Page): Promise<string[]> {
+  const names = await page.getByRole('button').evaluateAll((els) =>
+    els.filter((el) => el instanceof HTMLElement && el.offsetParent !== null).map((el) => (el.getAttribute('aria-label') ?? el.textContent ?? '').trim().replace(/\s+/g, ' ')),
+  );
+  return names.filter((n) => CHANGES_A_SESSION.test(n));
+}
+
+/** Show a screen by its tab (named "Session ● live" while a session is on) and wait until it is the one shown. */
+async function screen(page: Page, name: 'Device' | 'Protocols' | 'Session' | 'Patients' | 'History'): Promise<void> {
+  const tab = page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: new RegExp(`^${name}`) });
+  await tab.click();
+  await expect.poll(() => tab.getAttribute('aria-current'), { timeout: UI_WAIT_MS }).toBe('page');
+}
+
 describe('two windows on one session', () => {
-  it('the second window watches read-only, with Emergency stop; Take control asks, moves control and tells both', async () => {
+  it('H21 the second window says it observes and how many windows are connected, shows the first window\'s notes live and after a reload, and offers nothing that changes the session on any screen', async () => {
     await button(first, 'Connect').click();
     await waitText(first.locator('.device-status'), /Connected: EDN-SIM/);
     await useForSession(first, KNEE);
     await screenAndStart(first, 'PT-0051');
-    const journal = host.service.snapshot.journal!;
 
     second = await open();
     // The second window opens on the running session, told that another window controls it.
@@ -64,6 +87,49 @@ describe('two windows on one session', () => {
     await waitText(first.locator('.banner-control'), /This window controls the session; it is also shown in another window, read-only there\./);
     expect(await visibleControls(first)).toEqual(SESSION_CONTROLS);
     await screenshot(second, 'observer');
+    await waitText(banner.locator('.control-count'), /^Window 2 is an observer\. 2 windows are connected to the controller\.$/);
+
+    // A note added in the controlling window appears in the other at once, with its time.
+    const notes = (page: Page) => page.getByRole('region', { name: 'Notes' }).getByRole('listitem');
+    await first.getByRole('textbox', { name: 'Note for the session record' }).fill('strong but comfortable at 1 mA');
+    await button(first, 'Add note').click();
+    await waitText(notes(first), /^\d+:\d{2} strong but comfortable at 1 mA$/);
+    await waitText(notes(second), /^\d+:\d{2} strong but comfortable at 1 mA$/);
+    expect(await notes(second).allTextContents()).toEqual(await notes(first).allTextContents());
+    await first.getByRole('textbox', { name: 'Note for the session record' }).fill('needle 2 repositioned');
+    await button(first, 'Add note').click();
+    await expect.poll(() => notes(second).count(), { timeout: UI_WAIT_MS }).toBe(2);
+    await waitText(notes(second).nth(1), /needle 2 repositioned$/);
+    // Reloaded, the observer still lists both (they were written before it showed the session).
+    // Paused first: the host bundles the page for each load, on a machine shared with other work,
+    // and a host stalled with output on ends the session (its telemetry watchdog), as it must.
+    await button(first, 'Pause').click();
+    await waitText(outputStatus(first), /^Output off$/);
+    await second.reload();
+    await banner.waitFor({ timeout: UI_WAIT_MS });
+    await expect.poll(() => notes(second).allTextContents(), { timeout: UI_WAIT_MS }).toEqual(await notes(first).allTextContents());
+
+    // Nothing that begins, changes or ends a session is offered to the observer, on any screen.
+    for (const name of ['Device', 'Protocols', 'Patients', 'History', 'Session'] as const) {
+      await screen(second, name);
+      expect(await visibleSessionChangers(second), name).toEqual([]);
+      expect(await button(second, 'Emergency stop').isVisible(), name).toBe(true);
+    }
+    // The Device screen's Disconnect is there, but not for the window that only watches.
+    const disconnect = second.locator('.screen-device button', { hasText: /^Disconnect$/ });
+    expect(await disconnect.count()).toBe(1);
+    expect(await disconnect.isVisible()).toBe(false);
+    // ...while the controlling window is offered them.
+    expect(await visibleSessionChangers(first)).toEqual(expect.arrayContaining([TITRATE.up, 'Resume', 'Stop session', 'Add note']));
+    await button(first, 'Resume').click();
+    await waitText(outputStatus(first), /^OUTPUT ON/);
+    await waitText(outputStatus(second), /^OUTPUT ON/);
+    expect(problems).toEqual([]);
+  }, 90_000);
+
+  it('Take control asks, moves control and tells both; Escape inside a dialog stops the output', async () => {
+    const journal = host.service.snapshot.journal!;
+    const banner = second.getByRole('region', { name: 'Another window controls this session' });
 
     // Take control: asked first; Cancel changes nothing.
     await button(banner, 'Take control').click();
@@ -86,12 +152,19 @@ describe('two windows on one session', () => {
     await screenshot(first, 'taken-over');
 
     // The new controller titrates; the first window sees it live.
-    await button(second, 'Increase amplitude by 0.5 mA').click();
+    await button(second, TITRATE.upBig).click();
     await waitText(first.getByRole('article', { name: /Channel 1 · knee/ }).locator('.amp-target'), /^1\.5 mA$/);
 
-    // Emergency stop works from the window that only watches.
+    // Emergency stop works from the window that only watches: Escape with its Take control dialog open.
+    await waitText(outputStatus(first), /^OUTPUT ON/);
+    await button(told, 'Take control').click();
+    const asking = first.getByRole('dialog', { name: 'Take control of this session?' });
+    await asking.waitFor({ timeout: UI_WAIT_MS });
+    expect(await asking.evaluate((d) => d.contains(document.activeElement))).toBe(true);
     await first.keyboard.press('Escape');
+    await asking.waitFor({ state: 'detached', timeout: UI_WAIT_MS });
     await first.getByRole('heading', { name: 'Emergency stop latched: all output is off' }).waitFor({ timeout: UI_WAIT_MS });
+    await expect.poll(() => host.simulator()?.snapshot().channels.every((c) => c.state !== 'ON' && c.measuredUa === 0) ?? false, { timeout: UI_WAIT_MS }).toBe(true);
     await second.getByRole('heading', { name: 'Emergency stop latched: all output is off' }).waitFor({ timeout: UI_WAIT_MS });
     await waitText(outputStatus(second), /^Output off$/);
     // Clearing the stop is the controller's: not offered to the first window.

@@ -71,11 +71,14 @@ export class ProtocolsScreen {
     const titleId = `proto-${p.id}`;
     const warning = cardWarningText(p.warnings);
     const actions = [
-      p.problem === undefined ? h('button', { type: 'button', class: 'primary', onclick: () => this.#use(p.id) }, 'Use for session') : null,
+      // Each name starts with the visible label and says which protocol it acts on (WCAG 2.5.3
+      // Label in Name): four cards, four distinct "Use for session: …" buttons. Beginning a session
+      // is the controller's: an observer of another window's session is not offered it.
+      p.problem === undefined ? h('button', { type: 'button', class: 'primary', 'data-session-control': true, 'aria-label': `Use for session: ${p.name}`, onclick: () => this.#use(p.id) }, 'Use for session') : null,
       p.builtIn
-        ? h('button', { type: 'button', class: 'secondary', onclick: () => void this.#duplicate(p) }, 'Duplicate to customise')
-        : h('button', { type: 'button', class: 'secondary', onclick: () => void this.#edit(p) }, 'Edit'),
-      h('button', { type: 'button', class: 'secondary', onclick: () => void this.#export(p) }, 'Export file'),
+        ? h('button', { type: 'button', class: 'secondary', 'aria-label': `Duplicate to customise: ${p.name}`, onclick: () => void this.#duplicate(p) }, 'Duplicate to customise')
+        : h('button', { type: 'button', class: 'secondary', 'aria-label': `Edit: ${p.name}`, onclick: () => void this.#edit(p) }, 'Edit'),
+      h('button', { type: 'button', class: 'secondary', 'aria-label': `Export file: ${p.name}`, onclick: () => void this.#export(p) }, 'Export file'),
     ];
     return h(
       'article',

@@ -3,7 +3,7 @@
  * type, impedance, output on or off in colour AND words), the phase with time remaining and a
  * progress bar, the live chart, titration, pause/resume, stop, notes, and at the end the way on.
  */
-import type { Snapshot, Telemetry } from '../../../src/app/contract.js';
+import type { SessionNote, Snapshot, Telemetry } from '../../../src/app/contract.js';
 import type { AppContext } from '../context.js';
 import { h, replaceChildren, setFlag, setText, svgIcon } from '../dom.js';
 import { clock, countdown, impedance, ma, num, placement, stateText } from '../../../src/domain/format.js';
@@ -48,6 +48,8 @@ export class RunView {
   readonly #ended = h('section', { class: 'ended', hidden: true, 'aria-labelledby': 'ended-title', tabindex: '-1' });
   readonly #noteInput: HTMLTextAreaElement;
   readonly #notesList = h('ul', { class: 'notes-list' });
+  /** The session's notes by their number, from every window (the `note` event and listNotes). */
+  readonly #notes = new Map<number, SessionNote>();
   #scopeChannel: number | undefined;
   #sessionId: string | undefined;
   #channelsKey = '';
@@ -55,16 +57,17 @@ export class RunView {
 
   constructor(ctx: AppContext) {
     this.#ctx = ctx;
-    const step = (delta: TitrationStep, name: string, big: string) => {
+    const step = (delta: TitrationStep, big: string) => {
       const repeat = new HoldRepeat(() => this.#titrate(delta));
       const b = h(
         'button',
-        { type: 'button', class: `titrate ${delta > 0 ? 'up' : 'down'}`, 'data-delta': String(delta), 'data-session-control': true },
-        // The step large with its unit under it, so "−0.5 mA" fits a quarter of the panel; the
-        // name (what the button does) is for assistive technology and matches the visible step.
+        // The step large with its unit under it, so "−0.5 mA" fits a quarter of the panel. The
+        // name starts with what is visible, then says what it does (WCAG 2.5.3 Label in Name):
+        // "+0.1 mA, increase amplitude" (titrationButtonName).
+        { type: 'button', class: `titrate ${delta > 0 ? 'up' : 'down'}`, 'data-delta': String(delta), 'data-session-control': true, 'aria-label': titrationButtonName(big) },
         h('span', { class: 'titrate-big', 'aria-hidden': 'true' }, big),
-        h('span', { class: 'titrate-unit', 'aria-hidden': 'true' }, 'mA'),
-        h('span', { class: 'sr-only' }, name),
+        // (" mA": the visible text reads "+0.1 mA", as the name begins, though drawn on two lines.)
+        h('span', { class: 'titrate-unit', 'aria-hidden': 'true' }, ' mA'),
       );
       // Held with the mouse or a finger it repeats at a safe rate; Enter held repeats natively.
       b.addEventListener('pointerdown', (e) => {
@@ -90,10 +93,10 @@ export class RunView {
       h(
         'div',
         { class: 'titrate-row' },
-        step(-0.5, 'Decrease amplitude by 0.5 mA', '−0.5'),
-        step(-0.1, 'Decrease amplitude', '−0.1'),
-        step(0.1, 'Increase amplitude', '+0.1'),
-        step(0.5, 'Increase amplitude by 0.5 mA', '+0.5'),
+        step(-0.5, '−0.5'),
+        step(-0.1, '−0.1'),
+        step(0.1, '+0.1'),
+        step(0.5, '+0.5'),
       ),
     );
     this.#pauseBtn = h('button', { type: 'button', class: 'secondary big', 'data-session-control': true, onclick: () => void this.#call('pause') }, svgIcon('pause'), h('span', {}, 'Pause'));
@@ -135,13 +138,16 @@ export class RunView {
     );
     this.el = h('div', { class: 'run' }, this.#ended, h('div', { class: 'run-main' }, this.#pausedBanner, this.#warnings, this.#cards), this.#grid);
     ctx.telemetry.on((t) => this.#onTelemetry(t));
+    ctx.notes.on((n) => this.#onNote(n));
   }
 
   update(s: Snapshot): void {
     if (s.sessionId !== this.#sessionId) {
       this.#sessionId = s.sessionId;
       this.#buffer.clear();
+      this.#notes.clear();
       this.#notesList.replaceChildren();
+      if (s.sessionId !== undefined) void this.#loadNotes(s.sessionId);
       this.#scopeChannel = undefined;
       this.#channelsKey = '';
     }
@@ -321,9 +327,24 @@ export class RunView {
     }
     const r = await this.#ctx.api.addNote({ text });
     if (!this.#ctx.check(r, 'Add note')) return;
-    const s = this.#ctx.snapshot;
-    this.#notesList.append(h('li', {}, h('span', { class: 'muted' }, s ? `${clock(s.elapsedS)} ` : ''), text));
+    // Listed when the controller tells every window (the `note` event), this one included.
     this.#noteInput.value = '';
+  }
+
+  /** The notes written before this window showed the session (opened or reloaded during it). */
+  async #loadNotes(sessionId: string): Promise<void> {
+    const r = await this.#ctx.api.listNotes({});
+    if (!this.#ctx.check(r, 'List the notes') || this.#sessionId !== sessionId) return;
+    for (const n of r.data) this.#onNote(n);
+  }
+
+  #onNote(n: SessionNote): void {
+    if (n.sessionId !== this.#sessionId || this.#notes.has(n.seq)) return;
+    this.#notes.set(n.seq, n);
+    replaceChildren(
+      this.#notesList,
+      [...this.#notes.values()].sort((a, b) => a.seq - b.seq).map((x) => h('li', {}, h('span', { class: 'muted' }, `${clock(x.atS)} `), x.text)),
+    );
   }
 
   #openReport(sessionId: string): void {
@@ -335,4 +356,9 @@ export class RunView {
     const r = await this.#ctx.api.newSession({});
     this.#ctx.check(r, 'New session');
   }
+}
+
+/** A titration button's accessible name: its visible step and unit first, then what it does. */
+function titrationButtonName(step: string): string {
+  return `${step} mA, ${step.startsWith('+') ? 'increase' : 'decrease'} amplitude`;
 }

@@ -51,12 +51,19 @@ export class SessionScreen {
   #after: CourseAfterCard | undefined;
   /** The after-session questions, above the ended session (panel and run view are the layout's). */
   readonly #afterBox = h('div', { class: 'course-after-box', hidden: true });
+  /**
+   * A protocol chosen for the next session (Use for session, a course's Start session) while the
+   * last one is still on screen: taken when the next session begins (New session), whoever begins it.
+   */
+  #next: { readonly protocolId: string; readonly course: SessionCourse | undefined } | undefined;
+  /** Says which protocol comes next, and what stands before it (a latched stop, the course's questions). */
+  readonly #nextBox = h('p', { class: 'next-session', role: 'status', hidden: true });
 
   constructor(ctx: AppContext, inertWhileDialog: () => HTMLElement[]) {
     this.#ctx = ctx;
     this.#inert = inertWhileDialog;
     this.#run = new RunView(ctx);
-    this.el = h('section', { class: 'screen screen-session', 'aria-labelledby': 'session-title' }, h('h1', { id: 'session-title' }, 'Session'), this.#steps, this.#panel, this.#afterBox, this.#run.el);
+    this.el = h('section', { class: 'screen screen-session', 'aria-labelledby': 'session-title' }, h('h1', { id: 'session-title' }, 'Session'), this.#steps, this.#nextBox, this.#panel, this.#afterBox, this.#run.el);
     ctx.snapshots.on((s) => this.#render(s));
     ctx.protocolsChanged.on(() => {
       if (this.#step === 'choose') this.#renderChoose();
@@ -72,6 +79,7 @@ export class SessionScreen {
     this.#ctx.sessionCourse = undefined;
     const state = this.#ctx.snapshot?.state;
     if (chosen && (state === undefined || state === 'ready' || state === 'idle')) {
+      this.#next = undefined;
       if (chosen !== this.#screeningFor || course !== undefined || this.#course !== undefined) {
         this.#screening = undefined;
         this.#screeningFor = undefined;
@@ -80,6 +88,10 @@ export class SessionScreen {
       this.#protocolId = chosen;
       this.#wantScreening = true;
       this.#step = undefined;
+    } else if (chosen && state !== undefined && ENDED_STATES.has(state)) {
+      this.#chooseNext(chosen, course);
+    } else if (chosen) {
+      this.#ctx.notify('info', `A session is in progress: ${this.#protocolName(chosen)} can be started once it has ended.`);
     }
     if (this.#ctx.protocols.length === 0) void this.#ctx.refreshProtocols();
     this.#render(this.#ctx.snapshot);
@@ -101,6 +113,14 @@ export class SessionScreen {
       this.#screening = undefined;
       this.#screeningFor = undefined;
       this.#setCourse(undefined);
+      // ...but the protocol chosen for it while the last session was on screen goes on to its screening.
+      const next = this.#next;
+      this.#next = undefined;
+      if (next) {
+        this.#setCourse(next.course);
+        this.#protocolId = next.protocolId;
+        this.#wantScreening = true;
+      }
     }
     this.#lastState = s?.state;
     const step = this.#stepFor(s);
@@ -110,6 +130,7 @@ export class SessionScreen {
     setFlag(this.#run.el, 'hidden', step !== 'run');
     setFlag(this.#panel, 'hidden', step === 'run');
     this.#renderAfter(step, s);
+    this.#renderNext(step, s);
     if (step === 'run' && s) {
       this.#run.update(s);
       return;
@@ -342,6 +363,41 @@ export class SessionScreen {
         h('div', { class: 'actions' }, this.#startBtn),
       ),
     );
+  }
+
+  // ---- the next session, chosen while the last one is on screen ----------------------------------
+
+  /**
+   * A protocol chosen while the last session is still on screen (ended): the next session is
+   * begun for it at once, unless something stands before it (a latched stop to clear, the
+   * course's after-session questions, or another window controlling); then New session takes it.
+   */
+  #chooseNext(protocolId: string, course: SessionCourse | undefined): void {
+    this.#next = { protocolId, course };
+    const s = this.#ctx.snapshot;
+    const waits = s === undefined || s.latched || this.#ctx.control?.role === 'observer' || this.#afterShown(s);
+    if (!waits) void this.#newSession();
+  }
+
+  #renderNext(step: Step, s: Snapshot | undefined): void {
+    const next = this.#next;
+    const show = next !== undefined && s !== undefined && (step === 'stopped' || (step === 'run' && ENDED_STATES.has(s.state)));
+    setFlag(this.#nextBox, 'hidden', !show);
+    if (!show || !next) return;
+    const before = s.latched ? 'Clear the stop (above), then New session goes on to its screening.' : this.#afterShown(s) ? 'Record the outcomes of this session first; New session then goes on to its screening.' : 'New session goes on to its screening.';
+    const text = `Next session: ${this.#protocolName(next.protocolId)}. ${before}`;
+    if (this.#nextBox.dataset.text === text) return;
+    this.#nextBox.dataset.text = text;
+    replaceChildren(this.#nextBox, svgIcon('info'), h('span', {}, text));
+  }
+
+  #protocolName(id: string): string {
+    return this.#ctx.protocols.find((p) => p.id === id)?.name ?? id;
+  }
+
+  /** The ended session's after-session questions of its course are on screen. */
+  #afterShown(s: Snapshot): boolean {
+    return ENDED_STATES.has(s.state) && this.#joined !== undefined && this.#joinedNow(s);
   }
 
   // ---- a session of a course ----------------------------------------------------------------------

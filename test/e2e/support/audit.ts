@@ -5,7 +5,9 @@
  * visually hidden file input by its label; a link inside a sentence is exempt (WCAG 2.5.8
  * "inline"), a button styled as a link is not (it is a target of its own: the editor's "go to the
  * field" buttons were 32 px high).
- * Returns one line per problem.
+ * A control named apart from its text (aria-label, aria-labelledby) must have a name that contains
+ * the text it shows (WCAG 2.5.3 Label in Name; case and spacing aside, a visible text of symbols
+ * only such as "+" exempt). Returns one line per problem.
  */
 import type { Page } from 'playwright-core';
 
@@ -38,6 +40,11 @@ export async function auditControls(page: Page): Promise<string[]> {
       if (el.classList.contains('sr-only') || el.classList.contains('skip')) continue;
       const name = el instanceof HTMLIFrameElement ? (el.title ?? '') : nameOf(el);
       if (!name) problems.push(`no accessible name: ${describe(el)}`);
+      if (!(el instanceof HTMLIFrameElement) && (el.hasAttribute('aria-label') || el.hasAttribute('aria-labelledby'))) {
+        const squash = (t: string) => t.replace(/\s+/g, ' ').trim().toLowerCase();
+        const shown = squash(el.innerText);
+        if (/[\p{L}\p{N}]/u.test(shown) && !squash(name).includes(shown)) problems.push(`accessible name "${name}" does not contain the visible label "${shown}": ${describe(el)}`);
+      }
       if (el instanceof HTMLIFrameElement || (el instanceof HTMLAnchorElement && el.closest('p, li') !== null)) continue;
       const box = (el instanceof HTMLInputElement && (el.type === 'radio' || el.type === 'checkbox' || el.type === 'file') ? (el.labels?.[0] ?? el) : el).getBoundingClientRect();
       if (box.width < 44 - 0.5 || box.height < 44 - 0.5) problems.push(`target ${Math.round(box.width)}x${Math.round(box.height)} px < 44x44: ${describe(el)}`);

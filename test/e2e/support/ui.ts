@@ -27,6 +27,17 @@ export function outputStatus(page: Page): Locator {
   return page.locator('header .output-status');
 }
 
+/**
+ * The titration buttons' accessible names: the visible step and unit first, then what it does
+ * (WCAG 2.5.3 Label in Name; the decreases show a minus sign, U+2212).
+ */
+export const TITRATE = {
+  up: '+0.1 mA, increase amplitude',
+  upBig: '+0.5 mA, increase amplitude',
+  down: '\u22120.1 mA, decrease amplitude',
+  downBig: '\u22120.5 mA, decrease amplitude',
+} as const;
+
 export function button(scope: Page | Locator, name: string): Locator {
   return scope.getByRole('button', { name, exact: true });
 }
@@ -84,7 +95,7 @@ export async function answer(page: Page, question: RegExp, value: 'Yes' | 'No'):
 /** From the library: "Use for session" on a protocol card, and wait for its questionnaire. */
 export async function useForSession(page: Page, protocolName: string): Promise<void> {
   await nav(page, 'Protocols');
-  await button(page.getByRole('article', { name: protocolName }), 'Use for session').click();
+  await button(page.getByRole('article', { name: protocolName }), `Use for session: ${protocolName}`).click();
   await page.getByRole('heading', { name: `Screening for ${protocolName}` }).waitFor({ timeout: UI_WAIT_MS });
 }
 

@@ -210,6 +210,19 @@ describe('SessionControl: a controlling UI that goes away', () => {
     expect(again.call('titrate', { deltaMa: 0.1 }).reached).toBe(true);
   });
 
+  it('an observer that reloads (its own id) keeps its name; a fresh id gets a new one', () => {
+    const { control, join, running } = setup();
+    const a = join();
+    running(a);
+    const b = join();
+    expect(b.view).toMatchObject({ role: 'observer', label: 'window 2', others: 1 });
+    control.leave(b.id);
+    const again = join(b.id);
+    expect(again.id).toBe(b.id);
+    expect(again.view).toMatchObject({ role: 'observer', label: 'window 2', controller: 'window 1', others: 1 });
+    expect(join().view.label).toBe('window 3');
+  });
+
   it('a proposed id that is connected already, or malformed, gets a fresh one', () => {
     const { join } = setup();
     const a = join();
