@@ -274,8 +274,8 @@ export type TitrationStep = 0.1 | -0.1 | 0.5 | -0.5;
  * - A decrease is never kept waiting behind increases: increases not yet sent are dropped, and
  *   said so, when a decrease is pressed; so are steps not yet sent when output stops.
  * - Held (mouse, finger, Enter or Space), a button repeats its step after TITRATION_HOLD_DELAY_MS,
- *   then every `titrationRepeatMs(step)`, until released; a repeat never piles up behind a step
- *   still being applied.
+ *   then every `titrationRepeatMs(step)`, until released. Repeats never pile up: at most one waits
+ *   behind a step still being applied, and one still waiting when the button is let go is not sent.
  *
  * Why queued and not rate-limited: a press is a deliberate, counted action against the patient's
  * feedback ("two more"), and a step dropped leaves the clinician believing in a dose that was not
@@ -287,7 +287,9 @@ export class TitrationInput {
   readonly #send: (step: TitrationStep) => Promise<unknown>;
   readonly #timers: { set: (fn: () => void, ms: number) => unknown; clear: (handle: unknown) => void };
   readonly #onDropped: (count: number, why: string) => void;
-  readonly #queue: TitrationStep[] = [];
+  readonly #onPress: () => void;
+  /** Steps pressed and not yet sent, in order; `repeat` marks one a held button added. */
+  readonly #queue: { readonly step: TitrationStep; readonly repeat: boolean }[] = [];
   #busy = false;
   #held: TitrationStep | undefined;
   #handle: unknown;
@@ -298,11 +300,14 @@ export class TitrationInput {
       timers?: { set: (fn: () => void, ms: number) => unknown; clear: (handle: unknown) => void };
       /** Steps pressed and then not sent, and why ("a decrease was pressed"). */
       onDropped?: (count: number, why: string) => void;
+      /** A new press or tap (not a repeat), before its step is queued: what was said of earlier steps is old news. */
+      onPress?: () => void;
     } = {},
   ) {
     this.#send = send;
     this.#timers = options.timers ?? { set: (fn, ms) => setTimeout(fn, ms), clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
     this.#onDropped = options.onDropped ?? (() => undefined);
+    this.#onPress = options.onPress ?? (() => undefined);
   }
 
   /** The step held down, if any. */
@@ -320,62 +325,68 @@ export class TitrationInput {
     if (this.#held === step) return;
     this.release();
     this.#held = step;
+    this.#onPress();
     this.#enqueue(step);
     this.#schedule(step, TITRATION_HOLD_DELAY_MS);
   }
 
-  /** The press ends (pointer up or lost; the key up; the button loses focus). */
+  /** The press ends (pointer up or lost; the key up; the button loses focus): a repeat not yet sent is not sent. */
   release(): void {
     this.#held = undefined;
     if (this.#handle !== undefined) this.#timers.clear(this.#handle);
     this.#handle = undefined;
+    this.#keep((q) => !q.repeat);
   }
 
   /** An activation with no press before it (a click from assistive technology): one step. */
   tap(step: TitrationStep): void {
+    this.#onPress();
     this.#enqueue(step);
   }
 
   /** Output can no longer be titrated (paused, stopped, ended): the hold ends, steps not yet sent are dropped. */
   stop(why: string): void {
     this.release();
-    const n = this.#queue.length;
-    this.#queue.length = 0;
+    const n = this.#keep(() => false);
     if (n > 0) this.#onDropped(n, why);
   }
 
-  #enqueue(step: TitrationStep): void {
+  /** Keep only the queued steps `keep` accepts; returns how many pressed (not repeated) steps went. */
+  #keep(keep: (q: { readonly step: TitrationStep; readonly repeat: boolean }) => boolean): number {
+    const gone = this.#queue.filter((q) => !keep(q));
+    const kept = this.#queue.filter(keep);
+    this.#queue.length = 0;
+    this.#queue.push(...kept);
+    return gone.filter((q) => !q.repeat).length;
+  }
+
+  #enqueue(step: TitrationStep, repeat = false): void {
     if (step < 0) {
-      const ups = this.#queue.filter((s) => s > 0).length;
-      if (ups > 0) {
-        const downs = this.#queue.filter((s) => s < 0);
-        this.#queue.length = 0;
-        this.#queue.push(...downs);
-        this.#onDropped(ups, 'a decrease was pressed');
-      }
+      const ups = this.#keep((q) => q.step < 0);
+      if (ups > 0) this.#onDropped(ups, 'a decrease was pressed');
     }
-    this.#queue.push(step);
+    this.#queue.push({ step, repeat });
     this.#pump();
   }
 
   #pump(): void {
     if (this.#busy) return;
-    const step = this.#queue.shift();
-    if (step === undefined) return;
+    const next = this.#queue.shift();
+    if (next === undefined) return;
     this.#busy = true;
     const done = () => {
       this.#busy = false;
       this.#pump();
     };
-    this.#send(step).then(done, done);
+    this.#send(next.step).then(done, done);
   }
 
   #schedule(step: TitrationStep, ms: number): void {
     this.#handle = this.#timers.set(() => {
       this.#handle = undefined;
       if (this.#held !== step) return;
-      // Held: a repeat waits for nothing; one that comes while a step is still pending is skipped.
-      if (!this.#busy && this.#queue.length === 0) this.#enqueue(step);
+      // At most one repeat waits behind a step still being applied: a slow answer never piles up steps.
+      if (!this.#queue.some((q) => q.repeat)) this.#enqueue(step, true);
       this.#schedule(step, titrationRepeatMs(step));
     }, ms);
   }

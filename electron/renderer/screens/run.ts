@@ -42,6 +42,9 @@ export class RunView {
   readonly #targetNow = h('p', { class: 'target-now' });
   /** A titration a channel could not take: which channel and why, shown and announced once. */
   readonly #refusal = h('p', { class: 'titration-refused', role: 'status', 'aria-live': 'polite' });
+  /** Steps pressed and not sent (droppedText): kept beside the refusals until the next press. */
+  #droppedNote = '';
+  #refusalNote = '';
   readonly #stepButtons: HTMLButtonElement[] = [];
   /** Every titration press, from every input, under one rule (session-model.ts). */
   readonly #input: TitrationInput;
@@ -61,7 +64,10 @@ export class RunView {
 
   constructor(ctx: AppContext) {
     this.#ctx = ctx;
-    this.#input = new TitrationInput((delta) => this.#titrate(delta), { onDropped: (n, why) => setText(this.#refusal, droppedText(n, why)) });
+    this.#input = new TitrationInput((delta) => this.#titrate(delta), {
+      onPress: () => this.#setNotes('', this.#refusalNote),
+      onDropped: (n, why) => this.#setNotes(droppedText(n, why), this.#refusalNote),
+    });
     const input = this.#input;
     const step = (delta: TitrationStep, name: string, big: string) => {
       /** The click that follows a pointer press (already acted on at pointerdown). */
@@ -335,7 +341,14 @@ export class RunView {
     const r = await this.#ctx.api.titrate(this.#scopeChannel === undefined ? { deltaMa: delta } : { deltaMa: delta, channel: this.#scopeChannel });
     if (!this.#ctx.check(r, delta > 0 ? 'Increase amplitude' : 'Decrease amplitude')) return;
     // Said once: the same refusal again (a held button) leaves the text, and the live region, as is.
-    setText(this.#refusal, refusalText(r.data.refused));
+    this.#setNotes(this.#droppedNote, refusalText(r.data.refused));
+  }
+
+  /** What the titration did not do, in words: steps not sent, then channels that refused the last step. */
+  #setNotes(dropped: string, refusal: string): void {
+    this.#droppedNote = dropped;
+    this.#refusalNote = refusal;
+    setText(this.#refusal, [dropped, refusal].filter((t) => t !== '').join(' '));
   }
 
   async #call(call: 'pause' | 'resume' | 'stop'): Promise<void> {

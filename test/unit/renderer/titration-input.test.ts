@@ -25,6 +25,7 @@ function harness(answerMs: number) {
     {
       timers: { set: (fn, ms) => scheduler.schedule(fn, ms), clear: (h) => (h as Subscription).unsubscribe() },
       onDropped: (n, why) => dropped.push(droppedText(n, why)),
+      onPress: () => dropped.push('(press)'),
     },
   );
   /** Advance in 1 ms ticks, letting each answer's promise settle (as the event loop would). */
@@ -34,7 +35,7 @@ function harness(answerMs: number) {
       await settle(5);
     }
   };
-  return { scheduler, sent, dropped, input, advance };
+  return { scheduler, sent, dropped: { get notes() { return dropped.filter((d) => d !== '(press)'); }, all: dropped }, input, advance };
 }
 
 type Input = 'click' | 'key' | 'assistive';
@@ -59,7 +60,7 @@ describe('H29 titration presses: one rule for every input, none dropped', () => 
       await h.advance(100);
       expect(h.sent.map((s) => s.step)).toEqual([0.1, 0.1, 0.1, 0.1, 0.1]);
       expect(h.sent.map((s) => s.at)).toEqual([0, 100, 200, 300, 400]);
-      expect(h.dropped).toEqual([]);
+      expect(h.dropped.notes).toEqual([]);
     });
   }
 
@@ -86,19 +87,21 @@ describe('H29 titration presses: one rule for every input, none dropped', () => 
     await activate(h, 'key', -0.5, 50);
     await h.advance(1000);
     expect(h.sent.map((s) => s.step)).toEqual([0.1, -0.5]);
-    expect(h.dropped).toEqual(['2 titration steps not sent: a decrease was pressed.']);
+    expect(h.dropped.notes).toEqual(['2 titration steps not sent: a decrease was pressed.']);
+    // Said after the decrease's own press (which clears what was said of earlier presses), so it stays shown.
+    expect(h.dropped.all).toEqual(['(press)', '(press)', '(press)', '(press)', '2 titration steps not sent: a decrease was pressed.']);
   });
 
   it('H29 steps not yet sent when output stops are dropped and said so; nothing is said when none waited', async () => {
     const h = harness(300);
     h.input.stop('the session is paused');
-    expect(h.dropped).toEqual([]);
+    expect(h.dropped.notes).toEqual([]);
     await activate(h, 'click', 0.1, 20);
     await activate(h, 'click', 0.1, 20);
     h.input.stop('the session is paused');
     await h.advance(1000);
     expect(h.sent.map((s) => s.step)).toEqual([0.1]);
-    expect(h.dropped).toEqual(['1 titration step not sent: the session is paused.']);
+    expect(h.dropped.notes).toEqual(['1 titration step not sent: the session is paused.']);
   });
 });
 
@@ -137,7 +140,7 @@ describe('H29 held: a key repeats like the button, at a rate the slew limit can 
     // Ticks: 600 (waits, sent at 750 when the first is answered), 1000 (waits, sent at 1500),
     // 1400 (one already waits: skipped), 1800 (waits; let go at 1900: not sent).
     expect(h.sent.map((s) => s.at)).toEqual([0, 750, 1500]);
-    expect(h.dropped).toEqual([]);
+    expect(h.dropped.notes).toEqual([]);
   });
 
   it('says the rule, with its numbers, in the help under the buttons', () => {
