@@ -14,6 +14,7 @@ import { stateText } from '../../src/domain/format.js';
 import { ACTIVE_STATES, ENDED_STATES, alarmViews, outputSummary } from './session-model.js';
 import type { ControlView, Snapshot } from '../../src/app/contract.js';
 import { cancelAllDialogs, confirmDialog } from './components/dialog.js';
+import { FOCUS } from './focus.js';
 import { DeviceScreen } from './screens/device.js';
 import { ProtocolsScreen } from './screens/protocols.js';
 import { SessionScreen } from './screens/session.js';
@@ -95,7 +96,7 @@ export class App {
       }),
     );
     this.#banners = h('div', { class: 'banners' }, this.#connBanner, this.#controlBanner, this.#latchBanner, this.#alarmList, this.#notice);
-    this.#main = h('main', { id: 'main', tabindex: '-1' });
+    this.#main = h('main', { id: 'main', tabindex: '-1', 'data-focus': FOCUS.main });
     ctx.behindDialogs = () => [this.#main, this.#nav, this.#banners];
     this.#screens.set('device', new DeviceScreen(ctx));
     this.#screens.set('protocols', new ProtocolsScreen(ctx));
@@ -124,6 +125,10 @@ export class App {
     ctx.controls.on((c) => this.#renderControl(c));
     ctx.screens.on((name) => this.#show(name));
     ctx.notices.on((n) => this.#showNotice(n));
+    // Focus moved by the clinician (Tab, a click) overrides any "focus next" still waiting.
+    document.addEventListener('focusin', (e) => {
+      if (e.target !== document.body) ctx.focus.cancel();
+    });
     // Escape is the emergency stop, from anywhere on the page, whatever has focus: this document
     // and every frame it shows (a key pressed in a frame's document never reaches this one).
     this.#estopKeyIn(window);
@@ -315,16 +320,21 @@ export class App {
           h('h2', { id: 'latch-title' }, 'Emergency stop latched: all output is off'),
           h('p', {}, 'The stimulator stays off until the stop is cleared. Check the patient and the needles first. Clearing does not restart output: a new session must be started.'),
         ),
-        h('button', { type: 'button', class: 'primary big', 'data-session-control': true, onclick: () => void this.#clear() }, 'Clear stop'),
+        h('button', { type: 'button', class: 'primary big', 'data-session-control': true, 'data-focus': FOCUS.clearStop, onclick: () => void this.#clear() }, 'Clear stop'),
       );
     } else if (!latched) this.#latchBanner.replaceChildren();
 
     this.#renderAlarms(s?.alarms ?? []);
+    // Last, after every screen has drawn this snapshot: a "focus next" whose control is now there.
+    this.#ctx.focus.apply();
   }
 
   async #clear(): Promise<void> {
+    // Clear stop's banner goes away: focus goes on to New session.
+    this.#ctx.focus.request({ kind: 'clear-stop' });
     const r = await this.#ctx.api.clear({});
     if (this.#ctx.check(r, 'Clear stop')) this.#announce('Stop cleared; output stays off');
+    else this.#ctx.focus.cancel();
   }
 
   #renderAlarms(alarms: Snapshot['alarms']): void {
@@ -343,16 +353,19 @@ export class App {
           { class: `alarm alarm-${v.priority}`, role: v.priority === 'low' ? 'status' : 'alert' },
           h('div', { class: 'alarm-indicator' }, svgIcon(v.icon)),
           h('div', { class: 'alarm-text' }, h('p', { class: 'alarm-priority' }, v.priorityText), h('p', { class: 'alarm-cause' }, v.title), h('p', { class: 'alarm-action' }, v.action)),
-          h('button', { type: 'button', class: 'secondary', 'data-session-control': true, 'aria-label': `Acknowledge alarm: ${v.title}`, onclick: () => void this.#ack(v.id) }, 'Acknowledge'),
+          h('button', { type: 'button', class: 'secondary', 'data-session-control': true, 'aria-label': `Acknowledge alarm: ${v.title}`, onclick: () => void this.#ack(v.id, views.length === 1) }, 'Acknowledge'),
         ),
       ),
     );
     if (hadFocus) this.#alarmList.querySelector('button')?.focus();
   }
 
-  async #ack(id: string): Promise<void> {
+  /** Acknowledge; the last one sends focus to what the alarm concerned (a channel, the latched stop). */
+  async #ack(id: string, last: boolean): Promise<void> {
+    const s = this.#ctx.snapshot;
+    if (last) this.#ctx.focus.request({ kind: 'acknowledged-last', channel: s?.alarms.find((a) => a.id === id)?.channel, latched: s?.latched === true });
     const r = await this.#ctx.api.acknowledgeAlarm({ id });
-    this.#ctx.check(r, 'Acknowledge alarm');
+    if (!this.#ctx.check(r, 'Acknowledge alarm')) this.#ctx.focus.cancel();
   }
 
   #showNotice(n: Notice | undefined): void {

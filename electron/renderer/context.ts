@@ -4,6 +4,7 @@
  */
 import type { CallName, CallOutput, ControlView, EdnApi, Result, SessionNote, Snapshot, Telemetry } from '../../src/app/contract.js';
 import { ControlSchema, EVENTS, SnapshotSchema, TelemetrySchema } from '../../src/app/contract.js';
+import { FocusIntent, documentFocusDom } from './focus.js';
 
 export type ScreenName = 'device' | 'protocols' | 'session' | 'history' | 'patients';
 
@@ -62,6 +63,8 @@ export class AppContext {
   readonly notices = new Topic<Notice | undefined>();
   /** Open a session's report on the History screen. */
   readonly reportRequests = new Topic<string>();
+  /** Where focus goes after an action that removes its own control (focus.ts). */
+  readonly focus = new FocusIntent(documentFocusDom(), () => performance.now());
 
   constructor(api: EdnApi) {
     this.api = api;

@@ -5,6 +5,7 @@
  */
 import type { CallOutput, Snapshot, Telemetry } from '../../src/app/contract.js';
 import { ma } from '../../src/domain/format.js';
+import { HARD_LIMITS } from '../../src/domain/safety/limits.js';
 import { type ChartEvent, type ChartSeries, buildChartSeries } from './chart-model.js';
 
 export type Port = CallOutput<'listPorts'>[number];
@@ -264,82 +265,159 @@ function sameSubject(a: ChartEvent, b: ChartEvent): boolean {
 export type TitrationStep = 0.1 | -0.1 | 0.5 | -0.5;
 
 /**
- * Hold-to-repeat at a safe rate: the first press acts at once; held, it repeats after `delayMs`
- * every `intervalMs`, and never while the previous change is still being applied. A keyboard
- * click (`tap`) acts at most once per `intervalMs`, so a held Enter key (which auto-repeats at
- * ~30 Hz) repeats at the same safe rate. Timers and the clock are injected so the logic is tested
- * without waiting.
+ * The titration rule, one for every input (issue 16 §4): a click, a tap, Enter and Space alike.
+ *
+ * - Every press is one step; none is dropped. Steps are sent in the order pressed, one at a time
+ *   (the next when the controller has answered the last), so a fast clinician's five presses are
+ *   five steps, as five clicks always were. (Keyboard presses within 400 ms of the last used to be
+ *   discarded silently: five Enter presses 100 ms apart applied 2.)
+ * - A decrease is never kept waiting behind increases: increases not yet sent are dropped, and
+ *   said so, when a decrease is pressed; so are steps not yet sent when output stops.
+ * - Held (mouse, finger, Enter or Space), a button repeats its step after TITRATION_HOLD_DELAY_MS,
+ *   then every `titrationRepeatMs(step)`, until released. Repeats never pile up: at most one waits
+ *   behind a step still being applied, and one still waiting when the button is let go is not sent.
+ *
+ * Why queued and not rate-limited: a press is a deliberate, counted action against the patient's
+ * feedback ("two more"), and a step dropped leaves the clinician believing in a dose that was not
+ * set. How fast current rises is not decided here: a press moves only the target, and the ramp
+ * approaches it at no more than `amplitudeRiseMaxMaPerS` (src/session/ramp.ts, re-checked by the
+ * guard in src/domain/safety for every AMP), whatever the rate of presses.
  */
-export class HoldRepeat {
-  readonly #act: () => Promise<unknown>;
+export class TitrationInput {
+  readonly #send: (step: TitrationStep) => Promise<unknown>;
   readonly #timers: { set: (fn: () => void, ms: number) => unknown; clear: (handle: unknown) => void };
-  readonly #delayMs: number;
-  readonly #intervalMs: number;
-  readonly #now: () => number;
-  #handle: unknown;
-  #held = false;
+  readonly #onDropped: (count: number, why: string) => void;
+  readonly #onPress: () => void;
+  /** Steps pressed and not yet sent, in order; `repeat` marks one a held button added. */
+  readonly #queue: { readonly step: TitrationStep; readonly repeat: boolean }[] = [];
   #busy = false;
-  #lastFire = -Infinity;
+  #held: TitrationStep | undefined;
+  #handle: unknown;
 
   constructor(
-    act: () => Promise<unknown>,
+    send: (step: TitrationStep) => Promise<unknown>,
     options: {
-      delayMs?: number;
-      intervalMs?: number;
       timers?: { set: (fn: () => void, ms: number) => unknown; clear: (handle: unknown) => void };
-      now?: () => number;
+      /** Steps pressed and then not sent, and why ("a decrease was pressed"). */
+      onDropped?: (count: number, why: string) => void;
+      /** A new press or tap (not a repeat), before its step is queued: what was said of earlier steps is old news. */
+      onPress?: () => void;
     } = {},
   ) {
-    this.#act = act;
-    this.#delayMs = options.delayMs ?? 600;
-    this.#intervalMs = options.intervalMs ?? 400;
+    this.#send = send;
     this.#timers = options.timers ?? { set: (fn, ms) => setTimeout(fn, ms), clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
-    this.#now = options.now ?? (() => performance.now());
+    this.#onDropped = options.onDropped ?? (() => undefined);
+    this.#onPress = options.onPress ?? (() => undefined);
   }
 
-  /** One activation from the keyboard: acts unless the last one was under `intervalMs` ago. */
-  tap(): void {
-    if (this.#held || this.#now() - this.#lastFire < this.#intervalMs) return;
-    this.#fire();
-  }
-
-  get held(): boolean {
+  /** The step held down, if any. */
+  get held(): TitrationStep | undefined {
     return this.#held;
   }
 
-  press(): void {
-    if (this.#held) return;
-    this.#held = true;
-    this.#fire();
-    this.#schedule(this.#delayMs);
+  /** Steps pressed and not yet sent (the one being applied not counted). */
+  get queued(): number {
+    return this.#queue.length;
   }
 
+  /** A press begins (pointer down; Enter or Space down): one step now, repeated while held. */
+  press(step: TitrationStep): void {
+    if (this.#held === step) return;
+    this.release();
+    this.#held = step;
+    this.#onPress();
+    this.#enqueue(step);
+    this.#schedule(step, TITRATION_HOLD_DELAY_MS);
+  }
+
+  /** The press ends (pointer up or lost; the key up; the button loses focus): a repeat not yet sent is not sent. */
   release(): void {
-    this.#held = false;
+    this.#held = undefined;
     if (this.#handle !== undefined) this.#timers.clear(this.#handle);
     this.#handle = undefined;
+    this.#keep((q) => !q.repeat);
   }
 
-  #schedule(ms: number): void {
+  /** An activation with no press before it (a click from assistive technology): one step. */
+  tap(step: TitrationStep): void {
+    this.#onPress();
+    this.#enqueue(step);
+  }
+
+  /** Output can no longer be titrated (paused, stopped, ended): the hold ends, steps not yet sent are dropped. */
+  stop(why: string): void {
+    this.release();
+    const n = this.#keep(() => false);
+    if (n > 0) this.#onDropped(n, why);
+  }
+
+  /** Keep only the queued steps `keep` accepts; returns how many pressed (not repeated) steps went. */
+  #keep(keep: (q: { readonly step: TitrationStep; readonly repeat: boolean }) => boolean): number {
+    const gone = this.#queue.filter((q) => !keep(q));
+    const kept = this.#queue.filter(keep);
+    this.#queue.length = 0;
+    this.#queue.push(...kept);
+    return gone.filter((q) => !q.repeat).length;
+  }
+
+  #enqueue(step: TitrationStep, repeat = false): void {
+    if (step < 0) {
+      const ups = this.#keep((q) => q.step < 0);
+      if (ups > 0) this.#onDropped(ups, 'a decrease was pressed');
+    }
+    this.#queue.push({ step, repeat });
+    this.#pump();
+  }
+
+  #pump(): void {
+    if (this.#busy) return;
+    const next = this.#queue.shift();
+    if (next === undefined) return;
+    this.#busy = true;
+    const done = () => {
+      this.#busy = false;
+      this.#pump();
+    };
+    this.#send(next.step).then(done, done);
+  }
+
+  #schedule(step: TitrationStep, ms: number): void {
     this.#handle = this.#timers.set(() => {
       this.#handle = undefined;
-      if (!this.#held) return;
-      this.#fire();
-      this.#schedule(this.#intervalMs);
+      if (this.#held !== step) return;
+      // At most one repeat waits behind a step still being applied: a slow answer never piles up steps.
+      if (!this.#queue.some((q) => q.repeat)) this.#enqueue(step, true);
+      this.#schedule(step, titrationRepeatMs(step));
     }, ms);
   }
+}
 
-  #fire(): void {
-    if (this.#busy) return;
-    this.#busy = true;
-    this.#lastFire = this.#now();
-    this.#act().then(
-      () => {
-        this.#busy = false;
-      },
-      () => {
-        this.#busy = false;
-      },
-    );
-  }
+/**
+ * A held titration button (or key) repeats after this long, ms. Longer than a press that lingers
+ * (a finger, a slow key release) lasts, so one press is one step; about the delay of an operating
+ * system's own key repeat (500-660 ms), so holding feels the same on every input.
+ */
+export const TITRATION_HOLD_DELAY_MS = 600;
+
+/**
+ * Then it repeats every this many ms at most: 400 ms, slow enough to count the steps and to let go
+ * at the patient's word (0.1 mA steps rise the target 0.25 mA/s, a quarter of the slew limit).
+ */
+export const TITRATION_REPEAT_MS = 400;
+
+/**
+ * The repeat interval of a held step: TITRATION_REPEAT_MS, and for a rise never less than the step
+ * takes at the slew limit (`amplitudeRiseMaxMaPerS`): +0.5 mA every 500 ms. So a held button never
+ * moves the target ahead of what the current can follow, and when it is let go the current stops
+ * rising within one step. (The ramp limits the current whatever this is; this keeps the target the
+ * clinician sees close to the current the patient feels.)
+ */
+export function titrationRepeatMs(step: TitrationStep): number {
+  if (step < 0) return TITRATION_REPEAT_MS;
+  return Math.max(TITRATION_REPEAT_MS, Math.round((step / HARD_LIMITS.amplitudeRiseMaxMaPerS.value) * 1000));
+}
+
+/** What a step pressed and not sent says, in words (shown and announced politely). */
+export function droppedText(count: number, why: string): string {
+  return `${count} titration step${count === 1 ? '' : 's'} not sent: ${why}.`;
 }

@@ -14,6 +14,8 @@ import { ACK_GIVE_UP_MS, ACK_RETRIES, ACK_TIMEOUT_MS } from '../../src/device/ti
 import { ELECTRODE_IMPEDANCE, FORMAT_LIMITS, HARD_LIMITS, OUTPUT_MONITOR } from '../../src/domain/safety/limits.js';
 import { JOURNAL_RETRY_MS, RAMP_STEP_MS, TICK_MS } from '../../src/session/runner.js';
 import { MODEL } from '../../src/simulator/limits.js';
+import { TITRATION_HOLD_DELAY_MS, TITRATION_REPEAT_MS, titrationRepeatMs } from '../../electron/renderer/session-model.js';
+import { TITRATION_STEPS_MA } from '../../src/session/ramp.js';
 import { hazardRows as readHazardRows, namesHazard } from '../support/safety-doc.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -84,6 +86,8 @@ const EXPECTED: Readonly<Record<string, readonly number[]>> = {
   // "200 ms, 3 re-sends (800 ms in all, inside the watchdog window)"
   '`ACK_TIMEOUT_MS`, `ACK_RETRIES`': [ACK_TIMEOUT_MS, ACK_RETRIES, ACK_GIVE_UP_MS],
   '`TICK_MS`, `RAMP_STEP_MS`': [TICK_MS, RAMP_STEP_MS],
+  // "600 ms, then every 400 ms; a held rise of 0.5 mA every 500 ms ... 1 mA/s"
+  '`TITRATION_HOLD_DELAY_MS`, `TITRATION_REPEAT_MS`': [TITRATION_HOLD_DELAY_MS, TITRATION_REPEAT_MS, TITRATION_STEPS_MA[1], titrationRepeatMs(TITRATION_STEPS_MA[1]), H.amplitudeRiseMaxMaPerS.value],
   '`GRACE_MS`': [GRACE_MS],
   '`UI_PING_MS`': [UI_PING_MS, fact(1, "browsers clamp a hidden tab's timers to once a second")],
   '`UI_LIVENESS_MS`': [UI_LIVENESS_MS],
@@ -203,6 +207,8 @@ describe('SAFETY.md', () => {
       'ACK_RETRIES',
       'TICK_MS',
       'RAMP_STEP_MS',
+      'TITRATION_HOLD_DELAY_MS',
+      'TITRATION_REPEAT_MS',
       'DEFAULT_LIMITS',
       'GRACE_MS',
       'UI_PING_MS',

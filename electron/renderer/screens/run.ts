@@ -7,8 +7,12 @@ import type { SessionNote, Snapshot, Telemetry } from '../../../src/app/contract
 import type { AppContext } from '../context.js';
 import { h, replaceChildren, setFlag, setText, svgIcon } from '../dom.js';
 import { clock, countdown, impedance, ma, num, placement, stateText } from '../../../src/domain/format.js';
-import { ENDED_STATES, HoldRepeat, TelemetryBuffer, type TitrationStep, channelOutputText, doseLine, endText, progress, refusalText, shownTargetMa } from '../session-model.js';
+import { ENDED_STATES, TITRATION_HOLD_DELAY_MS, TelemetryBuffer, TitrationInput, type TitrationStep, channelOutputText, doseLine, droppedText, endText, progress, refusalText, shownTargetMa, titrationRepeatMs } from '../session-model.js';
 import { LiveChart } from '../components/charts.js';
+import { FOCUS, channelFocusKey, keepingFocus } from '../focus.js';
+
+/** The titration rule as the help under the buttons states it (session-model.ts `TitrationInput`). */
+export const TITRATION_HELP = `Amplitude steps in mA. Every press is one step, by mouse, touch, Enter or Space alike; none is dropped. Held, a button repeats after ${num(TITRATION_HOLD_DELAY_MS / 1000)} s, every ${num(titrationRepeatMs(0.1) / 1000)} s (+0.5 mA every ${num(titrationRepeatMs(0.5) / 1000)} s). The device raises the amplitude gradually (slew-limited); decreases act at once.`;
 
 interface CardRefs {
   readonly el: HTMLElement;
@@ -38,14 +42,19 @@ export class RunView {
   readonly #targetNow = h('p', { class: 'target-now' });
   /** A titration a channel could not take: which channel and why, shown and announced once. */
   readonly #refusal = h('p', { class: 'titration-refused', role: 'status', 'aria-live': 'polite' });
+  /** Steps pressed and not sent (droppedText): kept beside the refusals until the next press. */
+  #droppedNote = '';
+  #refusalNote = '';
   readonly #stepButtons: HTMLButtonElement[] = [];
+  /** Every titration press, from every input, under one rule (session-model.ts). */
+  readonly #input: TitrationInput;
   readonly #pauseBtn: HTMLButtonElement;
   readonly #resumeBtn: HTMLButtonElement;
   readonly #stopBtn: HTMLButtonElement;
   readonly #pausedBanner = h('div', { class: 'paused-banner', hidden: true }, svgIcon('pause'), h('p', {}, h('strong', {}, 'Paused: output off.'), ' The session clock is held. Resume ramps back up to the targets.'));
   readonly #warnings = h('ul', { class: 'run-warnings', 'aria-label': 'Warnings', hidden: true });
   #warningsKey = '';
-  readonly #ended = h('section', { class: 'ended', hidden: true, 'aria-labelledby': 'ended-title', tabindex: '-1' });
+  readonly #ended = h('section', { class: 'ended', hidden: true, 'aria-labelledby': 'ended-title', tabindex: '-1', 'data-focus': FOCUS.ended });
   readonly #noteInput: HTMLTextAreaElement;
   readonly #notesList = h('ul', { class: 'notes-list' });
   /** The session's notes by their number, from every window (the `note` event and listNotes). */
@@ -57,28 +66,54 @@ export class RunView {
 
   constructor(ctx: AppContext) {
     this.#ctx = ctx;
+    this.#input = new TitrationInput((delta) => this.#titrate(delta), {
+      onPress: () => this.#setNotes('', this.#refusalNote),
+      onDropped: (n, why) => this.#setNotes(droppedText(n, why), this.#refusalNote),
+    });
+    const input = this.#input;
     const step = (delta: TitrationStep, big: string) => {
-      const repeat = new HoldRepeat(() => this.#titrate(delta));
+      /** The click that follows a pointer press (already acted on at pointerdown). */
+      let pointerClick = false;
       const b = h(
         'button',
         // The step large with its unit under it, so "−0.5 mA" fits a quarter of the panel. The
         // name starts with what is visible, then says what it does (WCAG 2.5.3 Label in Name):
         // "+0.1 mA, increase amplitude" (titrationButtonName).
-        { type: 'button', class: `titrate ${delta > 0 ? 'up' : 'down'}`, 'data-delta': String(delta), 'data-session-control': true, 'aria-label': titrationButtonName(big) },
+        { type: 'button', class: `titrate ${delta > 0 ? 'up' : 'down'}`, 'data-delta': String(delta), 'data-session-control': true, 'data-focus': `titrate:${delta}`, 'aria-label': titrationButtonName(big) },
         h('span', { class: 'titrate-big', 'aria-hidden': 'true' }, big),
         // (" mA": the visible text reads "+0.1 mA", as the name begins, though drawn on two lines.)
         h('span', { class: 'titrate-unit', 'aria-hidden': 'true' }, ' mA'),
       );
-      // Held with the mouse or a finger it repeats at a safe rate; Enter held repeats natively.
+      // One rule for every input: a press is one step at once, held it repeats (TitrationInput).
+      // The mouse or a finger: from pointerdown to pointerup.
       b.addEventListener('pointerdown', (e) => {
         if (e.button !== 0) return;
         b.setPointerCapture(e.pointerId);
-        repeat.press();
+        pointerClick = true;
+        input.press(delta);
       });
-      for (const ev of ['pointerup', 'pointercancel', 'lostpointercapture']) b.addEventListener(ev, () => repeat.release());
-      b.addEventListener('click', (e) => {
-        // Pointer clicks were handled on pointerdown; keyboard clicks (detail 0) act here.
-        if ((e as MouseEvent).detail === 0) repeat.tap();
+      for (const ev of ['pointerup', 'lostpointercapture']) b.addEventListener(ev, () => input.release());
+      b.addEventListener('pointercancel', () => {
+        pointerClick = false;
+        input.release();
+      });
+      // Enter or Space: from keydown to keyup, the browser's own click and key repeat left out
+      // (a held Enter would click 30 times a second; Space clicks only on release).
+      b.addEventListener('keydown', (e) => {
+        if (e.key !== 'Enter' && e.key !== ' ') return;
+        e.preventDefault();
+        if (!e.repeat) input.press(delta);
+      });
+      b.addEventListener('keyup', (e) => {
+        if (e.key !== 'Enter' && e.key !== ' ') return;
+        e.preventDefault();
+        input.release();
+      });
+      b.addEventListener('blur', () => input.release());
+      b.addEventListener('click', () => {
+        // A pointer's click was acted on at pointerdown; any other (assistive technology) is one step.
+        if (pointerClick) pointerClick = false;
+        else input.tap(delta);
       });
       this.#stepButtons.push(b);
       return b;
@@ -99,8 +134,8 @@ export class RunView {
         step(0.5, '+0.5'),
       ),
     );
-    this.#pauseBtn = h('button', { type: 'button', class: 'secondary big', 'data-session-control': true, onclick: () => void this.#call('pause') }, svgIcon('pause'), h('span', {}, 'Pause'));
-    this.#resumeBtn = h('button', { type: 'button', class: 'primary big', 'data-session-control': true, onclick: () => void this.#call('resume') }, svgIcon('play'), h('span', {}, 'Resume'));
+    this.#pauseBtn = h('button', { type: 'button', class: 'secondary big', 'data-session-control': true, 'data-focus': FOCUS.pause, onclick: () => void this.#call('pause') }, svgIcon('pause'), h('span', {}, 'Pause'));
+    this.#resumeBtn = h('button', { type: 'button', class: 'primary big', 'data-session-control': true, 'data-focus': FOCUS.resume, onclick: () => void this.#call('resume') }, svgIcon('play'), h('span', {}, 'Resume'));
     this.#stopBtn = h('button', { type: 'button', class: 'secondary big', 'data-session-control': true, onclick: () => void this.#call('stop') }, 'Stop session');
     this.#controls = h('div', { class: 'run-controls' }, this.#pauseBtn, this.#resumeBtn, this.#stopBtn);
     this.#noteInput = h('textarea', { id: 'note-text', rows: 2, maxlength: 2000 });
@@ -131,7 +166,7 @@ export class RunView {
         'div',
         { class: 'run-extra' },
         // Under the buttons, not inside their panel: the panel keeps to what must be on screen.
-        h('p', { class: 'hint', 'data-session-control': true }, 'Amplitude steps in mA. The device raises the amplitude gradually (slew-limited); decreases act at once. Hold a button to repeat.'),
+        h('p', { class: 'hint', 'data-session-control': true }, TITRATION_HELP),
         h('div', { class: 'card run-chart' }, this.#chart.el),
         notes,
       ),
@@ -228,7 +263,8 @@ export class RunView {
     const delivered = h('dd', {});
     const el = h(
       'article',
-      { class: 'channel-card', 'aria-labelledby': titleId },
+      // Focusable by script only: where focus goes after the last alarm about this channel.
+      { class: 'channel-card', 'aria-labelledby': titleId, tabindex: '-1', 'data-focus': channelFocusKey(c.channel) },
       h('h3', { id: titleId }, `Channel ${c.channel} · ${placement(c.region, c.side)}`),
       h('p', { class: 'sites' }, c.sites.join(' · ')),
       badge,
@@ -261,6 +297,7 @@ export class RunView {
 
   #renderControls(s: Snapshot): void {
     const canTitrate = s.state === 'ramping' || s.state === 'running';
+    if (!canTitrate) this.#input.stop(s.state === 'paused' ? 'the session is paused' : 'output is not on');
     for (const b of this.#stepButtons) b.disabled = !canTitrate;
     setFlag(this.#pauseBtn, 'hidden', s.state === 'paused');
     setFlag(this.#resumeBtn, 'hidden', s.state !== 'paused');
@@ -284,7 +321,7 @@ export class RunView {
       return;
     }
     const sessionId = s.sessionId;
-    replaceChildren(
+    keepingFocus(this.#ended, () => replaceChildren(
       this.#ended,
       h('div', { class: 'ended-head' }, svgIcon(s.state === 'completed' ? 'check' : 'stop'), h('h2', { id: 'ended-title' }, endText(s))),
       h('p', {}, 'Output is off.', s.latched ? ' The emergency stop is latched: clear it (above) before a new session.' : ''),
@@ -292,9 +329,9 @@ export class RunView {
         'div',
         { class: 'actions' },
         sessionId ? h('button', { type: 'button', class: 'secondary big', onclick: () => this.#openReport(sessionId) }, 'Open report') : null,
-        h('button', { type: 'button', class: 'primary big', 'data-session-control': true, disabled: s.latched, onclick: () => void this.#newSession() }, 'New session'),
+        h('button', { type: 'button', class: 'primary big', 'data-session-control': true, 'data-focus': FOCUS.newSession, disabled: s.latched, onclick: () => void this.#newSession() }, 'New session'),
       ),
-    );
+    ));
     this.#ended.className = `ended ended-${s.state}`;
     if (wasEmpty && !this.#ended.contains(document.activeElement) && !s.latched) this.#ended.focus();
   }
@@ -310,12 +347,21 @@ export class RunView {
     const r = await this.#ctx.api.titrate(this.#scopeChannel === undefined ? { deltaMa: delta } : { deltaMa: delta, channel: this.#scopeChannel });
     if (!this.#ctx.check(r, delta > 0 ? 'Increase amplitude' : 'Decrease amplitude')) return;
     // Said once: the same refusal again (a held button) leaves the text, and the live region, as is.
-    setText(this.#refusal, refusalText(r.data.refused));
+    this.#setNotes(this.#droppedNote, refusalText(r.data.refused));
+  }
+
+  /** What the titration did not do, in words: steps not sent, then channels that refused the last step. */
+  #setNotes(dropped: string, refusal: string): void {
+    this.#droppedNote = dropped;
+    this.#refusalNote = refusal;
+    setText(this.#refusal, [dropped, refusal].filter((t) => t !== '').join(' '));
   }
 
   async #call(call: 'pause' | 'resume' | 'stop'): Promise<void> {
+    // Pause and Resume swap places: focus follows to the one shown.
+    if (call !== 'stop') this.#ctx.focus.request({ kind: call });
     const r = await this.#ctx.api[call]({});
-    this.#ctx.check(r, call === 'pause' ? 'Pause' : call === 'resume' ? 'Resume' : 'Stop session');
+    if (!this.#ctx.check(r, call === 'pause' ? 'Pause' : call === 'resume' ? 'Resume' : 'Stop session')) this.#ctx.focus.cancel();
   }
 
   async #addNote(): Promise<void> {

@@ -191,6 +191,9 @@ export class ScreeningPanel {
       return;
     }
     this.#showOutcome(r.data);
+    // Cleared: the session moves on to the electrode step, and focus with it (after the result
+    // took focus, which would cancel an intent made before).
+    if (r.data.status === 'cleared') this.#ctx.focus.request({ kind: 'submit-screening' });
   }
 
   #showOutcome(outcome: Outcome): void {

@@ -12,6 +12,7 @@ import { ACTIVE_STATES, ENDED_STATES } from '../session-model.js';
 import { stepper } from '../components/fields.js';
 import { confirmDialog } from '../components/dialog.js';
 import { allEvidenceLines } from '../components/evidence.js';
+import { FOCUS, keepingFocus } from '../focus.js';
 import { ScreeningPanel } from './screening.js';
 import { RunView } from './run.js';
 import { CourseAfterCard, CourseBeforeCard, type Joined } from './course-questions.js';
@@ -161,7 +162,7 @@ export class SessionScreen {
               { class: 'card ended ended-stopped' },
               h('div', { class: 'ended-head' }, svgIcon('stop'), h('h2', {}, `Output stopped${s?.reason ? `: ${s.reason}` : ''}.`)),
               h('p', {}, s?.latched ? 'The stop is latched: clear it (above), then start a new session.' : 'Start a new session when ready.'),
-              h('button', { type: 'button', class: 'primary big', 'data-session-control': true, onclick: () => void this.#newSession() }, 'New session'),
+              h('button', { type: 'button', class: 'primary big', 'data-session-control': true, 'data-focus': FOCUS.newSession, onclick: () => void this.#newSession() }, 'New session'),
             ),
           );
           break;
@@ -323,7 +324,7 @@ export class SessionScreen {
     });
     // A session of a course starts once the pain before is recorded (and the session joined to it).
     const courseReady = this.#course === undefined || joined;
-    this.#startBtn = h('button', { type: 'button', class: 'primary big start', 'data-session-control': true, disabled: !allOk || !courseReady, onclick: () => void this.#start(s) }, svgIcon('play'), h('span', {}, 'Start'));
+    this.#startBtn = h('button', { type: 'button', class: 'primary big start', 'data-session-control': true, 'data-focus': 'start', disabled: !allOk || !courseReady, onclick: () => void this.#start(s) }, svgIcon('play'), h('span', {}, 'Start'));
     if (this.#course && !this.#before) {
       this.#before = new CourseBeforeCard(this.#ctx, this.#course, (j) => {
         this.#joined = j;
@@ -331,7 +332,8 @@ export class SessionScreen {
         if (this.#ctx.snapshot) this.#render(this.#ctx.snapshot);
       });
     }
-    replaceChildren(
+    // Rebuilt on each new result: focus stays on the control it was on.
+    keepingFocus(this.#panel, () => replaceChildren(
       this.#panel,
       h(
         'section',
@@ -348,8 +350,8 @@ export class SessionScreen {
         h(
           'div',
           { class: 'actions' },
-          h('button', { type: 'button', class: 'secondary', 'data-session-control': true, onclick: () => void this.#checkAgain() }, 'Check electrodes again'),
-          h('button', { type: 'button', class: 'secondary', 'data-session-control': true, onclick: () => void this.#cancel() }, 'Cancel session'),
+          h('button', { type: 'button', class: 'secondary', 'data-session-control': true, 'data-focus': FOCUS.electrodesFirst, onclick: () => void this.#checkAgain() }, 'Check electrodes again'),
+          h('button', { type: 'button', class: 'secondary', 'data-session-control': true, 'data-focus': 'cancel-session', onclick: () => void this.#cancel() }, 'Cancel session'),
         ),
       ),
       this.#course ? this.#before?.el : null,
@@ -362,7 +364,7 @@ export class SessionScreen {
         target.el,
         h('div', { class: 'actions' }, this.#startBtn),
       ),
-    );
+    ));
   }
 
   // ---- the next session, chosen while the last one is on screen ----------------------------------
@@ -455,8 +457,10 @@ export class SessionScreen {
       inertWhileOpen: this.#inert(),
     });
     if (!ok) return;
+    // The electrode step goes away once output starts: focus goes on to the titration controls.
+    this.#ctx.focus.request({ kind: 'start-output' });
     const r = await this.#ctx.api.start({ targetMa: target });
-    this.#ctx.check(r, 'Start');
+    if (!this.#ctx.check(r, 'Start')) this.#ctx.focus.cancel();
   }
 
   /** Abandon the prepared session before any output (its record ends as cancelled). */

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../../src/app/contract.js';
 import {
-  HoldRepeat,
   TelemetryBuffer,
   alarmViews,
   channelOutputText,
@@ -132,89 +131,6 @@ describe('the telemetry buffer behind the live chart', () => {
   });
 });
 
-describe('hold to repeat', () => {
-  function fakeTimers() {
-    let now = 0;
-    const queue: { at: number; fn: () => void; id: number }[] = [];
-    let seq = 0;
-    return {
-      timers: {
-        set: (fn: () => void, ms: number) => {
-          const id = ++seq;
-          queue.push({ at: now + ms, fn, id });
-          return id;
-        },
-        clear: (h: unknown) => {
-          const i = queue.findIndex((q) => q.id === h);
-          if (i >= 0) queue.splice(i, 1);
-        },
-      },
-      async advance(ms: number) {
-        const end = now + ms;
-        for (;;) {
-          queue.sort((a, b) => a.at - b.at);
-          const next = queue[0];
-          if (!next || next.at > end) break;
-          queue.shift();
-          now = next.at;
-          next.fn();
-          await Promise.resolve();
-          await Promise.resolve();
-        }
-        now = end;
-      },
-    };
-  }
-
-  it('acts once on press, then repeats after the delay at the interval until released', async () => {
-    const clock = fakeTimers();
-    let calls = 0;
-    const r = new HoldRepeat(
-      () => {
-        calls++;
-        return Promise.resolve();
-      },
-      { delayMs: 600, intervalMs: 400, timers: clock.timers },
-    );
-    r.press();
-    await Promise.resolve();
-    expect(calls).toBe(1);
-    await clock.advance(599);
-    expect(calls).toBe(1);
-    await clock.advance(1);
-    expect(calls).toBe(2);
-    await clock.advance(800);
-    expect(calls).toBe(4);
-    r.release();
-    await clock.advance(5000);
-    expect(calls).toBe(4);
-    expect(r.held).toBe(false);
-  });
-
-  it('never sends a new step while the previous one is still being applied', async () => {
-    const clock = fakeTimers();
-    let calls = 0;
-    let finish: () => void = () => undefined;
-    const r = new HoldRepeat(
-      () => {
-        calls++;
-        return new Promise<void>((resolve) => {
-          finish = resolve;
-        });
-      },
-      { delayMs: 100, intervalMs: 100, timers: clock.timers },
-    );
-    r.press();
-    await clock.advance(1000);
-    expect(calls).toBe(1);
-    finish();
-    await Promise.resolve();
-    await clock.advance(100);
-    expect(calls).toBe(2);
-    r.release();
-  });
-});
-
 describe('formatting: every number with its unit', () => {
   it('formats amplitudes, values, ranges and times', () => {
     expect(ma(4.25)).toBe('4.3 mA');
@@ -250,24 +166,5 @@ describe('formatting: every number with its unit', () => {
     expect(formatElapsed(307)).toBe('5:07');
     for (const s of [0, 90, 1200, 3725]) expect(formatDuration(s)).toBe(duration(s));
     for (const z of [850, 1500, 'OPEN', null] as const) expect(formatOhm(z)).toBe(impedance(z));
-  });
-});
-
-describe('keyboard taps on a titration button', () => {
-  it('act at most once per interval, so a held (auto-repeating) Enter key is as slow as a held button', async () => {
-    let now = 0;
-    let calls = 0;
-    const r = new HoldRepeat(
-      () => {
-        calls++;
-        return Promise.resolve();
-      },
-      { intervalMs: 400, now: () => now },
-    );
-    for (; now <= 1000; now += 33) {
-      r.tap();
-      await Promise.resolve();
-    }
-    expect(calls).toBe(3); // at 0, ~400 and ~800 ms
   });
 });
