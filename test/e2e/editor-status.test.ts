@@ -56,7 +56,7 @@ async function focusedInView(): Promise<{ path: string | undefined; inView: bool
 
 async function openCopy(name: string): Promise<void> {
   await nav(page, 'Protocols');
-  await button(page.getByRole('article', { name }), 'Duplicate to customise').click();
+  await button(page.getByRole('article', { name }), `Duplicate to customise: ${name}`).click();
   await editorHeading().waitFor({ timeout: UI_WAIT_MS });
   await waitText(status(), /^Valid/);
 }
@@ -135,7 +135,7 @@ describe('unsaved edits are never dropped without asking (issue 16 s5)', () => {
   }, 45_000);
 
   it('another screen with unsaved edits asks too; Discard drops them and goes there', async () => {
-    await button(page.getByRole('article', { name: KNEE_COPY }), 'Edit').click();
+    await button(page.getByRole('article', { name: KNEE_COPY }), `Edit: ${KNEE_COPY}`).click();
     await editorHeading().waitFor({ timeout: UI_WAIT_MS });
     await field('name').fill('Knee, renamed and not saved');
     await field('phases[0].pulseWidthUs').fill('300');
@@ -143,7 +143,7 @@ describe('unsaved edits are never dropped without asking (issue 16 s5)', () => {
     await button(unsavedDialog(), 'Discard').click();
     await page.getByRole('heading', { name: 'Device', level: 1 }).waitFor({ timeout: UI_WAIT_MS });
     await nav(page, 'Protocols');
-    await button(page.getByRole('article', { name: KNEE_COPY }), 'Edit').click();
+    await button(page.getByRole('article', { name: KNEE_COPY }), `Edit: ${KNEE_COPY}`).click();
     await editorHeading().waitFor({ timeout: UI_WAIT_MS });
     expect(await field('name').inputValue()).toBe(KNEE_COPY);
     expect(await field('phases[0].pulseWidthUs').inputValue()).toBe('400');
