@@ -9,25 +9,21 @@
  * Every interruption (`interrupt`) increments the epoch, so an answer that arrives after it finds
  * its continuation stale and does nothing. The runner's state is reached only through the context.
  */
-import type { SchedulerLike } from 'rxjs';
-import type { Protocol } from '../domain/protocols/derive.js';
 import { checkStimulation } from '../domain/safety/guard.js';
-import type { Warning } from '../domain/safety/violation.js';
 import type { DeviceClient } from '../device/client.js';
 import { type DeviceError, describeDeviceError } from '../device/errors.js';
 import type { DeviceInfo } from '../device/identity.js';
 import type { SessionClock } from './clock.js';
 import type { RecordDataInput } from './journal-records.js';
 import { phaseDurationMs, phaseLimits, phaseParams } from './plan.js';
-import type { ChannelControl } from './ramp.js';
 import { type SessionResult, deviceError, done, illegal, limitExceeded, refuse } from './results.js';
-import type { EndReason, SessionState } from './states.js';
+import type { SessionContext } from './session-context.js';
 
 export type BeginCause = 'start' | 'resume' | 'phase';
 export type StopCause = 'pause' | 'stop' | 'ramp-down';
 
-export interface OutputSequencerContext {
-  readonly scheduler: SchedulerLike;
+export interface OutputSequencerContext
+  extends Pick<SessionContext, 'scheduler' | 'state' | 'protocol' | 'channels' | 'enter' | 'endSession' | 'abort' | 'noteWarnings' | 'publish'> {
   readonly client: Pick<DeviceClient, 'info' | 'stage' | 'start' | 'request'>;
   readonly clock: Pick<SessionClock, 'phaseIndex' | 'phaseRemainingMs' | 'run' | 'interrupt' | 'nextPhase' | 'elapsedMs'>;
   readonly monitor: { on(channel: number, startMa: number, atMs: number): void; allOff(atMs: number): void };
@@ -35,16 +31,8 @@ export interface OutputSequencerContext {
     record<K extends 'amplitude' | 'phase' | 'phase-end'>(type: K, data: RecordDataInput<K>): void;
     started(channel: number): void;
   };
-  readonly noteWarnings: (warnings: readonly Warning[], channel: number) => void;
-  readonly protocol: () => Protocol;
-  readonly channels: () => readonly ChannelControl[];
-  readonly state: () => SessionState;
-  readonly enter: (to: SessionState, reason?: string) => void;
-  readonly abort: (reason: string) => Promise<void>;
-  readonly endSession: (reason: EndReason, detail: string | undefined) => void;
   /** The ramp takes over (a step now, toward the targets). */
   readonly kickRamp: () => void;
-  readonly publish: () => void;
 }
 
 export class OutputSequencer {

@@ -23,12 +23,11 @@ import type { DeviceClient } from '../device/client.js';
 import { describeDeviceError } from '../device/errors.js';
 import type { DeviceInfo } from '../device/identity.js';
 import { AlarmBoard } from './alarm-board.js';
-import type { AlarmPriority } from './alarms.js';
 import { SessionClock } from './clock.js';
 import { SessionLoop } from './session-loop.js';
 import { OutputSequencer } from './output-sequencer.js';
 import { StopSequence } from './stop-sequence.js';
-import { type AbortAlarm, DeviceIntake } from './device-intake.js';
+import { DeviceIntake } from './device-intake.js';
 import { type ElectrodeResult, judgeElectrode } from './electrodes.js';
 import { DATA_SCHEMAS, type RecordDataInput, protocolRecord } from './journal-records.js';
 import { Journaler } from './journaler.js';
@@ -37,6 +36,7 @@ import { type ChannelControl, RampController, type TitrationOutcome, isTitration
 import type { RecorderFactory } from './recorder.js';
 import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, journalUnavailable, limitExceeded, refuse } from './results.js';
 import { OutputMonitor } from './output-monitor.js';
+import type { SessionContext } from './session-context.js';
 import { projectSnapshot } from './snapshot.js';
 import { type EndReason, OUTPUT_STATES, type SessionAction, type SessionState, TERMINAL_STATES, allowedIn, canTransition } from './states.js';
 import type { SessionSnapshot, TelemetrySample } from './views.js';
@@ -105,82 +105,68 @@ export class SessionRunner {
     this.#newSessionId = options.newSessionId ?? defaultSessionId(options.scheduler);
     this.#appVersion = options.appVersion ?? '0.1.0';
     this.#clock = new SessionClock(options.scheduler);
-    this.#journal = new Journaler({
+    // One context for every part: the session's state, read, changed and published one way.
+    const session: SessionContext = {
       scheduler: options.scheduler,
+      state: () => this.#state,
+      protocol: () => this.#plan!.protocol,
+      channels: () => this.#channels,
+      enter: (to, reason) => this.#enter(to, reason),
+      endSession: (reason, detail) => this.#endSessionIfOpen(reason, detail),
+      abort: (reason, portGone, alarm) => this.#stops.abort(reason, portGone, alarm),
+      raise: (priority, cause, action, channel, rule) => void this.#alarms.raise(priority, cause, action, channel, rule),
+      noteWarnings: (w, ch) => this.#alarms.noteWarnings(w, ch),
+      publish: () => this.#publish(),
+    };
+    const { client, scheduler } = options;
+    const monitor = this.#monitor;
+    this.#journal = new Journaler({
+      scheduler,
       factory: options.recorder,
-      onRecordError: (message) => this.#raise('medium', `A record could not be written (${message})`, 'Report this; the session continues', undefined),
-      onFailure: (text) => void this.#abort(`the session journal cannot be written (${text}; its records are held in memory and written when it can); output is off`),
+      onRecordError: (message) => session.raise('medium', `A record could not be written (${message})`, 'Report this; the session continues', undefined),
+      onFailure: (text) => void session.abort(`the session journal cannot be written (${text}; its records are held in memory and written when it can); output is off`),
     });
+    const journal = this.#journal;
     this.#alarms = new AlarmBoard(
-      () => options.scheduler.now(),
-      (r) => this.#journal.record(r.type, r.data),
+      () => scheduler.now(),
+      (r) => journal.record(r.type, r.data),
     );
     this.#ramp = new RampController({
-      scheduler: options.scheduler,
-      client: options.client,
-      monitor: this.#monitor,
-      noteWarnings: (w, ch) => this.#alarms.noteWarnings(w, ch),
-      record: (type, data) => this.#journal.record(type, data),
-      state: () => this.#state,
+      ...session,
+      client,
+      monitor,
+      record: (type, data) => journal.record(type, data),
       epoch: () => this.#output.epoch,
       starting: () => this.#output.starting,
-      protocol: () => this.#plan!.protocol,
       phaseIndex: () => this.#clock.phaseIndex,
-      channels: () => this.#channels,
       failOutput: (e) => this.#output.failOutput(e),
       reachedTargets: () => this.#enter('running'),
-      publish: () => this.#publish(),
     });
     this.#loop = new SessionLoop({
-      scheduler: options.scheduler,
-      heartbeat: () => this.#client.heartbeat(),
+      scheduler,
+      heartbeat: () => client.heartbeat(),
       // A journal that fails during a session stops the heartbeat (output must not go on
       // unrecorded); after the session's end it no longer matters to the device.
-      healthy: () => !this.#client.failure && !this.#journal.failingSession,
+      healthy: () => !client.failure && !journal.failingSession,
       onTick: (now) => this.#onTick(now),
-      onHeartbeatFailure: (reason) => void this.#abort(reason),
+      onHeartbeatFailure: (reason) => void session.abort(reason),
     });
-    this.#output = new OutputSequencer({
-      scheduler: options.scheduler,
-      client: options.client,
-      clock: this.#clock,
-      monitor: this.#monitor,
-      journal: this.#journal,
-      noteWarnings: (w, ch) => this.#alarms.noteWarnings(w, ch),
-      protocol: () => this.#plan!.protocol,
-      channels: () => this.#channels,
-      state: () => this.#state,
-      enter: (to, reason) => this.#enter(to, reason),
-      abort: (reason) => this.#abort(reason),
-      endSession: (reason, detail) => this.#endSessionIfOpen(reason, detail),
-      kickRamp: () => this.#ramp.kick(),
-      publish: () => this.#publish(),
-    });
+    this.#output = new OutputSequencer({ ...session, client, clock: this.#clock, monitor, journal, kickRamp: () => this.#ramp.kick() });
     this.#stops = new StopSequence({
-      scheduler: options.scheduler,
-      client: options.client,
-      journal: this.#journal,
-      state: () => this.#state,
+      ...session,
+      client,
+      journal,
       anyOn: () => this.#channels.some((c) => c.on),
       allOff: () => this.#output.allOff(),
-      enter: (to, reason) => this.#enter(to, reason),
-      endSession: (reason, detail) => this.#endSessionIfOpen(reason, detail),
-      raise: (priority, cause, action, channel, rule) => void this.#alarms.raise(priority, cause, action, channel, rule),
       stopLoop: () => this.#loop.stop(),
-      publish: () => this.#publish(),
     });
     this.#intake = new DeviceIntake({
-      scheduler: options.scheduler,
-      client: options.client,
-      monitor: this.#monitor,
-      journal: this.#journal,
-      channels: () => this.#channels,
-      state: () => this.#state,
+      ...session,
+      client,
+      monitor,
+      journal,
       aborting: () => this.#stops.aborting,
       phase: () => (this.#plan ? { maxMa: this.#phase().amplitude.maxMa, remainingMs: this.#clock.phaseRemainingMs(phaseDurationMs(this.#phase())) } : undefined),
-      abort: (reason, portGone, alarm) => this.#abort(reason, portGone, alarm),
-      raise: (priority, cause, action, channel) => void this.#raise(priority, cause, action, channel),
-      publish: () => this.#publish(),
       telemetry: (sample) => this.#telemetry.next(sample),
     });
     this.#snapshot = new BehaviorSubject(this.#view());
@@ -507,11 +493,6 @@ export class SessionRunner {
     if (OUTPUT_STATES.has(this.#state) || this.#state === 'paused') this.#publish();
   }
 
-  /** End the session because something went wrong (stop-sequence.ts). */
-  #abort(reason: string, portGone = false, alarm?: AbortAlarm): Promise<void> {
-    return this.#stops.abort(reason, portGone, alarm);
-  }
-
   // ---- records ------------------------------------------------------------------------------------
 
   /** Open the session's journal; no journal, no session (nothing may go unrecorded). */
@@ -573,10 +554,6 @@ export class SessionRunner {
       stimulationS: this.#clock.elapsedMs() / 1000,
       phases: phases.map((_, index) => ({ index, stimulationS: this.#clock.phaseStimulationMs(index) / 1000 })),
     });
-  }
-
-  #raise(priority: AlarmPriority, cause: string, action: string, channel: number | undefined): string {
-    return this.#alarms.raise(priority, cause, action, channel);
   }
 
   // ---- state --------------------------------------------------------------------------------------

@@ -12,34 +12,27 @@
  *   session's record ends only then, so the confirmation is part of it.
  * The runner's state is reached only through the context's functions.
  */
-import type { SchedulerLike } from 'rxjs';
 import type { DeviceError } from '../device/errors.js';
 import { ACK_GIVE_UP_MS } from '../device/timing.js';
-import { type AlarmPriority, type AlarmText, estopAlarm } from './alarms.js';
-import type { AbortAlarm } from './device-intake.js';
+import { estopAlarm } from './alarms.js';
 import type { RecordDataInput } from './journal-records.js';
 import { type SessionResult, deviceError, done, refuse, within } from './results.js';
-import { type EndReason, OUTPUT_STATES, type SessionState, canTransition } from './states.js';
+import type { AbortAlarm, SessionContext } from './session-context.js';
+import { OUTPUT_STATES, canTransition } from './states.js';
 
-export interface StopSequenceContext {
-  readonly scheduler: SchedulerLike;
+export interface StopSequenceContext extends Pick<SessionContext, 'scheduler' | 'state' | 'enter' | 'endSession' | 'raise' | 'publish'> {
   readonly client: { estop(): Promise<{ ok: true } | { ok: false; error: DeviceError }> };
   readonly journal: {
     record(type: 'estop', data: RecordDataInput<'estop'>): void;
     /** The open journal (an e-stop's confirmation goes only into the journal it began in). */
     readonly current: unknown;
   };
-  readonly state: () => SessionState;
   /** Whether any channel is on (an e-stop with nothing on is recorded but is no alarm). */
   readonly anyOn: () => boolean;
   /** Output off everywhere, at once (output-sequencer.ts `allOff`). */
   readonly allOff: () => void;
-  readonly enter: (to: SessionState, reason: string) => void;
-  readonly endSession: (reason: EndReason, detail: string) => void;
-  readonly raise: (priority: AlarmPriority, cause: string, action: string, channel: number | undefined, rule?: AlarmText) => void;
   /** The port is gone: the loop has nothing left to feed. */
   readonly stopLoop: () => void;
-  readonly publish: () => void;
 }
 
 export class StopSequence {
