@@ -32,9 +32,10 @@ import { type ElectrodeResult, judgeElectrode } from './electrodes.js';
 import { DATA_SCHEMAS, type RecordDataInput, protocolRecord } from './journal-records.js';
 import { Journaler } from './journaler.js';
 import { deviceCannotRun, phaseDurationMs } from './plan.js';
-import { type ChannelControl, RampController, type TitrationOutcome, isTitrationStep, planTitration, TITRATION_STEPS_MA } from './ramp.js';
+import { type ChannelControl, RampController, type TitrationOutcome } from './ramp.js';
 import type { RecorderFactory } from './recorder.js';
 import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, journalUnavailable, limitExceeded, refuse } from './results.js';
+import { Titration } from './titration.js';
 import { OutputMonitor } from './output-monitor.js';
 import type { SessionContext } from './session-context.js';
 import { projectSnapshot } from './snapshot.js';
@@ -94,6 +95,8 @@ export class SessionRunner {
   readonly #output: OutputSequencer;
   /** What the device says on its own: telemetry, faults, link failures (device-intake.ts). */
   readonly #intake: DeviceIntake;
+  /** The clinician's target steps (titration.ts). */
+  readonly #titration: Titration;
 
   /** The whole state for a UI, on every change. */
   readonly snapshot$: Observable<SessionSnapshot>;
@@ -168,6 +171,12 @@ export class SessionRunner {
       aborting: () => this.#stops.aborting,
       phase: () => (this.#plan ? { maxMa: this.#phase().amplitude.maxMa, remainingMs: this.#clock.phaseRemainingMs(phaseDurationMs(this.#phase())) } : undefined),
       telemetry: (sample) => this.#telemetry.next(sample),
+    });
+    this.#titration = new Titration({
+      ...session,
+      journal,
+      phase: () => ({ name: this.#phase().name, maxMa: this.#phase().amplitude.maxMa }),
+      kickRamp: () => this.#ramp.kick(),
     });
     this.#snapshot = new BehaviorSubject(this.#view());
     this.snapshot$ = this.#snapshot.asObservable();
@@ -308,36 +317,11 @@ export class SessionRunner {
   }
 
   /**
-   * Change the target by `deltaMa` on one channel, or on every channel. Each channel is checked on
-   * its own against the phase's maxMa (ramp.ts `planTitration`): a channel that cannot take the
-   * whole step keeps its target and is named, with the reason, in `refused`; the others move.
-   * Refused as a whole only when no channel can take it. The journal records each channel's
-   * resulting target. Targets are reached by the ramp (one step per rise window), never a jump.
+   * Change the target by `deltaMa` on one channel, or on every channel, each checked on its own
+   * against the phase's maxMa (titration.ts); targets are reached by the ramp, never a jump.
    */
   titrate(deltaMa: number, channel?: number): SessionResult<TitrationOutcome> {
-    const refused = this.#require('titrate');
-    if (refused) return refused;
-    if (!isTitrationStep(deltaMa)) return invalid(`titration steps are ${TITRATION_STEPS_MA.map((s) => `±${s}`).join(' and ')} mA, not ${deltaMa}`);
-    const chosen = channel === undefined ? this.#channels : this.#channels.filter((c) => c.channel === channel);
-    if (chosen.length === 0) return invalid(`channel ${channel} is not part of this protocol`);
-    const phase = this.#phase();
-    const outcome = planTitration(chosen, deltaMa, { name: phase.name, maxMa: phase.amplitude.maxMa });
-    const first = outcome.targets[0];
-    if (!first) {
-      const why = outcome.refused.map((r) => r.reason).join('; ');
-      return deltaMa > 0 ? limitExceeded([], why) : invalid(why);
-    }
-    for (const t of outcome.targets) for (const c of chosen) if (c.channel === t.channel) c.targetMa = t.targetMa;
-    this.#journal.record('titration', {
-      channel: channel ?? null,
-      deltaMa,
-      targetMa: first.targetMa,
-      channels: [...outcome.targets],
-      ...(outcome.refused.length === 0 ? {} : { refused: [...outcome.refused] }),
-    });
-    if (deltaMa < 0) this.#ramp.kick();
-    this.#publish();
-    return { ok: true, value: outcome };
+    return this.#require('titrate') ?? this.#titration.titrate(deltaMa, channel);
   }
 
   /** Pause: output off at once, the clock held. */
