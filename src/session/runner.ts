@@ -28,7 +28,8 @@ import { SessionLoop } from './session-loop.js';
 import { OutputSequencer } from './output-sequencer.js';
 import { StopSequence } from './stop-sequence.js';
 import { DeviceIntake } from './device-intake.js';
-import { type ElectrodeResult, judgeElectrode } from './electrodes.js';
+import { ElectrodeCheck } from './electrode-check.js';
+import type { ElectrodeResult } from './electrodes.js';
 import { DATA_SCHEMAS, type RecordDataInput, protocolRecord } from './journal-records.js';
 import { Journaler } from './journaler.js';
 import { deviceCannotRun, phaseDurationMs } from './plan.js';
@@ -85,7 +86,6 @@ export class SessionRunner {
   #plan: SessionPlan | undefined;
   #screening: ScreeningCleared | undefined;
   #channels: ChannelControl[] = [];
-  #electrodes: ElectrodeResult[] = [];
   #sessionId: string | undefined;
   /** The tick and the heartbeat (session-loop.ts). */
   readonly #loop: SessionLoop;
@@ -95,6 +95,8 @@ export class SessionRunner {
   readonly #output: OutputSequencer;
   /** What the device says on its own: telemetry, faults, link failures (device-intake.ts). */
   readonly #intake: DeviceIntake;
+  /** IMP on every channel before output (electrode-check.ts). */
+  readonly #electrodes: ElectrodeCheck;
   /** The clinician's target steps (titration.ts). */
   readonly #titration: Titration;
 
@@ -172,6 +174,7 @@ export class SessionRunner {
       phase: () => (this.#plan ? { maxMa: this.#phase().amplitude.maxMa, remainingMs: this.#clock.phaseRemainingMs(phaseDurationMs(this.#phase())) } : undefined),
       telemetry: (sample) => this.#telemetry.next(sample),
     });
+    this.#electrodes = new ElectrodeCheck({ ...session, client, journal });
     this.#titration = new Titration({
       ...session,
       journal,
@@ -248,7 +251,7 @@ export class SessionRunner {
     }));
     this.#clock.reset();
     this.#journal.resetTelemetry();
-    this.#electrodes = [];
+    this.#electrodes.reset();
     this.#alarms.resetWarnings();
     this.#enter('screening');
     return done;
@@ -273,25 +276,9 @@ export class SessionRunner {
     return this.checkElectrodes();
   }
 
-  /** IMP on every channel of the protocol. Any result outside the band blocks the start. */
+  /** IMP on every channel of the protocol (electrode-check.ts). Any result outside the band blocks the start. */
   async checkElectrodes(): Promise<SessionResult<readonly ElectrodeResult[]>> {
-    const refused = this.#require('checkElectrodes');
-    if (refused) return refused;
-    const plan = this.#plan!;
-    const device = this.#client.info!;
-    const results: ElectrodeResult[] = [];
-    for (const c of this.#channels) {
-      const r = await this.#client.request('IMP', { ch: c.channel });
-      if (this.#state !== 'checking-electrodes') return this.#illegal('checkElectrodes');
-      if (!r.ok) return deviceError(r.error);
-      c.impedance = r.value.z;
-      const maxMa = Math.max(...plan.protocol.phases.map((p) => p.amplitude.maxMa));
-      results.push(judgeElectrode(c.channel, r.value.z, device.limits.complianceV, maxMa));
-    }
-    this.#electrodes = results;
-    this.#journal.record('electrodes', { results });
-    this.#publish();
-    return { ok: true, value: results };
+    return this.#require('checkElectrodes') ?? this.#electrodes.check();
   }
 
   // ---- output -----------------------------------------------------------------------------------
@@ -304,10 +291,8 @@ export class SessionRunner {
   async start(options: { readonly targetMa: number }): Promise<SessionResult> {
     const refused = this.#require('start');
     if (refused) return refused;
-    if (this.#electrodes.length === 0 || this.#electrodes.some((e) => !e.ok)) {
-      const why = this.#electrodes.find((e) => !e.ok)?.reason ?? 'the electrodes have not been checked';
-      return refuse('ElectrodesNotReady', `cannot start: ${why}`);
-    }
+    const unchecked = this.#electrodes.startRefusal();
+    if (unchecked) return unchecked;
     const phase = this.#plan!.protocol.phases[0]!;
     if (!(options.targetMa >= 0) || options.targetMa > phase.amplitude.maxMa + TOLERANCE) {
       return limitExceeded([], `target ${options.targetMa} mA is outside 0..${phase.amplitude.maxMa} mA, the maximum of phase '${phase.name}'`);
@@ -523,7 +508,7 @@ export class SessionRunner {
     this.#closeJournal();
     this.#plan = undefined;
     this.#channels = [];
-    this.#electrodes = [];
+    this.#electrodes.reset();
     this.#alarms.resetWarnings();
   }
 
@@ -554,11 +539,7 @@ export class SessionRunner {
 
   /** Refused unless the action-by-state table (states.ts) allows `action` now. */
   #require(action: SessionAction): Refusal | undefined {
-    return allowedIn(action, this.#state) ? undefined : this.#illegal(action);
-  }
-
-  #illegal(action: string): Refusal {
-    return illegal(action, this.#state);
+    return allowedIn(action, this.#state) ? undefined : illegal(action, this.#state);
   }
 
   #publish(): void {
@@ -578,7 +559,7 @@ export class SessionRunner {
       journal: this.#journal.location,
       clock: this.#clock,
       channels: this.#channels.map((c) => ({ ...c, commandedMa: c.commanded?.amplitudeMa, deliveredUc: this.#journal.chargeUc(c.channel) })),
-      electrodes: this.#electrodes,
+      electrodes: this.#electrodes.results,
       warnings: this.#alarms.warnings,
       alarms: this.#alarms.alarms,
     });

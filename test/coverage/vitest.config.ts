@@ -34,6 +34,7 @@ export const SAFETY_CORE_FILES = [
   'src/session/device-intake.ts',
   'src/session/output-sequencer.ts',
   'src/session/titration.ts',
+  'src/session/electrode-check.ts',
   'src/simulator/limits.ts',
   'src/simulator/stimulator.ts',
 ];
