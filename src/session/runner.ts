@@ -17,8 +17,6 @@
 import { BehaviorSubject, Subject, type Observable, type SchedulerLike } from 'rxjs';
 import { TOLERANCE } from '../domain/safety/limits.js';
 import { type ScreeningCleared, clearanceCovers, isScreeningCleared } from '../domain/screening.js';
-import { notePrivacyProblem } from '../domain/privacy.js';
-import type { Protocol } from '../domain/protocols/derive.js';
 import type { DeviceClient } from '../device/client.js';
 import { describeDeviceError } from '../device/errors.js';
 import type { DeviceInfo } from '../device/identity.js';
@@ -30,23 +28,25 @@ import { StopSequence } from './stop-sequence.js';
 import { DeviceIntake } from './device-intake.js';
 import { ElectrodeCheck } from './electrode-check.js';
 import type { ElectrodeResult } from './electrodes.js';
-import { DATA_SCHEMAS, type RecordDataInput, protocolRecord } from './journal-records.js';
+import type { RecordDataInput } from './journal-records.js';
 import { Journaler } from './journaler.js';
 import { deviceCannotRun, phaseDurationMs } from './plan.js';
 import { type ChannelControl, RampController, type TitrationOutcome } from './ramp.js';
 import type { RecorderFactory } from './recorder.js';
-import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, journalUnavailable, limitExceeded, refuse } from './results.js';
+import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, limitExceeded, refuse } from './results.js';
 import { Titration } from './titration.js';
 import { OutputMonitor } from './output-monitor.js';
 import type { SessionContext } from './session-context.js';
+import { type CourseRecordType, type SessionPlan, SessionRecords } from './session-records.js';
 import { projectSnapshot } from './snapshot.js';
-import { type EndReason, OUTPUT_STATES, type SessionAction, type SessionState, TERMINAL_STATES, allowedIn, canTransition } from './states.js';
+import { OUTPUT_STATES, type SessionAction, type SessionState, TERMINAL_STATES, allowedIn, canTransition } from './states.js';
 import type { SessionSnapshot, TelemetrySample } from './views.js';
 
 export { HEARTBEAT_MS, TICK_MS } from './session-loop.js';
 export { RAMP_STEP_MS, TITRATION_STEPS_MA, type TitrationOutcome } from './ramp.js';
 export { JOURNAL_RETRY_MS } from './journaler.js';
 export type { SessionError, SessionResult } from './results.js';
+export type { SessionPlan } from './session-records.js';
 export type { Alarm, ChannelView, SessionSnapshot, TelemetrySample } from './views.js';
 export type { AlarmPriority } from './alarms.js';
 
@@ -61,16 +61,8 @@ export interface SessionRunnerOptions {
   readonly appVersion?: string;
 }
 
-export interface SessionPlan {
-  readonly protocol: Protocol;
-  /** Initials or staff id of the clinician running the session (optional). */
-  readonly clinician?: string;
-}
-
 export class SessionRunner {
   readonly #client: DeviceClient;
-  readonly #newSessionId: () => string;
-  readonly #appVersion: string;
   readonly #snapshot: BehaviorSubject<SessionSnapshot>;
   readonly #telemetry = new Subject<TelemetrySample>();
   readonly #clock: SessionClock;
@@ -84,9 +76,7 @@ export class SessionRunner {
   #state: SessionState = 'idle';
   #reason: string | undefined;
   #plan: SessionPlan | undefined;
-  #screening: ScreeningCleared | undefined;
   #channels: ChannelControl[] = [];
-  #sessionId: string | undefined;
   /** The tick and the heartbeat (session-loop.ts). */
   readonly #loop: SessionLoop;
   /** The abort and the e-stop (stop-sequence.ts). */
@@ -97,6 +87,8 @@ export class SessionRunner {
   readonly #intake: DeviceIntake;
   /** IMP on every channel before output (electrode-check.ts). */
   readonly #electrodes: ElectrodeCheck;
+  /** The session's start and end records, notes and course records (session-records.ts). */
+  readonly #records: SessionRecords;
   /** The clinician's target steps (titration.ts). */
   readonly #titration: Titration;
 
@@ -107,8 +99,6 @@ export class SessionRunner {
 
   constructor(options: SessionRunnerOptions) {
     this.#client = options.client;
-    this.#newSessionId = options.newSessionId ?? defaultSessionId(options.scheduler);
-    this.#appVersion = options.appVersion ?? '0.1.0';
     this.#clock = new SessionClock(options.scheduler);
     // One context for every part: the session's state, read, changed and published one way.
     const session: SessionContext = {
@@ -117,7 +107,7 @@ export class SessionRunner {
       protocol: () => this.#plan!.protocol,
       channels: () => this.#channels,
       enter: (to, reason) => this.#enter(to, reason),
-      endSession: (reason, detail) => this.#endSessionIfOpen(reason, detail),
+      endSession: (reason, detail) => this.#records.end(reason, detail),
       abort: (reason, portGone, alarm) => this.#stops.abort(reason, portGone, alarm),
       raise: (priority, cause, action, channel, rule) => void this.#alarms.raise(priority, cause, action, channel, rule),
       noteWarnings: (w, ch) => this.#alarms.noteWarnings(w, ch),
@@ -132,6 +122,14 @@ export class SessionRunner {
       onFailure: (text) => void session.abort(`the session journal cannot be written (${text}; its records are held in memory and written when it can); output is off`),
     });
     const journal = this.#journal;
+    this.#records = new SessionRecords({
+      ...session,
+      client,
+      clock: this.#clock,
+      journal,
+      newSessionId: options.newSessionId ?? defaultSessionId(scheduler),
+      appVersion: options.appVersion ?? '0.1.0',
+    });
     this.#alarms = new AlarmBoard(
       () => scheduler.now(),
       (r) => journal.record(r.type, r.data),
@@ -216,8 +214,8 @@ export class SessionRunner {
   disconnect(): SessionResult {
     const refused = this.#require('disconnect');
     if (refused) return refused;
-    this.#endSessionIfOpen('stopped', 'disconnected before output');
-    this.#closeJournal();
+    this.#records.end('stopped', 'disconnected before output');
+    this.#records.close();
     this.#loop.stop();
     this.#enter('idle');
     return done;
@@ -269,8 +267,7 @@ export class SessionRunner {
     if (!clearanceCovers(screening, this.#plan!.protocol)) {
       return refuse('NotCleared', `the screening cleared protocol ${screening.protocolId} (${screening.protocolHash.slice(0, 12)}), not ${this.#plan!.protocol.id} (${this.#plan!.protocol.hash.slice(0, 12)}): screen again`);
     }
-    this.#screening = screening;
-    const opened = this.#openSession();
+    const opened = this.#records.open(this.#plan!, screening);
     if (!opened.ok) return opened;
     this.#enter('checking-electrodes');
     return this.checkElectrodes();
@@ -334,7 +331,7 @@ export class SessionRunner {
     const r = await this.#output.stopOutput('stop');
     if (this.#state === 'ramping-down') {
       this.#enter('stopped', 'stopped by the clinician');
-      this.#endSessionIfOpen('stopped', 'stopped by the clinician');
+      this.#records.end('stopped', 'stopped by the clinician');
     }
     return r;
   }
@@ -368,7 +365,7 @@ export class SessionRunner {
     const refused = this.#require('cancel');
     if (refused) return refused;
     this.#enter('ready', 'cancelled before output');
-    this.#endSessionIfOpen('stopped', 'cancelled before output');
+    this.#records.end('stopped', 'cancelled before output');
     this.#forgetSession();
     this.#publish();
     return done;
@@ -380,51 +377,30 @@ export class SessionRunner {
     if (refused) return refused;
     if (this.#client.latched) return refuse('Latched', 'the stop is latched: clear it first');
     if (!this.#client.info || this.#client.failure) return refuse('NotConnected', 'the device is not connected: connect again');
-    this.#endSessionIfOpen('stopped', 'closed');
+    this.#records.end('stopped', 'closed');
     this.#forgetSession();
     this.#alarms.clearAll();
     this.#enter('ready');
     return done;
   }
 
-  /** A clinician's note, journaled with the session time. */
+  /** A clinician's note, journaled with the session time (refused when it could identify someone). */
   addNote(text: string): SessionResult {
-    const trimmed = text.trim();
-    if (trimmed.length === 0 || trimmed.length > 2000) return invalid('a note must be 1-2000 characters');
-    const identifying = notePrivacyProblem(trimmed);
-    if (identifying) return invalid(identifying);
-    if (!this.#journal.isOpen) return refuse('NoSession', 'notes belong to a session: there is none open');
-    this.#journal.record('note', { text: trimmed });
-    return done;
+    return this.#records.note(text);
   }
 
-  /**
-   * Record that control of the session passed to another user interface (src/app/control.ts
-   * decides who controls; the runner only writes it into the session's record). Refused when no
-   * session record is open.
-   */
+  /** Control of the session passed to another UI (src/app/control.ts decides; this records it). */
   recordControl(change: RecordDataInput<'control'>): SessionResult {
-    if (!this.#journal.isOpen) return refuse('NoSession', 'no session record is open');
-    this.#journal.record('control', change);
-    return done;
+    return this.#records.control(change);
   }
 
   /**
-   * Write a record of the session's treatment course into its journal (src/course): the course as
-   * it stood (right after session-start), an outcome (NPRS before stimulation, after it, milestone
-   * measures) or the adverse effects. The journal stays open after its end record until the next
-   * session, so the after-session answers land in the session they belong to. The data is checked
-   * against the record's schema first: a bad value is refused, naming the field, and not written.
+   * A record of the session's treatment course (src/course): the course as it stood, an outcome or
+   * the adverse effects. The journal stays open after the end record until the next session, so
+   * after-session answers land in their session; bad data is refused, naming the field.
    */
-  recordCourse<K extends 'course' | 'outcome' | 'adverse-effects'>(type: K, data: RecordDataInput<K>): SessionResult {
-    if (!this.#journal.isOpen) return refuse('NoSession', 'no session record is open');
-    const checked = DATA_SCHEMAS[type].safeParse(data);
-    if (!checked.success) {
-      const issue = checked.error.issues[0];
-      return invalid(`${type} record: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`);
-    }
-    this.#journal.record(type, data);
-    return done;
+  recordCourse<K extends CourseRecordType>(type: K, data: RecordDataInput<K>): SessionResult {
+    return this.#records.course(type, data);
   }
 
   /** Acknowledge an alarm; the acknowledgement is recorded. */
@@ -438,8 +414,8 @@ export class SessionRunner {
   dispose(): void {
     this.#output.interrupt();
     this.#loop.stop();
-    this.#endSessionIfOpen('aborted', 'the application closed');
-    this.#closeJournal();
+    this.#records.end('aborted', 'the application closed');
+    this.#records.close();
     this.#intake.unwatch();
     this.#snapshot.complete();
     this.#telemetry.complete();
@@ -464,65 +440,13 @@ export class SessionRunner {
 
   // ---- records ------------------------------------------------------------------------------------
 
-  /** Open the session's journal; no journal, no session (nothing may go unrecorded). */
-  #openSession(): SessionResult {
-    const plan = this.#plan!;
-    const device = this.#client.info!;
-    this.#closeJournal();
-    this.#sessionId = this.#newSessionId();
-    const opened = this.#journal.open(this.#sessionId, {
-      sessionId: this.#sessionId,
-      patientRef: this.#screening!.patientRef,
-      ...(plan.clinician === undefined ? {} : { clinician: plan.clinician }),
-      protocol: protocolRecord(plan.protocol),
-      device: {
-        transport: this.#client.transportName,
-        model: device.model,
-        firmware: device.firmware,
-        serial: device.serial,
-        bootId: device.bootId,
-        protocolVersion: device.protocolVersion,
-        limits: device.limits,
-      },
-      // Only a cleared screening issues a ScreeningCleared, and journal-records.ts checks that a
-      // cleared record fits the schema (`_screeningFits`); the domain's type is readonly and says
-      // ScreeningRecord whatever its status, so it is converted here, and the journal validates it.
-      screening: this.#screening!.record as unknown as RecordDataInput<'session-start'>['screening'],
-      app: { version: this.#appVersion },
-    });
-    if (opened.ok) return done;
-    if (opened.error.kind === 'open') return journalUnavailable(opened.error.message);
-    // The very first record could not be written (a full disk, a read-only data directory): no
-    // session starts; the clinician is told why and may try again once it is fixed.
-    return journalUnavailable(`cannot write the session journal (${opened.error.message}): nothing was started; free space or fix the data directory, then submit the screening again`);
-  }
-
-  /** Close the journal of the last session, if one is open (records after its end included). */
-  #closeJournal(): void {
-    if (this.#journal.sessionOpen) this.#endSessionIfOpen('aborted', 'closed without an end');
-    this.#journal.close();
-  }
-
   /** The prepared or ended session is let go: its journal closes, and nothing of it is shown. */
   #forgetSession(): void {
-    this.#closeJournal();
+    this.#records.close();
     this.#plan = undefined;
     this.#channels = [];
     this.#electrodes.reset();
     this.#alarms.resetWarnings();
-  }
-
-  #endSessionIfOpen(reason: EndReason, detail: string | undefined): void {
-    if (!this.#journal.isOpen || !this.#journal.sessionOpen) return;
-    this.#clock.hold();
-    const phases = this.#plan?.protocol.phases ?? [];
-    this.#journal.end({
-      reason,
-      ...(detail === undefined ? {} : { detail }),
-      finalState: this.#state,
-      stimulationS: this.#clock.elapsedMs() / 1000,
-      phases: phases.map((_, index) => ({ index, stimulationS: this.#clock.phaseStimulationMs(index) / 1000 })),
-    });
   }
 
   // ---- state --------------------------------------------------------------------------------------
@@ -555,7 +479,7 @@ export class SessionRunner {
       transport: this.#client.transportName,
       device: this.#client.info,
       protocol: this.#plan?.protocol,
-      sessionId: this.#sessionId,
+      sessionId: this.#records.sessionId,
       journal: this.#journal.location,
       clock: this.#clock,
       channels: this.#channels.map((c) => ({ ...c, commandedMa: c.commanded?.amplitudeMa, deliveredUc: this.#journal.chargeUc(c.channel) })),
