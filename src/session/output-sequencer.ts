@@ -4,6 +4,7 @@
  *   first: a refusal aborts before anything of it is sent), STARTs it, starts the phase timer on
  *   the session clock and hands over to the ramp;
  * - `stopOutput` STOPs every channel (one frame: output off at once, the programs discarded);
+ *   `pause` does so with the clock held, `stop` then ends the session as stopped;
  * - at the phase's end the channels stop; the last phase completes the session, any other one
  *   moves to the next phase (its targets capped at the next phase's maxMa) and begins again.
  * Every interruption (`interrupt`) increments the epoch, so an answer that arrives after it finds
@@ -84,6 +85,26 @@ export class OutputSequencer {
     } finally {
       this.#starting = false;
     }
+  }
+
+  /** The clinician pauses: output off at once (STOP), the clock held; `begin('resume')` goes on. */
+  async pause(): Promise<SessionResult> {
+    this.interrupt();
+    this.#ctx.enter('paused');
+    return this.stopOutput('pause');
+  }
+
+  /** The clinician ends the session early: STOP, then stopped (not latched) and the end record, unless something overtook it. */
+  async stop(): Promise<SessionResult> {
+    const why = 'stopped by the clinician';
+    this.interrupt();
+    this.#ctx.enter('ramping-down', why);
+    const r = await this.stopOutput('stop');
+    if (this.#ctx.state() === 'ramping-down') {
+      this.#ctx.enter('stopped', why);
+      this.#ctx.endSession('stopped', why);
+    }
+    return r;
   }
 
   /** STOP every channel (output off at once; the device discards the programs). */

@@ -2,17 +2,22 @@
  * SessionRunner: turns a validated protocol, a cleared screening and an explicit start into
  * current at the needles, and a record of it.
  *
- * One loop (`#tick`, every TICK_MS on the injected scheduler) knows whether the session is healthy
+ * One loop (session-loop.ts `#tick`, every TICK_MS on the injected scheduler) knows whether the session is healthy
  * and only then feeds the device's watchdog with HB; the same loop raises amplitude in
  * slew-limited steps. Every stimulating command passes the guard (src/domain/safety/guard.ts) and
  * is sent from its `Checked` value. Anything that goes wrong with output possibly on (a device
  * fault, a watchdog trip, a reboot, a lost heartbeat, an unanswered command, a journal that cannot
  * write) ends in an e-stop and the `aborted` state, with the reason said in words.
  *
- * The runner coordinates parts that each do one job and are tested on their own: the session
- * clock (clock.ts), the ramp rules (ramp.ts), the alarm board (alarm-board.ts, with the words from
- * alarms.ts), the journaler (journaler.ts), the snapshot projector (snapshot.ts, the shapes in
- * views.ts), the output monitor (output-monitor.ts) and the action-by-state table (states.ts).
+ * The runner is the coordinator: it holds the state (changed only in `#enter`, by states.ts's
+ * transitions), refuses what the action-by-state table does not allow (`#require`), builds one
+ * `SessionContext` (session-context.ts) that every part takes its slice of, and publishes the
+ * snapshot. The parts each do one job and are tested on their own: the session clock (clock.ts),
+ * the loop and heartbeat (session-loop.ts), the ramp (ramp.ts), titration (titration.ts), the
+ * electrode check (electrode-check.ts), output on and off and the phases (output-sequencer.ts),
+ * the abort and the e-stop (stop-sequence.ts), the device's own reports (device-intake.ts), the
+ * output monitor (output-monitor.ts), the alarm board (alarm-board.ts), the journaler
+ * (journaler.ts), the session's records (session-records.ts) and the snapshot (snapshot.ts).
  */
 import { BehaviorSubject, Subject, type Observable, type SchedulerLike } from 'rxjs';
 import { TOLERANCE } from '../domain/safety/limits.js';
@@ -306,34 +311,19 @@ export class SessionRunner {
     return this.#require('titrate') ?? this.#titration.titrate(deltaMa, channel);
   }
 
-  /** Pause: output off at once, the clock held. */
+  /** Pause: output off at once, the clock held (output-sequencer.ts). */
   async pause(): Promise<SessionResult> {
-    const refused = this.#require('pause');
-    if (refused) return refused;
-    this.#output.interrupt();
-    this.#enter('paused');
-    return this.#output.stopOutput('pause');
+    return this.#require('pause') ?? this.#output.pause();
   }
 
   /** Resume: re-stage the rest of the phase and ramp back up to the targets. */
   async resume(): Promise<SessionResult> {
-    const refused = this.#require('resume');
-    if (refused) return refused;
-    return this.#output.begin('resume');
+    return this.#require('resume') ?? this.#output.begin('resume');
   }
 
   /** The clinician ends the session early: output off, session stopped (not latched). */
   async stop(): Promise<SessionResult> {
-    const refused = this.#require('stop');
-    if (refused) return refused;
-    this.#output.interrupt();
-    this.#enter('ramping-down', 'stopped by the clinician');
-    const r = await this.#output.stopOutput('stop');
-    if (this.#state === 'ramping-down') {
-      this.#enter('stopped', 'stopped by the clinician');
-      this.#records.end('stopped', 'stopped by the clinician');
-    }
-    return r;
+    return this.#require('stop') ?? this.#output.stop();
   }
 
   /**
