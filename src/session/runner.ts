@@ -167,6 +167,7 @@ export class SessionRunner {
       anyOn: () => this.#channels.some((c) => c.on),
       allOff: () => this.#output.allOff(),
       stopLoop: () => this.#loop.stop(),
+      latchCleared: (by) => this.#alarms.latchCleared(by),
     });
     this.#intake = new DeviceIntake({
       ...session,
@@ -334,16 +335,9 @@ export class SessionRunner {
     return this.#stops.estop(source);
   }
 
-  /** Clear a latched stop (outputs stay off); `by` who cleared it, recorded. */
+  /** Clear a latched stop (outputs stay off); `by` who cleared it, recorded (stop-sequence.ts). */
   async clear(by = 'clinician'): Promise<SessionResult> {
-    const refused = this.#require('clear');
-    if (refused) return refused;
-    const r = await this.#client.request('CLEAR', {});
-    if (!r.ok) return deviceError(r.error);
-    // "latched" goes with the latch: a showing e-stop alarm says the stop is cleared.
-    this.#alarms.latchCleared(by);
-    this.#publish();
-    return done;
+    return this.#require('clear') ?? this.#stops.clear(by);
   }
 
   /**
