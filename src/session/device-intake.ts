@@ -13,30 +13,23 @@
  *   and current on a channel switched off repeats the e-stop and raises its alarm once.
  * The runner's state is reached only through the context's functions.
  */
-import type { Observable, SchedulerLike, Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import type { DeviceEvent } from '../../firmware-protocol/index.js';
 import type { DeviceClient } from '../device/client.js';
 import { type DeviceError, describeDeviceError } from '../device/errors.js';
 import type { DeviceInfo } from '../device/identity.js';
-import { type AlarmPriority, faultAlarm } from './alarms.js';
+import { faultAlarm } from './alarms.js';
 import type { RecordDataInput, TelSample } from './journal-records.js';
 import type { MonitorVerdict } from './output-monitor.js';
-import { type ChannelControl, roundMa } from './ramp.js';
-import { OUTPUT_STATES, type SessionState } from './states.js';
+import { roundMa } from './ramp.js';
+import type { SessionContext } from './session-context.js';
+import { OUTPUT_STATES } from './states.js';
 import type { TelemetrySample } from './views.js';
 
 /** A DONE this long (ms) or more before the host's phase timer is a fault (the device's timer runs from START). */
 export const EARLY_DONE_MS = 1000;
 
-/** The alarm an abort raises when it is not the generic one. */
-export interface AbortAlarm {
-  readonly cause: string;
-  readonly action: string;
-  readonly channel?: number;
-}
-
-export interface DeviceIntakeContext {
-  readonly scheduler: SchedulerLike;
+export interface DeviceIntakeContext extends Pick<SessionContext, 'scheduler' | 'state' | 'channels' | 'abort' | 'raise' | 'publish'> {
   readonly client: {
     readonly events$: Observable<DeviceEvent>;
     readonly failures$: Observable<DeviceError>;
@@ -55,15 +48,10 @@ export interface DeviceIntakeContext {
     telemetry(tel: TelSample): void;
     traffic(dir: 'tx' | 'rx', line: string): void;
   };
-  readonly channels: () => readonly ChannelControl[];
-  readonly state: () => SessionState;
   /** True while an abort is taking output down. */
   readonly aborting: () => boolean;
   /** The current phase's maxMa and the time it has left (ms), or undefined with no session prepared. */
   readonly phase: () => { readonly maxMa: number; readonly remainingMs: number } | undefined;
-  readonly abort: (reason: string, portGone?: boolean, alarm?: AbortAlarm) => Promise<void>;
-  readonly raise: (priority: AlarmPriority, cause: string, action: string, channel: number | undefined) => void;
-  readonly publish: () => void;
   readonly telemetry: (sample: TelemetrySample) => void;
 }
 

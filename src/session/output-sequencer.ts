@@ -4,30 +4,27 @@
  *   first: a refusal aborts before anything of it is sent), STARTs it, starts the phase timer on
  *   the session clock and hands over to the ramp;
  * - `stopOutput` STOPs every channel (one frame: output off at once, the programs discarded);
+ *   `pause` does so with the clock held, `stop` then ends the session as stopped;
  * - at the phase's end the channels stop; the last phase completes the session, any other one
  *   moves to the next phase (its targets capped at the next phase's maxMa) and begins again.
  * Every interruption (`interrupt`) increments the epoch, so an answer that arrives after it finds
  * its continuation stale and does nothing. The runner's state is reached only through the context.
  */
-import type { SchedulerLike } from 'rxjs';
-import type { Protocol } from '../domain/protocols/derive.js';
 import { checkStimulation } from '../domain/safety/guard.js';
-import type { Warning } from '../domain/safety/violation.js';
 import type { DeviceClient } from '../device/client.js';
 import { type DeviceError, describeDeviceError } from '../device/errors.js';
 import type { DeviceInfo } from '../device/identity.js';
 import type { SessionClock } from './clock.js';
 import type { RecordDataInput } from './journal-records.js';
 import { phaseDurationMs, phaseLimits, phaseParams } from './plan.js';
-import type { ChannelControl } from './ramp.js';
 import { type SessionResult, deviceError, done, illegal, limitExceeded, refuse } from './results.js';
-import type { EndReason, SessionState } from './states.js';
+import type { SessionContext } from './session-context.js';
 
 export type BeginCause = 'start' | 'resume' | 'phase';
 export type StopCause = 'pause' | 'stop' | 'ramp-down';
 
-export interface OutputSequencerContext {
-  readonly scheduler: SchedulerLike;
+export interface OutputSequencerContext
+  extends Pick<SessionContext, 'scheduler' | 'state' | 'protocol' | 'channels' | 'enter' | 'endSession' | 'abort' | 'noteWarnings' | 'publish'> {
   readonly client: Pick<DeviceClient, 'info' | 'stage' | 'start' | 'request'>;
   readonly clock: Pick<SessionClock, 'phaseIndex' | 'phaseRemainingMs' | 'run' | 'interrupt' | 'nextPhase' | 'elapsedMs'>;
   readonly monitor: { on(channel: number, startMa: number, atMs: number): void; allOff(atMs: number): void };
@@ -35,16 +32,8 @@ export interface OutputSequencerContext {
     record<K extends 'amplitude' | 'phase' | 'phase-end'>(type: K, data: RecordDataInput<K>): void;
     started(channel: number): void;
   };
-  readonly noteWarnings: (warnings: readonly Warning[], channel: number) => void;
-  readonly protocol: () => Protocol;
-  readonly channels: () => readonly ChannelControl[];
-  readonly state: () => SessionState;
-  readonly enter: (to: SessionState, reason?: string) => void;
-  readonly abort: (reason: string) => Promise<void>;
-  readonly endSession: (reason: EndReason, detail: string | undefined) => void;
   /** The ramp takes over (a step now, toward the targets). */
   readonly kickRamp: () => void;
-  readonly publish: () => void;
 }
 
 export class OutputSequencer {
@@ -96,6 +85,26 @@ export class OutputSequencer {
     } finally {
       this.#starting = false;
     }
+  }
+
+  /** The clinician pauses: output off at once (STOP), the clock held; `begin('resume')` goes on. */
+  async pause(): Promise<SessionResult> {
+    this.interrupt();
+    this.#ctx.enter('paused');
+    return this.stopOutput('pause');
+  }
+
+  /** The clinician ends the session early: STOP, then stopped (not latched) and the end record, unless something overtook it. */
+  async stop(): Promise<SessionResult> {
+    const why = 'stopped by the clinician';
+    this.interrupt();
+    this.#ctx.enter('ramping-down', why);
+    const r = await this.stopOutput('stop');
+    if (this.#ctx.state() === 'ramping-down') {
+      this.#ctx.enter('stopped', why);
+      this.#ctx.endSession('stopped', why);
+    }
+    return r;
   }
 
   /** STOP every channel (output off at once; the device discards the programs). */

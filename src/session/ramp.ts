@@ -8,17 +8,14 @@
  * - a titration only moves the target, which the ramp then approaches step by step (never a jump).
  * Pure functions of their arguments, so each rule is tested without a device or a scheduler.
  */
-import type { SchedulerLike } from 'rxjs';
-import type { Protocol } from '../domain/protocols/derive.js';
 import { type Checked, type CommandedAmplitude, checkAmplitudeChange, slewCeilingMa } from '../domain/safety/guard.js';
 import { HARD_LIMITS, TOLERANCE } from '../domain/safety/limits.js';
-import type { Warning } from '../domain/safety/violation.js';
 import type { ProtocolLimits, StimulationParams } from '../domain/stimulation.js';
 import type { DeviceClient } from '../device/client.js';
 import type { DeviceError } from '../device/errors.js';
 import type { RecordDataInput } from './journal-records.js';
 import { phaseLimits } from './plan.js';
-import type { SessionState } from './states.js';
+import type { SessionContext } from './session-context.js';
 
 /**
  * Amplitude rises in steps at most this often, ms: one rise window (HARD_LIMITS, where the number
@@ -111,27 +108,20 @@ export interface ChannelControl {
 }
 
 /** What the ramp controller needs of the session around it. */
-export interface RampContext {
-  readonly scheduler: SchedulerLike;
+export interface RampContext extends Pick<SessionContext, 'scheduler' | 'state' | 'protocol' | 'channels' | 'noteWarnings' | 'publish'> {
   readonly client: Pick<DeviceClient, 'info' | 'setAmplitude'>;
   /** Told of each command before it is sent and once it is acknowledged (output-monitor.ts). */
   readonly monitor: { commanding(channel: number, ma: number): void; acknowledged(channel: number, ma: number): void };
-  /** The guard's warnings on a step (the alarm board). */
-  noteWarnings(warnings: readonly Warning[], channel: number): void;
   record<K extends 'amplitude' | 'warning'>(type: K, data: RecordDataInput<K>): void;
-  readonly state: () => SessionState;
   /** Incremented on every interruption: a step begun before it stops at its next await. */
   readonly epoch: () => number;
   /** True while channels are still being staged and started (not yet "at target"). */
   readonly starting: () => boolean;
-  readonly protocol: () => Protocol;
   readonly phaseIndex: () => number;
-  readonly channels: () => readonly ChannelControl[];
   /** A command failed: the session takes output down. */
   readonly failOutput: (error: DeviceError) => Promise<unknown>;
   /** Every channel is on and at its target while ramping. */
   readonly reachedTargets: () => void;
-  readonly publish: () => void;
 }
 
 /**

@@ -2,49 +2,56 @@
  * SessionRunner: turns a validated protocol, a cleared screening and an explicit start into
  * current at the needles, and a record of it.
  *
- * One loop (`#tick`, every TICK_MS on the injected scheduler) knows whether the session is healthy
+ * One loop (session-loop.ts `#tick`, every TICK_MS on the injected scheduler) knows whether the session is healthy
  * and only then feeds the device's watchdog with HB; the same loop raises amplitude in
  * slew-limited steps. Every stimulating command passes the guard (src/domain/safety/guard.ts) and
  * is sent from its `Checked` value. Anything that goes wrong with output possibly on (a device
  * fault, a watchdog trip, a reboot, a lost heartbeat, an unanswered command, a journal that cannot
  * write) ends in an e-stop and the `aborted` state, with the reason said in words.
  *
- * The runner coordinates parts that each do one job and are tested on their own: the session
- * clock (clock.ts), the ramp rules (ramp.ts), the alarm board (alarm-board.ts, with the words from
- * alarms.ts), the journaler (journaler.ts), the snapshot projector (snapshot.ts, the shapes in
- * views.ts), the output monitor (output-monitor.ts) and the action-by-state table (states.ts).
+ * The runner is the coordinator: it holds the state (changed only in `#enter`, by states.ts's
+ * transitions), refuses what the action-by-state table does not allow (`#require`), builds one
+ * `SessionContext` (session-context.ts) that every part takes its slice of, and publishes the
+ * snapshot. The parts each do one job and are tested on their own: the session clock (clock.ts),
+ * the loop and heartbeat (session-loop.ts), the ramp (ramp.ts), titration (titration.ts), the
+ * electrode check (electrode-check.ts), output on and off and the phases (output-sequencer.ts),
+ * the abort and the e-stop (stop-sequence.ts), the device's own reports (device-intake.ts), the
+ * output monitor (output-monitor.ts), the alarm board (alarm-board.ts), the journaler
+ * (journaler.ts), the session's records (session-records.ts) and the snapshot (snapshot.ts).
  */
 import { BehaviorSubject, Subject, type Observable, type SchedulerLike } from 'rxjs';
 import { TOLERANCE } from '../domain/safety/limits.js';
 import { type ScreeningCleared, clearanceCovers, isScreeningCleared } from '../domain/screening.js';
-import { notePrivacyProblem } from '../domain/privacy.js';
-import type { Protocol } from '../domain/protocols/derive.js';
 import type { DeviceClient } from '../device/client.js';
 import { describeDeviceError } from '../device/errors.js';
 import type { DeviceInfo } from '../device/identity.js';
 import { AlarmBoard } from './alarm-board.js';
-import type { AlarmPriority } from './alarms.js';
 import { SessionClock } from './clock.js';
 import { SessionLoop } from './session-loop.js';
 import { OutputSequencer } from './output-sequencer.js';
 import { StopSequence } from './stop-sequence.js';
-import { type AbortAlarm, DeviceIntake } from './device-intake.js';
-import { type ElectrodeResult, judgeElectrode } from './electrodes.js';
-import { DATA_SCHEMAS, type RecordDataInput, protocolRecord } from './journal-records.js';
+import { DeviceIntake } from './device-intake.js';
+import { ElectrodeCheck } from './electrode-check.js';
+import type { ElectrodeResult } from './electrodes.js';
+import type { RecordDataInput } from './journal-records.js';
 import { Journaler } from './journaler.js';
 import { deviceCannotRun, phaseDurationMs } from './plan.js';
-import { type ChannelControl, RampController, type TitrationOutcome, isTitrationStep, planTitration, TITRATION_STEPS_MA } from './ramp.js';
+import { type ChannelControl, RampController, type TitrationOutcome } from './ramp.js';
 import type { RecorderFactory } from './recorder.js';
-import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, journalUnavailable, limitExceeded, refuse } from './results.js';
+import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, limitExceeded, refuse } from './results.js';
+import { Titration } from './titration.js';
 import { OutputMonitor } from './output-monitor.js';
+import type { SessionContext } from './session-context.js';
+import { type CourseRecordType, type SessionPlan, SessionRecords } from './session-records.js';
 import { projectSnapshot } from './snapshot.js';
-import { type EndReason, OUTPUT_STATES, type SessionAction, type SessionState, TERMINAL_STATES, allowedIn, canTransition } from './states.js';
+import { OUTPUT_STATES, type SessionAction, type SessionState, TERMINAL_STATES, allowedIn, canTransition } from './states.js';
 import type { SessionSnapshot, TelemetrySample } from './views.js';
 
 export { HEARTBEAT_MS, TICK_MS } from './session-loop.js';
 export { RAMP_STEP_MS, TITRATION_STEPS_MA, type TitrationOutcome } from './ramp.js';
 export { JOURNAL_RETRY_MS } from './journaler.js';
 export type { SessionError, SessionResult } from './results.js';
+export type { SessionPlan } from './session-records.js';
 export type { Alarm, ChannelView, SessionSnapshot, TelemetrySample } from './views.js';
 export type { AlarmPriority } from './alarms.js';
 
@@ -59,16 +66,8 @@ export interface SessionRunnerOptions {
   readonly appVersion?: string;
 }
 
-export interface SessionPlan {
-  readonly protocol: Protocol;
-  /** Initials or staff id of the clinician running the session (optional). */
-  readonly clinician?: string;
-}
-
 export class SessionRunner {
   readonly #client: DeviceClient;
-  readonly #newSessionId: () => string;
-  readonly #appVersion: string;
   readonly #snapshot: BehaviorSubject<SessionSnapshot>;
   readonly #telemetry = new Subject<TelemetrySample>();
   readonly #clock: SessionClock;
@@ -82,10 +81,7 @@ export class SessionRunner {
   #state: SessionState = 'idle';
   #reason: string | undefined;
   #plan: SessionPlan | undefined;
-  #screening: ScreeningCleared | undefined;
   #channels: ChannelControl[] = [];
-  #electrodes: ElectrodeResult[] = [];
-  #sessionId: string | undefined;
   /** The tick and the heartbeat (session-loop.ts). */
   readonly #loop: SessionLoop;
   /** The abort and the e-stop (stop-sequence.ts). */
@@ -94,6 +90,12 @@ export class SessionRunner {
   readonly #output: OutputSequencer;
   /** What the device says on its own: telemetry, faults, link failures (device-intake.ts). */
   readonly #intake: DeviceIntake;
+  /** IMP on every channel before output (electrode-check.ts). */
+  readonly #electrodes: ElectrodeCheck;
+  /** The session's start and end records, notes and course records (session-records.ts). */
+  readonly #records: SessionRecords;
+  /** The clinician's target steps (titration.ts). */
+  readonly #titration: Titration;
 
   /** The whole state for a UI, on every change. */
   readonly snapshot$: Observable<SessionSnapshot>;
@@ -102,86 +104,86 @@ export class SessionRunner {
 
   constructor(options: SessionRunnerOptions) {
     this.#client = options.client;
-    this.#newSessionId = options.newSessionId ?? defaultSessionId(options.scheduler);
-    this.#appVersion = options.appVersion ?? '0.1.0';
     this.#clock = new SessionClock(options.scheduler);
-    this.#journal = new Journaler({
+    // One context for every part: the session's state, read, changed and published one way.
+    const session: SessionContext = {
       scheduler: options.scheduler,
+      state: () => this.#state,
+      protocol: () => this.#plan!.protocol,
+      channels: () => this.#channels,
+      enter: (to, reason) => this.#enter(to, reason),
+      endSession: (reason, detail) => this.#records.end(reason, detail),
+      abort: (reason, portGone, alarm) => this.#stops.abort(reason, portGone, alarm),
+      raise: (priority, cause, action, channel, rule) => void this.#alarms.raise(priority, cause, action, channel, rule),
+      noteWarnings: (w, ch) => this.#alarms.noteWarnings(w, ch),
+      publish: () => this.#publish(),
+    };
+    const { client, scheduler } = options;
+    const monitor = this.#monitor;
+    this.#journal = new Journaler({
+      scheduler,
       factory: options.recorder,
-      onRecordError: (message) => this.#raise('medium', `A record could not be written (${message})`, 'Report this; the session continues', undefined),
-      onFailure: (text) => void this.#abort(`the session journal cannot be written (${text}; its records are held in memory and written when it can); output is off`),
+      onRecordError: (message) => session.raise('medium', `A record could not be written (${message})`, 'Report this; the session continues', undefined),
+      onFailure: (text) => void session.abort(`the session journal cannot be written (${text}; its records are held in memory and written when it can); output is off`),
+    });
+    const journal = this.#journal;
+    this.#records = new SessionRecords({
+      ...session,
+      client,
+      clock: this.#clock,
+      journal,
+      newSessionId: options.newSessionId ?? defaultSessionId(scheduler),
+      appVersion: options.appVersion ?? '0.1.0',
     });
     this.#alarms = new AlarmBoard(
-      () => options.scheduler.now(),
-      (r) => this.#journal.record(r.type, r.data),
+      () => scheduler.now(),
+      (r) => journal.record(r.type, r.data),
     );
     this.#ramp = new RampController({
-      scheduler: options.scheduler,
-      client: options.client,
-      monitor: this.#monitor,
-      noteWarnings: (w, ch) => this.#alarms.noteWarnings(w, ch),
-      record: (type, data) => this.#journal.record(type, data),
-      state: () => this.#state,
+      ...session,
+      client,
+      monitor,
+      record: (type, data) => journal.record(type, data),
       epoch: () => this.#output.epoch,
       starting: () => this.#output.starting,
-      protocol: () => this.#plan!.protocol,
       phaseIndex: () => this.#clock.phaseIndex,
-      channels: () => this.#channels,
       failOutput: (e) => this.#output.failOutput(e),
       reachedTargets: () => this.#enter('running'),
-      publish: () => this.#publish(),
     });
     this.#loop = new SessionLoop({
-      scheduler: options.scheduler,
-      heartbeat: () => this.#client.heartbeat(),
+      scheduler,
+      heartbeat: () => client.heartbeat(),
       // A journal that fails during a session stops the heartbeat (output must not go on
       // unrecorded); after the session's end it no longer matters to the device.
-      healthy: () => !this.#client.failure && !this.#journal.failingSession,
+      healthy: () => !client.failure && !journal.failingSession,
       onTick: (now) => this.#onTick(now),
-      onHeartbeatFailure: (reason) => void this.#abort(reason),
+      onHeartbeatFailure: (reason) => void session.abort(reason),
     });
-    this.#output = new OutputSequencer({
-      scheduler: options.scheduler,
-      client: options.client,
-      clock: this.#clock,
-      monitor: this.#monitor,
-      journal: this.#journal,
-      noteWarnings: (w, ch) => this.#alarms.noteWarnings(w, ch),
-      protocol: () => this.#plan!.protocol,
-      channels: () => this.#channels,
-      state: () => this.#state,
-      enter: (to, reason) => this.#enter(to, reason),
-      abort: (reason) => this.#abort(reason),
-      endSession: (reason, detail) => this.#endSessionIfOpen(reason, detail),
-      kickRamp: () => this.#ramp.kick(),
-      publish: () => this.#publish(),
-    });
+    this.#output = new OutputSequencer({ ...session, client, clock: this.#clock, monitor, journal, kickRamp: () => this.#ramp.kick() });
     this.#stops = new StopSequence({
-      scheduler: options.scheduler,
-      client: options.client,
-      journal: this.#journal,
-      state: () => this.#state,
+      ...session,
+      client,
+      journal,
       anyOn: () => this.#channels.some((c) => c.on),
       allOff: () => this.#output.allOff(),
-      enter: (to, reason) => this.#enter(to, reason),
-      endSession: (reason, detail) => this.#endSessionIfOpen(reason, detail),
-      raise: (priority, cause, action, channel, rule) => void this.#alarms.raise(priority, cause, action, channel, rule),
       stopLoop: () => this.#loop.stop(),
-      publish: () => this.#publish(),
+      latchCleared: (by) => this.#alarms.latchCleared(by),
     });
     this.#intake = new DeviceIntake({
-      scheduler: options.scheduler,
-      client: options.client,
-      monitor: this.#monitor,
-      journal: this.#journal,
-      channels: () => this.#channels,
-      state: () => this.#state,
+      ...session,
+      client,
+      monitor,
+      journal,
       aborting: () => this.#stops.aborting,
       phase: () => (this.#plan ? { maxMa: this.#phase().amplitude.maxMa, remainingMs: this.#clock.phaseRemainingMs(phaseDurationMs(this.#phase())) } : undefined),
-      abort: (reason, portGone, alarm) => this.#abort(reason, portGone, alarm),
-      raise: (priority, cause, action, channel) => void this.#raise(priority, cause, action, channel),
-      publish: () => this.#publish(),
       telemetry: (sample) => this.#telemetry.next(sample),
+    });
+    this.#electrodes = new ElectrodeCheck({ ...session, client, journal });
+    this.#titration = new Titration({
+      ...session,
+      journal,
+      phase: () => ({ name: this.#phase().name, maxMa: this.#phase().amplitude.maxMa }),
+      kickRamp: () => this.#ramp.kick(),
     });
     this.#snapshot = new BehaviorSubject(this.#view());
     this.snapshot$ = this.#snapshot.asObservable();
@@ -218,8 +220,8 @@ export class SessionRunner {
   disconnect(): SessionResult {
     const refused = this.#require('disconnect');
     if (refused) return refused;
-    this.#endSessionIfOpen('stopped', 'disconnected before output');
-    this.#closeJournal();
+    this.#records.end('stopped', 'disconnected before output');
+    this.#records.close();
     this.#loop.stop();
     this.#enter('idle');
     return done;
@@ -253,7 +255,7 @@ export class SessionRunner {
     }));
     this.#clock.reset();
     this.#journal.resetTelemetry();
-    this.#electrodes = [];
+    this.#electrodes.reset();
     this.#alarms.resetWarnings();
     this.#enter('screening');
     return done;
@@ -271,32 +273,15 @@ export class SessionRunner {
     if (!clearanceCovers(screening, this.#plan!.protocol)) {
       return refuse('NotCleared', `the screening cleared protocol ${screening.protocolId} (${screening.protocolHash.slice(0, 12)}), not ${this.#plan!.protocol.id} (${this.#plan!.protocol.hash.slice(0, 12)}): screen again`);
     }
-    this.#screening = screening;
-    const opened = this.#openSession();
+    const opened = this.#records.open(this.#plan!, screening);
     if (!opened.ok) return opened;
     this.#enter('checking-electrodes');
     return this.checkElectrodes();
   }
 
-  /** IMP on every channel of the protocol. Any result outside the band blocks the start. */
+  /** IMP on every channel of the protocol (electrode-check.ts). Any result outside the band blocks the start. */
   async checkElectrodes(): Promise<SessionResult<readonly ElectrodeResult[]>> {
-    const refused = this.#require('checkElectrodes');
-    if (refused) return refused;
-    const plan = this.#plan!;
-    const device = this.#client.info!;
-    const results: ElectrodeResult[] = [];
-    for (const c of this.#channels) {
-      const r = await this.#client.request('IMP', { ch: c.channel });
-      if (this.#state !== 'checking-electrodes') return this.#illegal('checkElectrodes');
-      if (!r.ok) return deviceError(r.error);
-      c.impedance = r.value.z;
-      const maxMa = Math.max(...plan.protocol.phases.map((p) => p.amplitude.maxMa));
-      results.push(judgeElectrode(c.channel, r.value.z, device.limits.complianceV, maxMa));
-    }
-    this.#electrodes = results;
-    this.#journal.record('electrodes', { results });
-    this.#publish();
-    return { ok: true, value: results };
+    return this.#require('checkElectrodes') ?? this.#electrodes.check();
   }
 
   // ---- output -----------------------------------------------------------------------------------
@@ -309,10 +294,8 @@ export class SessionRunner {
   async start(options: { readonly targetMa: number }): Promise<SessionResult> {
     const refused = this.#require('start');
     if (refused) return refused;
-    if (this.#electrodes.length === 0 || this.#electrodes.some((e) => !e.ok)) {
-      const why = this.#electrodes.find((e) => !e.ok)?.reason ?? 'the electrodes have not been checked';
-      return refuse('ElectrodesNotReady', `cannot start: ${why}`);
-    }
+    const unchecked = this.#electrodes.startRefusal();
+    if (unchecked) return unchecked;
     const phase = this.#plan!.protocol.phases[0]!;
     if (!(options.targetMa >= 0) || options.targetMa > phase.amplitude.maxMa + TOLERANCE) {
       return limitExceeded([], `target ${options.targetMa} mA is outside 0..${phase.amplitude.maxMa} mA, the maximum of phase '${phase.name}'`);
@@ -322,66 +305,26 @@ export class SessionRunner {
   }
 
   /**
-   * Change the target by `deltaMa` on one channel, or on every channel. Each channel is checked on
-   * its own against the phase's maxMa (ramp.ts `planTitration`): a channel that cannot take the
-   * whole step keeps its target and is named, with the reason, in `refused`; the others move.
-   * Refused as a whole only when no channel can take it. The journal records each channel's
-   * resulting target. Targets are reached by the ramp (one step per rise window), never a jump.
+   * Change the target by `deltaMa` on one channel, or on every channel, each checked on its own
+   * against the phase's maxMa (titration.ts); targets are reached by the ramp, never a jump.
    */
   titrate(deltaMa: number, channel?: number): SessionResult<TitrationOutcome> {
-    const refused = this.#require('titrate');
-    if (refused) return refused;
-    if (!isTitrationStep(deltaMa)) return invalid(`titration steps are ${TITRATION_STEPS_MA.map((s) => `±${s}`).join(' and ')} mA, not ${deltaMa}`);
-    const chosen = channel === undefined ? this.#channels : this.#channels.filter((c) => c.channel === channel);
-    if (chosen.length === 0) return invalid(`channel ${channel} is not part of this protocol`);
-    const phase = this.#phase();
-    const outcome = planTitration(chosen, deltaMa, { name: phase.name, maxMa: phase.amplitude.maxMa });
-    const first = outcome.targets[0];
-    if (!first) {
-      const why = outcome.refused.map((r) => r.reason).join('; ');
-      return deltaMa > 0 ? limitExceeded([], why) : invalid(why);
-    }
-    for (const t of outcome.targets) for (const c of chosen) if (c.channel === t.channel) c.targetMa = t.targetMa;
-    this.#journal.record('titration', {
-      channel: channel ?? null,
-      deltaMa,
-      targetMa: first.targetMa,
-      channels: [...outcome.targets],
-      ...(outcome.refused.length === 0 ? {} : { refused: [...outcome.refused] }),
-    });
-    if (deltaMa < 0) this.#ramp.kick();
-    this.#publish();
-    return { ok: true, value: outcome };
+    return this.#require('titrate') ?? this.#titration.titrate(deltaMa, channel);
   }
 
-  /** Pause: output off at once, the clock held. */
+  /** Pause: output off at once, the clock held (output-sequencer.ts). */
   async pause(): Promise<SessionResult> {
-    const refused = this.#require('pause');
-    if (refused) return refused;
-    this.#output.interrupt();
-    this.#enter('paused');
-    return this.#output.stopOutput('pause');
+    return this.#require('pause') ?? this.#output.pause();
   }
 
   /** Resume: re-stage the rest of the phase and ramp back up to the targets. */
   async resume(): Promise<SessionResult> {
-    const refused = this.#require('resume');
-    if (refused) return refused;
-    return this.#output.begin('resume');
+    return this.#require('resume') ?? this.#output.begin('resume');
   }
 
   /** The clinician ends the session early: output off, session stopped (not latched). */
   async stop(): Promise<SessionResult> {
-    const refused = this.#require('stop');
-    if (refused) return refused;
-    this.#output.interrupt();
-    this.#enter('ramping-down', 'stopped by the clinician');
-    const r = await this.#output.stopOutput('stop');
-    if (this.#state === 'ramping-down') {
-      this.#enter('stopped', 'stopped by the clinician');
-      this.#endSessionIfOpen('stopped', 'stopped by the clinician');
-    }
-    return r;
+    return this.#require('stop') ?? this.#output.stop();
   }
 
   /**
@@ -392,16 +335,9 @@ export class SessionRunner {
     return this.#stops.estop(source);
   }
 
-  /** Clear a latched stop (outputs stay off); `by` who cleared it, recorded. */
+  /** Clear a latched stop (outputs stay off); `by` who cleared it, recorded (stop-sequence.ts). */
   async clear(by = 'clinician'): Promise<SessionResult> {
-    const refused = this.#require('clear');
-    if (refused) return refused;
-    const r = await this.#client.request('CLEAR', {});
-    if (!r.ok) return deviceError(r.error);
-    // "latched" goes with the latch: a showing e-stop alarm says the stop is cleared.
-    this.#alarms.latchCleared(by);
-    this.#publish();
-    return done;
+    return this.#require('clear') ?? this.#stops.clear(by);
   }
 
   /**
@@ -413,7 +349,7 @@ export class SessionRunner {
     const refused = this.#require('cancel');
     if (refused) return refused;
     this.#enter('ready', 'cancelled before output');
-    this.#endSessionIfOpen('stopped', 'cancelled before output');
+    this.#records.end('stopped', 'cancelled before output');
     this.#forgetSession();
     this.#publish();
     return done;
@@ -425,51 +361,30 @@ export class SessionRunner {
     if (refused) return refused;
     if (this.#client.latched) return refuse('Latched', 'the stop is latched: clear it first');
     if (!this.#client.info || this.#client.failure) return refuse('NotConnected', 'the device is not connected: connect again');
-    this.#endSessionIfOpen('stopped', 'closed');
+    this.#records.end('stopped', 'closed');
     this.#forgetSession();
     this.#alarms.clearAll();
     this.#enter('ready');
     return done;
   }
 
-  /** A clinician's note, journaled with the session time. */
+  /** A clinician's note, journaled with the session time (refused when it could identify someone). */
   addNote(text: string): SessionResult {
-    const trimmed = text.trim();
-    if (trimmed.length === 0 || trimmed.length > 2000) return invalid('a note must be 1-2000 characters');
-    const identifying = notePrivacyProblem(trimmed);
-    if (identifying) return invalid(identifying);
-    if (!this.#journal.isOpen) return refuse('NoSession', 'notes belong to a session: there is none open');
-    this.#journal.record('note', { text: trimmed });
-    return done;
+    return this.#records.note(text);
   }
 
-  /**
-   * Record that control of the session passed to another user interface (src/app/control.ts
-   * decides who controls; the runner only writes it into the session's record). Refused when no
-   * session record is open.
-   */
+  /** Control of the session passed to another UI (src/app/control.ts decides; this records it). */
   recordControl(change: RecordDataInput<'control'>): SessionResult {
-    if (!this.#journal.isOpen) return refuse('NoSession', 'no session record is open');
-    this.#journal.record('control', change);
-    return done;
+    return this.#records.control(change);
   }
 
   /**
-   * Write a record of the session's treatment course into its journal (src/course): the course as
-   * it stood (right after session-start), an outcome (NPRS before stimulation, after it, milestone
-   * measures) or the adverse effects. The journal stays open after its end record until the next
-   * session, so the after-session answers land in the session they belong to. The data is checked
-   * against the record's schema first: a bad value is refused, naming the field, and not written.
+   * A record of the session's treatment course (src/course): the course as it stood, an outcome or
+   * the adverse effects. The journal stays open after the end record until the next session, so
+   * after-session answers land in their session; bad data is refused, naming the field.
    */
-  recordCourse<K extends 'course' | 'outcome' | 'adverse-effects'>(type: K, data: RecordDataInput<K>): SessionResult {
-    if (!this.#journal.isOpen) return refuse('NoSession', 'no session record is open');
-    const checked = DATA_SCHEMAS[type].safeParse(data);
-    if (!checked.success) {
-      const issue = checked.error.issues[0];
-      return invalid(`${type} record: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`);
-    }
-    this.#journal.record(type, data);
-    return done;
+  recordCourse<K extends CourseRecordType>(type: K, data: RecordDataInput<K>): SessionResult {
+    return this.#records.course(type, data);
   }
 
   /** Acknowledge an alarm; the acknowledgement is recorded. */
@@ -483,8 +398,8 @@ export class SessionRunner {
   dispose(): void {
     this.#output.interrupt();
     this.#loop.stop();
-    this.#endSessionIfOpen('aborted', 'the application closed');
-    this.#closeJournal();
+    this.#records.end('aborted', 'the application closed');
+    this.#records.close();
     this.#intake.unwatch();
     this.#snapshot.complete();
     this.#telemetry.complete();
@@ -507,76 +422,15 @@ export class SessionRunner {
     if (OUTPUT_STATES.has(this.#state) || this.#state === 'paused') this.#publish();
   }
 
-  /** End the session because something went wrong (stop-sequence.ts). */
-  #abort(reason: string, portGone = false, alarm?: AbortAlarm): Promise<void> {
-    return this.#stops.abort(reason, portGone, alarm);
-  }
-
   // ---- records ------------------------------------------------------------------------------------
-
-  /** Open the session's journal; no journal, no session (nothing may go unrecorded). */
-  #openSession(): SessionResult {
-    const plan = this.#plan!;
-    const device = this.#client.info!;
-    this.#closeJournal();
-    this.#sessionId = this.#newSessionId();
-    const opened = this.#journal.open(this.#sessionId, {
-      sessionId: this.#sessionId,
-      patientRef: this.#screening!.patientRef,
-      ...(plan.clinician === undefined ? {} : { clinician: plan.clinician }),
-      protocol: protocolRecord(plan.protocol),
-      device: {
-        transport: this.#client.transportName,
-        model: device.model,
-        firmware: device.firmware,
-        serial: device.serial,
-        bootId: device.bootId,
-        protocolVersion: device.protocolVersion,
-        limits: device.limits,
-      },
-      // Only a cleared screening issues a ScreeningCleared, and journal-records.ts checks that a
-      // cleared record fits the schema (`_screeningFits`); the domain's type is readonly and says
-      // ScreeningRecord whatever its status, so it is converted here, and the journal validates it.
-      screening: this.#screening!.record as unknown as RecordDataInput<'session-start'>['screening'],
-      app: { version: this.#appVersion },
-    });
-    if (opened.ok) return done;
-    if (opened.error.kind === 'open') return journalUnavailable(opened.error.message);
-    // The very first record could not be written (a full disk, a read-only data directory): no
-    // session starts; the clinician is told why and may try again once it is fixed.
-    return journalUnavailable(`cannot write the session journal (${opened.error.message}): nothing was started; free space or fix the data directory, then submit the screening again`);
-  }
-
-  /** Close the journal of the last session, if one is open (records after its end included). */
-  #closeJournal(): void {
-    if (this.#journal.sessionOpen) this.#endSessionIfOpen('aborted', 'closed without an end');
-    this.#journal.close();
-  }
 
   /** The prepared or ended session is let go: its journal closes, and nothing of it is shown. */
   #forgetSession(): void {
-    this.#closeJournal();
+    this.#records.close();
     this.#plan = undefined;
     this.#channels = [];
-    this.#electrodes = [];
+    this.#electrodes.reset();
     this.#alarms.resetWarnings();
-  }
-
-  #endSessionIfOpen(reason: EndReason, detail: string | undefined): void {
-    if (!this.#journal.isOpen || !this.#journal.sessionOpen) return;
-    this.#clock.hold();
-    const phases = this.#plan?.protocol.phases ?? [];
-    this.#journal.end({
-      reason,
-      ...(detail === undefined ? {} : { detail }),
-      finalState: this.#state,
-      stimulationS: this.#clock.elapsedMs() / 1000,
-      phases: phases.map((_, index) => ({ index, stimulationS: this.#clock.phaseStimulationMs(index) / 1000 })),
-    });
-  }
-
-  #raise(priority: AlarmPriority, cause: string, action: string, channel: number | undefined): string {
-    return this.#alarms.raise(priority, cause, action, channel);
   }
 
   // ---- state --------------------------------------------------------------------------------------
@@ -593,11 +447,7 @@ export class SessionRunner {
 
   /** Refused unless the action-by-state table (states.ts) allows `action` now. */
   #require(action: SessionAction): Refusal | undefined {
-    return allowedIn(action, this.#state) ? undefined : this.#illegal(action);
-  }
-
-  #illegal(action: string): Refusal {
-    return illegal(action, this.#state);
+    return allowedIn(action, this.#state) ? undefined : illegal(action, this.#state);
   }
 
   #publish(): void {
@@ -613,11 +463,11 @@ export class SessionRunner {
       transport: this.#client.transportName,
       device: this.#client.info,
       protocol: this.#plan?.protocol,
-      sessionId: this.#sessionId,
+      sessionId: this.#records.sessionId,
       journal: this.#journal.location,
       clock: this.#clock,
       channels: this.#channels.map((c) => ({ ...c, commandedMa: c.commanded?.amplitudeMa, deliveredUc: this.#journal.chargeUc(c.channel) })),
-      electrodes: this.#electrodes,
+      electrodes: this.#electrodes.results,
       warnings: this.#alarms.warnings,
       alarms: this.#alarms.alarms,
     });

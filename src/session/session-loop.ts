@@ -6,17 +6,17 @@
  * ramp, the journal, the snapshot) is the runner's `onTick`; a heartbeat the device does not
  * answer, or refuses, is handed to `onHeartbeatFailure` with the reason in words.
  */
-import type { SchedulerLike, Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import { HARD_LIMITS } from '../domain/safety/limits.js';
 import { type DeviceError, describeDeviceError } from '../device/errors.js';
+import type { SessionContext } from './session-context.js';
 
 /** The session loop period, ms: heartbeat cadence and ramp steps are multiples of it. */
 export const TICK_MS = 50;
 /** How often the heartbeat is sent: the domain's limit table holds the number and its reason. */
 export const HEARTBEAT_MS = HARD_LIMITS.heartbeatIntervalMs.value;
 
-export interface SessionLoopContext {
-  readonly scheduler: SchedulerLike;
+export interface SessionLoopContext extends Pick<SessionContext, 'scheduler'> {
   /** HB on the client's own lane (DeviceClient.heartbeat). */
   readonly heartbeat: () => Promise<{ ok: true } | { ok: false; error: DeviceError }>;
   /** Whether the watchdog may be fed now (the link has not failed, the journal can write). */

@@ -10,36 +10,33 @@
  * - `estop`: the clinician's (or a UI's) emergency stop, never refused. It is recorded at once,
  *   and again with the device's confirmation (or the lack of it within ACK_GIVE_UP_MS); the
  *   session's record ends only then, so the confirmation is part of it.
+ * - `clear`: CLEAR the device's latch; the alarm and the record say so only once the device did.
  * The runner's state is reached only through the context's functions.
  */
-import type { SchedulerLike } from 'rxjs';
+import type { DeviceClient } from '../device/client.js';
 import type { DeviceError } from '../device/errors.js';
 import { ACK_GIVE_UP_MS } from '../device/timing.js';
-import { type AlarmPriority, type AlarmText, estopAlarm } from './alarms.js';
-import type { AbortAlarm } from './device-intake.js';
+import { estopAlarm } from './alarms.js';
 import type { RecordDataInput } from './journal-records.js';
 import { type SessionResult, deviceError, done, refuse, within } from './results.js';
-import { type EndReason, OUTPUT_STATES, type SessionState, canTransition } from './states.js';
+import type { AbortAlarm, SessionContext } from './session-context.js';
+import { OUTPUT_STATES, canTransition } from './states.js';
 
-export interface StopSequenceContext {
-  readonly scheduler: SchedulerLike;
-  readonly client: { estop(): Promise<{ ok: true } | { ok: false; error: DeviceError }> };
+export interface StopSequenceContext extends Pick<SessionContext, 'scheduler' | 'state' | 'enter' | 'endSession' | 'raise' | 'publish'> {
+  readonly client: Pick<DeviceClient, 'request'> & { estop(): Promise<{ ok: true } | { ok: false; error: DeviceError }> };
   readonly journal: {
     record(type: 'estop', data: RecordDataInput<'estop'>): void;
     /** The open journal (an e-stop's confirmation goes only into the journal it began in). */
     readonly current: unknown;
   };
-  readonly state: () => SessionState;
   /** Whether any channel is on (an e-stop with nothing on is recorded but is no alarm). */
   readonly anyOn: () => boolean;
   /** Output off everywhere, at once (output-sequencer.ts `allOff`). */
   readonly allOff: () => void;
-  readonly enter: (to: SessionState, reason: string) => void;
-  readonly endSession: (reason: EndReason, detail: string) => void;
-  readonly raise: (priority: AlarmPriority, cause: string, action: string, channel: number | undefined, rule?: AlarmText) => void;
   /** The port is gone: the loop has nothing left to feed. */
   readonly stopLoop: () => void;
-  readonly publish: () => void;
+  /** The latch was cleared by `by`: the alarm board rewrites a showing e-stop alarm (and records it). */
+  readonly latchCleared: (by: string) => void;
 }
 
 export class StopSequence {
@@ -92,6 +89,16 @@ export class StopSequence {
     ctx.publish();
     if (r === undefined) return refuse('EstopUnconfirmed', 'the device has not confirmed the emergency stop yet; it is being repeated until it does');
     return r.ok ? done : deviceError(r.error);
+  }
+
+  /** Clear a latched stop on the device (outputs stay off); only once the device said so is it shown and recorded. */
+  async clear(by: string): Promise<SessionResult> {
+    const r = await this.#ctx.client.request('CLEAR', {});
+    if (!r.ok) return deviceError(r.error);
+    // "latched" goes with the latch: a showing e-stop alarm says the stop is cleared.
+    this.#ctx.latchCleared(by);
+    this.#ctx.publish();
+    return done;
   }
 
   async #abortOnce(reason: string, portGone: boolean, alarm: AbortAlarm | undefined): Promise<void> {

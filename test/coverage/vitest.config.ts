@@ -33,6 +33,9 @@ export const SAFETY_CORE_FILES = [
   'src/session/session-loop.ts',
   'src/session/device-intake.ts',
   'src/session/output-sequencer.ts',
+  'src/session/titration.ts',
+  'src/session/electrode-check.ts',
+  'src/session/session-records.ts',
   'src/simulator/limits.ts',
   'src/simulator/stimulator.ts',
 ];

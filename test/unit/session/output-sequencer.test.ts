@@ -190,4 +190,45 @@ describe('OutputSequencer', () => {
     expect((await r2).ok).toBe(false);
     expect(overtaken.aborts).toEqual([]);
   });
+
+  it('pause: the clock held and the phase timer gone at once, one STOP written; the phase does not end while paused', async () => {
+    const t = setup();
+    void t.seq.begin('start');
+    await settle();
+    await t.run(60_000, 1000);
+    const r = t.seq.pause();
+    expect(t.state()).toBe('paused');
+    expect(t.clock.running).toBe(false);
+    expect((await r).ok).toBe(true);
+    expect(t.frames.filter((f) => f === 'STOP')).toHaveLength(1);
+    expect(t.records.filter((x) => x.type === 'amplitude').slice(-2).map((x) => x.data)).toEqual(t.channels.map((c) => ({ channel: c.channel, targetMa: 5, commandedMa: 0, cause: 'pause' })));
+    await t.run(30 * 60_000, 60_000);
+    expect(t.records.some((x) => x.type === 'phase-end')).toBe(false);
+    expect(t.clock.elapsedMs()).toBe(60_000);
+  });
+
+  it("the clinician's stop: STOP written, ramping-down, then stopped with the end record once it is acknowledged", async () => {
+    const t = setup();
+    void t.seq.begin('start');
+    await t.run(1000);
+    const r = t.seq.stop();
+    expect(t.state()).toBe('ramping-down');
+    expect(t.ends).toEqual([]);
+    expect((await r).ok).toBe(true);
+    expect(t.frames.at(-1)).toBe('STOP');
+    expect(t.states.slice(-2)).toEqual(['ramping-down', 'stopped']);
+    expect(t.ends).toEqual([{ reason: 'stopped', detail: 'stopped by the clinician' }]);
+  });
+
+  it('a stop whose STOP fails aborts instead: never "stopped", no stopped end record', async () => {
+    const t = setup(kneeProtocol(), { stop: () => ({ ok: false, error: { code: 'AckTimeout', verb: 'STOP', seq: 3, attempts: 3, waitedMs: 600 } }) });
+    void t.seq.begin('start');
+    await t.run(1000);
+    const r = await t.seq.stop();
+    expect(r.ok).toBe(false);
+    expect(t.aborts).toEqual([expect.stringMatching(/^STOP failed: /)]);
+    expect(t.state()).toBe('aborted');
+    expect(t.states).not.toContain('stopped');
+    expect(t.ends).toEqual([]);
+  });
 });

@@ -14,7 +14,7 @@ import { ManualScheduler, settle } from '../../support/virtual-time.js';
 
 type Ack = { ok: true } | { ok: false; error: DeviceError };
 
-function setup(initial: SessionState = 'running', opts: { anyOn?: boolean } = {}) {
+function setup(initial: SessionState = 'running', opts: { anyOn?: boolean; clear?: Ack } = {}) {
   const s = new ManualScheduler();
   const log: string[] = [];
   let state: SessionState = initial;
@@ -27,6 +27,11 @@ function setup(initial: SessionState = 'running', opts: { anyOn?: boolean } = {}
         log.push('ESTOP');
         return new Promise<Ack>((resolve) => (ack = resolve));
       },
+      request: ((verb: string) => {
+        log.push(verb);
+        const a = opts.clear ?? { ok: true };
+        return Promise.resolve(a.ok ? { ok: true, value: { latched: false } } : a);
+      }) as never,
     },
     journal: {
       record: (type, data) => log.push(`${type} ${data.source} acked=${String(data.acked)}`),
@@ -44,6 +49,7 @@ function setup(initial: SessionState = 'running', opts: { anyOn?: boolean } = {}
     endSession: (reason, detail) => log.push(`end ${reason}: ${detail}`),
     raise: (priority, cause, _action, channel) => log.push(`alarm ${priority} ${cause}${channel === undefined ? '' : ` ch${channel}`}`),
     stopLoop: () => log.push('loop stopped'),
+    latchCleared: (by) => log.push(`latch cleared by ${by}`),
     publish: () => undefined,
   });
   return { s, stops, log, ack: (a: Ack) => ack(a), state: () => state, newJournal: () => (journal = {}) };
@@ -130,5 +136,20 @@ describe('StopSequence.estop', () => {
     t.ack({ ok: true });
     await r;
     expect(t.log).toEqual(before);
+  });
+});
+
+describe('StopSequence.clear', () => {
+  it('CLEAR is written, and only once the device confirmed it is the latch shown and recorded as cleared', async () => {
+    const t = setup('stopped');
+    expect(await t.stops.clear('JD')).toEqual({ ok: true, value: undefined });
+    expect(t.log).toEqual(['CLEAR', 'latch cleared by JD']);
+  });
+
+  it('a CLEAR the device refuses is a device error: the latch stays shown, nothing recorded', async () => {
+    const t = setup('stopped', { clear: { ok: false, error: { code: 'AckTimeout', verb: 'CLEAR', seq: 4, attempts: 3, waitedMs: 600 } } });
+    const r = await t.stops.clear('JD');
+    expect(!r.ok && r.error.code).toBe('Device');
+    expect(t.log).toEqual(['CLEAR']);
   });
 });
