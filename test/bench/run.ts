@@ -4,7 +4,7 @@
  * figures, their goals and the machine they came from.
  *
  *   npm run bench                       all benchmarks; rewrites RESULTS.md
- *   npm run bench -- codec timing       only these (estop, pty, codec, timing, memory, cli, worker); no RESULTS.md
+ *   npm run bench -- codec timing       only these (estop, pty, codec, timing, memory, cli, worker, estop-key); no RESULTS.md
  *   npm run bench -- --quick            a fast smoke run (fewer trials, shorter sessions); no RESULTS.md
  *   npm run bench -- --no-write         everything, but leave RESULTS.md alone
  *
@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { cliStartBench } from './cli-start.js';
 import { codecBench } from './codec.js';
 import { estopHost } from './estop-host.js';
+import { estopKeyBench } from './estop-key.js';
 import { type BenchOptions, type Figure, Figures, type Machine, machine, say } from './lib.js';
 import { memoryBench } from './memory.js';
 import { ptyBench } from './pty.js';
@@ -30,6 +31,7 @@ const BENCHES: Record<string, (f: Figures, o: BenchOptions) => Promise<void> | v
   memory: memoryBench,
   cli: cliStartBench,
   worker: workerBench,
+  'estop-key': estopKeyBench,
 };
 
 const RESULTS = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
