@@ -35,8 +35,8 @@ const BENCHES: Record<string, (f: Figures, o: BenchOptions) => Promise<void> | v
 };
 
 const RESULTS = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
-/** The heading from which RESULTS.md holds figures of earlier runs, kept as they are by a rewrite. */
-const EARLIER = '## Earlier runs';
+/** The heading from which RESULTS.md holds readings and figures of earlier runs, kept as they are by a rewrite. */
+const EARLIER = '## Readings and earlier runs';
 
 /** That part of the RESULTS.md now, to keep (figures of partial runs added by hand, with their dates). */
 function earlierRuns(): string | undefined {
