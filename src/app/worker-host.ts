@@ -16,7 +16,9 @@
  *   protocol file atomically; the course store and the journals are written by the controller only.
  * - This side (the UI's thread): SessionControl (one controlling UI, the UI's liveness), which
  *   must see the UI's messages promptly whatever the workers are doing, and the e-stop, which is
- *   posted to the controller in the same tick it arrives and waits behind nothing here.
+ *   posted to the controller in the same tick it arrives and waits behind nothing here: the UIs'
+ *   `estop` call and the host's own emergencyStop alike go as the `estop` op, which the controller
+ *   serves before it parses anything (worker.ts).
  *
  * If the controller worker dies
  * - This side sees it at once (the worker's `exit`), answers every pending call INTERNAL, and
@@ -34,6 +36,7 @@ import {
   type ContractError,
   EVENTS,
   type EstopSource,
+  EstopSourceSchema,
   type Result,
   type Snapshot,
   WireEventSchema,
@@ -48,6 +51,8 @@ import { type FromWorker, FromWorkerSchema, type ToWorker, type WorkerConfig, ty
  * they run on the `pure` worker, never on the controller's thread.
  */
 export const HEAVY_CALLS: ReadonlySet<CallName> = new Set<CallName>(['validateProtocol', 'loadProtocol', 'listProtocols', 'saveProtocol', 'listSessions', 'openReport']);
+
+const ESTOP_SOURCES: ReadonlySet<unknown> = new Set<unknown>(EstopSourceSchema.options);
 
 /** How long an orderly stop waits for a worker to dispose its service before ending it, ms. */
 export const WORKER_DISPOSE_MS = 5000;
@@ -393,7 +398,15 @@ export function superviseController(options: SupervisorOptions): SupervisedContr
       return link.call(name, input);
     }
     const link = controller;
+    // A UI's e-stop goes as the `estop` op, as the host's own: posted in this tick when the
+    // controller is ready, and served there before any parsing (worker.ts, estopOp).
+    if (name === 'estop') {
+      const source = (input as { source?: unknown } | undefined)?.source;
+      if (!ESTOP_SOURCES.has(source)) return { ok: false, error: { code: 'BAD_INPUT', message: `estop: source must be one of ${EstopSourceSchema.options.join(', ')}` } };
+      if (link.isReady) return link.op({ op: 'estop', source: source as EstopSource });
+    }
     if (!link.isReady && !(await link.whenReady())) return stopped(name, 'the controller is restarting: try again in a moment');
+    if (name === 'estop') return link.op({ op: 'estop', source: (input as { source: EstopSource }).source });
     const r = await link.call(name, input);
     if (r.ok && name === 'connect') devicePath = (input as { path: string }).path;
     if (r.ok && name === 'disconnect') devicePath = undefined;

@@ -18,7 +18,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawn } from 'node:child_process';
 import type { WorkerFactory, WorkerHandle } from './worker-host.js';
-import { lowerPriority } from './priority.js';
+import { lowerPriority, raisePriority } from './priority.js';
+import { CONTROLLER_NICE } from './worker-protocol.js';
 
 /** The worker entry's source (what a bundle is built from, and what tsx runs). */
 export const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.ts', import.meta.url));
@@ -28,6 +29,8 @@ export interface NodeWorkerOptions {
   readonly bundle?: { readonly file: string; readonly loader: string; readonly root: string } | undefined;
   /** Another entry to run through tsx instead of WORKER_ENTRY (the benchmark's instrumented one). */
   readonly entry?: string;
+  /** The nice value the controller's process asks for (default CONTROLLER_NICE; 0 leaves it alone: the benchmark compares). */
+  readonly controllerNice?: number;
 }
 
 /**
@@ -86,6 +89,7 @@ export function nodeWorkerFactory(options: NodeWorkerOptions = {}): WorkerFactor
       env: { ...process.env, [WORKER_DATA_ENV]: JSON.stringify(data) },
     });
     if (config.role === 'pure') lowerPriority(child.pid);
+    else raisePriority(child.pid, options.controllerNice ?? CONTROLLER_NICE);
     let error: string | undefined;
     const exits: ((why: string) => void)[] = [];
     let gone = false;

@@ -41,10 +41,22 @@ export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
  * processes competes with the controller for the CPU; the controller's heartbeat and e-stop must
  * win (issue 10 §1: 12 parallel validations delayed an e-stop's hop to the controller by over 100
  * ms at the 99th percentile on 2 loaded cores). 10 is half-way to the lowest priority (19): the
- * UIs' answers still come, behind the session. The controller keeps the default (0); raising it
- * would need privileges a clinic's account does not have.
+ * UIs' answers still come, behind the session.
  */
 export const PURE_WORKER_NICE = 10;
+
+/**
+ * The scheduling priority the controller's process asks for under `edn web`: above every ordinary
+ * process (0), the web host and the browser included, so that when the cores are busy the
+ * controller is the one woken first for an e-stop or a heartbeat. It does little CPU work (the
+ * heavy calls run on the pure worker), so it cannot starve the rest. Measured by `npm run bench --
+ * worker` (test/bench/RESULTS.md): on 2 cores loaded by other work, the e-stop's hop into the
+ * controller process is dominated by the wait for a core, which this priority shortens. A negative
+ * nice value needs privilege (root, CAP_SYS_NICE, or an RLIMIT_NICE the administrator grants the
+ * clinic's account in /etc/security/limits.conf); refused, the controller keeps the default 0 and
+ * runs exactly as before. -10: well above ordinary work, below the kernel's own real-time helpers.
+ */
+export const CONTROLLER_NICE = -10;
 
 /** The config's place on the command line of a utilityProcess (`utilityProcess.fork(file, [arg])`). */
 export const CONFIG_ARG = '--edn-worker-config=';

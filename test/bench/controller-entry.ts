@@ -2,7 +2,8 @@
  * The controller worker's entry for the benchmark (test/bench/worker.ts), started by the
  * product's own nodeWorkerFactory (its `entry` option) as `edn web` starts src/app/worker-entry.ts:
  * the same assembly and serving (createControllerService, serveController), with the transport's
- * HB and ESTOP writes (and the arrival of each estop call, `ESTOP-IN`) timestamped and reported to the parent as `{kind: 'bench', verb, at}` beside
+ * HB and ESTOP writes (and the arrival of each e-stop message, `ESTOP-IN`) timestamped and reported
+ * to the parent as `{kind: 'bench', verb, at}` beside
  * the protocol's messages (the supervisor drops them as outside its protocol; the benchmark's
  * factory taps them first). `at` is wallNow(): one clock across the processes of one machine.
  */
@@ -22,17 +23,22 @@ if (send) {
     config.role === 'controller' ? { openTransport: instrumentedOpen((verb, at) => void send({ kind: 'bench', verb, at })) } : {},
   );
   process.on('disconnect', () => process.exit(0));
-  // The moment each e-stop call arrives here, before it is parsed and served: the IPC hop's share.
-  const arrived = (m: unknown): void => {
-    const call = (m as { kind?: unknown; message?: { call?: unknown } } | null)?.message?.call;
-    if (call === 'estop') void send({ kind: 'bench', verb: 'ESTOP-IN', at: wallNow() });
+  // Its pid, for the benchmark to read the priority the product gave it (os.getPriority).
+  if (config.role === 'controller') void send({ kind: 'bench', verb: 'PID', pid: process.pid });
+  // The moment each e-stop arrives here (as the `estop` op, or as an ordinary call: the path the
+  // benchmark compares), read before the product sees the message and reported after it served
+  // it, so that reporting adds nothing to the handling measured.
+  const isEstop = (m: unknown): boolean => {
+    const b = m as { kind?: unknown; op?: { op?: unknown }; message?: { call?: unknown } } | null;
+    return (b?.kind === 'op' && b.op?.op === 'estop') || (b?.kind === 'call' && b.message?.call === 'estop');
   };
   serveController(service, {
     post: (m) => void send(m),
     onMessage: (l) =>
       process.on('message', (m) => {
-        arrived(m);
+        const at = wallNow();
         l(m);
+        if (isEstop(m)) void send({ kind: 'bench', verb: 'ESTOP-IN', at });
       }),
   });
 }
