@@ -19,6 +19,7 @@ import { TOLERANCE } from '../domain/safety/limits.js';
 import { type ScreeningCleared, clearanceCovers, isScreeningCleared } from '../domain/screening.js';
 import { notePrivacyProblem } from '../domain/privacy.js';
 import type { Protocol } from '../domain/protocols/derive.js';
+import { type TreatedSide, resolveSides } from '../domain/protocols/treated-side.js';
 import type { DeviceClient } from '../device/client.js';
 import { describeDeviceError } from '../device/errors.js';
 import type { DeviceInfo } from '../device/identity.js';
@@ -63,6 +64,8 @@ export interface SessionPlan {
   readonly protocol: Protocol;
   /** Initials or staff id of the clinician running the session (optional). */
   readonly clinician?: string;
+  /** The treated side of the protocol's "affected" channels (the service checks it: sideChoiceProblem). */
+  readonly side?: TreatedSide;
 }
 
 export class SessionRunner {
@@ -239,10 +242,11 @@ export class SessionRunner {
     const cannot = deviceCannotRun(plan.protocol, device);
     if (cannot) return cannot;
     this.#plan = plan;
-    this.#channels = plan.protocol.channels.map((c) => ({
+    const sides = resolveSides(plan.protocol.channels, plan.side);
+    this.#channels = plan.protocol.channels.map((c, i) => ({
       channel: c.channel,
       region: c.region,
-      side: c.side,
+      side: sides[i] ?? c.side,
       sites: c.sites,
       targetMa: 0,
       commanded: undefined,
@@ -525,6 +529,7 @@ export class SessionRunner {
       patientRef: this.#screening!.patientRef,
       ...(plan.clinician === undefined ? {} : { clinician: plan.clinician }),
       protocol: protocolRecord(plan.protocol),
+      ...(plan.side === undefined ? {} : { side: plan.side }),
       device: {
         transport: this.#client.transportName,
         model: device.model,
