@@ -7,7 +7,7 @@ import type { CallOutput } from '../../../src/app/contract.js';
 import type { AppContext } from '../context.js';
 import { h, replaceChildren, setFlag, svgIcon, uid } from '../dom.js';
 import { type Finding, type ScreeningForm, SIDE_CHOICE_TEXT, answerAt, buildAnswers, findingsByPath, screeningGroups, screeningVerdict, unanswered } from '../screening-model.js';
-import { type TreatedSide, treatedSideText } from '../../../src/domain/protocols/treated-side.js';
+import { type TreatedSide, sidedRegionText, treatedSideText } from '../../../src/domain/protocols/treated-side.js';
 import { textField } from '../components/fields.js';
 
 type Outcome = CallOutput<'submitScreening'>;
@@ -317,7 +317,7 @@ export class ScreeningPanel {
 function lastScreeningNote(p: ScreeningPrefill): HTMLElement {
   const last = p.last;
   if (!last) return h('p', { class: 'last-screening' }, `First session of this course for ${p.patientRef}: every question is asked.`);
-  const sites = last.sites.map((s) => `channel ${s.channel}: ${s.region.replace(/-/g, ' ')} (${s.side}) ${s.sites.join(', ')}`).join('; ');
+  const sites = last.sites.map((s) => `channel ${s.channel}: ${sidedRegionText(s.region, s.side)} ${s.sites.join(', ')}`).join('; ');
   return h(
     'div',
     { class: 'last-screening' },
