@@ -437,7 +437,7 @@ export class ControllerService implements ContractHandlers {
       if (!found.ok) return found;
       const protocol = found.data;
       // Which side before anything else: the electrode check that follows a cleared screening is
-      // for the needles on that side (H30).
+      // for the needles on that side (H32).
       const sideRefused = sideChoiceProblem(protocol, side);
       if (sideRefused) return { ok: false, error: { code: sideRefused.code, message: sideRefused.message, details: [{ path: 'side', message: sideRefused.message }] } };
       const parsed = parseScreeningAnswers(answers, { patientRefRule: this.#settings.patientRefRule() });

@@ -226,7 +226,7 @@ const QUESTION_TEXT: Readonly<Record<string, string>> = {
   ...Object.fromEntries(Object.entries(SITE_QUESTIONS).map(([id, q]) => [id, q.text])),
 };
 
-/** The treated side in words (H29): the choice, or why there is none. */
+/** The treated side in words (H32): the choice, or why there is none. */
 function sideWords(start: RecordData<'session-start'> | undefined): string {
   if (start === undefined) return 'unknown';
   if (start.side !== undefined) return treatedSideText(start.side);

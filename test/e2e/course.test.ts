@@ -154,7 +154,7 @@ describe('a whole course through the UI', () => {
     await courseSession(2, 5, async () => {
       await page.getByText('Session 1 of this course was screened before.').waitFor();
       await page.getByText(/^Sites last time: channel 1: right knee/).waitFor();
-      // H30 the last side is a suggestion beside the choice, never chosen for the clinician.
+      // H32 the last side is a suggestion beside the choice, never chosen for the clinician.
       const side = page.getByRole('group', { name: 'Treated side', exact: true });
       await waitText(side.locator('.last-answer'), /^Last session \(1\): right \(a suggestion: choose again\)$/);
       expect(await side.getByRole('radio', { checked: true }).count()).toBe(0);

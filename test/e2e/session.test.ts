@@ -137,7 +137,7 @@ describe('a whole session through the UI', () => {
     await page.getByRole('article', { name: 'Imported knee' }).waitFor({ state: 'detached' });
   }, 60_000);
 
-  it('H30 asks the treated side before the electrode check: nothing chosen, the screening is not submitted; "Right" names the right knee', async () => {
+  it('H32 asks the treated side before the electrode check: nothing chosen, the screening is not submitted; "Right" names the right knee', async () => {
     await useForSession(page, KNEE);
     const side = page.getByRole('group', { name: 'Treated side', exact: true });
     await side.waitFor({ timeout: UI_WAIT_MS });
@@ -344,7 +344,7 @@ describe('a whole session through the UI', () => {
     const frame = page.frameLocator('iframe.report-frame');
     await frame.getByText('PT-0044').first().waitFor({ timeout: UI_WAIT_MS });
     await frame.getByText(SHORT).first().waitFor();
-    // H29 the report names the side treated, not "affected".
+    // H32 the report names the side treated, not "affected".
     await waitText(frame.locator('dl > div', { hasText: 'Treated side' }).locator('dd'), /^right$/);
     await frame.getByText(/right knee/).first().waitFor();
     expect(await frame.locator('body').innerText()).not.toMatch(/affected/);

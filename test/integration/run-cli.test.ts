@@ -104,12 +104,12 @@ describe('edn run --sim --json, in a child process', () => {
     expect(report.stdout).toContain(shortProtocol(SHORT).name);
     expect(report.stdout).toContain(SHORT.id);
     expect(report.stdout).toMatch(/completed/);
-    // H29 the report names the side treated.
+    // H32 the report names the side treated.
     expect(report.stdout).toContain('**Treated side:** left');
     expect(report.stdout).toMatch(/\| 1 \| left knee: /);
   });
 
-  it('H30 refuses without --side for a protocol on the affected side, and --side bilateral where it has no channel for each side: exit 1, nothing written', async () => {
+  it('H32 refuses without --side for a protocol on the affected side, and --side bilateral where it has no channel for each side: exit 1, nothing written', async () => {
     const f = files(SHORT);
     const args = runArgs(f, '1');
     const without = args.filter((a, i) => a !== '--side' && args[i - 1] !== '--side');

@@ -166,7 +166,7 @@ describe('renderings', () => {
     const md = renderCourseMarkdown(built.report);
     expect(md).toContain('- Patient: PT-0042');
     expect(md).toContain('| 2 (milestone) | 2025-03-18 09:30 UTC | right | 6 → 4 |');
-    // H29 the timeline names the side; an older journal says it was not recorded.
+    // H32 the timeline names the side; an older journal says it was not recorded.
     expect(md).toMatch(/\| 1 \(milestone\) \| 2025-03-14 09:30 UTC \| not recorded \|/);
     expect(md).toContain('improved by 3 points (MCID 2: clinically important)');
     expect(md).toContain('- Session 2 (2025-03-18): bruising (mild)');
@@ -255,7 +255,7 @@ describe('the FHIR R4 Bundle', () => {
     expect(procedures.map((p) => p['status'])).toEqual(['completed', 'stopped', 'completed']);
     expect(procedures[0]!['performedPeriod']).toEqual({ start: built.report.sessions[0]!.startedAt, end: built.report.sessions[0]!.endedAt });
     expect(JSON.stringify(procedures[0]!['bodySite'])).toContain('knee (affected side): medial tibial plateau (periosteum)');
-    // H29 no side recorded (an older journal): no laterality is coded.
+    // H32 no side recorded (an older journal): no laterality is coded.
     expect(JSON.stringify(procedures[0]!['bodySite'])).not.toContain('extension');
     // The right side chosen: each body site's laterality is SNOMED CT 24028007 Right, in the R4 laterality qualifier extension.
     expect(procedures[1]!['bodySite']).toEqual([

@@ -21,7 +21,7 @@ describe('the questionnaire', () => {
     expect(groups[1]!.items[0]!.site).toBe('knee (affected side)');
   });
 
-  it('names an affected site by the side chosen (H29): "right knee", bilateral "knee (both sides)"', () => {
+  it('names an affected site by the side chosen (H32): "right knee", bilateral "knee (both sides)"', () => {
     expect(screeningGroups(kneeForm(), 'right')[1]!.title).toBe('At the right knee');
     expect(screeningGroups(kneeForm(), 'left')[1]!.items[0]!.site).toBe('left knee');
     expect(screeningGroups(kneeForm(), 'bilateral')[1]!.title).toBe('At the knee (both sides)');

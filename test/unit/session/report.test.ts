@@ -173,7 +173,7 @@ describe('the 20-minute knee session (generated with the journal writer)', () =>
   });
 });
 
-describe('H29 the treated side in the report', () => {
+describe('H32 the treated side in the report', () => {
   /** The knee session as if the side had been chosen: `side` added to its session-start record. */
   function withSide(side: 'left' | 'right' | 'bilateral'): SessionReport {
     const read = variant(`side-${side}`, (lines) =>
