@@ -35,7 +35,7 @@ function sessionStart(h: ServiceHarness): Record<string, unknown> {
   expect(typeof file).toBe('string');
   const read = readJournal({ path: file! });
   const start = read.records.find((r) => r.type === 'session-start');
-  return start!.data as unknown as Record<string, unknown>;
+  return start!.data;
 }
 
 function journals(h: ServiceHarness): string[] {
