@@ -53,8 +53,8 @@ export type Log = (level: 'info' | 'warn' | 'error', message: string) => void;
 export interface MainWindowDeps<W extends WindowLike> {
   /** Electron's BrowserWindow class (a fake in tests); createMainWindow constructs the one window. */
   readonly BrowserWindow: new (options: BrowserWindowConstructorOptions) => W;
-  /** Electron's dialog (only showMessageBox is used). */
-  readonly dialog: { showMessageBox(window: W, options: MessageBoxOptions): Promise<{ readonly response: number }> };
+  /** Electron's dialog (showMessageBox; showMessageBoxSync where Electron needs the answer at once). */
+  readonly dialog: { showMessageBox(window: W, options: MessageBoxOptions): Promise<{ readonly response: number }>; showMessageBoxSync(window: W, options: MessageBoxOptions): number };
   readonly service: SafetyPort;
   /** Absolute path of the bundled preload script (CommonJS, out/preload/preload.cjs). */
   readonly preloadPath: string;
@@ -92,6 +92,23 @@ export const CLOSE_DURING_SESSION: MessageBoxOptions = {
   noLink: true,
 };
 export const STOP_AND_QUIT = 0;
+
+/**
+ * The question asked when the page keeps itself open on a close or reload (its beforeunload: a
+ * protocol with unsaved edits). Electron shows nothing of its own, so without it the window would
+ * silently refuse to close.
+ */
+export const LEAVE_UNSAVED: MessageBoxOptions = {
+  type: 'question',
+  title: 'Unsaved changes',
+  message: 'A protocol has changes that are not saved.',
+  detail: 'Leave drops them. Stay goes back to the editor, where they can be saved.',
+  buttons: ['Stay', 'Leave'],
+  defaultId: 0,
+  cancelId: 0,
+  noLink: true,
+};
+export const LEAVE = 1;
 
 /** Calls the e-stop and never lets it throw or reject into Electron's event loop. */
 async function estop(service: SafetyPort, source: Parameters<SafetyPort['emergencyStop']>[0], log: Log): Promise<void> {
@@ -199,7 +216,12 @@ export function createMainWindow<W extends WindowLike>(deps: MainWindowDeps<W>):
       });
   });
   contents.on('will-prevent-unload', (event) => {
-    if (forcing) event.preventDefault(); // ignore the page's beforeunload: the close was confirmed
+    if (forcing) {
+      event.preventDefault(); // ignore the page's beforeunload: the close was confirmed
+      return;
+    }
+    // The page would stay (unsaved edits): ask, and leave only when told to (Electron needs the answer now).
+    if (deps.dialog.showMessageBoxSync(window, LEAVE_UNSAVED) === LEAVE) event.preventDefault();
   });
   window.on('closed', () => {
     closed = true;

@@ -94,6 +94,7 @@ export class App {
     );
     this.#banners = h('div', { class: 'banners' }, this.#connBanner, this.#controlBanner, this.#latchBanner, this.#alarmList, this.#notice);
     this.#main = h('main', { id: 'main', tabindex: '-1' });
+    ctx.behindDialogs = () => [this.#main, this.#nav, this.#banners];
     this.#screens.set('device', new DeviceScreen(ctx));
     this.#screens.set('protocols', new ProtocolsScreen(ctx));
     this.#screens.set('session', new SessionScreen(ctx, () => [this.#main, this.#nav, this.#banners]));

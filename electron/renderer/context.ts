@@ -13,6 +13,12 @@ export type ProtocolSummary = CallOutput<'listProtocols'>[number];
 
 type Listener<T> = (value: T) => void;
 
+/**
+ * Asked before the screen it guards is left (unsaved protocol edits): true (or a promise of true)
+ * lets the navigation go on, false keeps the screen.
+ */
+export type LeaveGuard = () => boolean | Promise<boolean>;
+
 class Topic<T> {
   readonly #listeners = new Set<Listener<T>>();
   on(listener: Listener<T>): () => void {
@@ -37,8 +43,11 @@ export class AppContext {
   #control: ControlView | undefined;
   #protocols: ProtocolSummary[] = [];
   #screen: ScreenName = 'device';
+  readonly #leaveGuards = new Map<ScreenName, LeaveGuard>();
   /** The protocol chosen for the next session. */
   sessionProtocolId: string | undefined;
+  /** What a dialog makes inert while it is open: everything but the header with the e-stop (set by the shell). */
+  behindDialogs: () => readonly HTMLElement[] = () => [];
   /** The course the next session belongs to (set by the Patients screen, taken by the Session screen). */
   sessionCourse: SessionCourse | undefined;
 
@@ -95,10 +104,36 @@ export class AppContext {
     return this.#screen;
   }
 
+  /**
+   * Show another screen. The screen being left may ask first (its leave guard): the navigation
+   * happens once it agrees, and not if the clinician keeps editing. Nothing safety-related waits
+   * on this: the e-stop never navigates.
+   */
   navigate(screen: ScreenName): void {
+    if (this.#screen === screen) return;
+    const from = this.#screen;
+    const answer = this.#leaveGuards.get(from)?.() ?? true;
+    if (answer === true) this.#go(screen);
+    else if (answer !== false) {
+      void answer.then((ok) => {
+        // Another navigation may have happened meanwhile: only leave the screen that asked.
+        if (ok && this.#screen === from) this.#go(screen);
+      });
+    }
+  }
+
+  #go(screen: ScreenName): void {
     if (this.#screen === screen) return;
     this.#screen = screen;
     this.screens.emit(screen);
+  }
+
+  /** Ask `guard` before leaving `screen`; returns the function that removes it. */
+  guardLeaving(screen: ScreenName, guard: LeaveGuard): () => void {
+    this.#leaveGuards.set(screen, guard);
+    return () => {
+      if (this.#leaveGuards.get(screen) === guard) this.#leaveGuards.delete(screen);
+    };
   }
 
   /** Ask the controller for the whole state (at start and after a reconnection). */

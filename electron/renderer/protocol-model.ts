@@ -246,6 +246,62 @@ function bestShownPath(path: string, shown: ReadonlySet<string>): string | undef
   return undefined;
 }
 
+// ---- whether the file is valid, in words ---------------------------------------------------------
+
+/** A message without its trailing source reference ("... threshold [docs/CLINICAL.md#x]" -> "... threshold"): the field beside it keeps the reference. */
+export function withoutReference(message: string): string {
+  return message.replace(/\s*\[[^\]]*\]\s*$/, '');
+}
+
+/** A warning as the status line names it: where, then what ("Phase 1 › Maximum amplitude: Shannon k 1.63 ..."). */
+export function warningText(w: PathMessage): string {
+  return `${pathLabel(w.path)}: ${withoutReference(w.message)}`;
+}
+
+export interface ValidityView {
+  /** valid: nothing to say; warned: valid with warnings; invalid: problems to fix. */
+  readonly state: 'valid' | 'warned' | 'invalid';
+  readonly text: string;
+  /** The warnings, each once per path, in order: the status links to each one's field. */
+  readonly warnings: readonly PathMessage[];
+}
+
+function count(n: number, one: string, many: string): string {
+  return n === 1 ? `1 ${one}` : `${n} ${many}`;
+}
+
+/**
+ * What the editor's status says about a validation (issue 16 section 5): a file with warnings
+ * never reads like a clean one. "Valid: ready to save." / "Valid and saved." only without
+ * warnings; "Valid, 1 warning: <where>: <what>" (every warning, in order) with them; the problems
+ * to fix, and how many warnings besides, when it is not valid.
+ */
+export function validityView(v: { readonly valid: boolean; readonly errors: readonly PathMessage[]; readonly warnings: readonly PathMessage[] }, saved: boolean): ValidityView {
+  const seen = new Set<string>();
+  const warnings = v.warnings.filter((w) => {
+    const key = `${w.path}\u0000${w.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  const w = warnings.length;
+  if (!v.valid) {
+    const n = v.errors.length;
+    const problems = n === 1 ? 'One problem' : `${n} problems`;
+    return { state: 'invalid', text: `${problems} to fix before saving${w > 0 ? `, and ${count(w, 'warning', 'warnings')}` : ''}.`, warnings };
+  }
+  const head = saved ? 'Valid and saved' : 'Valid';
+  if (w === 0) return { state: 'valid', text: saved ? 'Valid and saved.' : 'Valid: ready to save.', warnings };
+  return { state: 'warned', text: `${head}, ${count(w, 'warning', 'warnings')}: ${warnings.map(warningText).join('; ')}.`, warnings };
+}
+
+/** The library card's warning line: "Warning: <what>" or "2 warnings: <what>; <what>" (text beside the mark, never colour alone). */
+export function cardWarningText(warnings: readonly PathMessage[]): string | undefined {
+  if (warnings.length === 0) return undefined;
+  const texts = [...new Set(warnings.map(warningText))];
+  return `${texts.length === 1 ? 'Warning' : `${texts.length} warnings`}: ${texts.join('; ')}. Check it before using the protocol.`;
+}
+
 // ---- sources: verified, claimed, unverified -----------------------------------------------------
 
 /** The sources line of a library card: "Sources: 2 (2 verified, 11 unverified values)". */

@@ -147,6 +147,8 @@ export const ProtocolSummarySchema = z.strictObject({
   sources: z.array(z.strictObject({ key: z.string(), citation: z.string(), verified: z.array(z.string()), unverified: z.array(z.string()) })),
   /** Every value with its evidence status in words (empty for a protocol that does not validate). */
   evidence: EvidenceSchema,
+  /** The validation's warnings (Shannon k or RMS density near its limit at maxMa): the library card shows them. */
+  warnings: z.array(z.strictObject({ path: z.string(), message: z.string() })),
   /**
    * Set on a user protocol whose file no longer validates (edited by hand, or written by an older
    * version): its first problem in words. Load it to see every problem; it cannot be run.

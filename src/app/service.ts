@@ -344,11 +344,11 @@ export class ControllerService implements ContractHandlers {
 
   listProtocols(input: Input<'listProtocols'> = {}): Promise<Result<CallOutput<'listProtocols'>>> {
     return this.#run('listProtocols', input, () => {
-      const out: CallOutput<'listProtocols'> = BUILT_INS.map((b) => summary(b.protocol, true));
+      const out: CallOutput<'listProtocols'> = BUILT_INS.map((b) => summary(b.protocol, true, b.warnings));
       for (const entry of this.#protocols.list()) {
         if (BUILT_INS.some((b) => b.id === entry.id)) continue; // a built-in id on disk is never used
         if (entry.validation.ok) {
-          out.push(summary(entry.validation.protocol, false));
+          out.push(summary(entry.validation.protocol, false, entry.validation.warnings));
           continue;
         }
         const json = entry.json as { name?: unknown; indication?: unknown } | undefined;
@@ -363,6 +363,7 @@ export class ControllerService implements ContractHandlers {
           phases: [],
           sources: [],
           evidence: { values: [], groups: [] },
+          warnings: [],
           problem: first ? formatProtocolError(first) : 'the file does not validate',
         });
       }
@@ -1011,7 +1012,7 @@ function done(r: { ok: true } | { ok: false; error: SessionError }): Result<null
 }
 
 /** "2 Hz continuous, 250 µs, up to 10 mA" for each phase. */
-function summary(p: Protocol, builtIn: boolean): CallOutput<'listProtocols'>[number] {
+function summary(p: Protocol, builtIn: boolean, warnings: readonly { readonly path: string; readonly message: string }[]): CallOutput<'listProtocols'>[number] {
   return {
     id: p.id,
     name: p.name,
@@ -1022,6 +1023,7 @@ function summary(p: Protocol, builtIn: boolean): CallOutput<'listProtocols'>[num
     phases: p.phases.map((ph) => `${describePattern(ph.pattern)}, ${ph.pulseWidthUs} µs, up to ${withUnit(ph.amplitude.maxMa, 'mA')}`),
     sources: p.sources.map((s) => ({ key: s.key, citation: s.citation, verified: [...s.verified], unverified: [...s.unverified] })),
     evidence: evidenceOf(p),
+    warnings: warnings.map((w) => ({ path: w.path, message: w.message })),
   };
 }
 

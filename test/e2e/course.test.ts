@@ -1,16 +1,19 @@
 /**
  * A whole treatment course through the UI (issue 14), in Debian's Chromium against the browser
- * host on the simulator: add a patient (a name is refused with the reason), start a course on a
- * short copy of the knee protocol with the plan pre-filled from its schedule, run two sessions
+ * host on the simulator: add a patient (a name is refused with the reason), give them clinic
+ * labels (a name-like label is refused with the reason) and find them by one, start a course on a
+ * short copy of the knee protocol with the plan pre-filled from its schedule, run three sessions
  * from the course (NPRS before recorded before any output, the Start blocked until then; NPRS
  * after and an adverse effect with its severity after the end; the second screening shows the
- * first one's answers but asks them again; at a milestone the GROC and PSFS), then the timeline,
- * the charts, print, the FHIR and
- * CSV exports, and closing the course (stopped needs a reason).
+ * first one's answers but asks them again; at the middle milestone the GROC and PSFS, at the last
+ * a licensed WOMAC total from the clinician's own form, its range checked beside the field), then
+ * the timeline, the charts, print, the HTML report, the FHIR export (validated against the FHIR R4
+ * JSON Schema) and the CSV export, and closing the course.
  *
  * The steps share one page and run in order. Every control is found by role and accessible name.
  */
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,12 +21,17 @@ import type { Locator, Page } from 'playwright-core';
 import { type AppPage, openApp } from './support/app-page.js';
 import type { TestHost } from './support/web-host.js';
 import { auditControls } from './support/audit.js';
+import { axeAudit } from './support/axe.js';
 import { UI_WAIT_MS, answerScreening, button, outputStatus, screenshot, waitText } from './support/ui.js';
 
 const PROTOCOL_ID = 'knee-oa-course-short';
 const PROTOCOL = 'Knee OA course rehearsal';
 const REF = 'PT-0100';
 const KNEE_FILE = fileURLToPath(new URL('../../src/domain/protocols/library/knee-oa-periosteal.json', import.meta.url));
+
+// The FHIR R4 JSON Schema validator of the unit tests (test/unit/course/exports.test.ts).
+const FhirValidator = createRequire(import.meta.url)('@asymmetrik/fhir-json-schema-validator') as new () => { validate(resource: unknown, verbose?: boolean): unknown[] };
+const WOMAC = 'WOMAC Osteoarthritis Index';
 
 let app: AppPage;
 let host: TestHost;
@@ -110,6 +118,38 @@ describe('a whole course through the UI', () => {
     expect(await auditControls(page)).toEqual([]);
   }, 30_000);
 
+  it('gives the patient clinic labels (a name-like one refused beside the field, with the reason), removes one, and finds the patient by a label', async () => {
+    const labels = page.getByRole('region', { name: 'Labels' });
+    await labels.getByText('No labels yet.').waitFor({ timeout: UI_WAIT_MS });
+    const field = labels.getByRole('textbox', { name: 'New label' });
+    await field.fill('Mrs Jones');
+    await button(labels, 'Add label').click();
+    await waitText(labels.locator('.field-error'), /^Not added: "Mrs Jones" looks like a name \("Mrs Jones"\): labels group patients and never identify one$/);
+    expect(await field.getAttribute('aria-invalid')).toBe('true');
+    const list = labels.getByRole('list', { name: `Labels of ${REF}` });
+    for (const [label, count] of [['knee', 1], ['trial-A', 2]] as const) {
+      await labels.getByRole('textbox', { name: 'New label' }).fill(label);
+      await button(labels, 'Add label').click();
+      await expect.poll(() => list.getByRole('listitem').count(), { timeout: UI_WAIT_MS }).toBe(count);
+    }
+    expect(await labels.getByRole('textbox', { name: 'New label' }).inputValue()).toBe('');
+    await button(labels, 'Remove label knee').click();
+    await expect.poll(async () => (await list.locator('.label-chip').allTextContents()).join(','), { timeout: UI_WAIT_MS }).toBe('trial-A');
+    expect(await auditControls(page)).toEqual([]);
+    expect((await axeAudit(page, 'patient labels')).serious).toEqual([]);
+    // Found by a part of a label, in any case; a label nobody has finds nobody.
+    const ref = page.getByRole('textbox', { name: 'Patient reference (pseudonymous)' });
+    await ref.fill('TRIAL');
+    await button(page, 'Find patient').click();
+    await page.getByRole('list', { name: 'Patients matching TRIAL' }).getByRole('button', { name: `${REF} · 0 courses · trial-A` }).waitFor({ timeout: UI_WAIT_MS });
+    await ref.fill('hip');
+    await button(page, 'Find patient').click();
+    await page.getByText('No patient reference or label contains “hip”. Add it as a new patient if it is a reference.').waitFor({ timeout: UI_WAIT_MS });
+    await ref.fill(REF);
+    await button(page, 'Find patient').click();
+    await page.getByRole('list', { name: `Patients matching ${REF}` }).waitFor({ timeout: UI_WAIT_MS });
+  }, 30_000);
+
   it('starts a course with the planned sessions and interval pre-filled from the protocol’s schedule', async () => {
     await page.getByRole('combobox', { name: 'Protocol' }).selectOption({ label: PROTOCOL });
     await waitText(page.locator('.schedule-hint'), /From the protocol’s schedule: 10 sessions, every 4 days \(“1-2 sessions a week for 6 weeks, up to 10 sessions”\)/);
@@ -185,11 +225,49 @@ describe('a whole course through the UI', () => {
     await page.getByRole('heading', { name: 'Choose the protocol' }).waitFor({ timeout: UI_WAIT_MS });
   }, 90_000);
 
-  it('shows the course timeline with NPRS, amplitude, charge and adverse effects, and the charts', async () => {
+  it('session 3, the last milestone: a licensed WOMAC total from the clinician’s own form, by name and version, its range shown and checked beside the field', async () => {
     await go('Patients');
     await waitText(course().locator('.course-summary'), /Sessions\s*2 of 3 done/);
+    await courseSession(3, 4);
+    await button(page, 'Stop session').click();
+    await waitText(outputStatus(page), /^Output off$/);
+    const after = page.getByRole('region', { name: 'After session 3: outcomes' });
+    await after.waitFor({ timeout: 30_000 });
+    await pickNprs('Pain now, after the session (NPRS 0-10)', 1);
+    await after.getByRole('group', { name: 'Any adverse effect during or after the session?' }).getByRole('radio', { name: 'None', exact: true }).check();
+    const licensed = after.getByRole('region', { name: 'Scores from your own forms (licensed instruments)' });
+    // The knee's instruments first; those for other regions behind a disclosure.
+    const womac = licensed.getByRole('group', { name: `${WOMAC}, version LK3.1 (Likert)` });
+    await womac.waitFor({ timeout: UI_WAIT_MS });
+    expect(await licensed.getByRole('group', { name: 'Knee injury and Osteoarthritis Outcome Score, version KOOS (five subscales, 0-100)' }).isVisible()).toBe(true);
+    const oswestry = licensed.getByRole('group', { name: /^Oswestry Disability Index/ });
+    expect(await oswestry.isVisible()).toBe(false);
+    await licensed.getByText('Instruments for other regions (2)').click();
+    await oswestry.waitFor({ timeout: UI_WAIT_MS });
+    // Scores only, each with its range: no item of the licensed form is reproduced.
+    expect(await womac.getByRole('textbox').count()).toBe(4);
+    const total = womac.getByRole('textbox', { name: `Total score of ${WOMAC}` });
+    await womac.getByText('Allowed: 0–96 points').waitFor();
+    await total.fill('120');
+    await button(after, 'Record outcomes').click();
+    await waitText(womac.locator('.field-error'), new RegExp(`^${WOMAC} Total: 120 is outside its range, 0-96 points\\.$`));
+    expect(await total.getAttribute('aria-invalid')).toBe('true');
+    await total.fill('38');
+    expect(await womac.locator('.field-error').count()).toBe(0);
+    expect(await auditControls(page)).toEqual([]);
+    expect((await axeAudit(page, 'licensed scores at a milestone')).serious).toEqual([]);
+    await screenshot(page, 'course-licensed-score');
+    await button(after, 'Record outcomes').click();
+    await waitText(after.getByRole('status'), new RegExp(`Recorded: pain 4/10 before, 1/10 after; adverse effects: none; ${WOMAC} \\(LK3\\.1 \\(Likert\\)\\): Total 38\\.`));
+    await button(page.locator('.ended'), 'New session').click();
+    await page.getByRole('heading', { name: 'Choose the protocol' }).waitFor({ timeout: UI_WAIT_MS });
+  }, 90_000);
+
+  it('shows the course timeline with NPRS, amplitude, charge, adverse effects and the milestone measures, and the charts', async () => {
+    await go('Patients');
+    await waitText(course().locator('.course-summary'), /Sessions\s*3 of 3 done/);
     const rows = course().locator('table.timeline tbody tr');
-    await expect.poll(() => rows.count(), { timeout: UI_WAIT_MS }).toBe(2);
+    await expect.poll(() => rows.count(), { timeout: UI_WAIT_MS }).toBe(3);
     const cells = async (i: number) => (await rows.nth(i).locator('th, td').allTextContents()).map((t) => t.trim());
     const one = await cells(0);
     expect(one[0]).toBe('1 (milestone)');
@@ -197,11 +275,17 @@ describe('a whole course through the UI', () => {
     expect(one[5]).toMatch(/^ch1 \d+(\.\d)? mA/);
     expect(one[6]).toMatch(/^ch1 \d+ µC/);
     expect(one[7]).toBe('soreness (mild)');
-    expect(one[9]).toBe('completed');
+    expect(one[8]).toBe('—');
+    expect(one[10]).toBe('completed');
     const two = await cells(1);
     expect(two.slice(3, 5)).toEqual(['5/10', '2/10']);
     expect(two[7]).toBe('none');
-    expect(two[9]).toBe('stopped');
+    expect(two[8]).toBe('GROC +3; PSFS mean 6');
+    expect(two[10]).toBe('stopped');
+    const three = await cells(2);
+    expect(three[0]).toBe('3 (milestone)');
+    expect(three.slice(3, 5)).toEqual(['4/10', '1/10']);
+    expect(three[8]).toBe(`${WOMAC} (LK3.1 (Likert)): Total 38 (0-96)`);
     await course().getByRole('img', { name: /^Pain over the course: NPRS 0-10 before \(solid\) and after \(dashed\)/ }).waitFor();
     await course().getByRole('img', { name: /^Highest amplitude per session and channel/ }).waitFor();
     expect(await course().locator('.course-charts canvas').count()).toBeGreaterThanOrEqual(2);
@@ -236,13 +320,19 @@ describe('a whole course through the UI', () => {
   it('saves the course report (HTML) and exports the course as a FHIR R4 Bundle and as CSV', async () => {
     const [fhirDownload] = await Promise.all([page.waitForEvent('download'), button(course(), 'Export FHIR').click()]);
     expect(fhirDownload.suggestedFilename()).toMatch(/^course-C\d{8}-[0-9A-Z]{6}\.fhir\.json$/);
-    const bundle = JSON.parse(readFileSync(await fhirDownload.path(), 'utf8')) as { resourceType: string; entry: { resource: { resourceType: string; identifier?: { value: string }[] } }[] };
+    const bundle = JSON.parse(readFileSync(await fhirDownload.path(), 'utf8')) as {
+      resourceType: string;
+      entry: { resource: { resourceType: string; identifier?: { value: string }[]; code?: { text?: string }; valueInteger?: number } }[];
+    };
     expect(bundle.resourceType).toBe('Bundle');
+    expect(new FhirValidator().validate(bundle, true)).toEqual([]);
     const kinds = bundle.entry.map((e) => e.resource.resourceType);
-    expect(kinds.filter((k) => k === 'Procedure')).toHaveLength(2);
+    expect(kinds.filter((k) => k === 'Procedure')).toHaveLength(3);
     expect(kinds.filter((k) => k === 'AdverseEvent')).toHaveLength(1);
-    // NPRS before and after of both sessions, and the GROC and PSFS of the second.
-    expect(kinds.filter((k) => k === 'Observation').length).toBeGreaterThanOrEqual(6);
+    // NPRS before and after of the three sessions, the GROC and PSFS of the second, the WOMAC total of the third.
+    expect(kinds.filter((k) => k === 'Observation')).toHaveLength(9);
+    const womacObs = bundle.entry.map((e) => e.resource).filter((r) => r.resourceType === 'Observation' && r.code?.text?.startsWith(WOMAC));
+    expect(womacObs.map((o) => [o.code?.text, o.valueInteger])).toEqual([[`${WOMAC} (LK3.1 (Likert)), course milestone`, 38]]);
     const patient = bundle.entry.find((e) => e.resource.resourceType === 'Patient')!.resource;
     expect(patient.identifier?.map((i) => i.value)).toEqual([REF]);
     expect(JSON.stringify(patient)).not.toMatch(/"name"|birthDate|telecom/);
@@ -253,26 +343,32 @@ describe('a whole course through the UI', () => {
     expect(html).toMatch(/^<!doctype html>/i);
     expect(html).toContain(REF);
     expect(html).toContain('soreness');
+    expect(html).toContain(WOMAC);
+    // Printable on A4 and Letter: the report's own print stylesheet.
+    expect(html).toMatch(/@page \{[^}]*margin/);
+    expect(html).toContain('@media print');
 
     const [csvDownload] = await Promise.all([page.waitForEvent('download'), button(course(), 'Export CSV').click()]);
     expect(csvDownload.suggestedFilename()).toMatch(/^course-C\d{8}-[0-9A-Z]{6}\.csv$/);
     const lines = readFileSync(await csvDownload.path(), 'utf8').trim().split(/\r\n/);
-    expect(lines).toHaveLength(3);
+    expect(lines).toHaveLength(4);
     const header = lines[0]!.split(',');
     const col = (row: number, name: string) => lines[row]!.split(',')[header.indexOf(name)];
-    expect([col(1, 'nprs_before'), col(1, 'nprs_after'), col(2, 'nprs_before'), col(2, 'nprs_after')]).toEqual(['6', '3', '5', '2']);
+    expect([1, 2, 3].flatMap((r) => [col(r, 'nprs_before'), col(r, 'nprs_after')])).toEqual(['6', '3', '5', '2', '4', '1']);
     expect([col(1, 'groc.score'), col(2, 'groc.score'), col(2, 'psfs.mean')]).toEqual(['', '3', '6']);
+    expect([1, 2, 3].map((r) => col(r, 'womac.total'))).toEqual(['', '', '38']);
+    expect(col(1, 'adverse_effects')).toBe('soreness (mild)');
   }, 30_000);
 
-  it('closes the course: stopped early needs a reason; then no further session can be started', async () => {
+  it('closes the course: stopped early needs a reason, completed does not; then no further session can be started', async () => {
     await course().getByRole('group', { name: 'How the course ends' }).getByRole('radio', { name: 'Stopped early', exact: true }).check();
     await button(course(), 'Close course').click();
     await course().getByText('Say why the course stopped: the reason is recorded with it.').waitFor({ timeout: UI_WAIT_MS });
-    await course().getByRole('textbox', { name: 'Reason (required when stopped early)' }).fill('pain resolved');
+    await course().getByRole('group', { name: 'How the course ends' }).getByRole('radio', { name: 'Completed', exact: true }).check();
     await button(course(), 'Close course').click();
-    await waitText(course().locator('.course-summary'), /Status\s*stopped \(pain resolved\)/);
+    await waitText(course().locator('.course-summary'), /Status\s*completed/);
     expect(await course().getByRole('button', { name: /^Start session/ }).count()).toBe(0);
-    await page.getByRole('cell', { name: '2 of 3 sessions done; stopped: pain resolved' }).waitFor();
+    await page.getByRole('cell', { name: '3 of 3 sessions done; completed' }).waitFor();
   }, 30_000);
 
   it('raised no page error, console error or contract mismatch along the way', () => {

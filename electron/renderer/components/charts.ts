@@ -56,6 +56,10 @@ export class LiveChart {
         'Amplitude over the last 60 s: measured (solid line) and target (dashed) per channel, in mA. Output off (a pause) reads 0 mA in a grey band; a phase change is a vertical line. ',
         this.#marksLine,
       ),
+      // The y axis title is page text above the axis, not canvas text: laid out (and checked for
+      // fitting, by the e2e layout check) like every other label; uPlot drew it rotated in a fixed
+      // strip where it was cut (issue 13 section 2). Hidden from assistive tech: the caption says it.
+      h('div', { class: 'axis-title axis-title-y', 'aria-hidden': 'true' }, 'Amplitude (mA)'),
       this.#plotBox,
     );
     this.#ro = fitWidth(this.#plotBox, () => this.#chart, this.#height);
@@ -80,7 +84,7 @@ export class LiveChart {
         scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(2, Math.ceil((max ?? 0) * 1.2))] } },
         axes: [
           { ...AXIS, label: 'Time (s)', values: (_u, ticks) => ticks.map((t) => num(t, 1)) },
-          { ...AXIS, label: 'Amplitude (mA)', size: 60 },
+          { ...AXIS, size: 48 },
         ],
         cursor: { drag: { x: false, y: false } },
         legend: { live: false },

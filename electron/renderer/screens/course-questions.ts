@@ -8,16 +8,23 @@
  *   adverse effect, each with its severity ("other" says what), recorded with `courseOutcomes`;
  *   at a milestone session also the Global Rating of Change (-7..+7) and the Patient-Specific
  *   Functional Scale (1-5 activities in the patient's words, each rated 0-10), with
- *   `courseMilestone` (either may be left out when it was not asked).
+ *   `courseMilestone` (either may be left out when it was not asked), and the scores of the licensed
+ *   instruments (WOMAC, KOOS, ...) the clinician obtained on their own forms: each instrument by
+ *   name and version, each score with its range, never the items' text; those made for the region
+ *   the course treats first (`courseInstruments` says which fit).
  *
  * Nothing is answered by default: each question needs an explicit choice.
  */
 import { ADVERSE_EFFECTS, type AdverseEffectInput, type CallOutput, type ContractError } from '../../../src/app/contract.js';
 import type { AppContext, SessionCourse } from '../context.js';
 import { h, replaceChildren, setFlag, svgIcon, uid } from '../dom.js';
-import { radioGroup, textField } from '../components/fields.js';
+import { radioGroup, stepper, textField } from '../components/fields.js';
+import { num } from '../../../src/domain/format.js';
+import { licensedScoreProblem, stepDecimals } from './patients-model.js';
 
-type Joined = CallOutput<'courseSession'> & { readonly sessionId: string; readonly nprsBefore: number };
+type Joined = CallOutput<'courseSession'> & { readonly courseId: string; readonly sessionId: string; readonly nprsBefore: number };
+type LicensedInstrument = CallOutput<'courseInstruments'>[number];
+type LicensedInput = { instrumentId: string; version: string; scores: Record<string, number> };
 
 const NPRS_OPTIONS = Array.from({ length: 11 }, (_, i) => ({ value: String(i) as `${number}`, text: String(i) }));
 const NPRS_HINT = 'Numeric Pain Rating Scale: 0 is no pain, 10 the worst pain imaginable. Ask the patient; record their number.';
@@ -87,7 +94,7 @@ export class CourseBeforeCard {
       field.setMessages([`Not recorded: ${message(r.error)}`]);
       return;
     }
-    const joined: Joined = { ...r.data, sessionId: sessionId ?? '', nprsBefore: nprs };
+    const joined: Joined = { ...r.data, courseId: this.#course.course.id, sessionId: sessionId ?? '', nprsBefore: nprs };
     replaceChildren(
       this.el,
       h('h2', { id: 'course-before-title' }, `Session ${r.data.sessionNumber} of ${this.#course.course.plannedSessions}: course for ${this.#course.course.patientRef}`),
@@ -230,6 +237,7 @@ export class CourseAfterCard {
       rowErrors.push((m) => activity.setMessages(m));
       return h('div', { class: 'row psfs-row' }, activity.el, h('div', { class: 'field' }, h('label', { for: ratingId }, `Rating of activity ${i + 1} (0-10)`), rating));
     });
+    const licensed = new LicensedScores(this.#ctx, this.#joined.courseId);
     const psfsId = uid('psfs-title');
     const psfsMessages = h('div', { class: 'field-messages' });
     const el = h(
@@ -246,9 +254,11 @@ export class CourseAfterCard {
         rows,
         psfsMessages,
       ),
+      licensed.el,
     );
     return {
       el,
+      licensed,
       setGrocMessages: (m) => groc.setMessages(m),
       rowErrors,
       setPsfsMessages: (m) => replaceChildren(psfsMessages, m.map((t) => h('p', { class: 'field-error' }, svgIcon('cross'), h('span', {}, t)))),
@@ -256,8 +266,10 @@ export class CourseAfterCard {
   }
 
   /** The milestone values to record, or the problems of the rows half filled in. */
-  #milestoneInput(f: Milestone): { groc?: number; psfs?: { activity: string; rating: number }[] } | undefined {
+  #milestoneInput(f: Milestone): MilestoneInput | undefined {
     let ok = true;
+    const licensed = f.licensed.input();
+    if (licensed === undefined) ok = false;
     const psfs: { activity: string; rating: number }[] = [];
     this.#psfs.forEach((row, i) => {
       const activity = row.activity.trim();
@@ -270,7 +282,7 @@ export class CourseAfterCard {
       psfs.push({ activity, rating: row.rating });
     });
     if (!ok) return undefined;
-    return { ...(this.#groc !== undefined ? { groc: this.#groc } : {}), ...(psfs.length > 0 ? { psfs } : {}) };
+    return { ...(this.#groc !== undefined ? { groc: this.#groc } : {}), ...(psfs.length > 0 ? { psfs } : {}), ...(licensed !== undefined && licensed.length > 0 ? { licensed } : {}) };
   }
 
   async #record(
@@ -329,20 +341,28 @@ export class CourseAfterCard {
 
   #said = '';
 
-  async #recordMilestone(f: Milestone | undefined, input: { groc?: number; psfs?: { activity: string; rating: number }[] }, button: HTMLButtonElement): Promise<void> {
+  async #recordMilestone(f: Milestone | undefined, input: MilestoneInput, button: HTMLButtonElement): Promise<void> {
     let measures = '';
-    if (f && (input.groc !== undefined || input.psfs !== undefined)) {
+    if (f && (input.groc !== undefined || input.psfs !== undefined || input.licensed !== undefined)) {
       this.#busy = true;
       button.disabled = true;
       const m = await this.#ctx.api.courseMilestone(input);
       this.#busy = false;
       button.disabled = false;
       if (!m.ok) {
+        const again = 'Pain and adverse effects are recorded; the milestone measures are not';
+        const onLicensed = m.error.details?.some((d) => d.path.startsWith('licensed')) ?? m.error.message.startsWith('licensed[');
+        if (onLicensed) {
+          f.licensed.showRefusal(m.error, `${again}. Correct the scores marked below and press Record outcomes again.`);
+          return;
+        }
         const onPsfs = m.error.details?.some((d) => d.path.startsWith('psfs')) ?? false;
-        (onPsfs ? f.setPsfsMessages : f.setGrocMessages)([`Pain and adverse effects are recorded; the milestone measures are not: ${message(m.error)}. Correct them and press Record outcomes again.`]);
+        (onPsfs ? f.setPsfsMessages : f.setGrocMessages)([`${again}: ${message(m.error)}. Correct them and press Record outcomes again.`]);
         return;
       }
-      measures = m.data.recorded.map((x) => (x.instrumentId === 'groc' ? `GROC ${signed(x.scores['score'])}` : `PSFS mean ${x.scores['mean'] ?? '—'}`)).join(', ');
+      measures = m.data.recorded
+        .map((x) => (x.instrumentId === 'groc' ? `GROC ${signed(x.scores['score'])}` : x.instrumentId === 'psfs' ? `PSFS mean ${x.scores['mean'] ?? '—'}` : f.licensed.describe(x)))
+        .join(', ');
     }
     replaceChildren(
       this.el,
@@ -353,11 +373,143 @@ export class CourseAfterCard {
   }
 }
 
+interface MilestoneInput {
+  groc?: number;
+  psfs?: { activity: string; rating: number }[];
+  licensed?: LicensedInput[];
+}
+
 interface Milestone {
   readonly el: HTMLElement;
+  readonly licensed: LicensedScores;
   readonly setGrocMessages: (m: readonly string[]) => void;
   readonly setPsfsMessages: (m: readonly string[]) => void;
   readonly rowErrors: readonly ((m: readonly string[]) => void)[];
+}
+
+/**
+ * The scores of licensed (score-only) instruments at a milestone: the clinician scores the patient
+ * on their own licensed form and enters the totals here. Each instrument is shown by name and
+ * version, each score with its range and direction; the items' text is never shown (the
+ * instrument files hold none). The instruments made for the region the course treats come
+ * first, the others behind a disclosure. Empty fields record nothing; a value outside its range,
+ * off its step or not a number is refused beside its field before anything is sent.
+ */
+class LicensedScores {
+  readonly el: HTMLElement;
+  readonly #messages = h('div', { class: 'field-messages', role: 'status' });
+  readonly #body = h('div', { class: 'licensed-list' }, h('p', { class: 'hint' }, 'Loading the instruments…'));
+  #instruments: LicensedInstrument[] = [];
+  /** `${instrumentId}.${scoreId}` -> what is typed (undefined: empty; NaN: not a number). */
+  readonly #values = new Map<string, number | undefined>();
+  readonly #fields = new Map<string, ReturnType<typeof stepper>>();
+
+  constructor(ctx: AppContext, courseId: string) {
+    const titleId = uid('licensed');
+    this.el = h(
+      'section',
+      { class: 'licensed-scores', 'aria-labelledby': titleId },
+      h('h4', { id: titleId }, 'Scores from your own forms (licensed instruments)'),
+      h('p', { class: 'hint' }, 'Score the patient on your own licensed form, then enter its scores here; the items’ text is not reproduced. Leave a score empty if it was not obtained.'),
+      this.#messages,
+      this.#body,
+    );
+    void this.#load(ctx, courseId);
+  }
+
+  async #load(ctx: AppContext, courseId: string): Promise<void> {
+    const r = await ctx.api.courseInstruments({ courseId });
+    if (!r.ok) {
+      replaceChildren(this.#body, h('p', { class: 'field-warning' }, svgIcon('warning'), h('span', {}, `The licensed instruments could not be listed (${message(r.error)}); the other measures can still be recorded.`)));
+      return;
+    }
+    this.#instruments = r.data;
+    const fits = r.data.filter((i) => i.fits);
+    const others = r.data.filter((i) => !i.fits);
+    replaceChildren(
+      this.#body,
+      fits.length === 0 ? h('p', { class: 'hint' }, 'No instrument in the library is made for the region this course treats.') : fits.map((i) => this.#instrument(i)),
+      others.length === 0
+        ? null
+        : h('details', { class: 'sources licensed-others' }, h('summary', {}, `Instruments for other regions (${others.length})`), others.map((i) => this.#instrument(i))),
+    );
+  }
+
+  #instrument(i: LicensedInstrument): HTMLElement {
+    const legendId = uid('instrument');
+    return h(
+      'fieldset',
+      { class: 'field licensed-instrument', 'aria-labelledby': legendId, 'data-instrument': i.id },
+      h('legend', { id: legendId }, `${i.name}, version ${i.version}`),
+      h('p', { class: 'hint' }, i.description ?? (i.licence === 'licensed' ? 'Licensed: score it on your own licensed form.' : 'Scored on a form used elsewhere.')),
+      h(
+        'div',
+        { class: 'row' },
+        i.scores.map((sc) => {
+          const key = `${i.id}.${sc.id}`;
+          const field = stepper({
+            label: `${sc.name} score of ${i.name}`,
+            field: { label: sc.name, unit: sc.unit, min: sc.min, max: sc.max, step: sc.step, decimals: stepDecimals(sc.step) },
+            value: undefined,
+            hint: `${sc.direction === 'lower-is-better' ? 'Lower is better' : 'Higher is better'}${sc.mcid !== null ? `; MCID ${num(sc.mcid)} ${sc.unit}` : ''}.`,
+            onInput: (v) => {
+              this.#values.set(key, v);
+              field.setMessages([]);
+              replaceChildren(this.#messages);
+            },
+          });
+          // The visible label is the score's name (the legend names the instrument); its accessible name says both.
+          field.el.querySelector('label')?.replaceChildren(sc.name, h('span', { class: 'sr-only' }, ` score of ${i.name}`));
+          this.#fields.set(key, field);
+          return field.el;
+        }),
+      ),
+    );
+  }
+
+  /** The scores typed, per instrument; undefined (with the problems beside their fields) when one is not valid. */
+  input(): LicensedInput[] | undefined {
+    let ok = true;
+    const out: LicensedInput[] = [];
+    for (const i of this.#instruments) {
+      const scores: Record<string, number> = {};
+      for (const sc of i.scores) {
+        const key = `${i.id}.${sc.id}`;
+        const v = this.#values.get(key);
+        if (v === undefined) continue;
+        const problem = licensedScoreProblem(v, sc);
+        if (problem !== undefined) {
+          this.#fields.get(key)?.setMessages([`${i.name} ${sc.name}: ${problem}`]);
+          ok = false;
+          continue;
+        }
+        scores[sc.id] = v;
+      }
+      if (Object.keys(scores).length > 0) out.push({ instrumentId: i.id, version: i.version, scores });
+    }
+    return ok ? out : undefined;
+  }
+
+  /** The core refused the scores: each problem beside its field where it names one, the rest above. */
+  showRefusal(e: ContractError, lead: string): void {
+    const sent = this.input() ?? [];
+    const rest: string[] = [];
+    for (const d of e.details ?? [{ path: '', message: e.message }]) {
+      const m = /^licensed\[(\d+)\]\.scores\.(.+)$/.exec(d.path);
+      const entry = m ? sent[Number(m[1])] : undefined;
+      const field = entry && m ? this.#fields.get(`${entry.instrumentId}.${m[2] ?? ''}`) : undefined;
+      if (field) field.setMessages([d.message]);
+      else rest.push(d.message);
+    }
+    replaceChildren(this.#messages, [lead, ...rest].map((t) => h('p', { class: 'field-error' }, svgIcon('cross'), h('span', {}, t))));
+  }
+
+  /** "WOMAC Osteoarthritis Index (LK3.1 (Likert)): Total 40". */
+  describe(x: { instrumentId: string; scores: Record<string, number> }): string {
+    const i = this.#instruments.find((y) => y.id === x.instrumentId);
+    const scores = Object.entries(x.scores).map(([id, v]) => `${i?.scores.find((s) => s.id === id)?.name ?? id} ${num(v)}`);
+    return `${i ? `${i.name} (${i.version})` : x.instrumentId}: ${scores.join(', ')}`;
+  }
 }
 
 function signed(v: number | undefined): string {

@@ -6,6 +6,7 @@
  * cannot be read leaves those columns empty ("—"), never the rows the contract gave.
  */
 import { ADVERSE_EFFECTS, type CallOutput } from '../../../src/app/contract.js';
+import { num } from '../../../src/domain/format.js';
 
 export type Course = CallOutput<'listCourses'>[number];
 export type CourseSession = Course['sessions'][number];
@@ -143,4 +144,24 @@ export function statusText(c: Course): string {
 /** A file name for a course export: "course-C20250314-7KQ2MD.fhir.json". */
 export function exportFileName(courseId: string, format: 'csv' | 'fhir' | 'html'): string {
   return `course-${courseId}.${format === 'fhir' ? 'fhir.json' : format}`;
+}
+
+/**
+ * Why a score typed for a licensed instrument cannot be recorded (not a number, out of its range,
+ * off its step), in words, or undefined; the core checks it again (recordScoreOnly).
+ */
+export function licensedScoreProblem(v: number, sc: Pick<CallOutput<'courseInstruments'>[number]['scores'][number], 'min' | 'max' | 'step' | 'unit'>): string | undefined {
+  const range = `${num(sc.min)}-${num(sc.max)} ${sc.unit}`;
+  if (!Number.isFinite(v)) return `give a number, ${range}.`;
+  if (v < sc.min || v > sc.max) return `${num(v)} is outside its range, ${range}.`;
+  const steps = (v - sc.min) / sc.step;
+  if (Math.abs(steps - Math.round(steps)) > 1e-9) return `${num(v)} is not in steps of ${num(sc.step)} (${range}).`;
+  return undefined;
+}
+
+/** The decimals a step is written with (0.1 -> 1), for a score's field. */
+export function stepDecimals(step: number): number {
+  const text = String(step);
+  const dot = text.indexOf('.');
+  return dot === -1 ? 0 : text.length - dot - 1;
 }

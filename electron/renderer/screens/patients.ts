@@ -1,10 +1,12 @@
 /**
  * Patients: find or add a patient by their pseudonymous reference (never a name; the reference
- * rules are the core's, and a refused reference says why beside the field), the patient's courses,
+ * rules are the core's, and a refused reference says why beside the field) or find them by a
+ * clinic label; the patient's labels added and removed (a label that reads like a name, a date or
+ * a contact detail is refused beside the field, with the reason); the patient's courses,
  * a course started from a protocol with its planned sessions and interval taken from the
  * protocol's schedule, a course closed (stopped needs a reason), and per course its timeline: each
  * session with its date, protocol, pain (NPRS) before and after, amplitude and charge per channel,
- * adverse effects, stops and alarms, with charts of pain and amplitude over the sessions.
+ * adverse effects, the milestone measures (GROC, PSFS, licensed totals such as WOMAC's), stops and alarms, with charts of pain and amplitude over the sessions.
  *
  * The course can be printed (window.print: patients.css hides everything but the course for
  * print), its report saved (the core's self-contained HTML, printable on A4 and Letter) and
@@ -25,7 +27,8 @@ import { type Course, type TimelineRow, amplitudeColumns, courseProgress, export
 
 type Patient = CallOutput<'listPatients'>[number];
 
-const REF_HINT = 'A code such as PT-0042, in your clinic’s format (by default 1-4 capital letters, a dash and 1-6 digits). Never a name, e-mail, phone number or date of birth.';
+const REF_HINT = 'A code such as PT-0042, in your clinic’s format (by default 1-4 capital letters, a dash and 1-6 digits). Never a name, e-mail, phone number or date of birth. Find patient also finds patients by a clinic label.';
+const LABEL_HINT = 'A tag your clinic groups patients by, such as “knee” or “trial-A”: 1-32 letters, digits, spaces, “_” or “-”. Never a name, a date or a contact detail.';
 /** Planned sessions and the days between them: the store's bounds (src/course/store.ts PLAN_LIMITS, enforced there). */
 const SESSIONS_FIELD = { label: 'Planned sessions', unit: 'sessions', min: 1, max: 999, step: 1, decimals: 0 } as const;
 const INTERVAL_FIELD = { label: 'Interval between sessions', unit: 'days', min: 1, max: 365, step: 1, decimals: 0 } as const;
@@ -40,6 +43,10 @@ export class PatientsScreen {
   #ref = '';
   #refField: ReturnType<typeof textField> | undefined;
   #patient: string | undefined;
+  /** The open patient's clinic labels, as the store holds them. */
+  #labels: string[] = [];
+  /** What is typed in the add-a-label field (kept across re-renders). */
+  #newLabel = '';
   #courses: Course[] = [];
   #courseId: string | undefined;
   #charts: CourseChart[] = [];
@@ -114,7 +121,7 @@ export class PatientsScreen {
     replaceChildren(
       this.#results,
       list.length === 0
-        ? h('p', { role: 'status' }, find === '' ? 'No patients yet: add one by their reference.' : `No patient reference contains “${find}”. Add it as a new patient if it is one.`)
+        ? h('p', { role: 'status' }, find === '' ? 'No patients yet: add one by their reference.' : `No patient reference or label contains “${find}”. Add it as a new patient if it is a reference.`)
         : h(
             'ul',
             { class: 'patient-list', 'aria-label': find === '' ? 'Patients' : `Patients matching ${find}` },
@@ -153,8 +160,12 @@ export class PatientsScreen {
   async #openPatient(ref: string, courseId?: string): Promise<void> {
     const courses = await this.#ctx.call('listCourses', { patientRef: ref }, `Courses of ${ref}`);
     if (!courses) return;
+    const patients = await this.#ctx.call('listPatients', { find: ref }, `Patient ${ref}`);
+    if (!patients) return;
     const changed = ref !== this.#patient;
+    if (changed) this.#newLabel = '';
     this.#patient = ref;
+    this.#labels = [...(patients.find((p) => p.ref === ref)?.labels ?? [])];
     this.#courses = [...courses].sort((a, b) => b.startDate.localeCompare(a.startDate) || b.id.localeCompare(a.id));
     for (const b of this.#results.querySelectorAll('button.patient-open')) {
       if (b.querySelector('strong')?.textContent === ref) b.setAttribute('aria-current', 'true');
@@ -173,6 +184,7 @@ export class PatientsScreen {
     replaceChildren(
       this.#patientBox,
       h('h2', { id: 'patient-title' }, `Patient ${ref}`),
+      this.#labelsSection(ref),
       h('h3', {}, 'Courses'),
       this.#courses.length === 0
         ? h('p', {}, 'No course yet: start one below.')
@@ -199,6 +211,80 @@ export class PatientsScreen {
           ),
       this.#startCourseForm(ref),
     );
+  }
+
+  /** The patient's clinic labels: each removable, a new one checked by the core (never identifying). */
+  #labelsSection(ref: string): HTMLElement {
+    const titleId = uid('labels');
+    const field = textField({
+      label: 'New label',
+      hint: LABEL_HINT,
+      value: this.#newLabel,
+      path: 'labels',
+      maxLength: 32,
+      onInput: (v) => {
+        this.#newLabel = v;
+        field.setMessages([]);
+      },
+    });
+    const add = async (): Promise<void> => {
+      const label = this.#newLabel.trim();
+      if (label === '') {
+        field.setMessages(['Type the label first.']);
+        return;
+      }
+      if (this.#labels.includes(label)) {
+        field.setMessages([`${ref} already has the label “${label}”.`]);
+        return;
+      }
+      const refused = await this.#saveLabels(ref, [...this.#labels, label]);
+      if (refused !== undefined) {
+        field.setMessages([`Not added: ${refused}`]);
+        return;
+      }
+      this.#newLabel = '';
+      this.#renderPatient();
+      this.#patientBox.querySelector<HTMLInputElement>('[data-path="labels"]')?.focus();
+    };
+    field.control.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') void add();
+    });
+    const messages = h('div', { class: 'field-messages', role: 'status' });
+    const remove = async (label: string): Promise<void> => {
+      const refused = await this.#saveLabels(ref, this.#labels.filter((l) => l !== label));
+      if (refused !== undefined) {
+        replaceChildren(messages, h('p', { class: 'field-error' }, svgIcon('cross'), h('span', {}, `Not removed: ${refused}`)));
+        return;
+      }
+      this.#renderPatient();
+      this.#patientBox.querySelector<HTMLElement>('[data-path="labels"]')?.focus();
+    };
+    return h(
+      'section',
+      { class: 'patient-labels', 'aria-labelledby': titleId },
+      h('h3', { id: titleId }, 'Labels'),
+      this.#labels.length === 0
+        ? h('p', {}, 'No labels yet.')
+        : h(
+            'ul',
+            { class: 'label-list', 'aria-label': `Labels of ${ref}` },
+            this.#labels.map((l) =>
+              h('li', {}, h('span', { class: 'label-chip' }, l), h('button', { type: 'button', class: 'secondary', 'aria-label': `Remove label ${l}`, onclick: () => void remove(l) }, 'Remove')),
+            ),
+          ),
+      messages,
+      h('div', { class: 'row label-add' }, field.el, h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', onclick: () => void add() }, 'Add label'))),
+    );
+  }
+
+  /** Replace the patient's labels; the reason in words when the core refuses them. */
+  async #saveLabels(ref: string, labels: string[]): Promise<string | undefined> {
+    const r = await this.#ctx.api.setPatientLabels({ ref, labels });
+    if (!r.ok) return refMessage(r.error);
+    this.#labels = [...r.data.labels];
+    this.#ctx.notify('info', `Labels of ${ref}: ${r.data.labels.length === 0 ? 'none' : r.data.labels.join(', ')}.`);
+    await this.#find();
+    return undefined;
   }
 
   #startCourseForm(ref: string): HTMLElement {
@@ -452,7 +538,7 @@ function timelineTable(c: Course, rows: readonly TimelineRow[]): HTMLElement {
         h(
           'tr',
           {},
-          ['Session', 'Date', 'Protocol', 'NPRS before', 'NPRS after', 'Amplitude (highest)', 'Charge delivered', 'Adverse effects', 'Stops and alarms', 'Ended'].map((t) => h('th', { scope: 'col' }, t)),
+          ['Session', 'Date', 'Protocol', 'NPRS before', 'NPRS after', 'Amplitude (highest)', 'Charge delivered', 'Adverse effects', 'Milestone measures', 'Stops and alarms', 'Ended'].map((t) => h('th', { scope: 'col' }, t)),
         ),
       ),
       h(
@@ -470,6 +556,7 @@ function timelineTable(c: Course, rows: readonly TimelineRow[]): HTMLElement {
             h('td', {}, r.channels === null || r.channels.length === 0 ? dash : r.channels.map((ch) => `ch${ch.channel} ${ch.maxMa === null ? dash : `${num(ch.maxMa, 1)} mA`}`).join(', ')),
             h('td', {}, r.channels === null || r.channels.length === 0 ? dash : r.channels.map((ch) => `ch${ch.channel} ${ch.chargeUc === null ? dash : `${num(ch.chargeUc, 0)} µC`}`).join(', ')),
             h('td', {}, r.adverse === null ? 'not asked' : r.adverse.length === 0 ? 'none' : r.adverse.join('; ')),
+            h('td', { class: 'measures' }, r.measures.length === 0 ? dash : r.measures.join('; ')),
             h('td', {}, r.stops === null ? dash : r.stops.length === 0 ? 'none' : r.stops.join('; ')),
             h('td', { class: 'end-reason' }, r.ended),
           ),

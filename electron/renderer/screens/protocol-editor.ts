@@ -30,10 +30,12 @@ import {
   siteEntry,
   siteParts,
   sidesFor,
+  validityView,
 } from '../protocol-model.js';
 import { type FieldHandle, radioGroup, selectField, stepper, textField } from '../components/fields.js';
 import { PulsePreview } from '../components/charts.js';
 import { downloadText } from '../components/download.js';
+import { choiceDialog } from '../components/dialog.js';
 import { allEvidenceLines } from '../components/evidence.js';
 
 type Validation = CallOutput<'validateProtocol'>;
@@ -80,6 +82,11 @@ export class ProtocolEditor {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #savedId: string | undefined;
   #dirty = false;
+  /** The file as opened or last saved (JSON): the draft differs from it when there are unsaved edits. */
+  #baseline = '';
+  #isOpen = false;
+  /** The open "Save the changes?" question, if any (a second navigation waits for the same answer). */
+  #asking: Promise<boolean> | undefined;
   readonly #onClose: () => void;
   readonly #onSaved: (id: string) => void;
 
@@ -87,6 +94,14 @@ export class ProtocolEditor {
     this.#ctx = ctx;
     this.#onClose = handlers.onClose;
     this.#onSaved = handlers.onSaved;
+    // Unsaved edits are never dropped by going to another screen: the editor asks first.
+    ctx.guardLeaving('protocols', () => this.confirmLeave());
+    // Reloading or closing the page with unsaved edits: the browser asks (Electron: window.ts).
+    window.addEventListener('beforeunload', (e) => {
+      if (!this.hasUnsavedEdits) return;
+      e.preventDefault();
+      e.returnValue = '';
+    });
     this.#form = h('form', { class: 'editor-form', novalidate: true, 'aria-labelledby': 'editor-title', onsubmit: (e: Event) => e.preventDefault() });
     this.#useBtn = h('button', { type: 'button', class: 'secondary', hidden: true, onclick: () => this.#use() }, 'Use for session');
     this.el = h(
@@ -106,7 +121,7 @@ export class ProtocolEditor {
           h('button', { type: 'button', class: 'primary', onclick: () => void this.#save() }, 'Save protocol'),
           h('button', { type: 'button', class: 'secondary', onclick: () => this.#export() }, 'Export file'),
           this.#useBtn,
-          h('button', { type: 'button', class: 'secondary', onclick: () => this.#close() }, 'Close editor'),
+          h('button', { type: 'button', class: 'secondary', onclick: () => void this.#closeAsking() }, 'Close editor'),
         ),
       ),
     );
@@ -116,6 +131,8 @@ export class ProtocolEditor {
     this.#draft = structuredClone(isRecord(session.file) ? session.file : {});
     this.#savedId = session.savedId;
     this.#dirty = false;
+    this.#baseline = JSON.stringify(this.#draft);
+    this.#isOpen = true;
     this.#validation = undefined;
     setText(this.#origin, session.origin);
     this.#render();
@@ -126,6 +143,51 @@ export class ProtocolEditor {
 
   get draft(): unknown {
     return this.#draft;
+  }
+
+  /** Open, with a draft that differs from the file as opened or last saved. */
+  get hasUnsavedEdits(): boolean {
+    return this.#isOpen && JSON.stringify(this.#draft) !== this.#baseline;
+  }
+
+  /**
+   * Before the editor goes (Close editor, another screen): with unsaved edits, ask Save / Discard /
+   * Keep editing. True when the editor may go: nothing to save, saved, or discarded (the editor is
+   * then closed). A save that fails keeps the editor, with the problems shown. The e-stop closes
+   * the question as Keep editing: nothing is lost.
+   */
+  confirmLeave(): boolean | Promise<boolean> {
+    if (!this.hasUnsavedEdits) return true;
+    this.#asking ??= this.#askLeave().finally(() => {
+      this.#asking = undefined;
+    });
+    return this.#asking;
+  }
+
+  async #askLeave(): Promise<boolean> {
+    const name = typeof this.#draft.name === 'string' && this.#draft.name.trim() ? this.#draft.name : 'this protocol';
+    const answer = await choiceDialog({
+      title: `Save the changes to “${name}”?`,
+      body: [
+        h('p', {}, 'You changed this protocol and have not saved it.'),
+        h('p', {}, 'Save keeps the changes (a protocol with problems is not saved: the editor stays open to fix them). Discard drops them. Keep editing goes back to the form.'),
+      ],
+      choices: [
+        { value: 'keep', text: 'Keep editing', kind: 'secondary' },
+        { value: 'discard', text: 'Discard', kind: 'danger' },
+        { value: 'save', text: 'Save', kind: 'primary' },
+      ],
+      cancelValue: 'keep',
+      inertWhileOpen: this.#ctx.behindDialogs(),
+    });
+    if (answer === 'keep') return false;
+    if (answer === 'save') return this.#save();
+    this.#close();
+    return true;
+  }
+
+  async #closeAsking(): Promise<void> {
+    if (await this.confirmLeave()) this.#close();
   }
 
   // ---- editing ----------------------------------------------------------------------------------
@@ -170,12 +232,39 @@ export class ProtocolEditor {
     });
   }
 
-  #showValidity(state: 'checking' | 'valid' | 'invalid' | 'error', detail?: string): void {
+  #showValidity(state: 'checking' | 'error', detail?: string): void {
     this.#validity.className = `validity ${state}`;
-    if (state === 'checking') replaceChildren(this.#validity, h('span', {}, 'Checking…'));
-    else if (state === 'valid') replaceChildren(this.#validity, svgIcon('check'), h('span', {}, this.#dirty || this.#savedId === undefined ? 'Valid: ready to save.' : 'Valid and saved.'));
-    else if (state === 'invalid') replaceChildren(this.#validity, svgIcon('cross'), h('span', {}, detail ?? 'Not valid.'));
-    else replaceChildren(this.#validity, svgIcon('warning'), h('span', {}, `Could not check: ${detail ?? ''}`));
+    if (state === 'checking') replaceChildren(this.#validity, h('span', { class: 'validity-text' }, 'Checking…'));
+    else replaceChildren(this.#validity, svgIcon('warning'), h('span', { class: 'validity-text' }, `Could not check: ${detail ?? ''}`));
+  }
+
+  /**
+   * The status in the bar at the bottom: valid, valid with warnings (each named, with a button
+   * that takes you to its field), or the problems to fix.
+   */
+  #showValidation(v: Validation): void {
+    const view = validityView(v, !this.#dirty && this.#savedId !== undefined);
+    this.#validity.className = `validity ${view.state}`;
+    const links: HTMLElement[] = [];
+    const targets = new Set<FieldHandle>();
+    for (const w of view.warnings) {
+      const target = this.#fieldFor(w.path);
+      if (!target || targets.has(target)) continue;
+      targets.add(target);
+      links.push(h('button', { type: 'button', class: 'link', onclick: () => this.#goTo(target) }, `Go to ${pathLabel(w.path)}`));
+    }
+    replaceChildren(
+      this.#validity,
+      svgIcon(view.state === 'valid' ? 'check' : view.state === 'warned' ? 'warning' : 'cross'),
+      h('span', { class: 'validity-text' }, view.text),
+      links.length > 0 ? h('span', { class: 'validity-links' }, links) : null,
+    );
+  }
+
+  /** Focus a field and bring it to the middle of the screen (clear of the sticky header and bar). */
+  #goTo(field: FieldHandle): void {
+    field.control.focus({ preventScroll: true });
+    field.control.scrollIntoView({ block: 'center' });
   }
 
   #applyValidation(): void {
@@ -187,7 +276,7 @@ export class ProtocolEditor {
     for (const [path, field] of this.#fields) field.setMessages(errors.byPath.get(path) ?? [], warnings.byPath.get(path) ?? []);
     replaceChildren(this.#evidence, v.evidence ? allEvidenceLines(v.evidence) : h('p', { class: 'hint' }, 'Shown once the file passes the format checks above.'));
     const n = v.errors.length;
-    this.#showValidity(v.valid ? 'valid' : 'invalid', n === 1 ? 'One problem to fix before saving.' : `${n} problems to fix before saving.`);
+    this.#showValidation(v);
     // The summary lists every problem, each a button that takes you to its field.
     setFlag(this.#summary, 'hidden', n === 0);
     replaceChildren(
@@ -202,7 +291,7 @@ export class ProtocolEditor {
               v.errors.map((e) => {
                 const target = this.#fieldFor(e.path);
                 const label = pathLabel(e.path);
-                return h('li', {}, target ? h('button', { type: 'button', class: 'link', onclick: () => target.control.focus() }, label) : h('strong', {}, label), `: ${e.message}`);
+                return h('li', {}, target ? h('button', { type: 'button', class: 'link', onclick: () => this.#goTo(target) }, label) : h('strong', {}, label), `: ${e.message}`);
               }),
             ),
           ],
@@ -560,7 +649,8 @@ export class ProtocolEditor {
 
   // ---- actions ------------------------------------------------------------------------------------
 
-  async #save(): Promise<void> {
+  /** Save the draft; true when saved. */
+  async #save(): Promise<boolean> {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
@@ -571,15 +661,17 @@ export class ProtocolEditor {
       this.#validateNow();
       const firstBad = this.#form.querySelector<HTMLElement>('[aria-invalid="true"]');
       firstBad?.focus();
-      return;
+      return false;
     }
     this.#savedId = r.data.id;
     this.#dirty = false;
+    this.#baseline = JSON.stringify(this.#draft);
     this.#ctx.notify('info', `Saved “${typeof this.#draft.name === 'string' ? this.#draft.name : r.data.id}” as ${r.data.id}.`);
     this.#syncTitle();
     this.#validateNow();
     setText(this.#origin, `Your protocol ${r.data.id} (version ${r.data.hash.slice(0, 12)})`);
     this.#onSaved(r.data.id);
+    return true;
   }
 
   #export(): void {
@@ -593,6 +685,8 @@ export class ProtocolEditor {
   }
 
   #close(): void {
+    if (!this.#isOpen) return;
+    this.#isOpen = false;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#seq++;
     for (const p of this.#previews.values()) p.destroy();

@@ -6,7 +6,7 @@
 import type { AppContext, ProtocolSummary } from '../context.js';
 import { h, replaceChildren, setFlag, svgIcon } from '../dom.js';
 import { num } from '../../../src/domain/format.js';
-import { duplicateProtocol, exportFileName, parseImport, protocolText, sourcesSummary } from '../protocol-model.js';
+import { cardWarningText, duplicateProtocol, exportFileName, parseImport, protocolText, sourcesSummary } from '../protocol-model.js';
 import { downloadText } from '../components/download.js';
 import { evidenceLines } from '../components/evidence.js';
 import { ProtocolEditor } from './protocol-editor.js';
@@ -69,6 +69,7 @@ export class ProtocolsScreen {
 
   #card(p: ProtocolSummary): HTMLElement {
     const titleId = `proto-${p.id}`;
+    const warning = cardWarningText(p.warnings);
     const actions = [
       p.problem === undefined ? h('button', { type: 'button', class: 'primary', onclick: () => this.#use(p.id) }, 'Use for session') : null,
       p.builtIn
@@ -83,6 +84,8 @@ export class ProtocolsScreen {
       h('p', {}, p.indication),
       h('p', { class: 'muted' }, `${num(p.totalMin, 2)} min · ${p.phases.join('; ')}`),
       p.problem ? h('p', { class: 'field-error' }, svgIcon('cross'), h('span', {}, `Cannot run: ${p.problem}`)) : null,
+      // A warning mark in words beside its icon (never colour alone): what the editor warns about.
+      warning === undefined ? null : h('p', { class: 'field-warning card-warning' }, svgIcon('warning'), h('span', {}, warning)),
       h(
         'details',
         { class: 'sources' },

@@ -2,7 +2,9 @@
  * A quick accessibility audit of what is on screen (WCAG 2.2 AA, the parts a script can check
  * reliably): every visible control has an accessible name, and a target of at least 44 x 44 px
  * (UX.md; stricter than WCAG's 24 px). A radio button or checkbox counts with its label, a
- * visually hidden file input by its label; inline text links are exempt (WCAG 2.5.8 "inline").
+ * visually hidden file input by its label; a link inside a sentence is exempt (WCAG 2.5.8
+ * "inline"), a button styled as a link is not (it is a target of its own: the editor's "go to the
+ * field" buttons were 32 px high).
  * Returns one line per problem.
  */
 import type { Page } from 'playwright-core';
@@ -36,7 +38,7 @@ export async function auditControls(page: Page): Promise<string[]> {
       if (el.classList.contains('sr-only') || el.classList.contains('skip')) continue;
       const name = el instanceof HTMLIFrameElement ? (el.title ?? '') : nameOf(el);
       if (!name) problems.push(`no accessible name: ${describe(el)}`);
-      if (el instanceof HTMLIFrameElement || el.classList.contains('link')) continue;
+      if (el instanceof HTMLIFrameElement || (el instanceof HTMLAnchorElement && el.closest('p, li') !== null)) continue;
       const box = (el instanceof HTMLInputElement && (el.type === 'radio' || el.type === 'checkbox' || el.type === 'file') ? (el.labels?.[0] ?? el) : el).getBoundingClientRect();
       if (box.width < 44 - 0.5 || box.height < 44 - 0.5) problems.push(`target ${Math.round(box.width)}x${Math.round(box.height)} px < 44x44: ${describe(el)}`);
     }

@@ -3,12 +3,15 @@
  * stopping with a reason, the prefill of the next session; bad payloads are refused naming the
  * field, through the dispatcher with output validation on (so every result matches the contract).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CALLS, parseInput } from '../../../src/app/contract.js';
+import { CALLS, type CallInput, parseInput } from '../../../src/app/contract.js';
 import { readJournal } from '../../../src/session/journal.js';
 import { answersFrom, serviceHarness } from './service-harness.js';
+
+const WOMAC_FILE = fileURLToPath(new URL('../../../src/domain/outcomes/library/womac.json', import.meta.url));
 
 let h: ReturnType<typeof serviceHarness> | undefined;
 afterEach(async () => {
@@ -201,3 +204,158 @@ describe('course schemas', () => {
   });
 });
 
+
+/** A patient PT-0042 with a 3-session knee course whose first session has ended (output off): the milestone calls are open. */
+async function endedFirstSession(harness: ReturnType<typeof serviceHarness>) {
+  await harness.must('addPatient', { ref: 'PT-0042' });
+  const course = await harness.must('startCourse', { patientRef: 'PT-0042', protocolId: 'knee-oa-periosteal', plannedSessions: 3 });
+  await harness.must('connect', { path: 'sim' });
+  const { template } = await harness.must('screeningForm', { protocolId: 'knee-oa-periosteal' });
+  await harness.must('submitScreening', { protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
+  await harness.must('courseSession', { courseId: course.id, nprsBefore: 6 });
+  await harness.must('start', { targetMa: 2 });
+  await harness.until(() => harness.service.snapshot.state === 'running', 20_000, 'running');
+  await harness.must('stop', {});
+  await harness.until(() => harness.service.snapshot.state === 'stopped', 20_000, 'stopped');
+  const journal = harness.service.snapshot.journal!;
+  const milestones = () =>
+    readJournal({ path: journal })
+      .records.filter((r) => r.type === 'outcome' && (r.data as { timepoint: string }).timepoint === 'milestone')
+      .map((r) => r.data as { instrumentId: string; instrumentVersion: string; scores: Record<string, number> });
+  return { course, milestones };
+}
+
+describe('licensed instruments at a milestone, patient labels', () => {
+  it('courseInstruments lists the score-only instruments, those made for the knee as fitting a knee course, a region-less clinic instrument fitting any', async () => {
+    h = serviceHarness();
+    const womac = JSON.parse(readFileSync(WOMAC_FILE, 'utf8')) as Record<string, unknown>;
+    // The clinic's own score-only instrument, made for no region in particular.
+    const own: Record<string, unknown> = { ...womac, id: 'clinic-function', name: 'Clinic function score', version: '2' };
+    delete own['regions'];
+    mkdirSync(path.join(h.dataDir, 'instruments'), { recursive: true });
+    writeFileSync(path.join(h.dataDir, 'instruments', 'clinic-function.json'), JSON.stringify(own));
+    await h.must('addPatient', { ref: 'PT-0042' });
+    const course = await h.must('startCourse', { patientRef: 'PT-0042', protocolId: 'knee-oa-periosteal', plannedSessions: 3 });
+    const list = await h.must('courseInstruments', { courseId: course.id });
+    const fits = Object.fromEntries(list.map((i) => [i.id, i.fits]));
+    expect(fits).toEqual({ womac: true, koos: true, ffi: false, odi: false, 'clinic-function': true });
+    // The instruments asked in the app itself (NPRS, GROC, PSFS) are not offered as forms used elsewhere.
+    expect(list.some((i) => ['nprs', 'groc', 'psfs'].includes(i.id))).toBe(false);
+    const w = list.find((i) => i.id === 'womac')!;
+    expect(w).toMatchObject({ name: 'WOMAC Osteoarthritis Index', version: 'LK3.1 (Likert)', licence: 'licensed' });
+    expect(w.scores[0]).toEqual({ id: 'total', name: 'Total', min: 0, max: 96, step: 1, unit: 'points', direction: 'lower-is-better', mcid: null });
+    // Names, versions and ranges only: no item text travels (the files hold none).
+    expect(JSON.stringify(list)).not.toMatch(/"items"|"text"/);
+    const missing = await h.call('courseInstruments', { courseId: 'C20250314-ABCDEF' });
+    expect(missing.ok ? null : missing.error.code).toBe('NOT_FOUND');
+    expect(h.invalidOutputs).toEqual([]);
+  });
+
+  it('courseMilestone refuses a licensed score out of range, of another version, of an unknown or in-app instrument or given twice, naming the field, and writes nothing', async () => {
+    h = serviceHarness();
+    const { milestones } = await endedFirstSession(h);
+    const refusals: [CallInput<'courseMilestone'>, string, RegExp][] = [
+      [{ groc: 3, licensed: [{ instrumentId: 'womac', scores: { total: 97 } }] }, 'licensed[0].scores.total', /^licensed\[0\]: 97 is outside 0-96, the range of WOMAC Osteoarthritis Index Total$/],
+      [{ licensed: [{ instrumentId: 'womac', scores: { total: 40.5 } }] }, 'licensed[0].scores.total', /40\.5/],
+      [{ licensed: [{ instrumentId: 'womac', version: 'VA3.1', scores: { total: 40 } }] }, 'licensed[0].version', /version "LK3.1 \(Likert\)", not "VA3.1"/],
+      [{ licensed: [{ instrumentId: 'womac', scores: { global: 40 } }] }, 'licensed[0].scores.global', /no score "global"; its scores: total, pain, stiffness, function/],
+      [{ licensed: [{ instrumentId: 'koos', scores: { pain: 50 } }, { instrumentId: 'groc', scores: { score: 2 } }] }, 'licensed[1].instrumentId', /not recorded as a score from a form used elsewhere/],
+    ];
+    for (const [input, field, reason] of refusals) {
+      const r = await h.call('courseMilestone', input);
+      expect(r.ok, JSON.stringify(input)).toBe(false);
+      if (r.ok) continue;
+      expect(r.error.code).toBe('BAD_INPUT');
+      expect(r.error.details?.map((d) => d.path)).toContain(field);
+      expect(r.error.message).toMatch(reason);
+    }
+    const unknown = await h.call('courseMilestone', { licensed: [{ instrumentId: 'sf-36', scores: { total: 50 } }] });
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringMatching(/^licensed\[0\]\.instrumentId: no instrument "sf-36"; the instruments scored on their own forms: .*womac/) as unknown } });
+    const twice = await h.call('courseMilestone', { licensed: [{ instrumentId: 'womac', scores: { total: 40 } }, { instrumentId: 'womac', scores: { pain: 8 } }] });
+    expect(twice).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: 'licensed[1].instrumentId: WOMAC Osteoarthritis Index is given twice' } });
+    expect(parseInput('courseMilestone', { licensed: [{ instrumentId: 'womac', scores: {} }] }).ok).toBe(false);
+    // All or none: the GROC given beside the refused WOMAC total was not written either.
+    expect(milestones()).toEqual([]);
+    expect(h.invalidOutputs).toEqual([]);
+  });
+
+  it('courseMilestone records a licensed total with its instrument version into the journal, the timeline, the CSV and the FHIR Observation', async () => {
+    h = serviceHarness();
+    const { course, milestones } = await endedFirstSession(h);
+    const r = await h.must('courseMilestone', { groc: 2, licensed: [{ instrumentId: 'womac', version: 'LK3.1 (Likert)', scores: { total: 40, pain: 9 } }] });
+    expect(r.recorded).toEqual([
+      { instrumentId: 'groc', scores: { score: 2 } },
+      { instrumentId: 'womac', scores: { total: 40, pain: 9 } },
+    ]);
+    expect(milestones().map((m) => [m.instrumentId, m.instrumentVersion, m.scores])).toEqual([
+      ['groc', expect.any(String), { score: 2 }],
+      ['womac', 'LK3.1 (Likert)', { total: 40, pain: 9 }],
+    ]);
+    const [listed] = await h.must('listCourses', { patientRef: 'PT-0042' });
+    expect(listed!.sessions[0]!.measures.find((m) => m.instrumentId === 'womac')).toEqual({
+      instrumentId: 'womac',
+      name: 'WOMAC Osteoarthritis Index',
+      version: 'LK3.1 (Likert)',
+      scores: [
+        { id: 'total', name: 'Total', value: 40, min: 0, max: 96, unit: 'points' },
+        { id: 'pain', name: 'Pain', value: 9, min: 0, max: 20, unit: 'points' },
+      ],
+    });
+    const csv = (await h.must('courseReport', { courseId: course.id, format: 'csv' })).content.trim().split(/\r\n/);
+    const cols = csv[0]!.split(',');
+    expect([csv[1]!.split(',')[cols.indexOf('womac.total')], csv[1]!.split(',')[cols.indexOf('womac.pain')]]).toEqual(['40', '9']);
+    const fhir = JSON.parse((await h.must('courseReport', { courseId: course.id, format: 'fhir' })).content) as { entry: { resource: { resourceType: string; code?: { text?: string; coding?: unknown }; valueInteger?: number } }[] };
+    const womacObs = fhir.entry.map((e) => e.resource).filter((x) => x.resourceType === 'Observation' && x.code?.text?.startsWith('WOMAC'));
+    expect(womacObs.map((o) => [o.code?.text, o.valueInteger])).toEqual([
+      ['WOMAC Osteoarthritis Index (LK3.1 (Likert)): Total, course milestone', 40],
+      ['WOMAC Osteoarthritis Index (LK3.1 (Likert)): Pain, course milestone', 9],
+    ]);
+    // No code was verified for WOMAC: text only.
+    expect(womacObs.every((o) => o.code?.coding === undefined)).toBe(true);
+    const html = (await h.must('courseReport', { courseId: course.id, format: 'html' })).content;
+    expect(html).toContain('WOMAC Osteoarthritis Index');
+    expect(h.invalidOutputs).toEqual([]);
+  });
+
+  it('setPatientLabels replaces the labels; a name, a date or a contact detail is refused with the reason and changes nothing; an unknown patient is NOT_FOUND', async () => {
+    h = serviceHarness();
+    await h.must('addPatient', { ref: 'PT-0042', labels: ['knee'] });
+    expect((await h.must('setPatientLabels', { ref: 'PT-0042', labels: ['knee', 'trial-A'] })).labels).toEqual(['knee', 'trial-A']);
+    const refusals = [
+      ['Mrs Jones', /^LABEL_INVALID: "Mrs Jones" looks like a name/],
+      ['12-03-1955', /^LABEL_INVALID: "12-03-1955" looks like a date/],
+      ['07700 900123', /^LABEL_INVALID: "07700 900123" looks like a phone number/],
+      ['jo@example.org', /^LABEL_INVALID: "jo@example.org" is not a label/],
+    ] as const;
+    for (const [label, reason] of refusals) {
+      const r = await h.call('setPatientLabels', { ref: 'PT-0042', labels: ['knee', label] });
+      expect(r.ok, label).toBe(false);
+      if (r.ok) continue;
+      expect(r.error.code).toBe('BAD_INPUT');
+      expect(r.error.message).toMatch(reason);
+    }
+    expect((await h.must('listPatients', { find: 'PT-0042' }))[0]!.labels).toEqual(['knee', 'trial-A']);
+    expect((await h.must('listPatients', { find: 'TRIAL-a' })).map((p) => p.ref)).toEqual(['PT-0042']);
+    expect((await h.must('setPatientLabels', { ref: 'PT-0042', labels: [] })).labels).toEqual([]);
+    expect(await h.must('listPatients', { find: 'trial' })).toEqual([]);
+    const unknown = await h.call('setPatientLabels', { ref: 'PT-0099', labels: ['knee'] });
+    expect(unknown.ok ? null : unknown.error.code).toBe('NOT_FOUND');
+    expect(h.invalidOutputs).toEqual([]);
+  });
+
+  it('a patient is found by the exact reference only: a part of one, or a label that reads like one, is NOT_FOUND for their courses', async () => {
+    h = serviceHarness();
+    await h.must('addPatient', { ref: 'PT-0007', labels: ['PT-9999'] });
+    await h.must('startCourse', { patientRef: 'PT-0007', protocolId: 'knee-oa-periosteal', plannedSessions: 3 });
+    expect((await h.must('listCourses', { patientRef: 'PT-0007' })).length).toBe(1);
+    for (const ref of ['PT-9999', 'PT-000', 'pt-0007']) {
+      const r = await h.call('listCourses', { patientRef: ref });
+      expect(r.ok ? null : r.error.code, ref).toBe('NOT_FOUND');
+      const s = await h.call('startCourse', { patientRef: ref, protocolId: 'knee-oa-periosteal' });
+      expect(s.ok ? null : s.error.code, ref).toBe('NOT_FOUND');
+    }
+    // The label-like reference is still free for its own patient.
+    await h.must('addPatient', { ref: 'PT-9999' });
+    expect(await h.must('listCourses', { patientRef: 'PT-9999' })).toEqual([]);
+  });
+});

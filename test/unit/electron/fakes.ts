@@ -120,6 +120,16 @@ export class FakeDialog {
     this.asked.push({ window, options });
     return new Promise((resolve) => this.pending.push((response) => resolve({ response })));
   }
+  /** Questions asked synchronously, and the labels to answer them with, in order (none left: the cancel button). */
+  readonly askedSync: MessageBoxOptions[] = [];
+  readonly syncAnswers: string[] = [];
+  showMessageBoxSync(_window: FakeWindow, options: MessageBoxOptions): number {
+    this.askedSync.push(options);
+    const label = this.syncAnswers.shift();
+    const index = label === undefined ? (options.cancelId ?? 0) : (options.buttons?.indexOf(label) ?? -1);
+    if (index < 0) throw new Error(`no "${label ?? ''}" button on the question "${options.message}"`);
+    return index;
+  }
   /** Clicks the button with this label on the oldest open dialog. */
   answer(label: string): void {
     const asked = this.asked[this.asked.length - this.pending.length];

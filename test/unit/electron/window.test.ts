@@ -218,6 +218,23 @@ describe('closing the window', () => {
     expect(during.defaultPrevented).toBe(true);
   });
 
+  it('a page that keeps itself open (unsaved protocol edits) is asked about, not ignored: Stay keeps it, Leave lets it go', () => {
+    const { window, dialog } = setup({ outputOn: false });
+    const stay = new FakeEvent();
+    dialog.syncAnswers.push('Stay');
+    window.webContents.emit('will-prevent-unload', stay);
+    expect(stay.defaultPrevented).toBe(false);
+    const leave = new FakeEvent();
+    dialog.syncAnswers.push('Leave');
+    window.webContents.emit('will-prevent-unload', leave);
+    expect(leave.defaultPrevented).toBe(true);
+    expect(dialog.askedSync.map((o) => [o.message, o.buttons])).toEqual([
+      ['A protocol has changes that are not saved.', ['Stay', 'Leave']],
+      ['A protocol has changes that are not saved.', ['Stay', 'Leave']],
+    ]);
+    expect(dialog.asked).toHaveLength(0);
+  });
+
   it('a renderer exit while closing is not reloaded', () => {
     const { window } = setup();
     window.close();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { amplitudeColumns, courseProgress, nprsColumns, reportSessions, timeline, type Course } from '../../../electron/renderer/screens/patients-model.js';
+import { amplitudeColumns, courseProgress, licensedScoreProblem, nprsColumns, reportSessions, stepDecimals, timeline, type Course } from '../../../electron/renderer/screens/patients-model.js';
 
 const session = (n: number, over: Partial<Course['sessions'][number]> = {}): Course['sessions'][number] => ({
   sessionId: `S${n}`,
@@ -54,6 +54,35 @@ describe('the course timeline', () => {
     expect(rows[1]).toMatchObject({ protocol: 'knee-oa-short', adverse: ['other: dizziness (moderate)'], stops: ['00:12 E-stop (button)'], ended: 'not ended', channels: [{ channel: 2, maxMa: 2.5, chargeUc: 600 }] });
   });
 
+  it('gives each session its milestone measures in words: GROC signed, PSFS mean, a licensed instrument by name and version with each score’s range', () => {
+    const measured: Course = {
+      ...course,
+      sessions: [
+        session(1, {
+          measures: [
+            { instrumentId: 'groc', name: 'Global Rating of Change', version: '1', scores: [{ id: 'score', name: 'Score', value: 3, min: -7, max: 7, unit: 'points' }] },
+            { instrumentId: 'psfs', name: 'Patient-Specific Functional Scale', version: '1', scores: [{ id: 'mean', name: 'Mean', value: 5.5, min: 0, max: 10, unit: 'points' }] },
+            {
+              instrumentId: 'womac',
+              name: 'WOMAC Osteoarthritis Index',
+              version: 'LK3.1 (Likert)',
+              scores: [
+                { id: 'total', name: 'Total', value: 40, min: 0, max: 96, unit: 'points' },
+                { id: 'pain', name: 'Pain', value: 9, min: 0, max: 20, unit: 'points' },
+              ],
+            },
+            { instrumentId: 'odi', name: 'Oswestry Disability Index', version: '2.1a', scores: [{ id: 'total', name: 'Total', value: 24, min: 0, max: 100, unit: '%' }] },
+          ],
+        }),
+        session(2, { measures: [{ instrumentId: 'groc', name: 'Global Rating of Change', version: '1', scores: [{ id: 'score', name: 'Score', value: -2, min: -7, max: 7, unit: 'points' }] }] }),
+      ],
+    };
+    expect(timeline(measured, undefined).map((r) => r.measures)).toEqual([
+      ['GROC +3', 'PSFS mean 5.5', 'WOMAC Osteoarthritis Index (LK3.1 (Likert)): Total 40 (0-96), Pain 9 (0-20)', 'Oswestry Disability Index (2.1a): Total 24 % (0-100)'],
+      ['GROC -2'],
+    ]);
+  });
+
   it('keeps the rows the contract gave when the report cannot be read', () => {
     expect(reportSessions('not json')).toEqual([]);
     expect(reportSessions('{"sessions": 3}')).toEqual([]);
@@ -85,5 +114,22 @@ describe('the course timeline', () => {
     expect(courseProgress(course)).toBe('2 of 10 sessions done; next due 2025-03-20');
     expect(courseProgress({ ...course, status: 'stopped', statusReason: 'moved away', nextDue: null })).toBe('2 of 10 sessions done; stopped: moved away');
     expect(courseProgress({ ...course, status: 'completed', plannedSessions: 1, nextDue: null })).toBe('2 of 1 session done; completed');
+  });
+});
+
+describe('a licensed instrument’s score as typed at a milestone', () => {
+  const womacTotal = { min: 0, max: 96, step: 1, unit: 'points' };
+  const koosPain = { min: 0, max: 100, step: 0.1, unit: 'points' };
+  it('is refused when not a number, out of its range or off its step, saying the range', () => {
+    expect(licensedScoreProblem(Number.NaN, womacTotal)).toBe('give a number, 0-96 points.');
+    expect(licensedScoreProblem(97, womacTotal)).toBe('97 is outside its range, 0-96 points.');
+    expect(licensedScoreProblem(-1, womacTotal)).toBe('-1 is outside its range, 0-96 points.');
+    expect(licensedScoreProblem(40.5, womacTotal)).toBe('40.5 is not in steps of 1 (0-96 points).');
+    expect(licensedScoreProblem(45.25, koosPain)).toBe('45.25 is not in steps of 0.1 (0-100 points).');
+  });
+  it('is accepted at both ends of its range and on its step, without floating-point dust refusing 0.1 steps', () => {
+    for (const v of [0, 38, 96]) expect(licensedScoreProblem(v, womacTotal)).toBeUndefined();
+    for (const v of [0, 45.3, 0.7, 99.9, 100]) expect(licensedScoreProblem(v, koosPain)).toBeUndefined();
+    expect([stepDecimals(1), stepDecimals(0.1), stepDecimals(0.25)]).toEqual([0, 1, 2]);
   });
 });

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   ASYM_RATIO,
+  cardWarningText,
+  validityView,
+  warningText,
+  withoutReference,
   FORBIDDEN_REGIONS,
   NUMERIC_FIELDS,
   REGIONS,
@@ -252,5 +256,47 @@ describe('the waveform preview', () => {
     const anodic = (x[5]! - x[4]!) * y[4]!;
     expect(cathodic + anodic).toBeCloseTo(0, 9);
     expect(y[4]).toBe(2);
+  });
+});
+
+describe('the editor status and the library card name every warning (issue 16 section 5)', () => {
+  const rms = { path: 'phases[0].amplitude.maxMa', message: "RMS current density 5.2 mA/cm² at 8 mA is above 2 mA/cm²: the electrode needs the operator's special attention [docs/CLINICAL.md#rms-current-density]" };
+  const shannon = { path: 'phases[1].pulseWidthUs', message: 'Shannon k 1.63 at 10 mA is above 1.5: the charge density is getting close to the 1.85 threshold [docs/CLINICAL.md#charge-density-shannon]' };
+
+  it('a clean file reads "Valid: ready to save." (unsaved) or "Valid and saved." (saved)', () => {
+    expect(validityView({ valid: true, errors: [], warnings: [] }, false)).toEqual({ state: 'valid', text: 'Valid: ready to save.', warnings: [] });
+    expect(validityView({ valid: true, errors: [], warnings: [] }, true).text).toBe('Valid and saved.');
+  });
+
+  it('a valid file with a warning never reads like a clean one: the count, where and what, without the source reference', () => {
+    const v = validityView({ valid: true, errors: [], warnings: [rms] }, false);
+    expect(v.state).toBe('warned');
+    expect(v.text).toBe("Valid, 1 warning: Phase 1 › Maximum amplitude: RMS current density 5.2 mA/cm² at 8 mA is above 2 mA/cm²: the electrode needs the operator's special attention.");
+    expect(v.warnings).toEqual([rms]);
+    expect(validityView({ valid: true, errors: [], warnings: [rms] }, true).text).toMatch(/^Valid and saved, 1 warning: Phase 1 › Maximum amplitude: RMS/);
+  });
+
+  it('n warnings are counted and each is named in order; a repeated one counts once', () => {
+    const v = validityView({ valid: true, errors: [], warnings: [rms, shannon, rms] }, false);
+    expect(v.text).toMatch(/^Valid, 2 warnings: Phase 1 › Maximum amplitude: RMS current density .*; Phase 2 › Pulse width per phase: Shannon k 1\.63 at 10 mA is above 1\.5: the charge density is getting close to the 1\.85 threshold\.$/);
+    expect(v.warnings).toEqual([rms, shannon]);
+  });
+
+  it('an invalid file says how many problems, and how many warnings besides', () => {
+    const err = { path: 'id', message: 'must be lower-case words' };
+    expect(validityView({ valid: false, errors: [err], warnings: [] }, false)).toEqual({ state: 'invalid', text: 'One problem to fix before saving.', warnings: [] });
+    expect(validityView({ valid: false, errors: [err, err], warnings: [shannon] }, false).text).toBe('2 problems to fix before saving, and 1 warning.');
+  });
+
+  it('withoutReference drops only a trailing [reference]', () => {
+    expect(withoutReference('above 1.5 [docs/CLINICAL.md#x]')).toBe('above 1.5');
+    expect(withoutReference('see [1] for more')).toBe('see [1] for more');
+    expect(warningText(shannon)).toBe('Phase 2 › Pulse width per phase: Shannon k 1.63 at 10 mA is above 1.5: the charge density is getting close to the 1.85 threshold');
+  });
+
+  it('the library card line: nothing without warnings, "Warning: ..." with one, "n warnings: ..." with more', () => {
+    expect(cardWarningText([])).toBeUndefined();
+    expect(cardWarningText([rms])).toBe("Warning: Phase 1 › Maximum amplitude: RMS current density 5.2 mA/cm² at 8 mA is above 2 mA/cm²: the electrode needs the operator's special attention. Check it before using the protocol.");
+    expect(cardWarningText([rms, shannon, rms])).toMatch(/^2 warnings: Phase 1 › .*; Phase 2 › .*\. Check it before using the protocol\.$/);
   });
 });

@@ -62,11 +62,13 @@ describe('readJournal under fuzzing', () => {
           const bytes = Buffer.from(VALID);
           for (const c of changes) bytes[c.at] = c.value;
           const read = safeRead(bytes);
-          const changedEarly = changes.some((c) => c.at < lastLineStart && VALID[c.at] !== c.value);
+          // Compare the bytes as they end up: two changes at one offset can restore the original
+          // byte (seed -562578045: 0 then 34 at offset 1), which is no change at all.
+          const changedEarly = changes.some((c) => c.at < lastLineStart && bytes[c.at] !== VALID[c.at]);
           if (changedEarly) expect(read.ok).toBe(false);
         },
       ),
-      { numRuns: 1000 },
+      { numRuns: 1000, examples: [[[{ at: 1, value: 0 }, { at: 1, value: 34 }]]] },
     );
   });
 
