@@ -211,7 +211,7 @@ async function endedFirstSession(harness: ReturnType<typeof serviceHarness>) {
   const course = await harness.must('startCourse', { patientRef: 'PT-0042', protocolId: 'knee-oa-periosteal', plannedSessions: 3 });
   await harness.must('connect', { path: 'sim' });
   const { template } = await harness.must('screeningForm', { protocolId: 'knee-oa-periosteal' });
-  await harness.must('submitScreening', { protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
+  await harness.must('submitScreening', { side: 'left', protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
   await harness.must('courseSession', { courseId: course.id, nprsBefore: 6 });
   await harness.must('start', { targetMa: 2 });
   await harness.until(() => harness.service.snapshot.state === 'running', 20_000, 'running');
