@@ -5,6 +5,7 @@
  */
 import type { CallOutput } from '../../src/app/contract.js';
 import { getAt, setAt } from './protocol-model.js';
+import { type TreatedSide, regionText, sidedRegionText } from '../../src/domain/protocols/treated-side.js';
 
 export type ScreeningForm = CallOutput<'screeningForm'>;
 export type Question = ScreeningForm['questions'][number];
@@ -32,20 +33,32 @@ function answerKey(id: string): string {
   return id.slice(id.lastIndexOf('.') + 1);
 }
 
-/** The questionnaire in the order it is asked: about the patient, then per treated site. */
-export function screeningGroups(form: ScreeningForm): ScreeningGroup[] {
+/**
+ * The questionnaire in the order it is asked: about the patient, then per treated site. A site on
+ * the affected side is named by the side chosen ("right knee"; bilateral: "knee (both sides)"),
+ * or "knee (affected side)" until one is.
+ */
+export function screeningGroups(form: ScreeningForm, side?: TreatedSide): ScreeningGroup[] {
   const template = isRecord(form.template) ? form.template : {};
   const sites = Array.isArray(template.sites) ? template.sites.filter(isRecord) : [];
   const patient = form.questions.filter((q) => q.scope === 'patient');
   const perSite = form.questions.filter((q) => q.scope === 'site');
   const groups: ScreeningGroup[] = [{ title: 'About the patient', items: patient.map((q) => ({ path: `answers.${answerKey(q.id)}`, question: q })) }];
   sites.forEach((site, i) => {
-    const region = typeof site.region === 'string' ? site.region.replace(/-/g, ' ') : 'site';
-    const label = typeof site.side === 'string' ? `${region} (${site.side})` : region;
+    const region = typeof site.region === 'string' ? site.region : 'site';
+    const label = typeof site.side === 'string' ? siteLabel(region, site.side, side) : region.replace(/-/g, ' ');
     groups.push({ title: `At the ${label}`, items: perSite.map((q) => ({ path: `sites[${i}].${answerKey(q.id)}`, question: q, site: label })) });
   });
   return groups.filter((g) => g.items.length > 0);
 }
+
+function siteLabel(region: string, side: string, chosen: TreatedSide | undefined): string {
+  if (side !== 'affected' || chosen === undefined) return sidedRegionText(region, side);
+  return chosen === 'bilateral' ? `${regionText(region)} (both sides)` : sidedRegionText(region, chosen);
+}
+
+/** The side choice in words, as the radio buttons read. */
+export const SIDE_CHOICE_TEXT: Readonly<Record<TreatedSide, string>> = { left: 'Left', right: 'Right', bilateral: 'Bilateral (both sides)' };
 
 /** The answers file: the template with the patient reference and every answer given (null = unanswered). */
 export function buildAnswers(form: ScreeningForm, patientRef: string, answers: ReadonlyMap<string, boolean | null>): unknown {

@@ -9,6 +9,7 @@
  */
 import * as z from 'zod';
 import { FORBIDDEN_REGIONS, REGIONS, SIDES } from '../domain/protocols/schema.js';
+import { TREATED_SIDES } from '../domain/protocols/treated-side.js';
 import { EVIDENCE_STATUSES } from '../domain/protocols/evidence.js';
 import { ADVERSE_EFFECT_KINDS, ADVERSE_EFFECT_TEXT, AdverseEffectSchema, SEVERITIES } from '../domain/outcomes/adverse.js';
 import { MIDLINE_REGIONS, REGION_SITES, SITE_NOTE_MAX } from '../domain/protocols/sites.js';
@@ -41,6 +42,8 @@ export const CONTRACT_ERROR_CODES = [
   'STORAGE',
   'INTERNAL',
   'NOT_CONTROLLER',
+  'SIDE_REQUIRED',
+  'SIDE_NOT_ALLOWED',
 ] as const;
 
 export const ErrorSchema = z.strictObject({
@@ -49,8 +52,9 @@ export const ErrorSchema = z.strictObject({
    * (not now: the session is in another state), NOT_CONNECTED (connect to a device first, or
    * again), LATCHED (an emergency stop is latched: clear it first), ESTOP_UNCONFIRMED (the device
    * has not yet confirmed the emergency stop), LIMIT, DEVICE, NOT_FOUND, SCREENING, STORAGE,
-   * INTERNAL, and NOT_CONTROLLER (another UI controls the session: this one may watch it and press
-   * Emergency stop, or take control explicitly).
+   * INTERNAL, NOT_CONTROLLER (another UI controls the session: this one may watch it and press
+   * Emergency stop, or take control explicitly), SIDE_REQUIRED (the protocol treats the affected
+   * side: say which) and SIDE_NOT_ALLOWED (that side is not one this protocol can treat).
    */
   code: z.enum(CONTRACT_ERROR_CODES),
   /** What went wrong, in words a clinician can act on. */
@@ -396,6 +400,8 @@ export const COURSE_CALLS = {
           sessionNumber: z.number(),
           protocol: z.strictObject({ id: z.string(), hash: z.string(), name: z.string() }),
           sites: z.array(z.strictObject({ channel: z.number(), region: z.string(), side: z.string(), sites: z.array(z.string()) })),
+          /** The side the last session treated (a suggestion shown beside the choice, never reused), or null. */
+          side: z.enum(TREATED_SIDES).nullable(),
           screeningAnswers: z.unknown(),
           acknowledged: z.array(z.string()),
         })
@@ -467,7 +473,15 @@ export const CALLS = {
   saveProtocol: { input: z.strictObject({ file: z.unknown() }), output: z.strictObject({ id: z.string(), hash: z.string() }) },
 
   /** The questionnaire for a protocol, and an answers template with every answer null. */
-  screeningForm: { input: z.strictObject({ protocolId: z.string().min(1).max(64) }), output: z.strictObject({ questions: z.array(QuestionSchema), template: z.unknown() }) },
+  screeningForm: {
+    input: z.strictObject({ protocolId: z.string().min(1).max(64) }),
+    output: z.strictObject({
+      questions: z.array(QuestionSchema),
+      template: z.unknown(),
+      /** The treated sides to choose from (one is required), or [] when the protocol's sides are fixed. */
+      sideChoices: z.array(z.enum(TREATED_SIDES)),
+    }),
+  },
   /**
    * Submit the answers: blocked (absolute, unanswered) or needs-acknowledgement (relative) come
    * back as findings; cleared prepares the session, opens its journal and checks the electrodes.
@@ -477,6 +491,12 @@ export const CALLS = {
       protocolId: z.string().min(1).max(64),
       answers: z.unknown(),
       acknowledgements: z.array(z.string().min(1).max(64)).max(32),
+      /**
+       * The treated side, for a protocol with channels on the "affected" side: required there
+       * (SIDE_REQUIRED), refused for a protocol without (SIDE_NOT_ALLOWED), and "bilateral" only
+       * where the protocol allows it (src/domain/protocols/treated-side.ts).
+       */
+      side: z.enum(TREATED_SIDES).optional(),
     }),
     output: z.strictObject({
       status: z.enum(['cleared', 'blocked', 'needs-acknowledgement']),

@@ -44,6 +44,7 @@ import {
   parseScreeningAnswers,
   screeningTemplate,
 } from '../domain/screening.js';
+import { sideChoiceProblem, sideChoices } from '../domain/protocols/treated-side.js';
 import { DeviceClient } from '../device/client.js';
 import { type OpenedTransport, openTransport as defaultOpenTransport } from '../device/open.js';
 import { type ListPortsOptions, type PortEntry, SIMULATOR_PATH, listPorts as defaultListPorts } from '../device/ports.js';
@@ -430,15 +431,19 @@ export class ControllerService implements ContractHandlers {
         questions.push({ id: 'pregnancy', text: PREGNANCY_QUESTION.text, severity: PREGNANCY_QUESTION.severity, scope: 'patient', source: PREGNANCY_QUESTION.source });
       }
       for (const [id, q] of Object.entries(SITE_QUESTIONS)) questions.push({ id, text: q.text, severity: q.severity, scope: 'site', source: q.source });
-      return ok({ questions, template: screeningTemplate(protocol) });
+      return ok({ questions, template: screeningTemplate(protocol), sideChoices: sideChoices(protocol) });
     });
   }
 
   submitScreening(input: Input<'submitScreening'>): Promise<Result<CallOutput<'submitScreening'>>> {
-    return this.#run('submitScreening', input, async ({ protocolId, answers, acknowledgements }) => {
+    return this.#run('submitScreening', input, async ({ protocolId, answers, acknowledgements, side }) => {
       const found = this.#findProtocol(protocolId);
       if (!found.ok) return found;
       const protocol = found.data;
+      // Which side before anything else: the electrode check that follows a cleared screening is
+      // for the needles on that side (H32).
+      const sideRefused = sideChoiceProblem(protocol, side);
+      if (sideRefused) return { ok: false, error: { code: sideRefused.code, message: sideRefused.message, details: [{ path: 'side', message: sideRefused.message }] } };
       const parsed = parseScreeningAnswers(answers, { patientRefRule: this.#settings.patientRefRule() });
       if (!parsed.ok) {
         const details = parsed.errors.map((e) => ({ path: e.path || '(answers)', message: e.message }));
@@ -457,7 +462,7 @@ export class ControllerService implements ContractHandlers {
 
       const conn = this.#conn;
       if (!conn) return fail('NOT_CONNECTED', `the screening cleared the patient, but ${NOT_CONNECTED}; then submit it again`);
-      const prepared = conn.runner.prepare({ protocol, ...(clinician === '' ? {} : { clinician }) });
+      const prepared = conn.runner.prepare({ protocol, ...(clinician === '' ? {} : { clinician }), ...(side === undefined ? {} : { side }) });
       if (!prepared.ok) return sessionFail(prepared.error);
       const checked = await conn.runner.submitScreening(outcome.cleared);
       if (!checked.ok) return sessionFail(checked.error);

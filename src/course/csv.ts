@@ -1,10 +1,12 @@
 /**
  * The course as CSV for research spreadsheets: one row per session, RFC 4180 (comma-separated,
  * CRLF line ends, a field quoted when it holds a comma, quote or line break, quotes doubled).
- * Fixed columns first, then one column per channel for amplitude and charge, then one column per
+ * Fixed columns first, then one column per channel for amplitude and charge, the treated side
+ * (left, right, bilateral; "fixed" for a protocol with fixed sides; empty when not recorded), then one column per
  * milestone score ("<instrument>.<score>"), in a stable order so files of one course line up.
  * A cell that a spreadsheet would run as a formula (starting with = + - @) is prefixed with '.
  */
+import { hasAffectedSites } from '../domain/protocols/treated-side.js';
 import type { CourseReport } from './report.js';
 
 function cell(value: string | number | null): string {
@@ -33,6 +35,7 @@ export function renderCourseCsv(r: CourseReport): string {
     'nprs_before',
     'nprs_after',
     ...channels.flatMap((c) => [`ch${c}_max_ma`, `ch${c}_mean_ma`, `ch${c}_charge_uc`]),
+    'treated_side',
     'adverse_effects',
     'stops',
     ...scoreKeys,
@@ -60,6 +63,8 @@ export function renderCourseCsv(r: CourseReport): string {
       s.nprsBefore,
       s.nprsAfter,
       ...channels.flatMap((c) => [ch(c)?.maxMa ?? null, ch(c)?.meanMa ?? null, ch(c)?.chargeUc ?? null]),
+      // left, right or bilateral; "fixed" when the protocol's sides are fixed; empty when not recorded (an older journal).
+      s.treatedSide ?? (s.sites.length > 0 && !hasAffectedSites({ channels: s.sites }) ? 'fixed' : null),
       s.adverseEffects === null ? 'not asked' : s.adverseEffects.length === 0 ? 'none' : s.adverseEffects.join('; '),
       s.stops.join('; '),
       ...scoreKeys.map(score),

@@ -1,18 +1,21 @@
 /**
  * The course as a FHIR R4 Bundle (type "collection", JSON) for exchange with other systems:
  *   - one Patient with only the pseudonymous identifier (no name, birth date, contact or gender);
- *   - one Procedure per session: status, performed period, the body sites (text, with the side when
- *     the protocol names one), the indication as reason, and the device and protocol (id, name,
- *     content hash) as notes;
+ *   - one Procedure per session: status, performed period, the body sites (text, "right knee: ...",
+ *     with the side treated coded as its laterality: SNOMED CT 7771000 left, 24028007 right, in the
+ *     R4 laterality qualifier extension), the indication as reason, and the device and protocol
+ *     (id, name, content hash) as notes;
  *   - one Observation per NPRS recording, coded LOINC 72514-3, and one per other score (text only:
  *     no code is used that was not verified), each part of its session's Procedure;
  *   - one AdverseEvent per adverse effect, with its severity from FHIR's own code system.
- * Codes: only LOINC 72514-3 (NPRS), FHIR's observation-category "survey" and adverse-event-severity;
- * no SNOMED CT code was verified for electrical dry needling, so procedures and body sites are text.
+ * Codes: only LOINC 72514-3 (NPRS), FHIR's observation-category "survey" and adverse-event-severity,
+ * and the SNOMED CT laterality qualifier values (checked against HL7's value set, treated-side.ts);
+ * no SNOMED CT code was verified for electrical dry needling or the body sites, so those are text.
  * Resource ids are UUIDs derived from the course and session ids, so an export is reproducible.
  */
 import { createHash } from 'node:crypto';
 import { ADVERSE_EFFECT_TEXT } from '../domain/outcomes/adverse.js';
+import { SNOMED_LATERALITY, sidedRegionText } from '../domain/protocols/treated-side.js';
 import type { InstrumentLibrary } from './instruments.js';
 import type { CourseReport, CourseReportSession } from './report.js';
 
@@ -35,9 +38,26 @@ export function uuidFor(name: string): string {
 const PROCEDURE_STATUS: Readonly<Record<string, string>> = { completed: 'completed', stopped: 'stopped', aborted: 'stopped' };
 
 function siteText(site: CourseReportSession['sites'][number]): string {
-  const side = site.side === 'left' || site.side === 'right' ? `${site.side} ` : '';
-  const qualifier = site.side === 'affected' ? ' (affected side)' : site.side === 'midline' ? ' (midline)' : '';
-  return `${side}${site.region}${qualifier}: ${site.sites.join(', ')}`;
+  return `${sidedRegionText(site.region, site.side)}: ${site.sites.join(', ')}`;
+}
+
+/**
+ * R4's Procedure.bodySite is a CodeableConcept with no laterality of its own: the laterality
+ * qualifier extension published for R4 (mCODE, context Procedure.bodySite) carries it, coded with
+ * the SNOMED CT qualifier values of HL7's laterality value set (treated-side.ts SNOMED_LATERALITY).
+ * Only a side the clinician chose (left or right) is coded; a midline site or a journal without a
+ * chosen side has none.
+ */
+export const LATERALITY_EXTENSION_URL = 'http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-laterality-qualifier';
+
+function bodySite(site: CourseReportSession['sites'][number]): Json {
+  const coded = site.side === 'left' || site.side === 'right' ? SNOMED_LATERALITY[site.side] : undefined;
+  return {
+    ...(coded
+      ? { extension: [{ url: LATERALITY_EXTENSION_URL, valueCodeableConcept: { coding: [{ system: 'http://snomed.info/sct', code: coded.code, display: coded.display }], text: site.side } }] }
+      : {}),
+    text: siteText(site),
+  };
 }
 
 export function renderCourseFhir(r: CourseReport, instruments: InstrumentLibrary): Json {
@@ -70,7 +90,7 @@ export function renderCourseFhir(r: CourseReport, instruments: InstrumentLibrary
         subject,
         ...(Object.keys(period).length > 0 ? { performedPeriod: period } : {}),
         reasonCode: [{ text: r.course.indication }],
-        ...(s.sites.length > 0 ? { bodySite: s.sites.map((site) => ({ text: siteText(site) })) } : {}),
+        ...(s.sites.length > 0 ? { bodySite: s.sites.map(bodySite) } : {}),
         note: notes.map((text) => ({ text })),
       },
     });

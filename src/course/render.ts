@@ -49,10 +49,10 @@ export function renderCourseMarkdown(r: CourseReport): string {
     for (const note of r.course.notes) lines.push(`- ${date(note.at)}: ${md(note.text)}`);
     lines.push('');
   }
-  lines.push('## Sessions', '', '| # | date | NPRS before → after | stimulation | max amplitude | charge | adverse effects | end | stops and alarms |', '|---|---|---|---|---|---|---|---|---|');
+  lines.push('## Sessions', '', '| # | date | side | NPRS before → after | stimulation | max amplitude | charge | adverse effects | end | stops and alarms |', '|---|---|---|---|---|---|---|---|---|---|');
   for (const s of r.sessions) {
     lines.push(
-      `| ${s.number}${s.milestone ? ' (milestone)' : ''} | ${date(s.startedAt)} ${time(s.startedAt)} | ${n(s.nprsBefore)} → ${n(s.nprsAfter)} | ${duration(s.stimulationS)} | ${amplitudes(s)} | ${charges(s)} | ${md(adverse(s))} | ${md(ended(s))} | ${s.stops.length === 0 ? 'none' : md(s.stops.join('; '))} |`,
+      `| ${s.number}${s.milestone ? ' (milestone)' : ''} | ${date(s.startedAt)} ${time(s.startedAt)} | ${md(s.sideText)} | ${n(s.nprsBefore)} → ${n(s.nprsAfter)} | ${duration(s.stimulationS)} | ${amplitudes(s)} | ${charges(s)} | ${md(adverse(s))} | ${md(ended(s))} | ${s.stops.length === 0 ? 'none' : md(s.stops.join('; '))} |`,
     );
   }
   lines.push('');
@@ -129,7 +129,7 @@ export function renderCourseHtml(r: CourseReport): string {
   const rows = r.sessions
     .map(
       (s) =>
-        `<tr><td>${s.number}${s.milestone ? '<br><small>milestone</small>' : ''}</td><td>${e(date(s.startedAt))}<br><small>${e(time(s.startedAt))}</small></td><td>${e(n(s.nprsBefore))} → ${e(n(s.nprsAfter))}</td><td>${e(duration(s.stimulationS))}</td><td>${e(amplitudes(s))}</td><td>${e(charges(s))}</td><td>${e(adverse(s))}</td><td>${e(ended(s))}${s.stops.length > 0 ? `<br><small>${s.stops.map(e).join('<br>')}</small>` : ''}</td></tr>`,
+        `<tr><td>${s.number}${s.milestone ? '<br><small>milestone</small>' : ''}<br><small>side: ${e(s.sideText)}</small></td><td>${e(date(s.startedAt))}<br><small>${e(time(s.startedAt))}</small></td><td>${e(n(s.nprsBefore))} → ${e(n(s.nprsAfter))}</td><td>${e(duration(s.stimulationS))}</td><td>${e(amplitudes(s))}</td><td>${e(charges(s))}</td><td>${e(adverse(s))}</td><td>${e(ended(s))}${s.stops.length > 0 ? `<br><small>${s.stops.map(e).join('<br>')}</small>` : ''}</td></tr>`,
     )
     .join('\n');
   const changes =

@@ -13,7 +13,8 @@
 import * as path from 'node:path';
 import { describeAdverseEffect, type Instrument, type InstrumentScore, type ScoreChange, scoreChange } from '../domain/outcomes/index.js';
 import { type JournalReadResult } from '../session/journal.js';
-import type { JournalRecordOf } from '../session/journal-records.js';
+import { type JournalRecordOf, treatedChannels } from '../session/journal-records.js';
+import { type TreatedSide, hasAffectedSites, treatedSideText } from '../domain/protocols/treated-side.js';
 import { buildReport } from '../session/report.js';
 import type { InstrumentLibrary } from './instruments.js';
 import { type LinkCheck, checkLink, readJournalFile } from './journal-link.js';
@@ -59,7 +60,11 @@ export interface CourseReportSession {
   readonly channels: readonly CourseReportChannel[];
   /** Device, as the journal names it: "EDN-SIM 1.0.0 (serial SIM-000123, simulator)". */
   readonly device: string | null;
-  /** Body sites: "knee (affected side): medial tibial plateau (periosteum), ...". */
+  /** The treated side chosen for the protocol's "affected" channels (null: fixed sides, or a journal from before it was asked). */
+  readonly treatedSide: TreatedSide | null;
+  /** The side in words for the timeline: "right", "both sides (bilateral)", "fixed by the protocol", "not recorded". */
+  readonly sideText: string;
+  /** Body sites, each on its treated side ("right" knee; "affected" in a journal from before the side was asked). */
   readonly sites: readonly { readonly region: string; readonly side: string; readonly sites: readonly string[] }[];
   /** null: never asked; []: asked, none. */
   readonly adverseEffects: readonly string[] | null;
@@ -163,7 +168,9 @@ function sessionLine(dataDir: string, s: CourseSession, instruments: InstrumentL
       nprsAfter: nprs('after'),
       channels: (model?.channels ?? []).map((c) => ({ channel: c.channel, region: c.region, side: c.side, maxMa: c.maxMa, meanMa: c.meanMa, chargeUc: c.chargeUc, basis: c.basis })),
       device,
-      sites: (start?.data.protocol.channels ?? []).map((c) => ({ region: c.region, side: c.side, sites: c.sites })),
+      treatedSide: start?.data.side ?? null,
+      sideText: start === undefined ? 'unknown' : start.data.side !== undefined ? treatedSideText(start.data.side) : hasAffectedSites(start.data.protocol) ? 'not recorded' : 'fixed by the protocol',
+      sites: start ? treatedChannels(start.data).map((c) => ({ region: c.region, side: c.side, sites: c.sites })) : [],
       adverseEffects: s.adverseEffects === null ? null : s.adverseEffects.map(describeAdverseEffect),
       adverseEffectsRaw: s.adverseEffects,
       stops,

@@ -31,7 +31,8 @@ import { plannedCourse } from '../domain/protocols/schedule.js';
 import type { Protocol } from '../domain/protocols/derive.js';
 import { patientRefProblem } from '../domain/screening.js';
 import { type IdentifyingKind, findIdentifying } from '../domain/privacy.js';
-import { COURSE_ID_PATTERN, COURSE_STATUSES, type RecordData, type RecordDataInput } from '../session/journal-records.js';
+import { COURSE_ID_PATTERN, COURSE_STATUSES, type RecordData, type RecordDataInput, treatedChannels } from '../session/journal-records.js';
+import type { TreatedSide } from '../domain/protocols/treated-side.js';
 import { type CourseSessionFacts, type JournalDigest, courseFactsOf, readJournalFile } from './journal-link.js';
 import { LATEST_VERSION, migrate } from './migrations.js';
 import { Sqlite, type SqlRow, StoreError } from './sqlite.js';
@@ -170,7 +171,10 @@ export interface SessionPrefill {
   readonly fromSession: string;
   readonly sessionNumber: number;
   readonly protocol: { readonly id: string; readonly hash: string; readonly name: string };
+  /** The channels' sites, each on the side it was treated on ("affected" in a journal from before the side was asked). */
   readonly sites: readonly { readonly channel: number; readonly region: string; readonly side: string; readonly sites: readonly string[] }[];
+  /** The treated side chosen then (shown as a suggestion; the side is asked again), or null. */
+  readonly side: TreatedSide | null;
   /** The screening answers given then (the screening is asked again: these are shown, not reused). */
   readonly screeningAnswers: RecordData<'session-start'>['screening']['answers'];
   /** The relative contraindications acknowledged then. */
@@ -517,7 +521,8 @@ export class CourseStore {
         fromSession: s.sessionId,
         sessionNumber: s.number,
         protocol: { id: start.data.protocol.id, hash: start.data.protocol.hash, name: start.data.protocol.name },
-        sites: start.data.protocol.channels.map((c) => ({ channel: c.channel, region: c.region, side: c.side, sites: [...c.sites] })),
+        sites: treatedChannels(start.data),
+        side: start.data.side ?? null,
         screeningAnswers: start.data.screening.answers,
         acknowledged: start.data.screening.acknowledgements.map((a) => a.id),
       });

@@ -5,6 +5,7 @@
  * fixed decimals where a change matters (amplitude to 0.1 mA), times as m:ss. Pure functions.
  */
 import { UNIT_SYMBOL, formatNumber } from './units.js';
+import { sidedRegionText } from './protocols/treated-side.js';
 
 /** A unit name of the core (contract figures, limits: "us", "uC/cm2") as printed ("µs", "µC/cm²"); anything else as it is. */
 export function unitText(unit: string): string {
@@ -70,9 +71,9 @@ export function range(min: number, max: number, unit: string): string {
   return `${num(min)}–${num(max)}${u ? ` ${u}` : ''}`;
 }
 
-/** "knee (affected)", "low back (left)". */
+/** "right knee", "left low back", "low back (midline)", "knee (affected side)" (treated-side.ts). */
 export function placement(region: string, side: string): string {
-  return `${region.replace(/-/g, ' ')} (${side})`;
+  return sidedRegionText(region, side);
 }
 
 /** An ISO date-time as local "2025-03-04 14:05", or "—". */

@@ -22,6 +22,7 @@ import * as z from 'zod';
 import { REQUEST_VERBS, type RequestVerb } from '../../firmware-protocol/index.js';
 import type { Protocol } from '../domain/protocols/derive.js';
 import { AdverseEffectSchema } from '../domain/outcomes/adverse.js';
+import { TREATED_SIDES, type TreatedSide, resolveSides } from '../domain/protocols/treated-side.js';
 import { SCREENING_RECORD_FORMAT, type ScreeningRecord, patientRefProblem } from '../domain/screening.js';
 import { DeviceLimitsSchema, WAVEFORMS, type Pattern } from '../domain/stimulation.js';
 import { SESSION_STATES } from './states.js';
@@ -161,6 +162,12 @@ const sessionStart = z
     }),
     clinician: z.string().regex(CLINICIAN_PATTERN, { error: 'must be initials or a staff id (no spaces)' }).optional(),
     protocol: protocolSchema,
+    /**
+     * The treated side chosen for the protocol's "affected" channels (treated-side.ts): left,
+     * right or bilateral. Absent for a protocol whose sides are fixed, and in journals written
+     * before the side was asked (they read back as they are: "affected").
+     */
+    side: z.enum(TREATED_SIDES).optional(),
     device: deviceSchema,
     screening: screeningSchema,
     app: z.strictObject({ version: text(32) }),
@@ -424,6 +431,21 @@ export function protocolRecord(protocol: Protocol): ProtocolRecord {
     channels: protocol.channels.map((c) => ({ channel: c.channel, region: c.region, side: c.side, sites: [...c.sites] })),
     aftercare: protocol.aftercare,
   };
+}
+
+/**
+ * The protocol's channels of a session as they were treated: each `affected` channel on the side
+ * chosen at the session (`side`), by the one rule (treated-side.ts resolveSides). A journal from
+ * before the side was asked has no `side`: its channels read "affected", as recorded.
+ */
+export function treatedChannels(start: { readonly protocol: { readonly channels: readonly { channel: number; region: string; side: string; sites: readonly string[] }[] }; readonly side?: TreatedSide | undefined }): {
+  channel: number;
+  region: string;
+  side: string;
+  sites: string[];
+}[] {
+  const sides = resolveSides(start.protocol.channels, start.side);
+  return start.protocol.channels.map((c, i) => ({ channel: c.channel, region: c.region, side: sides[i] ?? c.side, sites: [...c.sites] }));
 }
 
 // The journal's copies of domain shapes must stay interchangeable with the domain's own types: a

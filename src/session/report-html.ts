@@ -7,6 +7,7 @@
 import type { EvidenceGroup } from '../domain/protocols/evidence.js';
 import {
   type ReportChannel,
+  channelPlace,
   type ReportSource,
   type SessionReport,
   formatDuration,
@@ -118,6 +119,7 @@ function sessionSection(r: SessionReport): string {
   return `<section><h2>Patient and session</h2>${dl([
     ['Patient reference', s.patientRef === null ? 'unknown' : `<span class="mono">${e(s.patientRef)}</span>`],
     ['Clinician', s.clinician === null ? 'not recorded' : e(s.clinician)],
+    ['Treated side', e(s.treatedSideText)],
     ['Date and time', e(formatWall(s.startedIso))],
     ['Session length', `${e(formatDuration(s.durationS))} (from the first to the last record)`],
     ['Session id', s.sessionId === null ? 'unknown' : `<span class="mono">${e(s.sessionId)}</span>`],
@@ -222,7 +224,7 @@ function doseSection(r: SessionReport): string {
 }
 
 function channelRow(c: ReportChannel): string {
-  const place = [c.region, c.side].filter((x): x is string => x !== null).join(', ');
+  const place = channelPlace(c);
   const sites = c.sites.length > 0 ? `: ${c.sites.join('; ')}` : '';
   const mark = c.basis === 'commanded' ? '*' : '';
   const ma = (v: number | null) => (v === null ? '–' : `${formatNumber(v, 2)} mA${mark}`);

@@ -5,6 +5,7 @@
  * per channel over time.
  */
 import {
+  channelPlace,
   type ChartModel,
   type SessionReport,
   formatDuration,
@@ -53,6 +54,7 @@ export function renderMarkdown(r: SessionReport): string {
   line();
   line(`- **Patient reference:** ${s.patientRef === null ? 'unknown' : code(s.patientRef)}`);
   line(`- **Clinician:** ${s.clinician === null ? 'not recorded' : m(s.clinician)}`);
+  line(`- **Treated side:** ${m(s.treatedSideText)}`);
   line(`- **Date and time:** ${m(formatWall(s.startedIso))}`);
   line(`- **Session length:** ${formatDuration(s.durationS)} (from the first to the last record)`);
   line(`- **Session id:** ${s.sessionId === null ? 'unknown' : code(s.sessionId)}`);
@@ -146,7 +148,7 @@ export function renderMarkdown(r: SessionReport): string {
   line('| Ch | Placement | Output time | Max | Mean | Charge |');
   line('|--:|---|--:|--:|--:|--:|');
   for (const c of r.channels) {
-    const place = [c.region, c.side].filter((x): x is string => x !== null).join(', ') + (c.sites.length > 0 ? `: ${c.sites.join('; ')}` : '');
+    const place = channelPlace(c) + (c.sites.length > 0 ? `: ${c.sites.join('; ')}` : '');
     const mark = c.basis === 'commanded' ? '\\*' : '';
     const ma = (v: number | null) => (v === null ? '–' : `${formatNumber(v, 2)} mA${mark}`);
     line(`| ${c.channel} | ${place ? m(place) : 'not declared'} | ${formatDuration(c.outputS)} | ${ma(c.maxMa)} | ${ma(c.meanMa)} | ${c.chargeUc === null ? '–' : `${formatNumber(c.chargeUc, 1)} µC`} |`);

@@ -5,6 +5,7 @@
  * (a test fails on any import cycle).
  */
 import type { ProtocolEvidence } from '../domain/protocols/evidence.js';
+import { type TreatedSide, regionText, sidedRegionText } from '../domain/protocols/treated-side.js';
 import type { Verification } from '../domain/protocols/user.js';
 import { formatNumber } from '../domain/units.js';
 import type { JournalProblem } from './journal.js';
@@ -98,6 +99,13 @@ export interface SessionReport {
     readonly sessionId: string | null;
     readonly patientRef: string | null;
     readonly clinician: string | null;
+    /**
+     * The treated side chosen for the protocol's "affected" channels; null when the protocol's sides
+     * are fixed, or the journal is from before the side was asked (then `treatedSideText` says so).
+     */
+    readonly treatedSide: TreatedSide | null;
+    /** The treated side in words for the reader: "right", "both sides (bilateral)", "not recorded (...)". */
+    readonly treatedSideText: string;
     readonly startedIso: string | null;
     readonly endedIso: string | null;
     /** From the first to the last record, s. */
@@ -167,3 +175,9 @@ export function formatWall(iso: string | null): string {
 }
 
 export { formatNumber };
+
+/** Where a channel was placed, in words: "right knee", "low back (midline)", "knee" (no side recorded). */
+export function channelPlace(c: Pick<ReportChannel, 'region' | 'side'>): string {
+  if (c.region === null) return c.side ?? '';
+  return c.side === null ? regionText(c.region) : sidedRegionText(c.region, c.side);
+}

@@ -16,7 +16,9 @@ import { PATIENT_QUESTIONS, PREGNANCY_QUESTION, SITE_QUESTIONS } from '../domain
 import { describePattern } from '../domain/stimulation.js';
 import { verificationOf } from '../domain/protocols/user.js';
 import { CHAIN_KINDS, type JournalReadResult, describeEnding, describeErrno } from './journal.js';
-import type { JournalRecord, JournalRecordOf, RecordType } from './journal-records.js';
+import { type JournalRecord, type JournalRecordOf, type RecordData, type RecordType, treatedChannels } from './journal-records.js';
+import { type TreatedSide, hasAffectedSites, regionText, treatedSideText } from '../domain/protocols/treated-side.js';
+import { placement } from '../domain/format.js';
 import { OUTPUT_STATES } from './states.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-md.js';
@@ -78,6 +80,8 @@ export function buildReport(input: JournalReadResult | readonly JournalRecord[])
       sessionId: start?.data.sessionId ?? null,
       patientRef: start?.data.patientRef ?? null,
       clinician: start?.data.clinician ?? null,
+      treatedSide: start?.data.side ?? null,
+      treatedSideText: sideWords(start?.data),
       startedIso: start?.ts ?? records[0]?.ts ?? null,
       endedIso: (end ?? records[records.length - 1])?.ts ?? null,
       durationS: round((tLast - t0) / 1000, 3),
@@ -120,11 +124,11 @@ export function buildReport(input: JournalReadResult | readonly JournalRecord[])
           watchdogMs: start.data.device.limits.watchdogMs,
         }
       : null,
-    screening: start ? screeningOf(start.data.screening) : null,
+    screening: start ? screeningOf(start.data.screening, start.data.side) : null,
     electrodeCheck: electrodeCheckOf(records),
     chart: chartOf(records, t0, tLast, protocol),
     stimulation,
-    channels: channelsOf(records, protocol?.channels, tLast),
+    channels: channelsOf(records, start ? treatedChannels(start.data) : undefined, tLast),
     events: eventsOf(records, t0, protocol?.phases),
     end: end ? { reason: end.data.reason, detail: end.data.detail ?? null, finalState: end.data.finalState } : null,
     aftercare: protocol?.aftercare ?? null,
@@ -222,13 +226,22 @@ const QUESTION_TEXT: Readonly<Record<string, string>> = {
   ...Object.fromEntries(Object.entries(SITE_QUESTIONS).map(([id, q]) => [id, q.text])),
 };
 
-function screeningOf(s: ScreeningData): NonNullable<SessionReport['screening']> {
+/** The treated side in words (H32): the choice, or why there is none. */
+function sideWords(start: RecordData<'session-start'> | undefined): string {
+  if (start === undefined) return 'unknown';
+  if (start.side !== undefined) return treatedSideText(start.side);
+  return hasAffectedSites(start.protocol) ? 'not recorded (this journal is from before the side was asked; its channels read "affected")' : 'fixed by the protocol';
+}
+
+function screeningOf(s: ScreeningData, side: TreatedSide | undefined): NonNullable<SessionReport['screening']> {
   const answers: { question: string; answer: string }[] = Object.entries(s.answers.answers).map(([id, value]) => ({
     question: QUESTION_TEXT[id] ?? id,
     answer: describeAnswer(value),
   }));
   for (const site of s.answers.sites) {
-    const where = `${String(site['region'])} (${String(site['side'])})`;
+    const region = String(site['region']);
+    const siteSide = String(site['side']);
+    const where = siteSide === 'affected' && side === 'bilateral' ? `${regionText(region)} (both sides)` : placement(region, siteSide === 'affected' && side !== undefined ? side : siteSide);
     for (const [id, value] of Object.entries(site)) {
       if (id === 'region' || id === 'side') continue;
       answers.push({ question: `${where}: ${QUESTION_TEXT[id] ?? id}`, answer: describeAnswer(value) });

@@ -22,6 +22,7 @@
 import { BehaviorSubject, Subject, type Observable, type SchedulerLike } from 'rxjs';
 import { TOLERANCE } from '../domain/safety/limits.js';
 import { type ScreeningCleared, clearanceCovers, isScreeningCleared } from '../domain/screening.js';
+import { resolveSides } from '../domain/protocols/treated-side.js';
 import type { DeviceClient } from '../device/client.js';
 import { describeDeviceError } from '../device/errors.js';
 import type { DeviceInfo } from '../device/identity.js';
@@ -241,10 +242,11 @@ export class SessionRunner {
     const cannot = deviceCannotRun(plan.protocol, device);
     if (cannot) return cannot;
     this.#plan = plan;
-    this.#channels = plan.protocol.channels.map((c) => ({
+    const sides = resolveSides(plan.protocol.channels, plan.side);
+    this.#channels = plan.protocol.channels.map((c, i) => ({
       channel: c.channel,
       region: c.region,
-      side: c.side,
+      side: sides[i] ?? c.side,
       sites: c.sites,
       targetMa: 0,
       commanded: undefined,

@@ -14,6 +14,7 @@
  *   wrong (a note that identifies someone; a course record that does not fit its schema, named).
  * The runner's state is reached only through the context.
  */
+import type { TreatedSide } from '../domain/protocols/treated-side.js';
 import type { Protocol } from '../domain/protocols/derive.js';
 import { notePrivacyProblem } from '../domain/privacy.js';
 import type { ScreeningCleared } from '../domain/screening.js';
@@ -29,6 +30,8 @@ export interface SessionPlan {
   readonly protocol: Protocol;
   /** Initials or staff id of the clinician running the session (optional). */
   readonly clinician?: string;
+  /** The treated side of the protocol's "affected" channels (the service checks it: sideChoiceProblem). */
+  readonly side?: TreatedSide;
 }
 
 /** The treatment course's record kinds a session's journal takes (src/course). */
@@ -72,6 +75,7 @@ export class SessionRecords {
       patientRef: screening.patientRef,
       ...(plan.clinician === undefined ? {} : { clinician: plan.clinician }),
       protocol: protocolRecord(plan.protocol),
+      ...(plan.side === undefined ? {} : { side: plan.side }),
       device: {
         transport: client.transportName,
         model: device.model,

@@ -259,7 +259,7 @@ export async function estopKeyBench(figures: Figures, o: BenchOptions): Promise<
     for (const kind of order) {
       // Output on afresh.
       sim.events.skipAll();
-      await call('submitScreening', { protocolId: PROTOCOL.id, answers, acknowledgements: [] });
+      await call('submitScreening', { side: 'left', protocolId: PROTOCOL.id, answers, acknowledgements: [] });
       await call('start', { targetMa: 2 });
       const on = await sim.nextEvent((e) => e.event === 'output' && e.on === true, "the simulator's output on", WAIT_MS);
       const channels = new Set([on.channel as number]);

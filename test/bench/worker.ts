@@ -217,7 +217,7 @@ async function scenario(mode: Mode, flood: boolean, o: BenchOptions, bigText: st
   };
   const session = async (): Promise<Outcome> => {
     await must('connect', { path: 'sim' });
-    await must('submitScreening', { protocolId: PROTOCOL.id, answers: screeningAnswers(shortProtocol(PROTOCOL), 'PT-0001'), acknowledgements: [] });
+    await must('submitScreening', { side: 'left', protocolId: PROTOCOL.id, answers: screeningAnswers(shortProtocol(PROTOCOL), 'PT-0001'), acknowledgements: [] });
     await must('start', { targetMa: 2 });
     const running = Date.now() + 30_000;
     while (host.snapshot.state !== 'running') {

@@ -51,14 +51,14 @@ async function pickNprs(group: string, value: number): Promise<void> {
 }
 
 /** From the open course: its next session, screened (every answer No), NPRS before recorded, started. */
-async function courseSession(n: number, nprsBefore: number, screeningCheck?: () => Promise<void>): Promise<void> {
+async function courseSession(n: number, nprsBefore: number, screeningCheck?: () => Promise<void>, side: 'Left' | 'Right' = 'Right'): Promise<void> {
   const seen = host.device.length;
   await waitText(page.locator('header .state-pill'), /^Session: Ready$/);
   await button(course(), `Start session ${n}`).click();
   await page.getByRole('heading', { name: `Screening for ${PROTOCOL}` }).waitFor({ timeout: UI_WAIT_MS });
   expect(await page.getByRole('textbox', { name: 'Patient reference (pseudonymous)' }).inputValue()).toBe(REF);
   await screeningCheck?.();
-  await answerScreening(page, { patientRef: REF });
+  await answerScreening(page, { patientRef: REF, side });
   await button(page, 'Submit screening').click();
   await page.getByRole('heading', { name: 'Electrode check' }).waitFor({ timeout: UI_WAIT_MS });
   await page.getByRole('heading', { name: `Session ${n} of 3: course for ${REF}` }).waitFor();
@@ -193,7 +193,11 @@ describe('a whole course through the UI', () => {
     await waitText(course().locator('.course-summary'), /Sessions\s*1 of 3 done/);
     await courseSession(2, 5, async () => {
       await page.getByText('Session 1 of this course was screened before.').waitFor();
-      await page.getByText(/^Sites last time: channel 1: knee/).waitFor();
+      await page.getByText(/^Sites last time: channel 1: right knee/).waitFor();
+      // H32 the last side is a suggestion beside the choice, never chosen for the clinician.
+      const side = page.getByRole('group', { name: 'Treated side', exact: true });
+      await waitText(side.locator('.last-answer'), /^Last session \(1\): right \(a suggestion: choose again\)$/);
+      expect(await side.getByRole('radio', { checked: true }).count()).toBe(0);
       const first = page.locator('fieldset.question').first();
       await waitText(first.locator('.last-answer'), /^Last session \(1\): No$/);
       // Shown, never filled in.

@@ -70,6 +70,13 @@ describe('the whole session from the keyboard: Tab, Enter, Space and Escape (an 
     await page.keyboard.type('PT-0061');
     await tabTo(page, /Clinician/);
     await page.keyboard.type('AB');
+    // The treated side is a native radio group too, asked before the questions, nothing chosen:
+    // Tab enters it at "Left", the arrow moves to "Right" and chooses it.
+    await tabTo(page, /^Left$/);
+    expect(await focused(page)).toMatchObject({ type: 'radio', name: 'Left', checked: false });
+    await page.keyboard.press('ArrowRight');
+    expect(await focused(page)).toMatchObject({ type: 'radio', name: 'Right', checked: true });
+    await page.getByRole('heading', { name: /^At the right / }).first().waitFor({ timeout: UI_WAIT_MS });
     // Each question is a native radio group: Tab enters it at "Yes" (the first, none checked) and
     // moves on to the next group, so choosing "No" within a group takes the one key native radio
     // groups use for that, an arrow (WAI-ARIA radio group pattern); then Tab to the next question.
@@ -96,6 +103,7 @@ describe('the whole session from the keyboard: Tab, Enter, Space and Escape (an 
     await page.keyboard.press('Enter');
     await waitText(outputStatus(page), /^OUTPUT ON/);
 
+    await page.getByRole('article', { name: /^Channel 1 · right / }).waitFor({ timeout: UI_WAIT_MS });
     const target1 = page.getByRole('article', { name: /Channel 1/ }).locator('.amp-target');
     await waitText(target1, /^1\.0 mA$/);
     await tabTo(page, /^\+0\.1 mA, increase amplitude$/);

@@ -137,9 +137,26 @@ describe('a whole session through the UI', () => {
     await page.getByRole('article', { name: 'Imported knee' }).waitFor({ state: 'detached' });
   }, 60_000);
 
-  it('screens for the knee protocol: a pacemaker blocks with the reason; fixed, a relative finding needs its acknowledgement', async () => {
+  it('H32 asks the treated side before the electrode check: nothing chosen, the screening is not submitted; "Right" names the right knee', async () => {
     await useForSession(page, KNEE);
-    await answerScreening(page, { patientRef: 'PT-0042', clinician: 'AB', yes: [/implanted electronic device/] });
+    const side = page.getByRole('group', { name: 'Treated side', exact: true });
+    await side.waitFor({ timeout: UI_WAIT_MS });
+    // Nothing is preset: a side is never assumed.
+    expect(await side.getByRole('radio').evaluateAll((radios) => radios.map((r) => [(r as HTMLInputElement).value, (r as HTMLInputElement).checked]))).toEqual([
+      ['left', false],
+      ['right', false],
+    ]);
+    await button(page, 'Submit screening').click();
+    await waitText(page.locator('.screening-result'), /^Not submitted: choose the treated side \(left, right\) before the electrode check$/);
+    await side.getByText(/choose the treated side/).waitFor();
+    await side.getByRole('radio', { name: 'Right', exact: true }).check();
+    await page.getByRole('heading', { name: 'At the right knee' }).waitFor();
+    // Refused before anything reached the controller: no session was prepared.
+    await waitText(page.locator('header .state-pill'), /^Session: Ready$/);
+  }, 45_000);
+
+  it('screens for the knee protocol: a pacemaker blocks with the reason; fixed, a relative finding needs its acknowledgement', async () => {
+    await answerScreening(page, { patientRef: 'PT-0042', clinician: 'AB', yes: [/implanted electronic device/], side: 'Right' });
     await button(page, 'Submit screening').click();
     const result = page.locator('.screening-result');
     await waitText(result, /Session blocked: an absolute contraindication\. Stimulation must not be given\./);
@@ -161,7 +178,7 @@ describe('a whole session through the UI', () => {
 
   it('checks the electrodes per channel, and starts output only after the confirmation (the e-stop stays reachable)', async () => {
     const table = page.getByRole('table');
-    await waitText(table.getByRole('row', { name: /Channel 1/ }), /knee \(affected\).*kΩ.*OK/);
+    await waitText(table.getByRole('row', { name: /Channel 1/ }), /right knee.*kΩ.*OK/);
     await waitText(table.getByRole('row', { name: /Channel 2/ }), /OK/);
     expect(await page.getByRole('textbox', { name: 'Initial target amplitude' }).inputValue()).toBe('1.0');
     await page.getByText('Allowed: 0–10 mA').waitFor();
@@ -170,6 +187,7 @@ describe('a whole session through the UI', () => {
     const dialog = page.getByRole('dialog', { name: 'Start output?' });
     await dialog.waitFor();
     await dialog.getByText(/ramping from 0 to 1\.0 mA at 0\.5 mA\/s/).waitFor();
+    await waitText(dialog, /channel 1 \(right knee\) and channel 2 \(right knee\)/);
     // What the values rest on, in words: the defaults the clinician confirms before output.
     await dialog.getByText(/^Frequency 2 Hz, pulse width 250 µs per phase, duration 20 min, .*: defaults you confirm; not verified against DUNNING2018KNEE\.$/).waitFor();
     expect(await dialog.innerText()).not.toMatch(/phases\[|frequencyHz|pulseWidthUs|durationMin/);
@@ -190,8 +208,8 @@ describe('a whole session through the UI', () => {
   }, 30_000);
 
   it('H29 titrates in 0.1 and 0.5 mA steps (all channels or one), the dose line naming every target and each refused channel; pauses and resumes', async () => {
-    const ch1 = page.getByRole('article', { name: /Channel 1 · knee/ });
-    const ch2 = page.getByRole('article', { name: /Channel 2 · knee/ });
+    const ch1 = page.getByRole('article', { name: /Channel 1 · right knee/ });
+    const ch2 = page.getByRole('article', { name: /Channel 2 · right knee/ });
     const target1 = ch1.locator('.amp-target');
     const target2 = ch2.locator('.amp-target');
     await waitText(target1, /^1\.0 mA$/);
@@ -317,7 +335,7 @@ describe('a whole session through the UI', () => {
 
   it('completes a session in real time and opens, shows and exports its report', async () => {
     await useForSession(page, SHORT);
-    await screenAndStart(page, 'PT-0044');
+    await screenAndStart(page, 'PT-0044', 'Right');
     await waitText(page.locator('.time-detail'), /remaining of 0:15/);
     await waitText(page.locator('.ended'), /Session completed/, 60_000);
     await waitText(outputStatus(page), /^Output off$/);
@@ -326,6 +344,10 @@ describe('a whole session through the UI', () => {
     const frame = page.frameLocator('iframe.report-frame');
     await frame.getByText('PT-0044').first().waitFor({ timeout: UI_WAIT_MS });
     await frame.getByText(SHORT).first().waitFor();
+    // H32 the report names the side treated, not "affected".
+    await waitText(frame.locator('dl > div', { hasText: 'Treated side' }).locator('dd'), /^right$/);
+    await frame.getByText(/right knee/).first().waitFor();
+    expect(await frame.locator('body').innerText()).not.toMatch(/affected/);
     // The report's own styles apply although the page's CSP forbids inline styles.
     const thBackground = await frame.locator('th').first().evaluate((el) => getComputedStyle(el).backgroundColor);
     expect(thBackground).toBe('rgb(240, 240, 240)');

@@ -80,7 +80,7 @@ describe('two windows on one session', () => {
     const banner = second.getByRole('region', { name: 'Another window controls this session' });
     await banner.waitFor({ timeout: UI_WAIT_MS });
     await waitText(banner, /Window 1 controls it\. This window shows the session live, read-only; Emergency stop \(or Escape\) works from here\./);
-    await waitText(second.getByRole('article', { name: /Channel 1 · knee/ }).locator('.output-badge'), /^OUTPUT ON/);
+    await waitText(second.getByRole('article', { name: /Channel 1 · left knee/ }).locator('.output-badge'), /^OUTPUT ON/);
     await waitText(outputStatus(second), /^OUTPUT ON/);
     expect(await visibleControls(second)).toEqual([]);
     expect(await button(second, 'Emergency stop').isVisible()).toBe(true);
@@ -153,7 +153,7 @@ describe('two windows on one session', () => {
 
     // The new controller titrates; the first window sees it live.
     await button(second, TITRATE.upBig).click();
-    await waitText(first.getByRole('article', { name: /Channel 1 · knee/ }).locator('.amp-target'), /^1\.5 mA$/);
+    await waitText(first.getByRole('article', { name: /Channel 1 · left knee/ }).locator('.amp-target'), /^1\.5 mA$/);
 
     // Emergency stop works from the window that only watches: Escape with its Take control dialog open.
     await waitText(outputStatus(first), /^OUTPUT ON/);

@@ -106,7 +106,7 @@ export function devicePtySuite(name: string, args: readonly string[], env: Reado
       writeFileSync(screeningFile, JSON.stringify(screeningAnswers(shortProtocol(protocol), 'PT-0042'), null, 2));
       const sim = await startSimulator({ args, env });
       const seen = timeSimEvents(sim);
-      const run = startEdn(['run', '--port', sim.path, '--protocol', protocolFile, '--screening', screeningFile, '--target-ma', '2', '--data-dir', join(dir, 'data'), '--json']);
+      const run = startEdn(['run', '--port', sim.path, '--protocol', protocolFile, '--screening', screeningFile, '--target-ma', '2', '--side', 'left', '--data-dir', join(dir, 'data'), '--json']);
       const context = () => `edn run said:\n  ${run.lines.slice(-6).join('\n  ')}\nstderr: ${run.stderr}\ndevice said:\n  ${seen.events.slice(-6).map((e) => JSON.stringify(e)).join('\n  ')}`;
       await run.nextEvent((e) => e.event === 'state' && e.state === 'running', 'the state line "running"', 30_000);
       const onAtTarget = (ch: number) => seen.output(ch).on && seen.output(ch).amplitudeMa === 2;

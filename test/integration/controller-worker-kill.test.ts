@@ -81,7 +81,7 @@ describe('H28 the controller worker killed mid-session (a child process as under
     const connected = await sup.connect({ path: sim.path });
     expect(connected.ok ? connected.data.transport : connected.error.message).toBe(sim.path);
     const firstBoot = connected.ok ? connected.data.bootId : '';
-    const screened = await sup.submitScreening({ protocolId: PROTOCOL.id, answers, acknowledgements: [] });
+    const screened = await sup.submitScreening({ side: 'left', protocolId: PROTOCOL.id, answers, acknowledgements: [] });
     expect(screened.ok ? screened.data.status : screened.error.message).toBe('cleared');
     const journal = sup.snapshot.journal;
     const sessionId = sup.snapshot.sessionId;
@@ -141,7 +141,7 @@ describe('H28 the controller worker killed mid-session (a child process as under
     expect(report.ok ? report.data.intact : report.error.message).toBe(false);
 
     // The next session works.
-    const again = await sup.submitScreening({ protocolId: PROTOCOL.id, answers, acknowledgements: [] });
+    const again = await sup.submitScreening({ side: 'left', protocolId: PROTOCOL.id, answers, acknowledgements: [] });
     expect(again.ok ? again.data.status : again.error.message).toBe('cleared');
     expect(sup.snapshot.sessionId).not.toBe(sessionId);
     const restarted = await sup.start({ targetMa: 1 });

@@ -39,7 +39,7 @@ function files(options: typeof SHORT | typeof LONG, yes: readonly string[] = [])
 }
 
 function runArgs(f: ReturnType<typeof files>, targetMa: string, source: readonly string[] = ['--sim']): string[] {
-  return ['run', ...source, '--protocol', f.protocol, '--screening', f.screening, '--target-ma', targetMa, '--data-dir', f.dataDir, '--json'];
+  return ['run', ...source, '--protocol', f.protocol, '--screening', f.screening, '--target-ma', targetMa, '--side', 'left', '--data-dir', f.dataDir, '--json'];
 }
 
 const isState = (state: string) => (e: EdnJsonLine) => e.event === 'state' && e.state === state;
@@ -94,7 +94,7 @@ describe('edn run --sim --json, in a child process', () => {
 
     const records = journalAt(end.journal);
     expect(String(end.journal).startsWith(join(f.dataDir, 'sessions'))).toBe(true);
-    expect(of(records, 'session-start')[0]!.data).toMatchObject({ patientRef: PATIENT, protocol: { id: SHORT.id, hash: shortProtocol(SHORT).hash }, device: { transport: 'simulator' } });
+    expect(of(records, 'session-start')[0]!.data).toMatchObject({ patientRef: PATIENT, protocol: { id: SHORT.id, hash: shortProtocol(SHORT).hash }, side: 'left', device: { transport: 'simulator' } });
     expect(of(records, 'session-end').map((r) => r.data)).toEqual([expect.objectContaining({ reason: 'completed', finalState: 'completed' })]);
 
     const report = await runEdn(['report', String(end.journal)]);
@@ -104,6 +104,21 @@ describe('edn run --sim --json, in a child process', () => {
     expect(report.stdout).toContain(shortProtocol(SHORT).name);
     expect(report.stdout).toContain(SHORT.id);
     expect(report.stdout).toMatch(/completed/);
+    // H32 the report names the side treated.
+    expect(report.stdout).toContain('**Treated side:** left');
+    expect(report.stdout).toMatch(/\| 1 \| left knee: /);
+  });
+
+  it('H32 refuses without --side for a protocol on the affected side, and --side bilateral where it has no channel for each side: exit 1, nothing written', async () => {
+    const f = files(SHORT);
+    const args = runArgs(f, '1');
+    const without = args.filter((a, i) => a !== '--side' && args[i - 1] !== '--side');
+    expectRefused(await runEdn(without), f, /treats the affected side: choose the treated side \(left or right\) before the electrode check \(--side left\|right\)$/);
+    const bilateral = args.map((a, i) => (args[i - 1] === '--side' ? 'bilateral' : a));
+    expectRefused(await runEdn(bilateral), f, /does not allow bilateral treatment .*choose left or right$/);
+    const wrong = await runEdn(args.map((a, i) => (args[i - 1] === '--side' ? 'up' : a)));
+    expect(wrong.exit).toEqual({ code: 2, signal: null });
+    expect(wrong.stderr).toMatch(/^edn run: --side must be one of left, right, bilateral, not 'up'\n/);
   });
 
   it('refuses a target above the protocol maximum with exit 1, before a port is opened or a journal written', async () => {

@@ -58,7 +58,7 @@ function setup(options: typeof SHORT | typeof LONG, patient = PATIENT): Setup {
 }
 
 function runArgs(s: Setup, extra: readonly string[]): string[] {
-  return ['run', '--sim', '--protocol', s.protocol, '--screening', s.screening, '--target-ma', '1', '--data-dir', s.dataDir, '--json', '--course', s.courseId, ...extra];
+  return ['run', '--sim', '--protocol', s.protocol, '--screening', s.screening, '--target-ma', '1', '--side', 'right', '--data-dir', s.dataDir, '--json', '--course', s.courseId, ...extra];
 }
 
 function course(s: Setup) {
@@ -108,7 +108,7 @@ describe('edn run --course', () => {
     const s = setup(SHORT);
     const other = join(dir, 'screening-other.json');
     writeFileSync(other, JSON.stringify(screeningAnswers(shortProtocol(SHORT), 'PT-0077'), null, 2));
-    const wrongPatient = await runEdn(['run', '--sim', '--protocol', s.protocol, '--screening', other, '--target-ma', '1', '--data-dir', s.dataDir, '--json', '--course', s.courseId, '--nprs-before', '5']);
+    const wrongPatient = await runEdn(['run', '--sim', '--protocol', s.protocol, '--screening', other, '--target-ma', '1', '--side', 'right', '--data-dir', s.dataDir, '--json', '--course', s.courseId, '--nprs-before', '5']);
     expect(wrongPatient.exit).toEqual({ code: 1, signal: null });
     expect(wrongPatient.events()).toEqual([{ event: 'refused', message: `course ${s.courseId} is patient ${PATIENT}'s, the screening is PT-0077's` }]);
 

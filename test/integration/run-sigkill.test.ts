@@ -73,7 +73,7 @@ describe('SIGKILL of `edn run` during stimulation (real processes, real pty)', (
 
     const sim = await startSimulator({ args: ['--seed', '7'] });
     const seen = timeSimEvents(sim);
-    const run = startEdn(['run', '--port', sim.path, '--protocol', protocolFile, '--screening', screeningFile, '--target-ma', String(TARGET_MA), '--data-dir', dataDir, '--json']);
+    const run = startEdn(['run', '--port', sim.path, '--protocol', protocolFile, '--screening', screeningFile, '--target-ma', String(TARGET_MA), '--side', 'left', '--data-dir', dataDir, '--json']);
     const context = () => `edn run said:\n  ${run.lines.slice(-6).join('\n  ')}\nstderr: ${run.stderr}\nsimulator said:\n  ${seen.events.slice(-6).map((e) => JSON.stringify(e)).join('\n  ')}`;
 
     await run.nextEvent((e) => e.event === 'state' && e.state === 'running', 'the state line "running"', 20_000);

@@ -6,7 +6,8 @@
 import type { CallOutput } from '../../../src/app/contract.js';
 import type { AppContext } from '../context.js';
 import { h, replaceChildren, setFlag, svgIcon, uid } from '../dom.js';
-import { type Finding, type ScreeningForm, answerAt, buildAnswers, findingsByPath, screeningGroups, screeningVerdict, unanswered } from '../screening-model.js';
+import { type Finding, type ScreeningForm, SIDE_CHOICE_TEXT, answerAt, buildAnswers, findingsByPath, screeningGroups, screeningVerdict, unanswered } from '../screening-model.js';
+import { type TreatedSide, sidedRegionText, treatedSideText } from '../../../src/domain/protocols/treated-side.js';
 import { textField } from '../components/fields.js';
 
 type Outcome = CallOutput<'submitScreening'>;
@@ -41,6 +42,10 @@ export class ScreeningPanel {
   #clinicianField: ReturnType<typeof textField> | undefined;
   #busy = false;
   readonly #prefill: ScreeningPrefill | undefined;
+  /** The treated side chosen (never preset: a course's last side is only shown beside it). */
+  #side: TreatedSide | undefined;
+  /** The headings of the site groups, renamed when the side is chosen ("At the right knee"). */
+  #groupHeadings: HTMLElement[] = [];
 
   constructor(ctx: AppContext, protocolId: string, protocolName: string, onBack: () => void, prefill?: ScreeningPrefill) {
     this.#ctx = ctx;
@@ -101,15 +106,19 @@ export class ScreeningPanel {
       },
     });
     this.#slots.set('clinician', this.#clinicianField.el.querySelector('.field-messages') ?? this.#clinicianField.el);
+    this.#groupHeadings = [];
     replaceChildren(
       this.#body,
       h('div', { class: 'row' }, this.#refField.el, this.#clinicianField.el),
-      screeningGroups(form).map((g) => {
+      this.#sideChoice(form),
+      screeningGroups(form, this.#side).map((g) => {
         const gid = uid('grp');
+        const heading = h('h3', { id: gid }, g.title);
+        this.#groupHeadings.push(heading);
         return h(
           'section',
           { class: 'question-group', 'aria-labelledby': gid },
-          h('h3', { id: gid }, g.title),
+          heading,
           g.items.map((item) => {
             const name = uid('q');
             const slot = h('div', { class: 'field-messages', id: uid('msg') });
@@ -136,6 +145,53 @@ export class ScreeningPanel {
       }),
     );
     this.#updateProgress();
+  }
+
+  /**
+   * "Treated side": a required native radio group (Tab enters it, the arrows choose), for a
+   * protocol with channels on the affected side; nothing is chosen until the clinician chooses.
+   * A course's last side is shown beside it as a suggestion, never filled in.
+   */
+  #sideChoice(form: ScreeningForm): HTMLElement | null {
+    if (form.sideChoices.length === 0) return null;
+    const name = uid('side');
+    const slot = h('div', { class: 'field-messages', id: uid('msg') });
+    this.#slots.set('side', slot);
+    const last = this.#prefill?.last?.side;
+    const radios = form.sideChoices.map((side) => {
+      const input = h('input', { type: 'radio', name, value: side, required: true, 'data-path': 'side' });
+      input.checked = this.#side === side;
+      input.addEventListener('change', () => {
+        if (input.checked) this.#chooseSide(side);
+      });
+      return h('label', { class: 'choice' }, input, h('span', {}, SIDE_CHOICE_TEXT[side]));
+    });
+    return h(
+      'fieldset',
+      { class: 'side-choice', 'aria-describedby': slot.id, 'data-path': 'side' },
+      h('legend', {}, 'Treated side'),
+      h(
+        'p',
+        { class: 'hint' },
+        form.sideChoices.includes('bilateral')
+          ? 'Which side are the needles on? Bilateral puts the first half of the channels on the left and the second half on the right. Asked every session.'
+          : 'Which side are the needles on? Asked every session; the electrode check, the cards and the record name it.',
+      ),
+      h('div', { class: 'choices inline' }, radios),
+      last === undefined || last === null ? null : h('p', { class: 'hint last-answer' }, `Last session (${this.#prefill?.last?.sessionNumber ?? ''}): ${treatedSideText(last)} (a suggestion: choose again)`),
+      slot,
+    );
+  }
+
+  #chooseSide(side: TreatedSide): void {
+    this.#side = side;
+    this.#slots.get('side')?.replaceChildren();
+    const form = this.#form;
+    if (!form) return;
+    screeningGroups(form, side).forEach((g, i) => {
+      const heading = this.#groupHeadings[i];
+      if (heading) heading.textContent = g.title;
+    });
   }
 
   /** The last session's answer to this question, shown (not filled in). */
@@ -176,8 +232,16 @@ export class ScreeningPanel {
       }
       this.#savedClinician = saved.data.clinician;
     }
+    if (form.sideChoices.length > 0 && this.#side === undefined) {
+      this.#busy = false;
+      this.#submit.disabled = false;
+      const message = `choose the treated side (${form.sideChoices.map((c) => SIDE_CHOICE_TEXT[c].toLowerCase()).join(', ')}) before the electrode check`;
+      this.#slots.get('side')?.append(h('p', { class: 'field-error' }, svgIcon('cross'), h('span', {}, message)));
+      this.#showError(message);
+      return;
+    }
     const answers = buildAnswers(form, this.#patientRef, this.#answers);
-    const r = await this.#ctx.api.submitScreening({ protocolId: this.#protocolId, answers, acknowledgements: [...this.#acknowledged] });
+    const r = await this.#ctx.api.submitScreening({ protocolId: this.#protocolId, answers, acknowledgements: [...this.#acknowledged], ...(this.#side === undefined ? {} : { side: this.#side }) });
     this.#busy = false;
     this.#submit.disabled = false;
     if (!r.ok) {
@@ -256,7 +320,7 @@ export class ScreeningPanel {
 function lastScreeningNote(p: ScreeningPrefill): HTMLElement {
   const last = p.last;
   if (!last) return h('p', { class: 'last-screening' }, `First session of this course for ${p.patientRef}: every question is asked.`);
-  const sites = last.sites.map((s) => `channel ${s.channel}: ${s.region.replace(/-/g, ' ')} (${s.side}) ${s.sites.join(', ')}`).join('; ');
+  const sites = last.sites.map((s) => `channel ${s.channel}: ${sidedRegionText(s.region, s.side)} ${s.sites.join(', ')}`).join('; ');
   return h(
     'div',
     { class: 'last-screening' },

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { NPRS_ID, builtInInstrument, recordOutcome } from '../../domain/outcomes/index.js';
 import { formatProtocolError } from '../../domain/protocols/index.js';
+import { TREATED_SIDES, type TreatedSide, sideChoiceProblem, sideChoices } from '../../domain/protocols/treated-side.js';
 import { type Acknowledgement, evaluateScreening, parseScreeningAnswers } from '../../domain/screening.js';
 import { SIMULATOR_PATH } from '../../device/ports.js';
 import { monotonicScheduler } from '../../device/time.js';
@@ -31,7 +32,7 @@ export const RUN_EXIT = {
 } as const;
 
 const USAGE = `Usage: edn run (--port PATH | --sim) --protocol ID|FILE --screening FILE --target-ma N
-               [--data-dir DIR] [--ack ID --clinician ID]... [--json]
+               [--side left|right|bilateral] [--data-dir DIR] [--ack ID --clinician ID]... [--json]
                [--course COURSE --nprs-before N [--nprs-after N]]
 
 Run a whole session headless (bench testing, device bring-up): connect, check the electrodes,
@@ -45,6 +46,9 @@ Options:
   --protocol ID|FILE  a built-in protocol id (see 'edn protocols') or a protocol file
   --screening FILE    screening answers (start from 'edn screening-template --protocol ID')
   --target-ma N       amplitude to titrate to, mA
+  --side SIDE         the treated side: left, right, or bilateral where the protocol allows
+                      it; required for a protocol with channels on the "affected" side
+                      (all built-ins), refused for one whose sides are fixed
   --ack ID            acknowledge a relative contraindication by its id (repeatable)
   --clinician ID      who acknowledges and runs the session (initials or staff id)
   --data-dir DIR      where session journals go (default $EDN_DATA_DIR, else
@@ -59,6 +63,13 @@ Options:
   -h, --help          this text
 
 Exit codes: 0 completed, 1 refused before output, 2 usage, 3 stopped (e-stop), 4 aborted.`;
+
+/** --side: one of the treated sides, or a usage error naming them. */
+function sideArg(text: string): TreatedSide {
+  const side = TREATED_SIDES.find((s) => s === text);
+  if (side === undefined) throw new UsageError(`--side must be one of ${TREATED_SIDES.join(', ')}, not '${text}'`);
+  return side;
+}
 
 export function defaultDataDir(env: CliIO['env']): string {
   if (env.EDN_DATA_DIR) return env.EDN_DATA_DIR;
@@ -80,6 +91,7 @@ export const runCommand: Command = {
       'data-dir': { type: 'string' },
       ack: { type: 'string', multiple: true },
       clinician: { type: 'string' },
+      side: { type: 'string' },
       json: { type: 'boolean' },
       course: { type: 'string' },
       'nprs-before': { type: 'string' },
@@ -95,6 +107,7 @@ export const runCommand: Command = {
     if ((values.ack?.length ?? 0) > 0 && !values.clinician) throw new UsageError('--ack needs --clinician (who acknowledges)');
     if (values.course === undefined && (values['nprs-before'] !== undefined || values['nprs-after'] !== undefined)) throw new UsageError('--nprs-before and --nprs-after need --course (outcomes belong to a course)');
     if (values.course !== undefined && values['nprs-before'] === undefined) throw new UsageError("--course needs --nprs-before (the patient's pain now, 0-10)");
+    const side = values.side === undefined ? undefined : sideArg(values.side);
     const nprsBefore = values['nprs-before'] === undefined ? undefined : nprsScore('before', values['nprs-before']);
     const nprsAfter = values['nprs-after'] === undefined ? undefined : nprsScore('after', values['nprs-after']);
 
@@ -110,6 +123,8 @@ export const runCommand: Command = {
     if (!loaded.result.ok) return refuse(`protocol ${loaded.file} is invalid:\n${loaded.result.errors.map(formatProtocolError).join('\n')}`);
     const protocol = loaded.result.protocol;
     const first = protocol.phases[0]!;
+    const sideRefused = sideChoiceProblem(protocol, side);
+    if (sideRefused) return refuse(`${sideRefused.message}${sideRefused.code === 'SIDE_REQUIRED' ? ` (--side ${sideChoices(protocol).join('|')})` : ''}`);
     if (targetMa > first.amplitude.maxMa) return refuse(`--target-ma ${targetMa} mA is above ${first.amplitude.maxMa} mA, the maximum of phase '${first.name}' of ${protocol.id}`);
 
     let answersJson: unknown;
@@ -193,7 +208,7 @@ export const runCommand: Command = {
     }
     const d = connected.data;
     out.event({ event: 'device', model: d.model, firmware: d.firmware, serial: d.serial, bootId: d.bootId });
-    const screened = await service.submitScreening({ protocolId: protocol.id, answers: answersJson, acknowledgements: values.ack ?? [] });
+    const screened = await service.submitScreening({ protocolId: protocol.id, answers: answersJson, acknowledgements: values.ack ?? [], ...(side === undefined ? {} : { side }) });
     if (!screened.ok) return finish(refuse(screened.error.message));
     if (screened.data.status !== 'cleared') return finish(refuse(`screening does not clear this patient (${screened.data.status})`));
     if (values.course !== undefined) {

@@ -44,6 +44,8 @@ export interface EvidenceSubject {
   /** The planned course: a sentence (older files), or the structured form (src/domain/protocols/schedule.ts). */
   readonly schedule?: string | { readonly sessions: number; readonly intervalDays: number; readonly weeks?: number | undefined; readonly text?: string | undefined } | undefined;
   readonly aftercare?: string | undefined;
+  /** May the session treat both sides (src/domain/protocols/treated-side.ts)? */
+  readonly bilateral?: boolean | undefined;
   readonly electrode?: { readonly diameterMm: number; readonly insertedLengthMm: number } | undefined;
   readonly phases: readonly EvidencePhase[];
   readonly channels: readonly { readonly channel: number; readonly region: string; readonly side: string; readonly sites: readonly string[] }[];
@@ -262,6 +264,7 @@ const FIELDS: readonly { readonly shape: string; readonly label: string }[] = [
   { shape: 'channels[].region', label: 'region' },
   { shape: 'channels[].side', label: 'side' },
   { shape: 'channels[].sites', label: 'sites' },
+  { shape: 'bilateral', label: 'Bilateral treatment' },
   { shape: 'aftercare', label: 'Aftercare advice' },
 ];
 const UNKNOWN_ORDER = FIELDS.length;
@@ -313,6 +316,8 @@ function fieldValue(subject: EvidenceSubject, shape: string, index: number): str
       return typeof subject.schedule === 'object' ? quoted(subject.schedule.text) : undefined;
     case 'aftercare':
       return subject.aftercare;
+    case 'bilateral':
+      return subject.bilateral === true ? 'allowed' : 'not allowed';
     case 'phases[].name':
       return phase && quoted(phase.name);
     case 'phases[].frequencyHz':

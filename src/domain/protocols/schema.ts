@@ -12,6 +12,7 @@ import { hardMaxMessage, hardRangeMessage } from '../safety/messages.js';
 import { WAVEFORMS } from '../stimulation.js';
 import { pathExists } from './paths.js';
 import { ALL_SITES, FORBIDDEN_REGIONS, FORBIDDEN_REGION_SOURCE, REGIONS, SIDES, SITE_NAME_MAX, SITE_NOTE_MAX, placementProblems } from './sites.js';
+import { bilateralProblem } from './treated-side.js';
 import { type UnitName, UNIT_SYMBOL, formatNumber, withUnit } from '../units.js';
 
 export const PROTOCOL_FORMAT = 'edn-protocol/1';
@@ -308,6 +309,13 @@ export const ProtocolSchema = z
     sources: list(SourceSchema, 'source'),
     electrode: ElectrodeSchema,
     channels: list(ChannelSchema, 'channel'),
+    bilateral: z
+      .boolean({ error: typeError('true or false') })
+      .optional()
+      .meta({
+        description:
+          'May the session treat both sides (default false)? Only when the "affected" channels come in two halves with the same regions and sites: the first half on the left, the second on the right.',
+      }),
     phases: list(PhaseSchema, 'phase').max(FORMAT_LIMITS.maxPhases, {
       error: (iss) => `${(iss.input as readonly unknown[]).length} phases is above the ${FORMAT_LIMITS.maxPhases}-phase maximum of a protocol file`,
     }),
@@ -315,6 +323,10 @@ export const ProtocolSchema = z
   })
   .superRefine((p, ctx) => {
     channelRules(p.channels, ctx);
+    if (p.bilateral === true) {
+      const problem = bilateralProblem(p.channels);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['bilateral'], message: problem });
+    }
     totalDurationRule(p.phases, ctx);
     sourceRules(p, ctx);
   })

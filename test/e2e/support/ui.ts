@@ -70,6 +70,8 @@ export interface ScreeningAnswers {
   readonly clinician?: string;
   /** Questions (by a pattern of their text) answered "Yes"; every other question "No". */
   readonly yes?: readonly RegExp[];
+  /** The "Treated side" to choose when the protocol asks (its channels are on the affected side). Default "Left". */
+  readonly side?: 'Left' | 'Right' | 'Bilateral (both sides)';
 }
 
 /** Fill in the whole questionnaire shown on the Session screen. */
@@ -78,6 +80,9 @@ export async function answerScreening(page: Page, answers: ScreeningAnswers): Pr
   if (answers.clinician !== undefined) await page.getByRole('textbox', { name: 'Clinician (initials or staff id)' }).fill(answers.clinician);
   const questions = page.locator('fieldset.question');
   await questions.first().waitFor({ timeout: UI_WAIT_MS });
+  // The side is asked by the same form (a protocol with fixed sides shows no such group).
+  const side = page.getByRole('group', { name: 'Treated side', exact: true });
+  if ((await side.count()) > 0) await side.getByRole('radio', { name: answers.side ?? 'Left', exact: true }).check();
   const n = await questions.count();
   for (let i = 0; i < n; i++) {
     const q = questions.nth(i);
@@ -99,9 +104,9 @@ export async function useForSession(page: Page, protocolName: string): Promise<v
   await page.getByRole('heading', { name: `Screening for ${protocolName}` }).waitFor({ timeout: UI_WAIT_MS });
 }
 
-/** Screen with every answer "No", wait for the electrode check, start at the default target and confirm. */
-export async function screenAndStart(page: Page, patientRef: string): Promise<void> {
-  await answerScreening(page, { patientRef });
+/** Screen with every answer "No" (and the side, when asked: left by default), wait for the electrode check, start at the default target and confirm. */
+export async function screenAndStart(page: Page, patientRef: string, side?: ScreeningAnswers['side']): Promise<void> {
+  await answerScreening(page, { patientRef, ...(side === undefined ? {} : { side }) });
   await button(page, 'Submit screening').click();
   await page.getByRole('heading', { name: 'Electrode check' }).waitFor({ timeout: UI_WAIT_MS });
   await button(page, 'Start').click();

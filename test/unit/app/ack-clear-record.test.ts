@@ -19,7 +19,7 @@ async function stoppedSession(clinician: string): Promise<ServiceHarness> {
   await x.must('connect', { path: 'sim' });
   await x.must('setSettings', { clinician });
   const { template } = await x.must('screeningForm', { protocolId: 'knee-oa-periosteal' });
-  await x.must('submitScreening', { protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
+  await x.must('submitScreening', { side: 'left', protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
   await x.must('checkElectrodes', {});
   await x.must('start', { targetMa: 2 });
   await x.until(() => x.service.snapshot.state === 'running', 20_000, 'running');

@@ -43,13 +43,13 @@ describe('createControllerService: what edn run passes', () => {
         return answersFrom(f.data.template, 'PT-0042', { bleedingRisk: true });
       });
     const anonymous = createControllerService({ dataDir, allowHardware: false });
-    const refused = await anonymous.submitScreening({ protocolId: 'knee-oa-periosteal', answers: await answers(anonymous), acknowledgements: ['bleedingRisk'] });
+    const refused = await anonymous.submitScreening({ side: 'left', protocolId: 'knee-oa-periosteal', answers: await answers(anonymous), acknowledgements: ['bleedingRisk'] });
     expect(refused).toMatchObject({ ok: false, error: { code: 'SCREENING', message: expect.stringMatching(/set the clinician/) as unknown } });
     await anonymous.dispose();
 
     const named = createControllerService({ dataDir, allowHardware: false, clinician: 'JD' });
     // Past the acknowledgement rule: cleared, and now only the missing device stops it.
-    const cleared = await named.submitScreening({ protocolId: 'knee-oa-periosteal', answers: await answers(named), acknowledgements: ['bleedingRisk'] });
+    const cleared = await named.submitScreening({ side: 'left', protocolId: 'knee-oa-periosteal', answers: await answers(named), acknowledgements: ['bleedingRisk'] });
     expect(cleared).toMatchObject({ ok: false, error: { code: 'NOT_CONNECTED', message: expect.stringMatching(/connect/) as unknown } });
     await named.dispose();
   });
@@ -79,7 +79,7 @@ describe('createControllerService: what edn run passes', () => {
     harnesses.push(h);
     await h.must('connect', { path: 'sim' });
     const { template } = await h.must('screeningForm', { protocolId: 'knee-oa-periosteal' });
-    const screened = await h.must('submitScreening', { protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042', { bleedingRisk: true }), acknowledgements: ['bleedingRisk'] });
+    const screened = await h.must('submitScreening', { side: 'left', protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042', { bleedingRisk: true }), acknowledgements: ['bleedingRisk'] });
     expect(screened.status).toBe('cleared');
     expect(h.service.snapshot.protocol).toEqual({ id: 'knee-oa-periosteal', name: 'Knee OA, clinic copy', hash: copy.hash });
     // The copy's maximum, not the built-in's 10 mA, bounds the session.

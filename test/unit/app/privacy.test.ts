@@ -33,7 +33,7 @@ describe('patient references', () => {
     const h = make();
     const { template } = await h.must('screeningForm', { protocolId: KNEE });
     for (const ref of ['JohnSmith1', 'Smith-1955-03-12', 'MaryJones-DOB19800101', 'tel-07700900123']) {
-      const r = await h.call('submitScreening', { protocolId: KNEE, answers: answersFrom(template, ref), acknowledgements: [] });
+      const r = await h.call('submitScreening', { side: 'left', protocolId: KNEE, answers: answersFrom(template, ref), acknowledgements: [] });
       expect(r, ref).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', details: [{ path: 'patientRef' }] } });
     }
   });
@@ -44,7 +44,7 @@ describe('patient references', () => {
     expect(bad).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', details: [{ path: 'patientRef', message: expect.stringContaining('looks like a name') as unknown }] } });
     expect(await h.must('setSettings', { patientRef: { pattern: '^KNEE-[0-9]{4}$', example: 'KNEE-0042' } })).toMatchObject({ patientRef: { pattern: '^KNEE-[0-9]{4}$' } });
     const { template } = await h.must('screeningForm', { protocolId: KNEE });
-    const refused = await h.call('submitScreening', { protocolId: KNEE, answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
+    const refused = await h.call('submitScreening', { side: 'left', protocolId: KNEE, answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
     expect(refused).toMatchObject({ ok: false, error: { details: [{ path: 'patientRef', message: expect.stringContaining('such as "KNEE-0042"') as unknown }] } });
     // The rule is kept in settings.json, where `edn run --data-dir` finds it too.
     expect(readSettingsFile(h.dataDir).settings.patientRef).toEqual({ pattern: '^KNEE-[0-9]{4}$', example: 'KNEE-0042' });
@@ -65,7 +65,7 @@ describe('what reaches the journal', () => {
     await h.must('connect', { path: 'sim' });
     const { template } = await h.must('screeningForm', { protocolId: KNEE });
     const answers = { ...(answersFrom(template, 'PT-0042') as Record<string, unknown>), ...extra };
-    return h.must('submitScreening', { protocolId: KNEE, answers, acknowledgements: [] });
+    return h.must('submitScreening', { side: 'left', protocolId: KNEE, answers, acknowledgements: [] });
   }
 
   it('drops unknown screening fields with a warning, and never records $schema', async () => {

@@ -103,7 +103,7 @@ describe('course schemas', () => {
 
     await h.must('connect', { path: 'sim' });
     const { template } = await h.must('screeningForm', { protocolId: 'knee-oa-periosteal' });
-    await h.must('submitScreening', { protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
+    await h.must('submitScreening', { side: 'left', protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
     const wrong = await h.call('courseSession', { courseId: other.id, nprsBefore: 6 });
     expect(wrong).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: `course ${other.id} is patient PT-0077's, the screening is PT-0042's` } });
     expect(await h.call('courseSession', { courseId: course.id, nprsBefore: 11 })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
@@ -138,7 +138,7 @@ describe('course schemas', () => {
     const course = await h.must('startCourse', { patientRef: 'PT-0042', protocolId: 'knee-oa-periosteal', plannedSessions: 3 });
     await h.must('connect', { path: 'sim' });
     const { template } = await h.must('screeningForm', { protocolId: 'knee-oa-periosteal' });
-    await h.must('submitScreening', { protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
+    await h.must('submitScreening', { side: 'left', protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
     expect(await h.call('courseMilestone', { groc: 3 })).toMatchObject({ ok: false, error: { code: 'ILLEGAL_STATE', message: 'the session on screen is not a session of a course' } });
     await h.must('courseSession', { courseId: course.id, nprsBefore: 7 });
     expect(await h.call('courseMilestone', { groc: 3 })).toMatchObject({ ok: false, error: { code: 'ILLEGAL_STATE', message: expect.stringMatching(/once output is off/) as unknown } });
@@ -175,7 +175,7 @@ describe('course schemas', () => {
     const course = await h.must('startCourse', { patientRef: 'PT-0042', protocolId: 'knee-oa-periosteal', plannedSessions: 3 });
     await h.must('connect', { path: 'sim' });
     const { template } = await h.must('screeningForm', { protocolId: 'knee-oa-periosteal' });
-    await h.must('submitScreening', { protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
+    await h.must('submitScreening', { side: 'left', protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
     await h.must('courseSession', { courseId: course.id, nprsBefore: 7 });
     await h.must('start', { targetMa: 2 });
     await h.until(() => h!.service.snapshot.state === 'running', 20_000, 'running');
@@ -211,7 +211,7 @@ async function endedFirstSession(harness: ReturnType<typeof serviceHarness>) {
   const course = await harness.must('startCourse', { patientRef: 'PT-0042', protocolId: 'knee-oa-periosteal', plannedSessions: 3 });
   await harness.must('connect', { path: 'sim' });
   const { template } = await harness.must('screeningForm', { protocolId: 'knee-oa-periosteal' });
-  await harness.must('submitScreening', { protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
+  await harness.must('submitScreening', { side: 'left', protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
   await harness.must('courseSession', { courseId: course.id, nprsBefore: 6 });
   await harness.must('start', { targetMa: 2 });
   await harness.until(() => harness.service.snapshot.state === 'running', 20_000, 'running');

@@ -150,6 +150,7 @@ describe('ControllerService: screening', () => {
     const { template } = await h.must('screeningForm', { protocolId: 'knee-oa-periosteal' });
 
     const blocked = await h.must('submitScreening', {
+      side: 'left',
       protocolId: 'knee-oa-periosteal',
       answers: answersFrom(template, 'PT-0042', { implantedElectronicDevice: true }),
       acknowledgements: [],
@@ -161,27 +162,27 @@ describe('ControllerService: screening', () => {
     expect(blocked.electrodes).toEqual([]);
 
     const relative = answersFrom(template, 'PT-0042', { bleedingRisk: true });
-    const pending = await h.must('submitScreening', { protocolId: 'knee-oa-periosteal', answers: relative, acknowledgements: [] });
+    const pending = await h.must('submitScreening', { side: 'left', protocolId: 'knee-oa-periosteal', answers: relative, acknowledgements: [] });
     expect(pending.status).toBe('needs-acknowledgement');
     expect(pending.findings).toEqual([expect.objectContaining({ id: 'bleedingRisk', kind: 'relative' })]);
 
     // Nobody to record as acknowledging: refused.
-    const anonymous = await h.call('submitScreening', { protocolId: 'knee-oa-periosteal', answers: relative, acknowledgements: ['bleedingRisk'] });
+    const anonymous = await h.call('submitScreening', { side: 'left', protocolId: 'knee-oa-periosteal', answers: relative, acknowledgements: ['bleedingRisk'] });
     expect(anonymous).toMatchObject({ ok: false, error: { code: 'SCREENING' } });
 
     // Unanswered questions block.
-    const unanswered = await h.must('submitScreening', { protocolId: 'knee-oa-periosteal', answers: template, acknowledgements: [] });
+    const unanswered = await h.must('submitScreening', { side: 'left', protocolId: 'knee-oa-periosteal', answers: template, acknowledgements: [] });
     expect(unanswered.status).toBe('blocked');
     expect(unanswered.findings.some((f) => f.kind === 'unanswered')).toBe(true);
 
     // Answers that are not an answers file: BAD_INPUT naming the field.
-    const garbage = await h.call('submitScreening', { protocolId: 'knee-oa-periosteal', answers: { ...(template as object), answers: { bleedingRisk: 'maybe' } }, acknowledgements: [] });
+    const garbage = await h.call('submitScreening', { side: 'left', protocolId: 'knee-oa-periosteal', answers: { ...(template as object), answers: { bleedingRisk: 'maybe' } }, acknowledgements: [] });
     expect(garbage.ok).toBe(false);
     expect(!garbage.ok && garbage.error.details?.some((d) => d.path.startsWith('answers.'))).toBe(true);
 
     // Cleared but no device: the clinician is told to connect.
     await h.must('setSettings', { clinician: 'JD' });
-    const noDevice = await h.call('submitScreening', { protocolId: 'knee-oa-periosteal', answers: relative, acknowledgements: ['bleedingRisk'] });
+    const noDevice = await h.call('submitScreening', { side: 'left', protocolId: 'knee-oa-periosteal', answers: relative, acknowledgements: ['bleedingRisk'] });
     expect(noDevice).toMatchObject({ ok: false, error: { code: 'NOT_CONNECTED' } });
     expect(!noDevice.ok && noDevice.error.message).toMatch(/connect/);
   });
@@ -202,6 +203,7 @@ describe('ControllerService: a session on the simulator, virtual time', () => {
     await h.must('setSettings', { clinician: 'JD' });
     const { template } = await h.must('screeningForm', { protocolId: 'knee-oa-periosteal' });
     const screened = await h.must('submitScreening', {
+      side: 'left',
       protocolId: 'knee-oa-periosteal',
       answers: answersFrom(template, 'PT-0042', { needlePhobia: true }),
       acknowledgements: ['needlePhobia'],
@@ -294,7 +296,7 @@ describe('ControllerService: a session on the simulator, virtual time', () => {
     await h.must('saveProtocol', { file: { ...file, id: 'short-knee', name: 'Short knee', phases: [{ ...phases[0], durationMin: 1 }] } });
     await h.must('connect', { path: 'sim' });
     const { template } = await h.must('screeningForm', { protocolId: 'short-knee' });
-    const screened = await h.must('submitScreening', { protocolId: 'short-knee', answers: answersFrom(template, 'PT-0007'), acknowledgements: [] });
+    const screened = await h.must('submitScreening', { side: 'left', protocolId: 'short-knee', answers: answersFrom(template, 'PT-0007'), acknowledgements: [] });
     expect(screened.status).toBe('cleared');
     await h.must('start', { targetMa: 1 });
     await h.until(() => h.service.snapshot.state === 'completed', 70_000, 'completed', 50);
@@ -321,7 +323,7 @@ describe('ControllerService: a session on the simulator, virtual time', () => {
     await h.must('connect', { path: 'sim' });
     await h.must('setSettings', { clinician: 'JD' });
     const { template } = await h.must('screeningForm', { protocolId: 'knee-oa-periosteal' });
-    await h.must('submitScreening', { protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0001'), acknowledgements: [] });
+    await h.must('submitScreening', { side: 'left', protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0001'), acknowledgements: [] });
     await h.must('start', { targetMa: 1 });
     await h.run(500);
     expect(h.service.outputMayBeOn()).toBe(true);
@@ -336,7 +338,7 @@ describe('ControllerService: a session on the simulator, virtual time', () => {
     const h = make();
     await h.must('connect', { path: 'sim' });
     const { template } = await h.must('screeningForm', { protocolId: 'knee-oa-periosteal' });
-    await h.must('submitScreening', { protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0001'), acknowledgements: [] });
+    await h.must('submitScreening', { side: 'left', protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0001'), acknowledgements: [] });
     await h.must('start', { targetMa: 1 });
     await h.run(500);
     await h.drive(h.service.dispose());

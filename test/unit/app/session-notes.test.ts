@@ -18,7 +18,7 @@ async function running(): Promise<ServiceHarness> {
   const x = serviceHarness();
   await x.must('connect', { path: 'sim' });
   const { template } = await x.must('screeningForm', { protocolId: 'knee-oa-periosteal' });
-  await x.must('submitScreening', { protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0077'), acknowledgements: [] });
+  await x.must('submitScreening', { side: 'left', protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0077'), acknowledgements: [] });
   await x.must('checkElectrodes', {});
   await x.must('start', { targetMa: 1 });
   await x.until(() => x.service.snapshot.state === 'running', 20_000, 'running');

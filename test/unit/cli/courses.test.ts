@@ -78,7 +78,7 @@ describe('edn courses and edn course-report', () => {
 
     const md = await edn(dir, 'course-report', id);
     expect(md.code).toBe(0);
-    expect(md.out).toContain('| 2 | 2025-03-18 09:30 UTC | 6 → 4 |');
+    expect(md.out).toContain('| 2 | 2025-03-18 09:30 UTC | not recorded | 6 → 4 |');
     expect(md.out).toContain('improved by 3 points (MCID 2: clinically important)');
     for (const format of ['html', 'json', 'csv', 'fhir']) {
       const out = path.join(dir, `report.${format}`);
@@ -126,7 +126,7 @@ describe('edn courses and edn course-report', () => {
     expect(rebuilt.out).toMatch(/moved the old store aside: .*courses\.db\.damaged-\d{8}T\d{6}Z\nrebuilt from 2 journals: 2 course sessions, 1 courses, 1 patients \(0 sessions outside any course\)\n/);
     const md = await edn(dir, 'course-report', id);
     expect(md.code).toBe(0);
-    expect(md.out).toContain('| 2 | 2025-03-18 09:30 UTC | 6 → 4 |');
+    expect(md.out).toContain('| 2 | 2025-03-18 09:30 UTC | not recorded | 6 → 4 |');
   });
 
   it('every command has --help', async () => {

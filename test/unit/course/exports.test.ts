@@ -23,6 +23,7 @@ import {
   renderCourseJson,
   renderCourseMarkdown,
 } from '../../../src/course/index.js';
+import { LATERALITY_EXTENSION_URL } from '../../../src/course/fhir.js';
 import { builtInInstrument, recordOutcome } from '../../../src/domain/outcomes/index.js';
 import { readJournal } from '../../../src/session/journal.js';
 import type { RecordDataInput } from '../../../src/session/journal-records.js';
@@ -64,8 +65,9 @@ beforeAll(() => {
     if (!started.ok) throw new Error(started.error.message);
     const specs = [
       { nprsBefore: 7, nprsAfter: 5, adverse: [], targetMa: [4, 3.5] as const, milestones: [milestone('groc', { scores: { score: 0 } }), milestone('womac', { scores: { total: 52 } }), milestone('psfs', { items: [{ activity: 'stairs', rating: 3 }, { activity: 'kneeling', rating: 2 }] })] },
-      { nprsBefore: 6, nprsAfter: 4, adverse: [{ kind: 'bruising' as const, severity: 'mild' as const }], targetMa: [5, 4] as const, fault: true, milestones: [] },
-      { nprsBefore: 4, nprsAfter: 2, adverse: [], targetMa: [5.5, 4.5] as const, milestones: [milestone('groc', { scores: { score: 5 } }), milestone('womac', { scores: { total: 30 } }), milestone('psfs', { items: [{ activity: 'stairs', rating: 7 }, { activity: 'kneeling', rating: 6 }] })] },
+      // Sessions 2 and 3 chose the right side; session 1 is a journal from before the side was asked.
+      { nprsBefore: 6, nprsAfter: 4, adverse: [{ kind: 'bruising' as const, severity: 'mild' as const }], targetMa: [5, 4] as const, fault: true, milestones: [], side: 'right' as const },
+      { nprsBefore: 4, nprsAfter: 2, adverse: [], targetMa: [5.5, 4.5] as const, side: 'right' as const, milestones: [milestone('groc', { scores: { score: 5 } }), milestone('womac', { scores: { total: 30 } }), milestone('psfs', { items: [{ activity: 'stairs', rating: 7 }, { activity: 'kneeling', rating: 6 }] })] },
     ];
     const charges: (readonly [number, number])[] = [];
     specs.forEach((spec, i) => {
@@ -163,7 +165,9 @@ describe('renderings', () => {
   it('Markdown and HTML carry the summary, each session, the changes, adverse events and aftercare', () => {
     const md = renderCourseMarkdown(built.report);
     expect(md).toContain('- Patient: PT-0042');
-    expect(md).toContain('| 2 (milestone) | 2025-03-18 09:30 UTC | 6 → 4 |');
+    expect(md).toContain('| 2 (milestone) | 2025-03-18 09:30 UTC | right | 6 → 4 |');
+    // H32 the timeline names the side; an older journal says it was not recorded.
+    expect(md).toMatch(/\| 1 \(milestone\) \| 2025-03-14 09:30 UTC \| not recorded \|/);
     expect(md).toContain('improved by 3 points (MCID 2: clinically important)');
     expect(md).toContain('- Session 2 (2025-03-18): bruising (mild)');
     const html = renderCourseHtml(built.report);
@@ -194,6 +198,7 @@ describe('renderings', () => {
     expect(row2[header.indexOf('end_reason')]).toBe('stopped');
     expect(row2[header.indexOf('ch1_max_ma')]).toBe('5');
     expect(row2[header.indexOf('adverse_effects')]).toBe('bruising (mild)');
+    expect(lines.slice(1, 4).map((l) => l.split(',')[header.indexOf('treated_side')])).toEqual(['', 'right', 'right']);
     expect(lines[3]!.split(',')[header.indexOf('womac.total')]).toBe('30');
     const tricky = renderCourseCsv({ ...built.report, patientRef: '=HYPERLINK("x")' });
     expect(tricky.split('\r\n')[1]).toContain(`"'=HYPERLINK(""x"")"`);
@@ -250,6 +255,19 @@ describe('the FHIR R4 Bundle', () => {
     expect(procedures.map((p) => p['status'])).toEqual(['completed', 'stopped', 'completed']);
     expect(procedures[0]!['performedPeriod']).toEqual({ start: built.report.sessions[0]!.startedAt, end: built.report.sessions[0]!.endedAt });
     expect(JSON.stringify(procedures[0]!['bodySite'])).toContain('knee (affected side): medial tibial plateau (periosteum)');
+    // H32 no side recorded (an older journal): no laterality is coded.
+    expect(JSON.stringify(procedures[0]!['bodySite'])).not.toContain('extension');
+    // The right side chosen: each body site's laterality is SNOMED CT 24028007 Right, in the R4 laterality qualifier extension.
+    expect(procedures[1]!['bodySite']).toEqual([
+      {
+        extension: [{ url: LATERALITY_EXTENSION_URL, valueCodeableConcept: { coding: [{ system: 'http://snomed.info/sct', code: '24028007', display: 'Right (qualifier value)' }], text: 'right' } }],
+        text: 'right knee: medial tibial plateau (periosteum), medial femoral condyle (periosteum)',
+      },
+      {
+        extension: [{ url: LATERALITY_EXTENSION_URL, valueCodeableConcept: { coding: [{ system: 'http://snomed.info/sct', code: '24028007', display: 'Right (qualifier value)' }], text: 'right' } }],
+        text: 'right knee: lateral tibial plateau (periosteum), lateral femoral condyle (periosteum)',
+      },
+    ]);
     expect(JSON.stringify(procedures[0]!['note'])).toContain(`content sha256 ${KNEE.hash}`);
     const observations = of('Observation');
     const nprs = observations.filter((o) => JSON.stringify(o['code']).includes('72514-3'));

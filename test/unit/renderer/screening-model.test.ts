@@ -9,16 +9,22 @@ function kneeForm(): ScreeningForm {
     ...Object.entries(SITE_QUESTIONS).map(([id, q]) => ({ id, text: q.text, severity: q.severity, scope: 'site' as const, source: q.source })),
   ];
   const template = screeningTemplate({ id: 'knee-oa-periosteal', channels: [{ region: 'knee', side: 'affected' }] });
-  return { questions, template };
+  return { questions, template, sideChoices: ['left', 'right'] };
 }
 
 describe('the questionnaire', () => {
   it('asks patient questions once and site questions per treated site', () => {
     const groups = screeningGroups(kneeForm());
-    expect(groups.map((g) => g.title)).toEqual(['About the patient', 'At the knee (affected)']);
+    expect(groups.map((g) => g.title)).toEqual(['About the patient', 'At the knee (affected side)']);
     expect(groups[0]!.items.map((i) => i.path)).toContain('answers.implantedElectronicDevice');
     expect(groups[1]!.items.map((i) => i.path)).toEqual(['sites[0].activeInfection', 'sites[0].malignancy', 'sites[0].metalImplant', 'sites[0].impairedSensation']);
-    expect(groups[1]!.items[0]!.site).toBe('knee (affected)');
+    expect(groups[1]!.items[0]!.site).toBe('knee (affected side)');
+  });
+
+  it('names an affected site by the side chosen (H32): "right knee", bilateral "knee (both sides)"', () => {
+    expect(screeningGroups(kneeForm(), 'right')[1]!.title).toBe('At the right knee');
+    expect(screeningGroups(kneeForm(), 'left')[1]!.items[0]!.site).toBe('left knee');
+    expect(screeningGroups(kneeForm(), 'bilateral')[1]!.title).toBe('At the knee (both sides)');
   });
 
   it('writes the answers into the template: a file the core accepts; unanswered stays null', () => {

@@ -154,7 +154,10 @@ describe('formatting: every number with its unit', () => {
     expect(impedance(850)).toBe('850 Ω');
     expect(impedance('OPEN')).toBe('open circuit');
     expect(impedance(null)).toBe('not measured');
-    expect(placement('ankle-foot', 'left')).toBe('ankle foot (left)');
+    expect(placement('ankle-foot', 'left')).toBe('left ankle or foot');
+    expect(placement('knee', 'right')).toBe('right knee');
+    expect(placement('low-back', 'midline')).toBe('low back (midline)');
+    expect(placement('knee', 'affected')).toBe('knee (affected side)');
     expect(stateText('checking-electrodes')).toBe('Electrode check');
     expect(dateTime(null)).toBe('—');
     expect(dateTime('not a date')).toBe('not a date');

@@ -51,6 +51,9 @@ describe('the 20-minute knee session (generated with the journal writer)', () =>
       sessionId: 'S20250314-0930-KNEE',
       patientRef: 'KNEE-0042',
       clinician: 'JD',
+      // A journal from before the side was asked (no "side"): it reads back as recorded, and says so.
+      treatedSide: null,
+      treatedSideText: 'not recorded (this journal is from before the side was asked; its channels read "affected")',
       startedIso: '2025-03-14T09:30:00.000Z',
       endedIso: '2025-03-14T09:51:01.000Z',
       durationS: expected.sessionDurationS,
@@ -64,7 +67,7 @@ describe('the 20-minute knee session (generated with the journal writer)', () =>
       { finding: expect.stringMatching(/^relative contraindication: needling carries a bleeding risk/) as string, by: 'JD', at: '2025-03-14T09:29:41.000Z' },
     ]);
     expect(report.screening!.answers).toContainEqual({ question: 'Does the patient have a bleeding disorder, or take anticoagulant or antithrombotic medication?', answer: 'yes' });
-    expect(report.screening!.answers).toContainEqual({ question: 'knee (affected): Is there an active infection at this site?', answer: 'no' });
+    expect(report.screening!.answers).toContainEqual({ question: 'knee (affected side): Is there an active infection at this site?', answer: 'no' });
     expect(report.electrodeCheck).toEqual([
       { channel: 1, impedanceOhm: 1480, ok: true, reason: null },
       { channel: 2, impedanceOhm: 1620, ok: true, reason: null },
@@ -145,7 +148,7 @@ describe('the 20-minute knee session (generated with the journal writer)', () =>
     expect(md).toMatch(/\n- ⚠ Waveform symmetric biphasic, maximum amplitude \d+ mA, .*: defaults you confirm; no source is given for them\n/);
     expect(md.split('## Device')[0]).not.toMatch(/phases\[\d\]|frequencyHz/);
     expect(md).toContain('Total stimulation time **20 min** of 20 min planned.');
-    expect(md).toMatch(/\| 1 \| knee, affected: medial tibial plateau \(periosteum\); medial femoral condyle \(periosteum\) \| 20 min \| 4\.5 mA \| 4\.35 mA \| 2607\.4 µC \|/);
+    expect(md).toMatch(/\| 1 \| knee \(affected side\): medial tibial plateau \(periosteum\); medial femoral condyle \(periosteum\) \| 20 min \| 4\.5 mA \| 4\.35 mA \| 2607\.4 µC \|/);
     expect(md).toContain('| 10:30 | 09:40:30 | Note: Patient reported a calf cramp; needles checked, all in place. |');
     expect(md).toContain('| 10–11 | 0 | 0 |');
     expect(md).toContain('hash chain intact');
@@ -167,6 +170,46 @@ describe('the 20-minute knee session (generated with the journal writer)', () =>
     const json = JSON.parse(renderReport(report, 'json')) as SessionReport;
     expect(json).toEqual(JSON.parse(JSON.stringify(report)));
     expect(json.format).toBe('edn-session-report/1');
+  });
+});
+
+describe('H32 the treated side in the report', () => {
+  /** The knee session as if the side had been chosen: `side` added to its session-start record. */
+  function withSide(side: 'left' | 'right' | 'bilateral'): SessionReport {
+    const read = variant(`side-${side}`, (lines) =>
+      lines.map((l, i) => {
+        if (i !== 0) return l;
+        const rec = JSON.parse(l) as { data: Record<string, unknown> };
+        rec.data['side'] = side;
+        return JSON.stringify(rec);
+      }),
+    );
+    return buildReport(read);
+  }
+
+  it('names the right knee, never "affected": the session, each channel, the site questions, in HTML and Markdown', () => {
+    const r = withSide('right');
+    expect(r.session).toMatchObject({ treatedSide: 'right', treatedSideText: 'right' });
+    expect(r.channels.map((c) => [c.channel, c.region, c.side])).toEqual([
+      [1, 'knee', 'right'],
+      [2, 'knee', 'right'],
+    ]);
+    expect(r.screening!.answers).toContainEqual({ question: 'right knee: Is there an active infection at this site?', answer: 'no' });
+    const html = renderReport(r, 'html');
+    expect(html).toContain('<dt>Treated side</dt><dd>right</dd>');
+    expect(html).toContain('right knee: medial tibial plateau (periosteum); medial femoral condyle (periosteum)');
+    expect(html).not.toMatch(/affected/);
+    const md = renderReport(r, 'md');
+    expect(md).toContain('- **Treated side:** right');
+    expect(md).toMatch(/\| 2 \| right knee: lateral tibial plateau \(periosteum\); lateral femoral condyle \(periosteum\) \|/);
+    expect(md).not.toMatch(/affected/);
+  });
+
+  it('bilateral: the first half of the affected channels on the left, the second on the right', () => {
+    const r = withSide('bilateral');
+    expect(r.session.treatedSideText).toBe('both sides (bilateral)');
+    expect(r.channels.map((c) => c.side)).toEqual(['left', 'right']);
+    expect(r.screening!.answers).toContainEqual({ question: 'knee (both sides): Is there an active infection at this site?', answer: 'no' });
   });
 });
 
@@ -216,7 +259,7 @@ describe('the small hand-written journal', () => {
     expect(small.screening!.answers).toHaveLength(11);
     expect(small.screening!.answers).toContainEqual({ question: 'Is the patient pregnant?', answer: 'no' });
     expect(small.screening!.answers).toContainEqual({ question: 'Does the patient have a needle phobia?', answer: 'yes' });
-    expect(small.screening!.answers).toContainEqual({ question: 'low-back (left): Is there a malignancy at this site?', answer: 'no' });
+    expect(small.screening!.answers).toContainEqual({ question: 'left low back: Is there a malignancy at this site?', answer: 'no' });
     expect(renderReport(small, 'md')).toContain('- relative contraindication: needle phobia; a clinician must acknowledge it before the start \\[CLINICAL.md: Contraindications; seed article\\]: acknowledged by S-017 at 2025-01-20 13:58:12 UTC');
   });
 

@@ -300,7 +300,7 @@ describe('web host: a UI that vanishes with output on (virtual time)', () => {
   async function running(h: ServiceHarness): Promise<void> {
     await h.must('connect', { path: 'sim' });
     const { template } = await h.must('screeningForm', { protocolId: 'knee-oa-periosteal' });
-    await h.must('submitScreening', { protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
+    await h.must('submitScreening', { side: 'left', protocolId: 'knee-oa-periosteal', answers: answersFrom(template, 'PT-0042'), acknowledgements: [] });
     await h.must('start', { targetMa: 1 });
     await h.run(1000);
     expect(h.service.snapshot.state).toMatch(/ramping|running/);
@@ -365,7 +365,7 @@ async function startFrom(h: ServiceHarness, c: Client, ids = 1): Promise<void> {
   ok(await h.drive(c.call(ids, 'connect', { path: 'sim' })));
   const form = await c.call(ids + 1, 'screeningForm', { protocolId: KNEE });
   const template = (form.result as { data: { template: unknown } }).data.template;
-  ok(await h.drive(c.call(ids + 2, 'submitScreening', { protocolId: KNEE, answers: answersFrom(template, 'PT-0042'), acknowledgements: [] })));
+  ok(await h.drive(c.call(ids + 2, 'submitScreening', { side: 'left', protocolId: KNEE, answers: answersFrom(template, 'PT-0042'), acknowledgements: [] })));
   ok(await h.drive(c.call(ids + 3, 'start', { targetMa: 1 })));
   expect(h.service.snapshot.state).toMatch(/ramping|running/);
 }
