@@ -7,6 +7,7 @@
 // wrong, what would have been allowed and where that limit comes from.
 import { describe, expect, it } from 'vitest';
 import { type GuardResult, checkAmplitudeChange, checkPlan, checkStimulation } from '../../../src/domain/safety/guard.js';
+import { rangeWhat } from '../../../src/domain/safety/messages.js';
 import type { Electrode, StimulationParams } from '../../../src/domain/stimulation.js';
 import { CTX, DEVICE, NEEDLE, NO_PROTOCOL, PARAMS, activeAt0 } from './guard-fixtures.js';
 
@@ -50,9 +51,12 @@ describe('H1 H3 bad input is refused with what was wrong', () => {
     expect(check({}, { ...NO_PROTOCOL, electrode: { kind: 'pad' } as never })).toEqual([input('electrode.kind', 'pad', 'needle', '', 'only needle electrodes are supported')]);
     expect(check({}, { ...NO_PROTOCOL, electrode: undefined as never })).toEqual([input('electrode.kind', 'undefined', 'needle', '', 'only needle electrodes are supported')]);
   });
-  it('H2 every bad input is reported, not only the first', () => {
-    const r = check({ channel: 0, amplitudeMa: -1 }, { ...NO_PROTOCOL, electrode: needle(Number.NaN, 0) });
-    expect(r === 'accepted' ? [] : r.map((v) => v.field)).toEqual(['channel', 'amplitudeMa', 'electrode.diameterMm', 'electrode.insertedLengthMm']);
+  it('H2 every bad input is reported, not only the first, and no physics (no warning) is computed from it', () => {
+    const r = checkStimulation({ ...PARAMS, channel: 0, amplitudeMa: -1 }, { ...NO_PROTOCOL, electrode: needle(Number.NaN, 0) });
+    expect(r.ok ? [] : r.violations.map((v) => v.field)).toEqual(['channel', 'amplitudeMa', 'electrode.diameterMm', 'electrode.insertedLengthMm']);
+    expect(r.ok ? 'accepted' : r.warnings).toEqual([]);
+    const plan = checkPlan({ ...PARAMS, channel: 0 }, { protocol: undefined, electrode: NEEDLE });
+    expect(plan).toMatchObject({ ok: false, warnings: [] });
   });
 });
 
@@ -216,5 +220,12 @@ describe('H11 H19 the amplitude slew and the input of an amplitude change', () =
     const r = checkAmplitudeChange({ channel: 1, amplitudeMa: 10, atMs: 1_000 }, { ...thin, previous: { amplitudeMa: 5, atMs: 800 }, active: activeAt0(thin) });
     expect(r.ok ? 'accepted' : r.warnings.map((w) => w.limit)).toEqual(['shannonKWarn']);
     expect(r.ok ? [] : r.violations.map((v) => v.limit)).toEqual(['amplitudeRiseMaxMaPerS']);
+  });
+});
+
+describe('H1 the range wording', () => {
+  it('H1 a range of a unit without a symbol names no unit, one with a symbol names it', () => {
+    expect(rangeWhat('above', 'pulse count', 1, 100, 'none')).toBe('maximum pulse count (allowed 1-100)');
+    expect(rangeWhat('below', 'frequency', 1, 150, 'Hz')).toBe('minimum frequency (allowed 1-150 Hz)');
   });
 });
