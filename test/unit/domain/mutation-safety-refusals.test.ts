@@ -51,6 +51,12 @@ describe('H1 H3 bad input is refused with what was wrong', () => {
     expect(check({}, { ...NO_PROTOCOL, electrode: { kind: 'pad' } as never })).toEqual([input('electrode.kind', 'pad', 'needle', '', 'only needle electrodes are supported')]);
     expect(check({}, { ...NO_PROTOCOL, electrode: undefined as never })).toEqual([input('electrode.kind', 'undefined', 'needle', '', 'only needle electrodes are supported')]);
   });
+  it('H2 a needle of zero size is refused as input in mm, both dimensions', () => {
+    expect(check({}, { ...NO_PROTOCOL, electrode: needle(0, 0) })).toEqual([
+      input('electrode.diameterMm', 0, '> 0', 'mm', '0 mm is not valid: must be a finite number above 0'),
+      input('electrode.insertedLengthMm', 0, '> 0', 'mm', '0 mm is not valid: must be a finite number above 0'),
+    ]);
+  });
   it('H2 every bad input is reported, not only the first, and no physics (no warning) is computed from it', () => {
     const r = checkStimulation({ ...PARAMS, channel: 0, amplitudeMa: -1 }, { ...NO_PROTOCOL, electrode: needle(Number.NaN, 0) });
     expect(r.ok ? [] : r.violations.map((v) => v.field)).toEqual(['channel', 'amplitudeMa', 'electrode.diameterMm', 'electrode.insertedLengthMm']);
@@ -214,6 +220,18 @@ describe('H11 H19 the amplitude slew and the input of an amplitude change', () =
     ]);
     // the same instant as the previous command is not backwards
     expect(amp(1, 1_000, { amplitudeMa: 1, atMs: 1_000 }, CTX)).toBe('accepted');
+  });
+  it('H11 a protocol ramp above the protocol maximum', () => {
+    expect(check({ rampMaPerS: 0.8 }, CTX)).toEqual([
+      { scope: 'protocol', limit: 'protocol.rampMaPerS', field: 'rampMaPerS', value: 0.8, allowed: '<= 0.5', unit: 'mA/s', source: 'protocol knee-oa-periosteal, phase 1', message: '0.8 mA/s is above the 0.5 mA/s amplitude ramp of the protocol [protocol knee-oa-periosteal, phase 1]' },
+    ]);
+  });
+  it('H6 H11 an amplitude change needs the device limits too, and a bad input change carries no warnings', () => {
+    const noDevice = { device: undefined as never, protocol: undefined, electrode: NEEDLE, previous: undefined, active: activeAt0(NO_PROTOCOL) };
+    const r = checkAmplitudeChange({ channel: 1, amplitudeMa: 0.1, atMs: 1_000 }, noDevice);
+    expect(r.ok ? 'accepted' : r.violations.map((v) => v.limit)).toEqual(['device.missing']);
+    const bad = checkAmplitudeChange({ channel: 1, amplitudeMa: Number.NaN, atMs: 1_000 }, { ...NO_PROTOCOL, previous: undefined, active: activeAt0(NO_PROTOCOL) });
+    expect(bad).toMatchObject({ ok: false, warnings: [] });
   });
   it('H11 a refused amplitude change keeps the warnings found at the new amplitude', () => {
     const thin = { ...NO_PROTOCOL, electrode: needle(0.3, 20) };
