@@ -1,4 +1,4 @@
-// `npx tsx test/mutation/summary.ts <group> [--survivors]`: the per-file table of a group's last
+// `npx tsx test/mutation/summary.ts <group | report.json> [--survivors]`: the per-file table of a group's last
 // Stryker run (reports/mutation/<group>/mutation.json, the mutation-testing-report-schema), in the
 // form MUTATION.md records it, and with --survivors every surviving and uncovered mutant as
 // file:line mutator -> replacement, to pick the ones a test must kill.
@@ -19,7 +19,7 @@ if (group === undefined) {
   console.error('usage: tsx test/mutation/summary.ts <group> [--survivors]');
   process.exit(2);
 }
-const file = `reports/mutation/${group}/mutation.json`;
+const file = group.endsWith('.json') ? group : `reports/mutation/${group}/mutation.json`;
 const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
 
 const DETECTED = new Set(['Killed', 'Timeout']);
