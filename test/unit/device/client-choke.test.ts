@@ -5,7 +5,7 @@
 // handshake, an ack timeout, a readback mismatch, dispose with requests pending, and lines the
 // client cannot use. Each checks the frames that reached the port or the result returned.
 import { afterEach, describe, expect, it } from 'vitest';
-import { encode, type HostToDevice } from '../../../firmware-protocol/index.js';
+import { encode, setReadbackCrc, type HostToDevice } from '../../../firmware-protocol/index.js';
 import { DeviceClient, type RejectedLine } from '../../../src/device/client.js';
 import type { DeviceError } from '../../../src/device/errors.js';
 import { ACK_RETRIES, ACK_TIMEOUT_MS } from '../../../src/device/timing.js';
@@ -178,6 +178,75 @@ describe('H7 H18 replies', () => {
   });
 });
 
+describe('H22 H28 what ends a session and what does not', () => {
+  it('H28 a device refusal other than NO_HELLO after the handshake ends nothing; NO_HELLO is SessionLost with the request and the reason', async () => {
+    const { client, transport, failures } = await setup();
+    const polite = politeDevice();
+    transport.device = (req) => (req.verb === 'STOP' ? [{ type: 'err', seq: req.seq, args: { code: 'STATE' } }] : polite(req));
+    // (no `detail` key at all when the device sent no msg)
+    expect(await client.request('STOP', { ch: 1 })).toStrictEqual({ ok: false, error: { code: 'DeviceRejected', verb: 'STOP', seq: expect.any(Number) as number, deviceCode: 'STATE' } });
+    expect(failures).toEqual([]);
+    expect(client.info).toBeDefined();
+    transport.device = (req) => (req.verb === 'STATUS' ? [{ type: 'err', seq: req.seq, args: { code: 'NO_HELLO' } }] : polite(req));
+    await client.request('STATUS', {});
+    expect(failures).toStrictEqual([{ code: 'SessionLost', verb: 'STATUS', detail: '' }]);
+  });
+
+  it('H28 a NO_HELLO answer to a new HELLO is a refused handshake, not a lost session', async () => {
+    const { client, transport, failures } = await setup();
+    transport.device = (req) => [{ type: 'err', seq: req.seq, args: { code: 'NO_HELLO' } }];
+    expect(await client.connect()).toMatchObject({ ok: false, error: { code: 'DeviceRejected', deviceCode: 'NO_HELLO' } });
+    expect(failures).toEqual([]);
+  });
+
+  it('H22 a control request in flight when the device reports a new boot id settles as Rebooted', async () => {
+    const { client, transport, failures } = await setup();
+    transport.device = silentOn(['STATUS']);
+    const status = client.request('STATUS', {});
+    transport.receive(encode({ type: 'event', event: 'BOOT', args: { boot: 'BBBB0002', proto: 1 } }));
+    expect(await status).toEqual({ ok: false, error: { code: 'Rebooted', previousBootId: HELLO.boot, bootId: 'BBBB0002' } });
+    expect(failures.map((f) => f.code)).toEqual(['Rebooted']);
+  });
+
+  it('H5 an ESTOP acknowledged after a CLEAR was acknowledged leaves the client latched (the device latched last)', async () => {
+    const { client, transport } = await setup();
+    const polite = politeDevice();
+    const held: HostToDevice[] = [];
+    transport.device = (req) => {
+      if (req.verb === 'ESTOP') {
+        held.push(req);
+        return [];
+      }
+      return polite(req);
+    };
+    const stop = client.estop();
+    expect((await client.request('CLEAR', {})).ok).toBe(true);
+    expect(client.latched).toBe(false);
+    for (const r of held) for (const reply of polite(r)) transport.receive(encode(reply));
+    expect((await stop).ok).toBe(true);
+    expect(client.latched).toBe(true);
+  });
+});
+
+describe('H7 H18 what stage() returns and what request() cannot encode', () => {
+  it('H18 a staged SET returns the CRC the device stored (equal to the one sent)', async () => {
+    const { client, transport } = await setup();
+    const r = await client.stage(checked());
+    const set = transport.requests().find((q) => q.verb === 'SET');
+    expect(set).toBeDefined();
+    expect(r).toEqual({ ok: true, value: { crc: set && set.verb === 'SET' ? setReadbackCrc(set.args) : '' } });
+  });
+
+  it('H7 a plain request whose arguments cannot be encoded is Unencodable, and nothing is written', async () => {
+    const { client, transport } = await setup();
+    const before = transport.written.length;
+    const r = await client.request('STOP', { ch: 'one' } as never);
+    expect(r).toMatchObject({ ok: false, error: { code: 'Unencodable' } });
+    expect(r.ok ? '' : r.error.code === 'Unencodable' ? r.error.detail : '').toContain('STOP');
+    expect(transport.written.length).toBe(before);
+  });
+});
+
 describe('H15 lines the client cannot use', () => {
   it('H15 an over-long line, a garbage line and an empty line: rejected, rejected with the line, ignored; all counted', async () => {
     const { client, transport, rejected } = await setup();
@@ -191,6 +260,12 @@ describe('H15 lines the client cannot use', () => {
     const after = client.counters;
     expect(after.rejected - before.rejected).toBe(2);
     expect(after.linesIn - before.linesIn).toBe(3);
+  });
+
+  it('H7 a device error naming no request is reported with what it means', async () => {
+    const { transport, rejected } = await setup();
+    transport.receive(encode({ type: 'err', seq: null, args: { code: 'BAD_CRC' } }));
+    expect(rejected).toEqual([{ code: 'DEVICE_BAD_CRC', detail: 'the device rejected a frame it could not attribute', line: expect.stringContaining('ERR') as string }]);
   });
 
   it('H7 every line written is counted', async () => {
