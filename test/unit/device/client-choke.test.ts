@@ -140,6 +140,7 @@ describe('H4 H28 after the port is gone', () => {
     const { client, transport } = await setup();
     transport.pull();
     await settle();
+    expect(client.failure).toEqual({ code: 'Disconnected', detail: 'fake: the port went away' });
     const before = transport.written.length;
     expect(await client.connect()).toMatchObject({ ok: false, error: { code: 'Disconnected', detail: 'fake: the port went away' } });
     expect(await client.request('STATUS', {})).toMatchObject({ ok: false, error: { code: 'Disconnected' } });
