@@ -248,7 +248,7 @@ function bestShownPath(path: string, shown: ReadonlySet<string>): string | undef
 
 // ---- whether the file is valid, in words ---------------------------------------------------------
 
-/** A message without its trailing source reference ("... threshold [docs/CLINICAL.md#x]" -> "... threshold"): the field beside it keeps the reference. */
+/** A message without its trailing bracketed source reference ("... threshold [source]" -> "... threshold"): the field beside it keeps the reference. */
 export function withoutReference(message: string): string {
   return message.replace(/\s*\[[^\]]*\]\s*$/, '');
 }

@@ -8,14 +8,16 @@
  * - a titration only moves the target, which the ramp then approaches step by step (never a jump).
  * Pure functions of their arguments, so each rule is tested without a device or a scheduler.
  */
-import { type Checked, type CommandedAmplitude, checkAmplitudeChange, slewCeilingMa } from '../domain/safety/guard.js';
+import { type CommandedAmplitude, checkAmplitudeChange, slewCeilingMa } from '../domain/safety/guard.js';
 import { HARD_LIMITS, TOLERANCE } from '../domain/safety/limits.js';
-import type { ProtocolLimits, StimulationParams } from '../domain/stimulation.js';
+import type { ProtocolLimits } from '../domain/stimulation.js';
 import type { DeviceClient } from '../device/client.js';
 import type { DeviceError } from '../device/errors.js';
 import type { RecordDataInput } from './journal-records.js';
 import { phaseLimits } from './plan.js';
 import type { SessionContext } from './session-context.js';
+
+export type { ChannelControl } from './session-context.js';
 
 /**
  * Amplitude rises in steps at most this often, ms: one rise window (HARD_LIMITS, where the number
@@ -91,21 +93,6 @@ export function planTitration(
 
 // ---- the ramp controller -------------------------------------------------------------------------
 
-/** One output channel as the session holds it. */
-export interface ChannelControl {
-  readonly channel: number;
-  readonly region: string;
-  readonly side: string;
-  readonly sites: readonly string[];
-  targetMa: number;
-  /** The last amplitude the device acknowledged, and when it was commanded. */
-  commanded: CommandedAmplitude | undefined;
-  /** The program the channel was started with (the guard's Checked value). */
-  active: Checked<StimulationParams> | undefined;
-  on: boolean;
-  measuredMa: number | null;
-  impedance: number | 'OPEN' | null;
-}
 
 /** What the ramp controller needs of the session around it. */
 export interface RampContext extends Pick<SessionContext, 'scheduler' | 'state' | 'protocol' | 'channels' | 'noteWarnings' | 'publish'> {

@@ -7,9 +7,10 @@
  */
 import type { SchedulerLike } from 'rxjs';
 import type { Protocol } from '../domain/protocols/derive.js';
+import type { Checked, CommandedAmplitude } from '../domain/safety/guard.js';
+import type { StimulationParams } from '../domain/stimulation.js';
 import type { Warning } from '../domain/safety/violation.js';
 import type { AlarmPriority, AlarmText } from './alarms.js';
-import type { ChannelControl } from './ramp.js';
 import type { EndReason, SessionState } from './states.js';
 
 /** The alarm an abort raises when it is not the generic one. */
@@ -39,4 +40,20 @@ export interface SessionContext {
   readonly noteWarnings: (warnings: readonly Warning[], channel: number) => void;
   /** A new snapshot for the UI. */
   readonly publish: () => void;
+}
+
+/** One output channel as the session holds it. */
+export interface ChannelControl {
+  readonly channel: number;
+  readonly region: string;
+  readonly side: string;
+  readonly sites: readonly string[];
+  targetMa: number;
+  /** The last amplitude the device acknowledged, and when it was commanded. */
+  commanded: CommandedAmplitude | undefined;
+  /** The program the channel was started with (the guard's Checked value). */
+  active: Checked<StimulationParams> | undefined;
+  on: boolean;
+  measuredMa: number | null;
+  impedance: number | 'OPEN' | null;
 }
