@@ -1,7 +1,8 @@
 /**
  * The session lifecycle: a session prepared (the plan checked against this device, its channels
  * set up with each one's treated side resolved by `resolveSides`, the parts reset), cancelled
- * before output, let go for the next one after its end, and the application closing. It holds the
+ * before output, let go for the next one after its end, the device let go of before output, and
+ * the application closing. It holds the
  * prepared plan and its channels, which every other part reaches through the context. The
  * runner asks the action-by-state table before each of these; the state is changed only through
  * the context's `enter`.
@@ -96,6 +97,16 @@ export class SessionLifecycle {
     this.#forget();
     ctx.alarms.clearAll();
     ctx.enter('ready');
+    return done;
+  }
+
+  /** Let go of the device before any output: the record ended as stopped, the journal closed, the loop stopped, idle. */
+  disconnect(): SessionResult {
+    const ctx = this.#ctx;
+    ctx.endSession('stopped', 'disconnected before output');
+    ctx.records.close();
+    ctx.loop.stop();
+    ctx.enter('idle');
     return done;
   }
 

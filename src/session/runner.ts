@@ -18,7 +18,7 @@
  * the abort and the e-stop (stop-sequence.ts), the device's own reports (device-intake.ts), the
  * output monitor (output-monitor.ts), the alarm board (alarm-board.ts), the journaler
  * (journaler.ts), the session's records (session-records.ts), the session lifecycle: prepare,
- * cancel, the next session, dispose (lifecycle.ts) and the snapshot (snapshot.ts).
+ * cancel, the next session, disconnect, dispose (lifecycle.ts) and the snapshot (snapshot.ts).
  */
 import { BehaviorSubject, Subject, type Observable, type SchedulerLike } from 'rxjs';
 import { TOLERANCE } from '../domain/safety/limits.js';
@@ -82,7 +82,7 @@ export class SessionRunner {
 
   #state: SessionState = 'idle';
   #reason: string | undefined;
-  /** The prepared plan and its channels; prepare, cancel, newSession, dispose (lifecycle.ts). */
+  /** The prepared plan and its channels; prepare, cancel, newSession, disconnect, dispose (lifecycle.ts). */
   readonly #life: SessionLifecycle;
   /** The tick and the heartbeat (session-loop.ts). */
   readonly #loop: SessionLoop;
@@ -222,13 +222,7 @@ export class SessionRunner {
 
   /** Stop the loop and let go of the device (output must already be off). */
   disconnect(): SessionResult {
-    const refused = this.#require('disconnect');
-    if (refused) return refused;
-    this.#records.end('stopped', 'disconnected before output');
-    this.#records.close();
-    this.#loop.stop();
-    this.#enter('idle');
-    return done;
+    return this.#require('disconnect') ?? this.#life.disconnect();
   }
 
   // ---- preparing a session ------------------------------------------------------------------------

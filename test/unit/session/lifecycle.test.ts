@@ -2,7 +2,7 @@
  * The session lifecycle on its own, with every part it reaches faked as a log of calls: prepare
  * refuses a device that is not connected or cannot run the protocol (and then changes nothing),
  * sets up each channel off at 0 mA with its treated side resolved from the plan's side, and resets
- * the parts before entering screening; cancel, newSession and dispose end the session's record
+ * the parts before entering screening; cancel, newSession, disconnect and dispose end the session's record
  * with the reason each stands for, in the order that keeps the end record inside the journal (the
  * end before the close), and let the session go so nothing of it is shown; newSession is refused,
  * with nothing ended, while the stop is latched or the device is gone.
@@ -104,7 +104,7 @@ describe('SessionLifecycle: prepare', () => {
   });
 });
 
-describe('SessionLifecycle: cancel, newSession, dispose', () => {
+describe('SessionLifecycle: cancel, newSession, disconnect, dispose', () => {
   async function prepared() {
     const s = await setup();
     s.life.prepare({ protocol: kneeProtocol(), side: 'left' });
@@ -151,6 +151,13 @@ describe('SessionLifecycle: cancel, newSession, dispose', () => {
     expect(life.newSession()).toMatchObject({ ok: false, error: { code: 'NotConnected' } });
     expect(log).toEqual([]);
     expect(life.plan).toBeDefined();
+  });
+
+  it('disconnect: the record ended as stopped before the journal closes, the loop stopped, then idle', async () => {
+    const { life, log, state } = await prepared();
+    expect(life.disconnect()).toEqual({ ok: true, value: undefined });
+    expect(log).toEqual(['end stopped: disconnected before output', 'records.close', 'loop.stop', 'enter idle']);
+    expect(state()).toBe('idle');
   });
 
   it('dispose: any output step interrupted and the loop stopped before the record ends as aborted, then the journal closes and the device is no longer watched', async () => {
