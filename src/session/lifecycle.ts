@@ -1,5 +1,5 @@
 /**
- * The session lifecycle: a session prepared (the plan checked against this device, its channels
+ * The session lifecycle: the device connected, a session prepared (the plan checked against this device, its channels
  * set up with each one's treated side resolved by `resolveSides`, the parts reset), cancelled
  * before output, let go for the next one after its end, the device let go of before output, and
  * the application closing. It holds the
@@ -9,14 +9,16 @@
  */
 import { resolveSides } from '../domain/protocols/treated-side.js';
 import type { DeviceClient } from '../device/client.js';
+import { describeDeviceError } from '../device/errors.js';
+import type { DeviceInfo } from '../device/identity.js';
 import { deviceCannotRun } from './plan.js';
 import type { ChannelControl } from './ramp.js';
-import { type SessionResult, done, refuse } from './results.js';
+import { type SessionResult, deviceError, done, refuse } from './results.js';
 import type { SessionContext } from './session-context.js';
 import type { SessionPlan } from './session-records.js';
 
 export interface SessionLifecycleContext extends Pick<SessionContext, 'enter' | 'endSession' | 'publish'> {
-  readonly client: Pick<DeviceClient, 'info' | 'latched' | 'failure'>;
+  readonly client: Pick<DeviceClient, 'connect' | 'info' | 'latched' | 'failure'>;
   /** The session's journal, closed when the session is let go. */
   readonly records: { close(): void };
   /** What a new session starts without: stimulation time, telemetry summaries. */
@@ -27,8 +29,9 @@ export interface SessionLifecycleContext extends Pick<SessionContext, 'enter' | 
   readonly alarms: { resetWarnings(): void; clearAll(): void };
   /** What the application's close stops: an output step under way, the loop, the device's reports. */
   readonly output: { interrupt(): void };
-  readonly loop: { stop(): void };
-  readonly intake: { unwatch(): void };
+  /** The loop feeds the watchdog, and the intake watches the device's reports, from the handshake on. */
+  readonly loop: { start(): void; stop(): void };
+  readonly intake: { watch(bootId: string): void; unwatch(): void };
 }
 
 export class SessionLifecycle {
@@ -48,6 +51,21 @@ export class SessionLifecycle {
   /** The prepared session's channels (the parts update them in place); empty when none. */
   get channels(): ChannelControl[] {
     return this.#channels;
+  }
+
+  /** Handshake with the device; on success the device's reports are watched and the loop starts feeding its watchdog. */
+  async connect(): Promise<SessionResult<DeviceInfo>> {
+    const ctx = this.#ctx;
+    ctx.enter('connecting');
+    const r = await ctx.client.connect();
+    if (!r.ok) {
+      ctx.enter('idle', describeDeviceError(r.error));
+      return deviceError(r.error);
+    }
+    ctx.intake.watch(r.value.bootId);
+    ctx.loop.start();
+    ctx.enter('ready');
+    return { ok: true, value: r.value };
   }
 
   /** Check `plan` against the connected device's limits; then its channels, off at 0 mA, and screening. */

@@ -17,14 +17,13 @@
  * electrode check (electrode-check.ts), output on and off and the phases (output-sequencer.ts),
  * the abort and the e-stop (stop-sequence.ts), the device's own reports (device-intake.ts), the
  * output monitor (output-monitor.ts), the alarm board (alarm-board.ts), the journaler
- * (journaler.ts), the session's records (session-records.ts), the session lifecycle: prepare,
- * cancel, the next session, disconnect, dispose (lifecycle.ts) and the snapshot (snapshot.ts).
+ * (journaler.ts), the session's records (session-records.ts), the session lifecycle: connect,
+ * prepare, cancel, the next session, disconnect, dispose (lifecycle.ts) and the snapshot (snapshot.ts).
  */
 import { BehaviorSubject, Subject, type Observable, type SchedulerLike } from 'rxjs';
 import { TOLERANCE } from '../domain/safety/limits.js';
 import { type ScreeningCleared, clearanceCovers, isScreeningCleared } from '../domain/screening.js';
 import type { DeviceClient } from '../device/client.js';
-import { describeDeviceError } from '../device/errors.js';
 import type { DeviceInfo } from '../device/identity.js';
 import { AlarmBoard } from './alarm-board.js';
 import { SessionClock } from './clock.js';
@@ -40,7 +39,7 @@ import { SessionLifecycle } from './lifecycle.js';
 import { phaseDurationMs } from './plan.js';
 import { RampController, type TitrationOutcome } from './ramp.js';
 import type { RecorderFactory } from './recorder.js';
-import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, limitExceeded, refuse } from './results.js';
+import { type Refusal, type SessionResult, done, illegal, invalid, limitExceeded, refuse } from './results.js';
 import { Titration } from './titration.js';
 import { OutputMonitor } from './output-monitor.js';
 import type { SessionContext } from './session-context.js';
@@ -82,7 +81,7 @@ export class SessionRunner {
 
   #state: SessionState = 'idle';
   #reason: string | undefined;
-  /** The prepared plan and its channels; prepare, cancel, newSession, disconnect, dispose (lifecycle.ts). */
+  /** The prepared plan and its channels; connect, prepare, cancel, newSession, disconnect, dispose (lifecycle.ts). */
   readonly #life: SessionLifecycle;
   /** The tick and the heartbeat (session-loop.ts). */
   readonly #loop: SessionLoop;
@@ -206,18 +205,7 @@ export class SessionRunner {
 
   /** Handshake with the device; on success the session loop starts feeding its watchdog. */
   async connect(): Promise<SessionResult<DeviceInfo>> {
-    const refused = this.#require('connect');
-    if (refused) return refused;
-    this.#enter('connecting');
-    const r = await this.#client.connect();
-    if (!r.ok) {
-      this.#enter('idle', describeDeviceError(r.error));
-      return deviceError(r.error);
-    }
-    this.#intake.watch(r.value.bootId);
-    this.#loop.start();
-    this.#enter('ready');
-    return { ok: true, value: r.value };
+    return this.#require('connect') ?? this.#life.connect();
   }
 
   /** Stop the loop and let go of the device (output must already be off). */

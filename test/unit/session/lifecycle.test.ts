@@ -1,5 +1,6 @@
 /**
- * The session lifecycle on its own, with every part it reaches faked as a log of calls: prepare
+ * The session lifecycle on its own, with every part it reaches faked as a log of calls: connect
+ * watches the device and starts the loop only after a handshake that succeeded; prepare
  * refuses a device that is not connected or cannot run the protocol (and then changes nothing),
  * sets up each channel off at 0 mA with its treated side resolved from the plan's side, and resets
  * the parts before entering screening; cancel, newSession, disconnect and dispose end the session's record
@@ -9,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DeviceClient } from '../../../src/device/client.js';
-import type { DeviceError } from '../../../src/device/errors.js';
+import type { DeviceError, Result } from '../../../src/device/errors.js';
 import type { DeviceInfo } from '../../../src/device/identity.js';
 import { SessionLifecycle } from '../../../src/session/lifecycle.js';
 import type { SessionState } from '../../../src/session/states.js';
@@ -29,15 +30,21 @@ async function deviceInfo(ch = 4): Promise<DeviceInfo> {
   return r.value;
 }
 
-async function setup(ch = 4) {
+async function setup(ch = 4, initial: SessionState = 'ready') {
   const log: string[] = [];
-  let state: SessionState = 'ready';
-  const client: { info: DeviceInfo | undefined; latched: boolean; failure: DeviceError | undefined } = {
-    info: await deviceInfo(ch),
+  let state: SessionState = initial;
+  const info = await deviceInfo(ch);
+  const call = (name: string) => () => void log.push(name);
+  const client: { info: DeviceInfo | undefined; latched: boolean; failure: DeviceError | undefined; handshake: Result<DeviceInfo>; connect(): Promise<Result<DeviceInfo>> } = {
+    info,
     latched: false,
     failure: undefined,
+    handshake: { ok: true, value: info },
+    connect: () => {
+      log.push('client.connect');
+      return Promise.resolve(client.handshake);
+    },
   };
-  const call = (name: string) => () => void log.push(name);
   const life = new SessionLifecycle({
     client,
     enter: (to, reason) => {
@@ -52,11 +59,31 @@ async function setup(ch = 4) {
     electrodes: { reset: call('electrodes.reset') },
     alarms: { resetWarnings: call('alarms.resetWarnings'), clearAll: call('alarms.clearAll') },
     output: { interrupt: call('output.interrupt') },
-    loop: { stop: call('loop.stop') },
-    intake: { unwatch: call('intake.unwatch') },
+    loop: { start: call('loop.start'), stop: call('loop.stop') },
+    intake: { watch: (bootId) => void log.push(`intake.watch ${bootId}`), unwatch: call('intake.unwatch') },
   });
   return { life, log, client, state: () => state };
 }
+
+describe('SessionLifecycle: connect', () => {
+  it('connecting, the handshake, then the device\'s reports watched by its boot id and the loop started before ready', async () => {
+    const s = await setup(4, 'idle');
+    const r = await s.life.connect();
+    expect(r).toEqual({ ok: true, value: s.client.info });
+    expect(s.log).toEqual(['enter connecting', 'client.connect', `intake.watch ${s.client.info!.bootId}`, 'loop.start', 'enter ready']);
+  });
+
+  it('a refused handshake: back to idle saying why, the device error returned, nothing watched and no loop', async () => {
+    const s = await setup(4, 'idle');
+    s.client.handshake = { ok: false, error: { code: 'HandshakeRefused', detail: 'the device chose protocol version 9' } };
+    const r = await s.life.connect();
+    expect(r).toMatchObject({ ok: false, error: { code: 'Device', error: { code: 'HandshakeRefused' } } });
+    const message = r.ok ? '' : r.error.message;
+    expect(message).toContain('the device chose protocol version 9');
+    expect(s.log).toEqual(['enter connecting', 'client.connect', `enter idle (${message})`]);
+    expect(s.state()).toBe('idle');
+  });
+});
 
 describe('SessionLifecycle: prepare', () => {
   it('sets up every channel off at 0 mA, resets the parts, then enters screening', async () => {
