@@ -17,14 +17,13 @@
  * electrode check (electrode-check.ts), output on and off and the phases (output-sequencer.ts),
  * the abort and the e-stop (stop-sequence.ts), the device's own reports (device-intake.ts), the
  * output monitor (output-monitor.ts), the alarm board (alarm-board.ts), the journaler
- * (journaler.ts), the session's records (session-records.ts) and the snapshot (snapshot.ts).
+ * (journaler.ts), the session's records (session-records.ts), the session lifecycle: connect,
+ * prepare, cancel, the next session, disconnect, dispose (lifecycle.ts) and the snapshot (snapshot.ts).
  */
 import { BehaviorSubject, Subject, type Observable, type SchedulerLike } from 'rxjs';
 import { TOLERANCE } from '../domain/safety/limits.js';
 import { type ScreeningCleared, clearanceCovers, isScreeningCleared } from '../domain/screening.js';
-import { resolveSides } from '../domain/protocols/treated-side.js';
 import type { DeviceClient } from '../device/client.js';
-import { describeDeviceError } from '../device/errors.js';
 import type { DeviceInfo } from '../device/identity.js';
 import { AlarmBoard } from './alarm-board.js';
 import { SessionClock } from './clock.js';
@@ -36,10 +35,11 @@ import { ElectrodeCheck } from './electrode-check.js';
 import type { ElectrodeResult } from './electrodes.js';
 import type { RecordDataInput } from './journal-records.js';
 import { Journaler } from './journaler.js';
-import { deviceCannotRun, phaseDurationMs } from './plan.js';
-import { type ChannelControl, RampController, type TitrationOutcome } from './ramp.js';
+import { SessionLifecycle } from './lifecycle.js';
+import { phaseDurationMs } from './plan.js';
+import { RampController, type TitrationOutcome } from './ramp.js';
 import type { RecorderFactory } from './recorder.js';
-import { type Refusal, type SessionResult, deviceError, done, illegal, invalid, limitExceeded, refuse } from './results.js';
+import { type Refusal, type SessionResult, done, illegal, invalid, limitExceeded, refuse } from './results.js';
 import { Titration } from './titration.js';
 import { OutputMonitor } from './output-monitor.js';
 import type { SessionContext } from './session-context.js';
@@ -81,8 +81,8 @@ export class SessionRunner {
 
   #state: SessionState = 'idle';
   #reason: string | undefined;
-  #plan: SessionPlan | undefined;
-  #channels: ChannelControl[] = [];
+  /** The prepared plan and its channels; connect, prepare, cancel, newSession, disconnect, dispose (lifecycle.ts). */
+  readonly #life: SessionLifecycle;
   /** The tick and the heartbeat (session-loop.ts). */
   readonly #loop: SessionLoop;
   /** The abort and the e-stop (stop-sequence.ts). */
@@ -110,8 +110,8 @@ export class SessionRunner {
     const session: SessionContext = {
       scheduler: options.scheduler,
       state: () => this.#state,
-      protocol: () => this.#plan!.protocol,
-      channels: () => this.#channels,
+      protocol: () => this.#life.plan!.protocol,
+      channels: () => this.#life.channels,
       enter: (to, reason) => this.#enter(to, reason),
       endSession: (reason, detail) => this.#records.end(reason, detail),
       abort: (reason, portGone, alarm) => this.#stops.abort(reason, portGone, alarm),
@@ -165,7 +165,7 @@ export class SessionRunner {
       ...session,
       client,
       journal,
-      anyOn: () => this.#channels.some((c) => c.on),
+      anyOn: () => this.#life.channels.some((c) => c.on),
       allOff: () => this.#output.allOff(),
       stopLoop: () => this.#loop.stop(),
       latchCleared: (by) => this.#alarms.latchCleared(by),
@@ -176,7 +176,7 @@ export class SessionRunner {
       monitor,
       journal,
       aborting: () => this.#stops.aborting,
-      phase: () => (this.#plan ? { maxMa: this.#phase().amplitude.maxMa, remainingMs: this.#clock.phaseRemainingMs(phaseDurationMs(this.#phase())) } : undefined),
+      phase: () => (this.#life.plan ? { maxMa: this.#phase().amplitude.maxMa, remainingMs: this.#clock.phaseRemainingMs(phaseDurationMs(this.#phase())) } : undefined),
       telemetry: (sample) => this.#telemetry.next(sample),
     });
     this.#electrodes = new ElectrodeCheck({ ...session, client, journal });
@@ -186,6 +186,8 @@ export class SessionRunner {
       phase: () => ({ name: this.#phase().name, maxMa: this.#phase().amplitude.maxMa }),
       kickRamp: () => this.#ramp.kick(),
     });
+    const [clock, electrodes, alarms, output, loop, intake] = [this.#clock, this.#electrodes, this.#alarms, this.#output, this.#loop, this.#intake];
+    this.#life = new SessionLifecycle({ ...session, client, records: this.#records, clock, journal, electrodes, alarms, output, loop, intake });
     this.#snapshot = new BehaviorSubject(this.#view());
     this.snapshot$ = this.#snapshot.asObservable();
     this.telemetry$ = this.#telemetry.asObservable();
@@ -203,29 +205,12 @@ export class SessionRunner {
 
   /** Handshake with the device; on success the session loop starts feeding its watchdog. */
   async connect(): Promise<SessionResult<DeviceInfo>> {
-    const refused = this.#require('connect');
-    if (refused) return refused;
-    this.#enter('connecting');
-    const r = await this.#client.connect();
-    if (!r.ok) {
-      this.#enter('idle', describeDeviceError(r.error));
-      return deviceError(r.error);
-    }
-    this.#intake.watch(r.value.bootId);
-    this.#loop.start();
-    this.#enter('ready');
-    return { ok: true, value: r.value };
+    return this.#require('connect') ?? this.#life.connect();
   }
 
   /** Stop the loop and let go of the device (output must already be off). */
   disconnect(): SessionResult {
-    const refused = this.#require('disconnect');
-    if (refused) return refused;
-    this.#records.end('stopped', 'disconnected before output');
-    this.#records.close();
-    this.#loop.stop();
-    this.#enter('idle');
-    return done;
+    return this.#require('disconnect') ?? this.#life.disconnect();
   }
 
   // ---- preparing a session ------------------------------------------------------------------------
@@ -235,32 +220,7 @@ export class SessionRunner {
    * before anything else, so a protocol the device cannot deliver is refused here.
    */
   prepare(plan: SessionPlan): SessionResult {
-    const refused = this.#require('prepare');
-    if (refused) return refused;
-    const device = this.#client.info;
-    if (!device) return refuse('NotConnected', 'the device is not connected');
-    const cannot = deviceCannotRun(plan.protocol, device);
-    if (cannot) return cannot;
-    this.#plan = plan;
-    const sides = resolveSides(plan.protocol.channels, plan.side);
-    this.#channels = plan.protocol.channels.map((c, i) => ({
-      channel: c.channel,
-      region: c.region,
-      side: sides[i] ?? c.side,
-      sites: c.sites,
-      targetMa: 0,
-      commanded: undefined,
-      active: undefined,
-      on: false,
-      measuredMa: null,
-      impedance: null,
-    }));
-    this.#clock.reset();
-    this.#journal.resetTelemetry();
-    this.#electrodes.reset();
-    this.#alarms.resetWarnings();
-    this.#enter('screening');
-    return done;
+    return this.#require('prepare') ?? this.#life.prepare(plan);
   }
 
   /**
@@ -272,10 +232,10 @@ export class SessionRunner {
     const refused = this.#require('submitScreening');
     if (refused) return refused;
     if (!isScreeningCleared(screening)) return refuse('NotCleared', 'screening has not cleared this patient');
-    if (!clearanceCovers(screening, this.#plan!.protocol)) {
-      return refuse('NotCleared', `the screening cleared protocol ${screening.protocolId} (${screening.protocolHash.slice(0, 12)}), not ${this.#plan!.protocol.id} (${this.#plan!.protocol.hash.slice(0, 12)}): screen again`);
+    if (!clearanceCovers(screening, this.#life.plan!.protocol)) {
+      return refuse('NotCleared', `the screening cleared protocol ${screening.protocolId} (${screening.protocolHash.slice(0, 12)}), not ${this.#life.plan!.protocol.id} (${this.#life.plan!.protocol.hash.slice(0, 12)}): screen again`);
     }
-    const opened = this.#records.open(this.#plan!, screening);
+    const opened = this.#records.open(this.#life.plan!, screening);
     if (!opened.ok) return opened;
     this.#enter('checking-electrodes');
     return this.checkElectrodes();
@@ -298,11 +258,11 @@ export class SessionRunner {
     if (refused) return refused;
     const unchecked = this.#electrodes.startRefusal();
     if (unchecked) return unchecked;
-    const phase = this.#plan!.protocol.phases[0]!;
+    const phase = this.#life.plan!.protocol.phases[0]!;
     if (!(options.targetMa >= 0) || options.targetMa > phase.amplitude.maxMa + TOLERANCE) {
       return limitExceeded([], `target ${options.targetMa} mA is outside 0..${phase.amplitude.maxMa} mA, the maximum of phase '${phase.name}'`);
     }
-    for (const c of this.#channels) c.targetMa = options.targetMa;
+    for (const c of this.#life.channels) c.targetMa = options.targetMa;
     return this.#output.begin('start');
   }
 
@@ -348,26 +308,12 @@ export class SessionRunner {
    * ready for the next one.
    */
   cancel(): SessionResult {
-    const refused = this.#require('cancel');
-    if (refused) return refused;
-    this.#enter('ready', 'cancelled before output');
-    this.#records.end('stopped', 'cancelled before output');
-    this.#forgetSession();
-    this.#publish();
-    return done;
+    return this.#require('cancel') ?? this.#life.cancel();
   }
 
   /** After a session ended: back to ready for the next one (the latch must be cleared). */
   newSession(): SessionResult {
-    const refused = this.#require('newSession');
-    if (refused) return refused;
-    if (this.#client.latched) return refuse('Latched', 'the stop is latched: clear it first');
-    if (!this.#client.info || this.#client.failure) return refuse('NotConnected', 'the device is not connected: connect again');
-    this.#records.end('stopped', 'closed');
-    this.#forgetSession();
-    this.#alarms.clearAll();
-    this.#enter('ready');
-    return done;
+    return this.#require('newSession') ?? this.#life.newSession();
   }
 
   /** A clinician's note, journaled with the session time (refused when it could identify someone). */
@@ -398,11 +344,7 @@ export class SessionRunner {
 
   /** Release timers and subscriptions (output must be off). */
   dispose(): void {
-    this.#output.interrupt();
-    this.#loop.stop();
-    this.#records.end('aborted', 'the application closed');
-    this.#records.close();
-    this.#intake.unwatch();
+    this.#life.dispose();
     this.#snapshot.complete();
     this.#telemetry.complete();
   }
@@ -410,7 +352,7 @@ export class SessionRunner {
   // ---- output internals ---------------------------------------------------------------------------
 
   #phase() {
-    return this.#plan!.protocol.phases[this.#clock.phaseIndex]!;
+    return this.#life.plan!.protocol.phases[this.#clock.phaseIndex]!;
   }
 
   // ---- the loop -----------------------------------------------------------------------------------
@@ -422,17 +364,6 @@ export class SessionRunner {
     // Telemetry summaries, and the retry of a failed journal's held records (every JOURNAL_RETRY_MS).
     this.#journal.tick();
     if (OUTPUT_STATES.has(this.#state) || this.#state === 'paused') this.#publish();
-  }
-
-  // ---- records ------------------------------------------------------------------------------------
-
-  /** The prepared or ended session is let go: its journal closes, and nothing of it is shown. */
-  #forgetSession(): void {
-    this.#records.close();
-    this.#plan = undefined;
-    this.#channels = [];
-    this.#electrodes.reset();
-    this.#alarms.resetWarnings();
   }
 
   // ---- state --------------------------------------------------------------------------------------
@@ -464,11 +395,11 @@ export class SessionRunner {
       latched: this.#client.latched,
       transport: this.#client.transportName,
       device: this.#client.info,
-      protocol: this.#plan?.protocol,
+      protocol: this.#life.plan?.protocol,
       sessionId: this.#records.sessionId,
       journal: this.#journal.location,
       clock: this.#clock,
-      channels: this.#channels.map((c) => ({ ...c, commandedMa: c.commanded?.amplitudeMa, deliveredUc: this.#journal.chargeUc(c.channel) })),
+      channels: this.#life.channels.map((c) => ({ ...c, commandedMa: c.commanded?.amplitudeMa, deliveredUc: this.#journal.chargeUc(c.channel) })),
       electrodes: this.#electrodes.results,
       warnings: this.#alarms.warnings,
       alarms: this.#alarms.alarms,

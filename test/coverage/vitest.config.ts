@@ -36,6 +36,7 @@ export const SAFETY_CORE_FILES = [
   'src/session/titration.ts',
   'src/session/electrode-check.ts',
   'src/session/session-records.ts',
+  'src/session/lifecycle.ts',
   'src/simulator/limits.ts',
   'src/simulator/stimulator.ts',
 ];
