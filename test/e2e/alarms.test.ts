@@ -8,7 +8,9 @@
  * - an open circuit on channels 1 and 2 together (the simulator's fault injection): both named,
  *   both journaled and in the report; a device fault after the end record is journaled and listed;
  * - a warning alarm's value follows the output and its comparison is true as displayed;
- * - Escape with nothing on reaches the device and is recorded, with no high alarm to acknowledge.
+ * - Escape with nothing on reaches the device and is recorded, with no high alarm to acknowledge
+ *   (with no session at all there is no journal to record it in: it is checked at the device only;
+ *   at the electrode check, output not yet on, it is in that session's journal).
  *
  * The steps share one page and run in order.
  */
@@ -79,7 +81,7 @@ async function startSession(protocol: string, patientRef: string, targetMa?: str
 }
 
 describe('alarms name their cause and stay true (issue 16 §2)', () => {
-  it('H5 H17 Escape with output off (no session; then at the electrode check) reaches the device and is recorded, with no high alarm to acknowledge', async () => {
+  it('H5 H17 Escape with output off reaches the device, with no high alarm to acknowledge: with no session at all, and at the electrode check (recorded in its journal)', async () => {
     await button(page, 'Connect').click();
     await waitText(page.locator('.device-status'), /Connected: EDN-SIM/);
     await waitText(outputStatus(page), /^Output off$/);
@@ -146,14 +148,16 @@ describe('alarms name their cause and stay true (issue 16 §2)', () => {
     await startSession(DENSE, 'PT-0083', '5.0');
     const rms = page.getByRole('alert').filter({ hasText: 'RMS current density' });
     await waitText(rms, /channels 1 and 2/, 30_000);
-    const first = rmsFigures((await rms.first().innerText()));
+    const first = rmsFigures(await rms.first().innerText());
+    expect([...first.byChannel.keys()].sort()).toEqual([1, 2]);
+    for (const v of first.byChannel.values()) expect(v).toBeGreaterThan(first.threshold);
     // Both channels reach 5.0 mA (0.5 mA/s ramp).
     for (const ch of [1, 2]) await waitText(page.getByRole('article', { name: new RegExp(`^Channel ${ch} · `) }).locator('.amp-big'), /^5\.0 mA$/, 30_000);
     // The value follows the output: at 5.0 mA it is above what it was when the alarm tripped.
     await expect
       .poll(async () => {
         const now = rmsFigures(await rms.first().innerText());
-        return [1, 2].every((ch) => (now.byChannel.get(ch) ?? 0) > (first.byChannel.get(1) ?? Infinity) + 0.5);
+        return [1, 2].every((ch) => (now.byChannel.get(ch) ?? 0) > (first.byChannel.get(ch) ?? Infinity) + 0.5);
       }, { timeout: UI_WAIT_MS, message: `RMS values should rise with the output from ${JSON.stringify([...first.byChannel])}` })
       .toBe(true);
     const last = await rms.first().innerText();
