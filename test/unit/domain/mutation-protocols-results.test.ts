@@ -148,6 +148,19 @@ describe('JSON syntax and located findings', () => {
     ]);
   });
 
+  it('findings on one line that the schema reports in file order keep that order', () => {
+    const text = JSON.stringify(base(), null, 2).replace(
+      '"id": "test-knee",\n  "name": "Test protocol for the knee",\n  "indication": "Knee pain (test fixture)",',
+      '"id": 4, "name": 5, "indication": 6,',
+    );
+    const r = parseProtocolText(text, 'o.json');
+    expect(r.ok ? [] : r.errors.map((e) => [e.path, e.line, e.column])).toEqual([
+      ['id', 3, place(text, '4,').column],
+      ['name', 3, place(text, '5,').column],
+      ['indication', 3, place(text, '6,').column],
+    ]);
+  });
+
   it('a finding inside an array at index 10 or more, and under a quoted key, is located at its value', () => {
     const d = base();
     d.phases = Array.from({ length: 11 }, () => ({ ...structuredClone(phase0(d)), durationMin: 1 }));
