@@ -85,6 +85,21 @@ describe('the caps that bound one validation (H28)', () => {
     });
   });
 
+  it('H28: over the cap, no phase is read at all (the cap bounds the cost, so it is checked first)', () => {
+    let reads = 0;
+    const phases = new Proxy(
+      Array.from({ length: FORMAT_LIMITS.maxPhases + 1 }, () => ({})),
+      { get: (target, key, receiver) => (typeof key === 'string' && /^[0-9]+$/.test(key) && reads++, Reflect.get(target, key, receiver) as unknown) },
+    );
+    const d = { ...base(), phases };
+    expect(validateProtocol(d)).toEqual({
+      ok: false,
+      errors: [{ path: 'phases', message: `${FORMAT_LIMITS.maxPhases + 1} phases is above the ${FORMAT_LIMITS.maxPhases}-phase maximum of a protocol file` }],
+      warnings: [],
+    });
+    expect(reads).toBe(0);
+  });
+
   it('H28: exactly the cap is parsed phase by phase (the malformed phases are named)', () => {
     const d = base();
     d.phases = Array.from({ length: FORMAT_LIMITS.maxPhases }, () => ({}) as Phase);
