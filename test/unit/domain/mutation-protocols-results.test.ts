@@ -72,6 +72,15 @@ describe('the format version', () => {
       warnings: [],
     });
   });
+  it('a format that is not a string is never read as a version, even when its text would be one', () => {
+    const d: Record<string, unknown> = base();
+    d.format = ['edn-protocol/2'];
+    expect(validateProtocol(d)).toEqual({
+      ok: false,
+      errors: [{ path: 'format', message: 'a list is not a supported format; this version reads "edn-protocol/1"' }],
+      warnings: [],
+    });
+  });
 });
 
 describe('the caps that bound one validation (H28)', () => {
