@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { type AppPage, openApp } from './support/app-page.js';
 import type { TestHost } from './support/web-host.js';
-import { UI_WAIT_MS, button, outputStatus, screenAndStart, useForSession, waitText } from './support/ui.js';
+import { connectSimulator, UI_WAIT_MS, button, outputStatus, screenAndStart, useForSession, waitText } from './support/ui.js';
 import { settled, textOverflowProblems } from './support/layout-check.js';
 
 const KNEE = 'Periosteal EDN for knee osteoarthritis';
@@ -46,8 +46,7 @@ function deliveringTimes(p: Plotted): number[] {
 beforeAll(async () => {
   app = await openApp({ context: { viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce' } });
   ({ host, page } = app);
-  await button(page, 'Connect').click();
-  await page.locator('.device-status', { hasText: /Connected: EDN-SIM/ }).waitFor({ timeout: UI_WAIT_MS });
+  await connectSimulator(page);
 }, 90_000);
 
 afterAll(async () => {

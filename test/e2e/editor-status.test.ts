@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { type AppPage, openApp } from './support/app-page.js';
 import type { TestHost } from './support/web-host.js';
-import { UI_WAIT_MS, button, nav, waitText } from './support/ui.js';
+import { connectSimulator, UI_WAIT_MS, button, nav, waitText } from './support/ui.js';
 import { auditControls } from './support/audit.js';
 import { axeAudit } from './support/axe.js';
 
@@ -29,8 +29,7 @@ beforeAll(async () => {
   app = await openApp({ context: { viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce' } });
   ({ host, page } = app);
   // Connected, so that the Escape test below can see the e-stop reach the device.
-  await button(page, 'Connect').click();
-  await page.locator('.device-status', { hasText: /Connected: EDN-SIM/ }).waitFor({ timeout: UI_WAIT_MS });
+  await connectSimulator(page);
 }, 90_000);
 
 afterAll(async () => {

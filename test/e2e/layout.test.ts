@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { type AppPage, openApp } from './support/app-page.js';
 import type { TestHost } from './support/web-host.js';
-import { UI_WAIT_MS, answerScreening, button, useForSession, waitText } from './support/ui.js';
+import { connectSimulator, UI_WAIT_MS, answerScreening, button, useForSession, waitText } from './support/ui.js';
 import { SESSION_SINGLE_LINE, artifactsDir, pillsOneRow, runningFitProblems, settled, textOverflowProblems } from './support/layout-check.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -60,8 +60,7 @@ beforeAll(async () => {
   });
   ({ host, page } = app);
   problems = app.problems;
-  await button(page, 'Connect').click();
-  await page.locator('.device-status', { hasText: /Connected: EDN-SIM/ }).waitFor({ timeout: UI_WAIT_MS });
+  await connectSimulator(page);
 }, 90_000);
 
 afterAll(async () => {

@@ -97,6 +97,12 @@ export async function answer(page: Page, question: RegExp, value: 'Yes' | 'No'):
   await page.getByRole('group', { name: question }).getByRole('radio', { name: value, exact: true }).check();
 }
 
+/** On the Device screen: Connect, and wait until the simulated stimulator is connected. */
+export async function connectSimulator(page: Page): Promise<void> {
+  await button(page, 'Connect').click();
+  await page.locator('.device-status', { hasText: /Connected: EDN-SIM/ }).waitFor({ timeout: UI_WAIT_MS });
+}
+
 /** From the library: "Use for session" on a protocol card, and wait for its questionnaire. */
 export async function useForSession(page: Page, protocolName: string): Promise<void> {
   await nav(page, 'Protocols');
