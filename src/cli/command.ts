@@ -16,9 +16,8 @@ export interface CliIO {
 }
 
 export interface Command {
+  /** As registered in src/cli/main.ts's COMMANDS, beside its one-line summary. */
   readonly name: string;
-  /** One line, shown in `edn --help`. */
-  readonly summary: string;
   /** Full usage text, shown by `edn <name> --help`. */
   readonly usage: string;
   run(argv: readonly string[], io: CliIO): Promise<number>;

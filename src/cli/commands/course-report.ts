@@ -37,7 +37,6 @@ journal missing, changed or damaged); 2 usage.`;
 
 export const courseReportCommand: Command = {
   name: 'course-report',
-  summary: 'the report of a treatment course (md, html, json), or its CSV or FHIR R4 export',
   usage,
   run(argv, io) {
     const { values, positionals } = parse(argv, { format: { type: 'string' }, out: { type: 'string' }, 'data-dir': { type: 'string' } });

@@ -45,7 +45,6 @@ function line(c: CourseDetail): string {
 
 export const coursesCommand: Command = {
   name: 'courses',
-  summary: 'list, start, complete or stop treatment courses; rebuild the course store',
   usage,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {

@@ -22,7 +22,6 @@ damaged), 2 usage.`;
 
 export const patientsCommand: Command = {
   name: 'patients',
-  summary: 'list the patients of the course store, or add one (pseudonymous references)',
   usage,
   run(argv, io) {
     const { values, positionals } = parse(argv, {

@@ -17,7 +17,6 @@ Options:
 export function portsCommand(list?: ListPortsOptions['list']): Command {
   return {
     name: 'ports',
-    summary: 'list serial ports (likely stimulators marked) and the simulator',
     usage: USAGE,
     async run(argv, io) {
       const { values, positionals } = parse(argv, { json: { type: 'boolean' }, 'usb-ids': { type: 'string' } });

@@ -119,7 +119,6 @@ async function show(arg: string, json: boolean, io: CliIO): Promise<number> {
 
 export const protocolsCommand: Command = {
   name: 'protocols',
-  summary: 'List the built-in protocols, or show one with its computed charge figures',
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { json: { type: 'boolean', default: false } });

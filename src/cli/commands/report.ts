@@ -27,7 +27,6 @@ report is written with a warning); 2 usage error.`;
 
 export const reportCommand: Command = {
   name: 'report',
-  summary: 'Write the report of a session journal (md, html or json)',
   usage,
   run(argv: readonly string[], io: CliIO): Promise<number> {
     return Promise.resolve(run(argv, io));

@@ -79,7 +79,6 @@ export function defaultDataDir(env: CliIO['env']): string {
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run a whole session headless on a port or the simulator',
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {

@@ -5,7 +5,6 @@ import { type Command, EXIT, UsageError, parse, write } from '../command.js';
 
 export const schemaCommand: Command = {
   name: 'schema',
-  summary: 'Print the JSON Schema of protocol files (or --screening answers files)',
   usage: [
     'Usage: edn schema [--screening]',
     '',

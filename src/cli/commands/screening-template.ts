@@ -31,7 +31,6 @@ const USAGE = [
 
 export const screeningTemplateCommand: Command = {
   name: 'screening-template',
-  summary: 'Print a screening answers file with every answer null',
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { protocol: { type: 'string' } });

@@ -135,7 +135,6 @@ const MAX_CONTROL_LINE = 1024;
 export function simulateCommand(overrides: Partial<SimulateDeps> = {}): Command {
   return {
     name: 'simulate',
-    summary: 'run the simulated stimulator on a pseudo-terminal (socat) for a host to open',
     usage: USAGE,
     run: (argv, io) => runSimulate(argv, io, overrides),
   };

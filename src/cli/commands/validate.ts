@@ -77,7 +77,6 @@ export function jsonReport({ file, result }: FileValidation): string {
 
 export const validateCommand: Command = {
   name: 'validate',
-  summary: 'Check protocol files against the format and the safety limits',
   usage: [
     'Usage: edn validate FILE... [--json]',
     '',

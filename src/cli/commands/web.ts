@@ -61,7 +61,6 @@ async function workerBundle(log: (message: string) => void): Promise<{ file: str
 
 export const webCommand: Command = {
   name: 'web',
-  summary: 'serve the app to a browser on 127.0.0.1 (simulator only unless --allow-hardware)',
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parse(argv, {

@@ -57,6 +57,31 @@ describe('the cached CLI bundle', () => {
     expect(await loadBundle(first!, root).main([])).toBe(41); // from the code cache this time
   });
 
+  it('runs a module the entry import()s only when it is imported (how `edn --help` skips the commands)', async () => {
+    const { root, where } = checkout();
+    // A module with a side effect at its top level, reached only through import() from the entry.
+    writeFileSync(path.join(root, 'src/heavy.ts'), '(globalThis as { heavyRuns?: number }).heavyRuns = ((globalThis as { heavyRuns?: number }).heavyRuns ?? 0) + 1;\nexport const weight = 100;\n');
+    writeFileSync(
+      path.join(root, 'src/main.ts'),
+      [
+        'export async function main(argv: readonly string[]): Promise<number> {',
+        "  if (argv[0] !== 'heavy') return 1;",
+        "  return (await import('./heavy.js')).weight;",
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const g = globalThis as { heavyRuns?: number };
+    delete g.heavyRuns;
+    const { main } = loadBundle((await bundledCli(where))!, root);
+    expect(await main(['--help'])).toBe(1);
+    expect(g.heavyRuns).toBeUndefined(); // loading the bundle and running main did not run heavy.ts
+    expect(await main(['heavy'])).toBe(100);
+    expect(await main(['heavy'])).toBe(100);
+    expect(g.heavyRuns).toBe(1); // run on first import, once
+    delete g.heavyRuns;
+  });
+
   it('never runs a stale bundle: a changed source rebuilds, even at the same size and time', async () => {
     const { root, where } = checkout();
     const first = (await bundledCli(where))!;

@@ -43,7 +43,7 @@ function copyWith(name: string, edit: (text: string) => string): string {
 
 describe('edn report', () => {
   it('is listed in edn --help and has its own --help', async () => {
-    expect((await edn('--help')).stdout).toMatch(/^\s+report\s+Write the report of a session journal/m);
+    expect((await edn('--help')).stdout).toMatch(/^\s+report\s+write the report of a session journal/m);
     const help = await edn('report', '--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: edn report JOURNAL [--format md|html|json] [--out FILE]');
