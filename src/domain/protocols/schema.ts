@@ -34,6 +34,16 @@ function typeError(expected: string) {
     iss.input === undefined ? `required field is missing (${expected})` : `expected ${expected}, got ${describeInput(iss.input)}`;
 }
 
+/**
+ * The error of an object field that is missing or not an object ("required field is missing (the
+ * needle ...)" rather than zod's "expected object, received undefined"). Only for that issue: an
+ * unknown key or a bad field inside keeps its own message.
+ */
+function objectError(expected: string) {
+  const message = typeError(expected);
+  return (iss: { code?: string; input?: unknown }) => (iss.code === 'invalid_type' ? message(iss) : undefined);
+}
+
 /** A number in a unit; missing and non-numbers get messages that name the unit. */
 function quantity(unit: UnitName) {
   const symbol = UNIT_SYMBOL[unit];
@@ -117,7 +127,7 @@ export const SourceSchema = z
       description: 'Paths of the fields that are defaults the clinician confirms: NOT figures from this source.',
     }),
     note: text('a note', 1000).optional().meta({ description: 'How the values were read, e.g. "pulse duration recorded as per-phase".' }),
-  })
+  }, { error: objectError('a source: an object with key, citation, verified and unverified') })
   .meta({ description: 'One source the protocol relies on, and which of its values it verifies.' });
 
 export const ElectrodeSchema = z
@@ -129,7 +139,7 @@ export const ElectrodeSchema = z
     insertedLengthMm: resolution(hardRanged(L.needleInsertedLengthMinMm, L.needleInsertedLengthMaxMm, 'inserted needle length'), 1, 'mm').meta({
       description: 'Length of needle inside the tissue in mm: the conductive area is pi x diameter x inserted length.',
     }),
-  })
+  }, { error: objectError('the needle: an object with kind, diameterMm and insertedLengthMm') })
   .meta({ description: 'The needle in use; the charge density limit (Shannon k) is computed for it.' });
 
 /** A listed site's name (which region lists it is checked with the channel, sites.ts). */
@@ -165,7 +175,7 @@ export const ChannelSchema = z
     sites: list(SiteEntrySchema, 'site name').meta({
       description: 'Needle sites: each one of the region\'s listed sites (edn validate lists them), or {"site": <listed site>, "note": <free text>}.',
     }),
-  })
+  }, { error: objectError('a channel: an object with channel, region, side and sites') })
   .superRefine((channel, ctx) => {
     // The region decides which sites are listed and whether "midline" is a side (sites.ts).
     for (const p of placementProblems(channel)) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message });
@@ -211,7 +221,7 @@ export const AmplitudeSchema = z
       description: `How fast the amplitude may rise, mA/s (at most ${L.amplitudeRiseMaxMaPerS.value}); decreases are always immediate.`,
     }),
     titration: text('a titration rule', 300).optional().meta({ description: 'How to titrate, e.g. "strong but comfortable".' }),
-  })
+  }, { error: objectError('the amplitude: an object with maxMa and rampMaPerS') })
   .meta({ description: 'Amplitude limits: the clinician titrates between 0 and maxMa.' });
 
 export const PhaseSchema = z
@@ -228,7 +238,7 @@ export const PhaseSchema = z
       .meta({ description: `Width of ONE phase of the biphasic pulse, µs (${L.pulseWidthMinUs.value}-${L.pulseWidthMaxUs.value}).` }),
     amplitude: AmplitudeSchema,
     notes: text('notes', 1000).optional().meta({ description: 'Free text for the clinician.' }),
-  })
+  }, { error: objectError('a phase: an object with name, durationMin, waveform, pulseWidthUs and amplitude') })
   .superRefine((phase, ctx) => {
     if (phase.frequencyHz === undefined && phase.pattern === undefined) {
       ctx.addIssue({ code: 'custom', path: ['frequencyHz'], message: 'required field is missing: give frequencyHz (steady) or pattern (dense-disperse or burst)' });
