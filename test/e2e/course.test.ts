@@ -266,6 +266,10 @@ describe('a whole course through the UI', () => {
   it('shows the course timeline with NPRS, amplitude, charge, adverse effects and the milestone measures, and the charts', async () => {
     await go('Patients');
     await waitText(course().locator('.course-summary'), /Sessions\s*3 of 3 done/);
+    // The plan is done: no "Start session 4" as if it were planned; an extra session is said to be one.
+    expect(await course().getByRole('button', { name: 'Start session 4' }).count()).toBe(0);
+    await button(course(), 'Start extra session 4').waitFor();
+    await waitText(course(), /All 3 planned sessions are done: close the course below, or start an extra session beyond the plan\./);
     const rows = course().locator('table.timeline tbody tr');
     await expect.poll(() => rows.count(), { timeout: UI_WAIT_MS }).toBe(3);
     const cells = async (i: number) => (await rows.nth(i).locator('th, td').allTextContents()).map((t) => t.trim());

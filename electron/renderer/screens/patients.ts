@@ -387,6 +387,9 @@ export class PatientsScreen {
     this.#charts = [];
     const open = c.status === 'planned' || c.status === 'active';
     const next = c.sessionsDone + 1;
+    // Past the plan a course may still go on (the store numbers extra sessions on), but the
+    // clinician is told the plan is done and the button says the session is an extra one.
+    const planDone = open && c.sessionsDone >= c.plannedSessions;
     setFlag(this.#courseBox, 'hidden', false);
     const pain = new CourseChart({ caption: 'Pain over the course: NPRS 0-10 before (solid) and after (dashed) each session', yLabel: 'NPRS (0-10)', yRange: [0, 10], decimals: 0 });
     const { channels, columns } = amplitudeColumns(rows);
@@ -401,13 +404,14 @@ export class PatientsScreen {
         h(
           'div',
           { class: 'actions course-actions' },
-          open ? h('button', { type: 'button', class: 'primary', 'data-session-control': true, onclick: () => void this.#startSession(c) }, `Start session ${next}`) : null,
+          open ? h('button', { type: 'button', class: planDone ? 'secondary' : 'primary', 'data-session-control': true, onclick: () => void this.#startSession(c) }, planDone ? `Start extra session ${next}` : `Start session ${next}`) : null,
           h('button', { type: 'button', class: 'secondary', onclick: () => this.#print() }, 'Print course'),
           h('button', { type: 'button', class: 'secondary', onclick: () => void this.#export(c, 'html') }, 'Export report (HTML)'),
           h('button', { type: 'button', class: 'secondary', onclick: () => void this.#export(c, 'fhir') }, 'Export FHIR'),
           h('button', { type: 'button', class: 'secondary', onclick: () => void this.#export(c, 'csv') }, 'Export CSV'),
         ),
       ),
+      planDone ? h('p', { class: 'next-session' }, svgIcon('info'), h('span', {}, `All ${c.plannedSessions} planned sessions are done: close the course below, or start an extra session beyond the plan.`)) : null,
       notices.map((n) => h('p', { class: 'field-warning' }, svgIcon('warning'), h('span', {}, n))),
       h(
         'dl',
