@@ -142,32 +142,31 @@ function wireRange(field: { readonly out: { readonly minValue: number | null; re
   return [field.out.minValue!, field.out.maxValue!];
 }
 
-/**
- * What each limit may be: what the wire codec can express in a HELLO reply (messages.ts
- * REPLIES.HELLO), so that HELLO reports the device's limits verbatim; `slew`, which HELLO does not
- * report, is bounded by the SET `ramp` field it caps; `wdog` no longer than the protocol's window.
- */
 const HELLO = REPLIES.HELLO.shape;
-const BOUNDS: Readonly<Record<keyof DeviceLimits, readonly [number, number]>> = Object.freeze({
-  fmin: wireRange(HELLO.fmin),
-  fmax: wireRange(HELLO.fmax),
-  pwmin: wireRange(HELLO.pwmin),
-  pwmax: wireRange(HELLO.pwmax),
-  amin: wireRange(HELLO.amin),
-  amax: wireRange(HELLO.amax),
-  qmax: wireRange(HELLO.qmax),
-  tmax: wireRange(HELLO.tmax),
-  vc: wireRange(HELLO.vc),
-  wdog: [wireRange(HELLO.wdog)[0], WATCHDOG_MS],
-  slew: wireRange(REQUESTS.SET.options[0].shape.ramp), // `ramp` is common to every SET mode
-});
 
 /** Merge `overrides` into the defaults and check the result is a device that can exist. */
 export function resolveLimits(overrides: Partial<DeviceLimits> = {}): DeviceLimits {
   const limits: DeviceLimits = { ...DEFAULT_LIMITS, ...overrides };
-  for (const key of Object.keys(BOUNDS) as (keyof DeviceLimits)[]) {
+  // What each limit may be: what the wire codec can express in a HELLO reply (messages.ts
+  // REPLIES.HELLO), so that HELLO reports the limits verbatim; `slew`, which HELLO does not report,
+  // what the SET `ramp` field it caps can carry; `wdog` no longer than the protocol's window. Built
+  // here, not at import: a broken table must fail the tests that use it, not the module load.
+  const bounds: Record<keyof DeviceLimits, readonly [number, number]> = {
+    fmin: wireRange(HELLO.fmin),
+    fmax: wireRange(HELLO.fmax),
+    pwmin: wireRange(HELLO.pwmin),
+    pwmax: wireRange(HELLO.pwmax),
+    amin: wireRange(HELLO.amin),
+    amax: wireRange(HELLO.amax),
+    qmax: wireRange(HELLO.qmax),
+    tmax: wireRange(HELLO.tmax),
+    vc: wireRange(HELLO.vc),
+    wdog: [wireRange(HELLO.wdog)[0], WATCHDOG_MS],
+    slew: wireRange(REQUESTS.SET.options[0].shape.ramp), // `ramp` is common to every SET mode
+  };
+  for (const key of Object.keys(bounds) as (keyof DeviceLimits)[]) {
     const value = limits[key];
-    const [lo, hi] = BOUNDS[key];
+    const [lo, hi] = bounds[key];
     if (!Number.isInteger(value) || value < lo || value > hi) {
       throw new RangeError(`device limit ${key}=${value} must be an integer in ${lo}..${hi}`);
     }
