@@ -82,6 +82,7 @@ describe('resolveLimits: every compiled limit has a range, edges included', () =
   it('the defaults need no override and are returned frozen', () => {
     expect(resolveLimits()).toEqual(DEFAULT_LIMITS);
     expect(resolveLimits({})).toEqual(DEFAULT_LIMITS);
+    expect(Object.isFrozen(resolveLimits())).toBe(true);
   });
 
   for (const [lo, hi, value] of [
