@@ -7,7 +7,7 @@
  * the host's safety guard (src/device, src/domain): a bug in one must not hide in both
  * (ARCHITECTURE.md, "Defence in depth"). Only the wire codec is shared.
  */
-import { MAX_CHANNELS, MAX_LINE_BYTES, MAX_VALUE_CHARS, PROTOCOL_VERSION, WATCHDOG_MS } from '../../firmware-protocol/index.js';
+import { MAX_CHANNELS, MAX_LINE_BYTES, MAX_VALUE_CHARS, PROTOCOL_VERSION, REPLIES, REQUESTS, WATCHDOG_MS } from '../../firmware-protocol/index.js';
 
 /**
  * The device's compiled limits. Keys are the HELLO reply's field names, so that the reply is these
@@ -134,22 +134,35 @@ export const MODEL = Object.freeze({
   maxWaveformSamples: 1_000_000,
 });
 
+/**
+ * The [min, max] a numeric wire field carries: fields.ts `uint` gives every such field both. (Were
+ * one missing, the comparisons below would be against 0 and every limit but 0 would be refused.)
+ */
+function wireRange(field: { readonly out: { readonly minValue: number | null; readonly maxValue: number | null } }): readonly [number, number] {
+  return [field.out.minValue!, field.out.maxValue!];
+}
+
+const HELLO = REPLIES.HELLO.shape;
+
 /** Merge `overrides` into the defaults and check the result is a device that can exist. */
 export function resolveLimits(overrides: Partial<DeviceLimits> = {}): DeviceLimits {
   const limits: DeviceLimits = { ...DEFAULT_LIMITS, ...overrides };
-  // Upper bounds are what the wire codec can express in a HELLO reply (messages.ts REPLIES.HELLO).
+  // What each limit may be: what the wire codec can express in a HELLO reply (messages.ts
+  // REPLIES.HELLO), so that HELLO reports the limits verbatim; `slew`, which HELLO does not report,
+  // what the SET `ramp` field it caps can carry; `wdog` no longer than the protocol's window. Built
+  // here, not at import: a broken table must fail the tests that use it, not the module load.
   const bounds: Record<keyof DeviceLimits, readonly [number, number]> = {
-    fmin: [1, 1_000_000],
-    fmax: [1, 1_000_000],
-    pwmin: [1, 10_000],
-    pwmax: [1, 10_000],
-    amin: [0, 100_000],
-    amax: [0, 100_000],
-    qmax: [1, 10_000_000],
-    tmax: [1, 86_400],
-    vc: [1, 1_000],
-    wdog: [1, WATCHDOG_MS],
-    slew: [1, 100_000],
+    fmin: wireRange(HELLO.fmin),
+    fmax: wireRange(HELLO.fmax),
+    pwmin: wireRange(HELLO.pwmin),
+    pwmax: wireRange(HELLO.pwmax),
+    amin: wireRange(HELLO.amin),
+    amax: wireRange(HELLO.amax),
+    qmax: wireRange(HELLO.qmax),
+    tmax: wireRange(HELLO.tmax),
+    vc: wireRange(HELLO.vc),
+    wdog: [wireRange(HELLO.wdog)[0], WATCHDOG_MS],
+    slew: wireRange(REQUESTS.SET.options[0].shape.ramp), // `ramp` is common to every SET mode
   };
   for (const key of Object.keys(bounds) as (keyof DeviceLimits)[]) {
     const value = limits[key];
