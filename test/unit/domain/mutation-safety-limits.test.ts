@@ -15,7 +15,7 @@ describe('deepFreeze and the frozen limit tables (H1 H2 H3)', () => {
       (HARD_LIMITS.amplitudeMaxMa as { value: number }).value = 25;
     }).toThrow(TypeError);
     expect(() => {
-      (HARD_LIMITS.amplitudeMaxMa.refs as string[]).push('FORGED');
+      (HARD_LIMITS.amplitudeMaxMa.refs as unknown as string[]).push('FORGED');
     }).toThrow(TypeError);
     expect(HARD_LIMITS.amplitudeMaxMa.value).toBe(20);
     expect(Object.isFrozen(OUTPUT_MONITOR.measuredToleranceMa)).toBe(true);
