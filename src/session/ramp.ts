@@ -120,7 +120,8 @@ export interface RampContext extends Pick<SessionContext, 'scheduler' | 'state' 
 export class RampController {
   readonly #ctx: RampContext;
   #busy = false;
-  #lastRefusal: string | undefined;
+  /** The last guard refusal said for each channel, so each channel's is said once (not one for all). */
+  readonly #lastRefusal = new Map<number, string>();
 
   constructor(ctx: RampContext) {
     this.#ctx = ctx;
@@ -155,8 +156,8 @@ export class RampController {
         if (!checked.ok) {
           // Not expected (the step is computed from the same limits): hold this step, say so once.
           const message = checked.violations.map((v) => v.message).join('; ');
-          if (this.#lastRefusal !== message) ctx.record('warning', { channel: c.channel, limit: 'guard', message });
-          this.#lastRefusal = message;
+          if (this.#lastRefusal.get(c.channel) !== message) ctx.record('warning', { channel: c.channel, limit: 'guard', message });
+          this.#lastRefusal.set(c.channel, message);
           continue;
         }
         ctx.noteWarnings(checked.checked.warnings, c.channel);

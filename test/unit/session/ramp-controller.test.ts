@@ -20,7 +20,11 @@ import { ManualScheduler, settle } from '../../support/virtual-time.js';
 
 const limits: DeviceLimits = TWO_CHANNEL_LIMITS;
 
-function setup(protocol: Protocol = kneeProtocol(), answer: (c: Checked<AmplitudeChange>) => { ok: true; value: undefined } | { ok: false; error: DeviceError } = () => ({ ok: true, value: undefined })) {
+function setup(
+  protocol: Protocol = kneeProtocol(),
+  answer: (c: Checked<AmplitudeChange>) => { ok: true; value: undefined } | { ok: false; error: DeviceError } = () => ({ ok: true, value: undefined }),
+  infoLimits: DeviceLimits = limits,
+) {
   const s = new ManualScheduler();
   const sent: { t: number; ch: number; ma: number; checked: boolean }[] = [];
   const records: { type: string; data: unknown }[] = [];
@@ -38,7 +42,7 @@ function setup(protocol: Protocol = kneeProtocol(), answer: (c: Checked<Amplitud
   const ctx: RampContext = {
     scheduler: s,
     client: {
-      info: { limits } as DeviceInfo,
+      info: { limits: infoLimits } as DeviceInfo,
       setAmplitude: (c) => {
         sent.push({ t: s.now(), ch: c.value.channel, ma: c.value.amplitudeMa, checked: isChecked(c) });
         return Promise.resolve(answer(c));
@@ -155,5 +159,21 @@ describe('RampController', () => {
     h.s.advance(0);
     await settle();
     expect(h.sent.at(-1)).toMatchObject({ t: at, ch: 1, ma: 0.3 });
+  });
+
+  it('a step the guard refuses is held and said once per channel: two channels refused in turn give one warning each, not one per step (H1 H10)', async () => {
+    // The device says (after HELLO) it can give at most 0.5 mA: every step above it is refused by
+    // the guard. Before the fix one "last refusal" was shared by all channels, so two channels
+    // refused in turn wrote a warning on every step (or hid the second channel's, were they equal).
+    const h = setup(kneeProtocol(), undefined, { ...limits, amplitudeMa: { min: 0, max: 0.5 } });
+    for (const c of h.channels) c.targetMa = 2;
+    await h.run(10_000);
+    expect(h.channels.length).toBe(2);
+    expect(h.sent.every((x) => x.ma <= 0.5)).toBe(true);
+    const warnings = h.records.filter((r) => r.type === 'warning').map((r) => r.data as { channel: number; limit: string; message: string });
+    expect(warnings.map((w) => w.channel).sort()).toEqual([1, 2]);
+    expect(warnings.every((w) => w.limit === 'guard' && w.message.length > 0)).toBe(true);
+    for (const c of h.channels) expect(c.commanded!.amplitudeMa).toBeCloseTo(0.5, 6);
+    expect(h.reached).toBe(0);
   });
 });
