@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { type AppPage, openApp } from './support/app-page.js';
-import { UI_WAIT_MS, outputStatus, waitText } from './support/ui.js';
+import { UI_WAIT_MS, explained, outputStatus, waitText } from './support/ui.js';
 
 let app: AppPage;
 let page: Page;
@@ -93,7 +93,7 @@ describe('the whole session from the keyboard: Tab, Enter, Space and Escape (an 
     expect(await page.locator('fieldset.question input[type=radio][value]:checked').count()).toBe(questions);
     await tabTo(page, /^Submit screening$/);
     await page.keyboard.press('Enter');
-    await page.getByRole('heading', { name: 'Electrode check' }).waitFor({ timeout: UI_WAIT_MS });
+    await explained(page, 'the electrode check after the screening', () => page.getByRole('heading', { name: 'Electrode check' }).waitFor({ timeout: UI_WAIT_MS }));
     await waitText(page.getByRole('table').getByRole('row', { name: /Channel 1/ }), /OK/);
 
     await tabTo(page, /^Start$/);

@@ -22,6 +22,32 @@ export async function waitText(locator: Locator, pattern: RegExp, timeout = UI_W
   await expect.poll(async () => ((await locator.count()) > 0 ? ((await locator.first().textContent()) ?? '') : ''), { timeout, message: `waiting for ${String(pattern)}` }).toMatch(pattern);
 }
 
+/**
+ * Run a wait; if it fails, fail with what the screen showed at that moment (the visible alerts, the
+ * screening result, the device and output status, the current step), so that a wait that times
+ * out on a loaded CI machine names the cause instead of only the heading it waited for.
+ */
+export async function explained<T>(page: Page, what: string, wait: () => Promise<T>): Promise<T> {
+  try {
+    return await wait();
+  } catch (e) {
+    const said = await page
+      .evaluate(() => {
+        const text = (sel: string): string[] => [...document.querySelectorAll(sel)].filter((el) => el.checkVisibility()).map((el) => (el.textContent ?? '').trim().replace(/\s+/g, ' ')).filter((t) => t.length > 0);
+        return [
+          `alerts: ${JSON.stringify(text('[role=alert]'))}`,
+          `status: ${JSON.stringify(text('[role=status]'))}`,
+          `device: ${JSON.stringify(text('.device-status'))}`,
+          `output: ${JSON.stringify(text('header .output-status'))}`,
+          `step: ${JSON.stringify(text('[aria-current=step]'))}`,
+          `headings: ${JSON.stringify(text('h2'))}`,
+        ].join('\n');
+      })
+      .catch((err: unknown) => `(the page could not be read: ${String(err)})`);
+    throw new Error(`${what}: ${e instanceof Error ? e.message : String(e)}\nThe screen said:\n${said}`, { cause: e });
+  }
+}
+
 /** The output status in the header ("OUTPUT ON 4.2 mA" / "Output off"). */
 export function outputStatus(page: Page): Locator {
   return page.locator('header .output-status');
@@ -114,7 +140,7 @@ export async function useForSession(page: Page, protocolName: string): Promise<v
 export async function screenAndStart(page: Page, patientRef: string, side?: ScreeningAnswers['side']): Promise<void> {
   await answerScreening(page, { patientRef, ...(side === undefined ? {} : { side }) });
   await button(page, 'Submit screening').click();
-  await page.getByRole('heading', { name: 'Electrode check' }).waitFor({ timeout: UI_WAIT_MS });
+  await explained(page, 'the electrode check after the screening', () => page.getByRole('heading', { name: 'Electrode check' }).waitFor({ timeout: UI_WAIT_MS }));
   await button(page, 'Start').click();
   await button(page.getByRole('dialog', { name: 'Start output?' }), 'Start output').click();
   await waitText(outputStatus(page), /^OUTPUT ON/);
