@@ -105,6 +105,26 @@ export function formatNumber(n: number, decimals = 3): string {
   return trimmed === '-0' ? '0' : trimmed;
 }
 
+/**
+ * `value` and `threshold` at the fewest decimals (at least `min`) at which the words "value is
+ * above/below threshold" are true of the numbers shown: "2.004 mA/cm² is above 2 mA/cm²", and,
+ * for a value the guard finds above its threshold by less than a display step, "2.0000002 is
+ * above 2", never "2 is above 2" (the guard warns at threshold + 1e-9, so two or six decimals are
+ * not always enough). When the comparison is false of the numbers themselves, both are shown in
+ * full (shortest round-trip form), so the sentence is at least not made to look true by rounding.
+ */
+export function comparedNumbers(value: number, threshold: number, side: 'above' | 'below', min = 2): { value: string; threshold: string } {
+  const holds = (a: number, b: number): boolean => (side === 'above' ? a > b : a < b);
+  if (Number.isFinite(value) && Number.isFinite(threshold) && holds(value, threshold)) {
+    for (let d = min; d <= 20; d++) {
+      const v = formatNumber(value, d);
+      const t = formatNumber(threshold, d);
+      if (holds(Number(v), Number(t))) return { value: v, threshold: t };
+    }
+  }
+  return { value: String(value), threshold: String(threshold) };
+}
+
 /** `formatNumber` followed by the unit symbol ("25 mA", "250 µs", "1.52" for the unitless k). */
 export function withUnit(n: number, unit: UnitName, decimals = 3): string {
   const symbol = UNIT_SYMBOL[unit];

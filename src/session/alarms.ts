@@ -17,7 +17,10 @@
  */
 import type { Warning } from '../domain/safety/violation.js';
 import { HARD_LIMITS } from '../domain/safety/limits.js';
-import { formatNumber } from '../domain/units.js';
+import { comparedNumbers, formatNumber } from '../domain/units.js';
+
+/** The shared rule of the words "value is above threshold" (kept here for the alarm tests' import). */
+export { comparedNumbers };
 
 export type AlarmPriority = 'high' | 'medium' | 'low';
 
@@ -80,21 +83,6 @@ export function afterClear(a: AlarmText): AlarmText {
     cause: a.cause.replace(/: all output is off and latched$/, ': all output is off (the stop is cleared)'),
     action: 'Check the patient before a new session',
   };
-}
-
-/**
- * `value` and `threshold` at the fewest decimals (at least `min`, at most 6) at which the words
- * "value is above/below threshold" are true of the numbers shown.
- */
-export function comparedNumbers(value: number, threshold: number, side: 'above' | 'below', min = 2): { value: string; threshold: string } {
-  for (let d = min; d <= 6; d++) {
-    const v = formatNumber(value, d);
-    const t = formatNumber(threshold, d);
-    const vn = Number(v);
-    const tn = Number(t);
-    if (side === 'above' ? vn > tn : vn < tn) return { value: v, threshold: t };
-  }
-  return { value: formatNumber(value, 6), threshold: formatNumber(threshold, 6) };
 }
 
 const WARNING_NAME: Readonly<Record<string, string>> = {

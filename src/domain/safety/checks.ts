@@ -17,7 +17,7 @@ import {
   patternFrequencies,
   samePattern,
 } from '../stimulation.js';
-import { type UnitName, formatNumber, withUnit } from '../units.js';
+import { type UnitName, comparedNumbers, formatNumber, withUnit } from '../units.js';
 import { FORMAT_LIMITS, HARD_LIMITS, TOLERANCE } from './limits.js';
 import { type Side, rangeText, rangeWhat } from './messages.js';
 import {
@@ -217,18 +217,22 @@ function doseWarnings(p: StimulationParams, dose: Dose): Warning[] {
   const out: Warning[] = [];
   const warnK = HARD_LIMITS.shannonKWarn;
   if (dose.shannonK > warnK.value + TOLERANCE && dose.shannonK < HARD_LIMITS.shannonKBlock.value) {
+    // The value recorded and said is the one shown: two decimals (k 1.52), or as many as it takes
+    // to be above the threshold (k 1.5000001), so no record or screen says "1.5 is above 1.5".
+    const shown = comparedNumbers(dose.shannonK, warnK.value, 'above');
     out.push({
       limit: warnK.key,
       field: 'amplitudeMa',
-      value: round2(dose.shannonK),
+      value: Number(shown.value),
       threshold: warnK.value,
       unit: '',
       source: warnK.source,
-      message: `Shannon k ${dose.shannonK.toFixed(2)} at ${withUnit(p.amplitudeMa, 'mA')} is above ${formatNumber(warnK.value)}: the charge density is getting close to the ${formatNumber(HARD_LIMITS.shannonKBlock.value)} threshold [${warnK.source}]`,
+      message: `Shannon k ${shown.value} at ${withUnit(p.amplitudeMa, 'mA')} is above ${shown.threshold}: the charge density is getting close to the ${formatNumber(HARD_LIMITS.shannonKBlock.value)} threshold [${warnK.source}]`,
     });
   }
   const warnRms = HARD_LIMITS.rmsDensityWarnMaPerCm2;
   if (dose.rmsDensityMaPerCm2 > warnRms.value + TOLERANCE) {
+    const shownRms = comparedNumbers(dose.rmsDensityMaPerCm2, warnRms.value, 'above');
     out.push({
       limit: warnRms.key,
       field: 'amplitudeMa',
@@ -236,7 +240,7 @@ function doseWarnings(p: StimulationParams, dose: Dose): Warning[] {
       threshold: warnRms.value,
       unit: symbol(warnRms.unit),
       source: warnRms.source,
-      message: `RMS current density ${withUnit(dose.rmsDensityMaPerCm2, 'mA/cm2', 2)} at ${withUnit(p.amplitudeMa, 'mA')} is above ${withUnit(warnRms.value, 'mA/cm2')}: the electrode needs the operator's special attention [${warnRms.source}]`,
+      message: `RMS current density ${shownRms.value} ${symbol(warnRms.unit)} at ${withUnit(p.amplitudeMa, 'mA')} is above ${shownRms.threshold} ${symbol(warnRms.unit)}: the electrode needs the operator's special attention [${warnRms.source}]`,
     });
   }
   return out;
