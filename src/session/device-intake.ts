@@ -60,6 +60,8 @@ export class DeviceIntake {
   #subs: Subscription[] = [];
   /** The device's boot id at the last handshake (kept when a lost session clears the client's). */
   #lastBootId: string | undefined;
+  /** The HELLO under way after a lost session or a watchdog trip (one at a time). */
+  #rehandshaking: Promise<void> | undefined;
 
   constructor(ctx: DeviceIntakeContext) {
     this.#ctx = ctx;
@@ -114,7 +116,13 @@ export class DeviceIntake {
    * reset), so a new session can start without reconnecting by hand. Output stays off: the e-stop
    * is latched until CLEAR, and a new boot id means the device restarted (said so, never resumed).
    */
-  async rehandshake(): Promise<void> {
+  rehandshake(): Promise<void> {
+    // One HELLO at a time: a watchdog trip and the lost session it causes both ask for one.
+    this.#rehandshaking ??= this.#rehandshakeOnce().finally(() => (this.#rehandshaking = undefined));
+    return this.#rehandshaking;
+  }
+
+  async #rehandshakeOnce(): Promise<void> {
     const { client, raise } = this.#ctx;
     const state = this.#ctx.state();
     if (state === 'idle' || state === 'connecting' || client.failure?.code === 'Disconnected') return;

@@ -4,9 +4,11 @@
  * the alarm, the state and the record follow.
  * - `abort`: something went wrong (a fault, a lost link, a journal that cannot write). E-stop
  *   first (unless the port is gone, when there is nothing to write to), a high alarm, the
- *   `aborted` state and the session's end record; re-entry while one abort runs is ignored (its
- *   own records failing would abort again), and an abort when no session is active does nothing
- *   but stop the loop if the port went.
+ *   `aborted` state and the session's end record; a second abort while one runs starts nothing
+ *   (its own records failing would abort again) but resolves only when the first is done, i.e.
+ *   once the device confirmed the e-stop, so what a caller does after an abort (a new HELLO after
+ *   a lost session, H28) never runs while output is not yet confirmed off; an abort when no
+ *   session is active does nothing but stop the loop if the port went.
  * - `estop`: the clinician's (or a UI's) emergency stop, never refused. It is recorded at once,
  *   and again with the device's confirmation (or the lack of it within ACK_GIVE_UP_MS); the
  *   session's record ends only then, so the confirmation is part of it.
@@ -41,7 +43,8 @@ export interface StopSequenceContext extends Pick<SessionContext, 'scheduler' | 
 
 export class StopSequence {
   readonly #ctx: StopSequenceContext;
-  #aborting = false;
+  /** The abort under way: resolves when it is done (never rejects). */
+  #running: Promise<void> | undefined;
 
   constructor(ctx: StopSequenceContext) {
     this.#ctx = ctx;
@@ -49,22 +52,25 @@ export class StopSequence {
 
   /** True while an abort is taking output down. */
   get aborting(): boolean {
-    return this.#aborting;
+    return this.#running !== undefined;
   }
 
   /** End the session because something went wrong (see the module's comment). */
   async abort(reason: string, portGone = false, alarm?: AbortAlarm): Promise<void> {
+    if (this.#running) return this.#running;
     const state = this.#ctx.state();
     if (state === 'aborted' || state === 'idle' || state === 'connecting') {
       if (state !== 'aborted' && portGone) this.#ctx.stopLoop();
       return;
     }
-    if (this.#aborting) return;
-    this.#aborting = true;
+    // Set before #abortOnce runs: its alarm and records run synchronously and may abort again.
+    let finished: () => void = () => undefined;
+    this.#running = new Promise<void>((resolve) => (finished = resolve));
     try {
       await this.#abortOnce(reason, portGone, alarm);
     } finally {
-      this.#aborting = false;
+      this.#running = undefined;
+      finished();
     }
   }
 

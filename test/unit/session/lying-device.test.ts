@@ -223,6 +223,39 @@ describe('H28 after a watchdog trip or a lost session the device session is re-e
     await h.until(() => h.runner.state === 'running', 20_000, 'the next session running');
   });
 
+  it('H28 a watchdog trip followed by the lost session it causes: one HELLO, written only after the ESTOP was confirmed', async () => {
+    // The order after a real trip: WDOG, the host's ESTOP, and an HB already in flight answered
+    // ERR NO_HELLO before the device's OK to the ESTOP arrives. The lost session's own abort found
+    // one running; it must wait for it, not HELLO at once (and a second time when it finished).
+    const h = await running(2);
+    let held: DeviceToHost | undefined;
+    let lostAt: number | undefined;
+    h.tap.rewrite = (m) => {
+      if (m.type === 'ok' && m.verb === 'ESTOP' && lostAt === undefined) {
+        held = m;
+        return null;
+      }
+      if (held !== undefined && lostAt === undefined && m.type === 'ok' && m.verb === 'HB') {
+        lostAt = h.scheduler.now();
+        return { type: 'err', seq: m.seq, args: { code: 'NO_HELLO', msg: 'no host session' } };
+      }
+      return m;
+    };
+    const wdogAt = h.scheduler.now();
+    h.tap.say({ type: 'event', event: 'WDOG', args: {} });
+    await h.until(() => lostAt !== undefined, 2000, 'the NO_HELLO answer');
+    // Let the host act on the lost session before the device confirms the ESTOP.
+    await h.until(() => h.scheduler.now() >= lostAt! + 50, 1000, '50 ms after the lost session');
+    const confirmedAt = h.scheduler.now();
+    h.tap.say(held!);
+    await h.until(() => h.client.info !== undefined && h.client.failure === undefined, 3000, 'a new handshake');
+    await h.until(() => h.scheduler.now() >= confirmedAt + 1000, 2000, 'one more second');
+    const hellos = h.tap.written.filter((w) => w.at >= wdogAt && / HELLO /.test(w.line));
+    expect(h.runner.state).toBe('aborted');
+    expect(hellos).toHaveLength(1);
+    expect(hellos[0]!.at).toBeGreaterThanOrEqual(confirmedAt);
+  });
+
   it('H22 after a silent reset (NO_HELLO), the host HELLOs again once output is confirmed off', async () => {
     const h = await running(1);
     let lost = false;

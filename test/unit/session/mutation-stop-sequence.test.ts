@@ -80,10 +80,12 @@ describe('StopSequence.abort, mutation survivors', () => {
       },
     });
     const first = t.stops.abort('the device reported a fault');
-    await nested;
+    await settle();
+    expect(nested).toBeDefined();
     expect(t.log).toEqual(['ESTOP', 'all off', 'alarm high the device reported a fault', 'state aborted: the device reported a fault', 'end aborted: the device reported a fault']);
     t.ackAll({ ok: true });
     await first;
+    await nested; // the nested one ends with the first
     expect(t.log.filter((l) => l === 'ESTOP')).toHaveLength(1);
   });
 
@@ -91,10 +93,12 @@ describe('StopSequence.abort, mutation survivors', () => {
     const t = setup('completed');
     const first = t.stops.abort('late fault');
     expect(t.stops.aborting).toBe(true);
-    await t.stops.abort('another late fault');
+    const second = t.stops.abort('another late fault');
+    await settle();
     expect(t.log).toEqual(['ESTOP', 'all off', 'alarm high late fault']);
     t.ackAll({ ok: true });
     await first;
+    await second;
     expect(t.stops.aborting).toBe(false);
     // Once it is over, the next one is taken again.
     const next = t.stops.abort('a third fault');

@@ -69,13 +69,18 @@ describe('StopSequence.abort', () => {
     expect(t.stops.aborting).toBe(false);
   });
 
-  it('a second abort (or fault) while one runs is ignored; after it, an aborted session ignores more', async () => {
+  it('H28 a second abort (or fault) while one runs sends nothing but ends with the first, once the ESTOP is confirmed; after it, an aborted session ignores more', async () => {
     const t = setup();
     const first = t.stops.abort('first');
-    await t.stops.abort('second');
+    let secondDone = false;
+    const second = t.stops.abort('second').then(() => (secondDone = true));
+    await settle();
     expect(t.log.filter((l) => l === 'ESTOP')).toHaveLength(1);
+    expect(secondDone).toBe(false); // what follows an abort (a new HELLO) must wait for the device's confirmation
     t.ack({ ok: true });
     await first;
+    await second;
+    expect(secondDone).toBe(true);
     await t.stops.abort('third');
     expect(t.log.filter((l) => l === 'ESTOP')).toHaveLength(1);
     expect(t.log.filter((l) => l.startsWith('alarm'))).toEqual(['alarm high first']);
