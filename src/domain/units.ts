@@ -115,12 +115,12 @@ export function formatNumber(n: number, decimals = 3): string {
  */
 export function comparedNumbers(value: number, threshold: number, side: 'above' | 'below', min = 2): { value: string; threshold: string } {
   const holds = (a: number, b: number): boolean => (side === 'above' ? a > b : a < b);
-  if (Number.isFinite(value) && Number.isFinite(threshold) && holds(value, threshold)) {
-    for (let d = min; d <= 20; d++) {
-      const v = formatNumber(value, d);
-      const t = formatNumber(threshold, d);
-      if (holds(Number(v), Number(t))) return { value: v, threshold: t };
-    }
+  // Rounding never reverses an order (toFixed is monotonic), so a false comparison never holds of
+  // the rounded numbers either and falls through to the full forms; 20 is toFixed's exact range.
+  for (let d = min; d <= 20; d++) {
+    const v = formatNumber(value, d);
+    const t = formatNumber(threshold, d);
+    if (holds(Number(v), Number(t))) return { value: v, threshold: t };
   }
   return { value: String(value), threshold: String(threshold) };
 }
