@@ -64,3 +64,21 @@ export function screeningAnswers(protocol: Protocol, patientRef: string, yes: re
     Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v === null ? yes.includes(k) : v])) as T;
   return { ...template, patientRef, answers: answer(template.answers), sites: template.sites.map(answer) };
 }
+
+/** One phase of `kneePhases`: its name, minutes and maximum (the ramp is 1 mA/s). */
+export interface KneePhase {
+  readonly name: string;
+  readonly durationMin: number;
+  readonly maxMa: number;
+}
+
+/** The built-in knee protocol with its one phase replaced by `phases` (validated like a user's file). */
+export function kneePhases(phases: readonly KneePhase[]): Protocol {
+  const file = structuredClone(BUILT_IN_FILES['knee-oa-periosteal.json']) as { phases: Record<string, unknown>[]; sources: { unverified: string[] }[] };
+  for (const src of file.sources) src.unverified = src.unverified.filter((u) => !u.startsWith('phases'));
+  const base = file.phases[0]!;
+  file.phases = phases.map((p) => structuredClone({ ...base, name: p.name, durationMin: p.durationMin, amplitude: { maxMa: p.maxMa, rampMaPerS: 1 } }));
+  const v = validateProtocol(file);
+  if (!v.ok) throw new Error(v.errors.map(formatProtocolError).join('\n'));
+  return v.protocol;
+}

@@ -6,13 +6,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Protocol } from '../../../src/domain/protocols/derive.js';
-import { BUILT_IN_FILES } from '../../../src/domain/protocols/library/index.js';
-import { validateProtocol } from '../../../src/domain/protocols/validate.js';
 import { DeviceClient } from '../../../src/device/client.js';
 import { ElectrodeCheck } from '../../../src/session/electrode-check.js';
 import type { ChannelControl } from '../../../src/session/ramp.js';
 import { HELLO, politeDevice } from '../../support/device-fixtures.js';
 import { FakeTransport } from '../../support/fake-transport.js';
+import { kneePhases } from '../../support/short-protocol.js';
 import { ManualScheduler } from '../../support/virtual-time.js';
 
 let clients: DeviceClient[] = [];
@@ -21,19 +20,7 @@ afterEach(() => {
   clients = [];
 });
 
-/** The knee protocol as two phases: 'lower' at maxMa 8, then 'higher' at maxMa 10. */
-function twoPhases(): Protocol {
-  const file = structuredClone(BUILT_IN_FILES['knee-oa-periosteal.json']) as { phases: Record<string, unknown>[]; sources: { unverified: string[] }[] };
-  for (const src of file.sources) src.unverified = src.unverified.filter((u) => !u.startsWith('phases'));
-  const base = file.phases[0]!;
-  file.phases = [
-    { ...base, name: 'lower', durationMin: 5, amplitude: { maxMa: 8, rampMaPerS: 1 } },
-    { ...base, name: 'higher', durationMin: 10, amplitude: { maxMa: 10, rampMaPerS: 1 } },
-  ].map((p) => JSON.parse(JSON.stringify(p)) as Record<string, unknown>);
-  const v = validateProtocol(file);
-  if (!v.ok) throw new Error(v.errors.map((e) => e.message).join('\n'));
-  return v.protocol;
-}
+const twoPhases = (): Protocol => kneePhases([{ name: 'lower', durationMin: 5, maxMa: 8 }, { name: 'higher', durationMin: 10, maxMa: 10 }]);
 
 /** HELLO's 80 V compliance; every IMP answered with `z` ohm. */
 async function setup(z: number, connected = true) {

@@ -7,8 +7,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Protocol } from '../../../src/domain/protocols/derive.js';
-import { BUILT_IN_FILES } from '../../../src/domain/protocols/library/index.js';
-import { validateProtocol } from '../../../src/domain/protocols/validate.js';
 import type { DeviceLimits } from '../../../src/domain/stimulation.js';
 import type { DeviceError } from '../../../src/device/errors.js';
 import type { DeviceInfo } from '../../../src/device/identity.js';
@@ -19,23 +17,12 @@ import type { ChannelControl } from '../../../src/session/ramp.js';
 import type { SessionState } from '../../../src/session/states.js';
 import { TWO_CHANNEL_LIMITS } from '../../support/device-fixtures.js';
 import { kneeProtocol } from '../../support/session-harness.js';
+import { kneePhases } from '../../support/short-protocol.js';
 import { ManualScheduler, settle } from '../../support/virtual-time.js';
 
 const LIMITS: DeviceLimits = TWO_CHANNEL_LIMITS;
 
-/** The knee protocol as two phases: 5 min at maxMa 6, then 10 min at maxMa 4. */
-function twoPhases(): Protocol {
-  const file = structuredClone(BUILT_IN_FILES['knee-oa-periosteal.json']) as { phases: Record<string, unknown>[]; sources: { unverified: string[] }[] };
-  for (const src of file.sources) src.unverified = src.unverified.filter((u) => !u.startsWith('phases'));
-  const base = file.phases[0]!;
-  file.phases = [
-    { ...base, name: 'first', durationMin: 5, amplitude: { maxMa: 6, rampMaPerS: 1 } },
-    { ...base, name: 'second', durationMin: 10, amplitude: { maxMa: 4, rampMaPerS: 1 } },
-  ].map((p) => JSON.parse(JSON.stringify(p)) as Record<string, unknown>);
-  const v = validateProtocol(file);
-  if (!v.ok) throw new Error(v.errors.map((e) => e.message).join('\n'));
-  return v.protocol;
-}
+const twoPhases = (): Protocol => kneePhases([{ name: 'first', durationMin: 5, maxMa: 6 }, { name: 'second', durationMin: 10, maxMa: 4 }]);
 
 type Answer = { ok: true; value: undefined } | { ok: false; error: DeviceError };
 
